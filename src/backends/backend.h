@@ -1,0 +1,56 @@
+// What every backend promises: which nodes it runs in which precision, a graph compiled once into
+// prepared kernels over one planned arena, and runs on caller-owned buffers with no allocation.
+#pragma once
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace crowdrt {
+
+enum class Precision { fp32, fp16, bf16, int8 };
+const char* precision_name(Precision precision);
+Precision precision_from_name(const std::string& name);  // Error listing the valid names
+
+// What one executed layer got: written into plans and printed by `build -v` and `inspect`.
+struct LayerInfo {
+  std::string node;       // IR node name
+  std::string op;         // op name, with fusions: "Conv+Add+Relu"
+  std::string kernel;     // e.g. "onednn:brgconv:avx512_core", "reference"
+  Precision precision = Precision::fp32;
+  std::string layout;     // e.g. "nChw16c"
+  std::string note;       // e.g. "concat in place", "fell back to fp32: no int8 kernel"
+};
+
+struct CompileOptions {
+  Precision precision = Precision::fp32;  // a permission, as in TensorRT
+  int threads = 0;                        // 0: all cores
+};
+
+class CompiledGraph {
+ public:
+  virtual ~CompiledGraph() = default;
+  // One NCHW float32 buffer per graph input / output, in graph order, sized by the graph's shapes.
+  // With layer_ms non-null, fills it with one wall time per entry of layers().
+  virtual void run(std::span<const float* const> inputs, std::span<float* const> outputs,
+                   std::vector<double>* layer_ms = nullptr) = 0;
+  virtual const std::vector<LayerInfo>& layers() const = 0;
+  virtual size_t arena_bytes() const = 0;  // activation memory planned at compile time
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;                // "cpu", "ref"
+  virtual std::string device_fingerprint() const = 0;  // plans refuse to load where this differs
+  // Whether the backend can run this node at this precision (used for fallbacks).
+  virtual bool supports(const ir::Graph& graph, const ir::Node& node, Precision precision) const = 0;
+  // Whether a Concat can be computed by its producers writing straight into the output (no copy).
+  virtual bool concat_in_place(const ir::Graph& graph, const ir::Node& concat) const = 0;
+  // The graph has passed the builder's passes: compute ops only, shapes known, constants folded.
+  virtual std::unique_ptr<CompiledGraph> compile(const ir::Graph& graph, const CompileOptions& options) const = 0;
+};
+
+}  // namespace crowdrt

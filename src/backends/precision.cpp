@@ -1,0 +1,21 @@
+#include "backends/backend.h"
+
+namespace crowdrt {
+
+const char* precision_name(Precision precision) {
+  switch (precision) {
+    case Precision::fp32: return "fp32";
+    case Precision::fp16: return "fp16";
+    case Precision::bf16: return "bf16";
+    case Precision::int8: return "int8";
+  }
+  return "?";
+}
+
+Precision precision_from_name(const std::string& name) {
+  for (Precision p : {Precision::fp32, Precision::fp16, Precision::bf16, Precision::int8})
+    if (name == precision_name(p)) return p;
+  throw Error(cat("unknown precision '", name, "': use fp32, fp16, bf16 or int8"));
+}
+
+}  // namespace crowdrt
