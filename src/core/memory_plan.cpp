@@ -1,6 +1,7 @@
 #include "core/memory_plan.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 
 namespace crowdrt {
