@@ -1,0 +1,42 @@
+// The plan file: magic + format version + JSON header + weights + checksum.
+//
+//   offset 0   "CRWDPLAN"                      8 bytes
+//          8   format version, uint32 LE       (kPlanFormatVersion)
+//         12   reserved, uint32 (0)
+//         16   header length H, uint64 LE
+//         24   header: JSON, H bytes (source model hash, backend, device fingerprint, build options,
+//              per-layer choices, the optimised graph with each constant's offset in the weights)
+//          …   zero padding to a multiple of 64
+//          W   weights, each constant 64-byte aligned, W + weights_bytes
+//   end − 8    checksum: FNV-1a 64 of every byte before it, uint64 LE
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "backends/backend.h"
+#include "ir/graph.h"
+
+namespace crowdrt {
+
+constexpr uint32_t kPlanFormatVersion = 1;
+
+struct Plan {
+  nlohmann::json header;  // everything but the graph (filled by the builder): source, backend, device, build, layers
+  ir::Graph graph;        // optimised, compute ops only
+};
+
+std::vector<std::byte> serialize_plan(const Plan& plan);
+// Error (one line, naming `what`) on a wrong magic, another format version, a bad checksum or a malformed header.
+Plan parse_plan(std::span<const std::byte> bytes, const std::string& what);
+void write_plan(const std::string& path, const Plan& plan);
+Plan read_plan(const std::string& path);
+
+// JSON of LayerInfo lists, shared by the builder, the runtime and inspect.
+nlohmann::json layers_to_json(const std::vector<LayerInfo>& layers);
+
+}  // namespace crowdrt

@@ -1,0 +1,54 @@
+#include "engine/runtime.h"
+
+#include "engine/backend_registry.h"
+
+namespace crowdrt {
+
+Engine Engine::load(const std::string& plan_path, const RuntimeOptions& options) {
+  return Engine(read_plan(plan_path), options, plan_path);
+}
+
+Engine::Engine(Plan plan, const RuntimeOptions& options, const std::string& what) : plan_(std::move(plan)) {
+  const std::string backend_name = plan_.header.value("backend", "");
+  backend_ = make_backend(backend_name);
+  const std::string built_for = plan_.header.value("device", "");
+  const std::string here = backend_->device_fingerprint();
+  if (built_for != here)
+    throw Error(cat(what, ": plan was built for device '", built_for, "' but this machine is '", here,
+                    "'; rebuild it here with `crowdrt build`"));
+  Precision precision = Precision::fp32;
+  if (plan_.header.contains("build")) precision = precision_from_name(plan_.header["build"].value("precision", "fp32"));
+  compiled_ = backend_->compile(plan_.graph, CompileOptions{precision, options.threads});
+  for (ir::ValueId v : plan_.graph.inputs()) inputs_.push_back({plan_.graph.value(v).name, plan_.graph.value(v).shape});
+  for (ir::ValueId v : plan_.graph.outputs())
+    outputs_.push_back({plan_.graph.value(v).name, plan_.graph.value(v).shape});
+}
+
+void Engine::infer(std::span<const float* const> inputs, std::span<float* const> outputs,
+                   std::vector<double>* layer_ms) {
+  if (inputs.size() != inputs_.size() || outputs.size() != outputs_.size())
+    throw Error(cat("infer: the plan has ", inputs_.size(), " inputs and ", outputs_.size(), " outputs, given ",
+                    inputs.size(), " and ", outputs.size()));
+  compiled_->run(inputs, outputs, layer_ms);
+}
+
+Tensor Engine::infer(const Tensor& input) {
+  if (inputs_.size() != 1 || outputs_.size() != 1)
+    throw Error(cat("infer: this plan has ", inputs_.size(), " inputs and ", outputs_.size(),
+                    " outputs; use the multi-tensor infer"));
+  if (input.dtype() != DType::f32)
+    throw Error(cat("infer: input must be float32, got ", dtype_name(input.dtype())));
+  if (input.shape() != inputs_[0].shape)
+    throw Error(cat("infer: input '", inputs_[0].name, "' must be ", shape_str(inputs_[0].shape), " (NCHW), got ",
+                    shape_str(input.shape()),
+                    input.shape().size() == 4 && inputs_[0].shape.size() == 4 && input.shape()[1] != inputs_[0].shape[1]
+                        ? cat(": the model takes ", inputs_[0].shape[1], " channels")
+                        : std::string{}));
+  Tensor output(DType::f32, outputs_[0].shape);
+  const float* in[] = {input.data<float>()};
+  float* out[] = {output.data<float>()};
+  compiled_->run(in, out, nullptr);
+  return output;
+}
+
+}  // namespace crowdrt
