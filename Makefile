@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-unit test-asan demo bench clean
+.PHONY: all deps build test test-asan fuzz demo bench clean
 
 all: build
 
@@ -22,7 +22,11 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest -L unit --output-on-failure -j$(JOBS)
 
-test: build test-asan
+# libFuzzer targets for the parsers of untrusted files, run briefly.
+fuzz: deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash scripts/run-fuzzers.sh
+
+test: build test-asan fuzz
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 demo: build
@@ -32,4 +36,4 @@ bench: build
 	bash bench/cpu_vs_ort.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

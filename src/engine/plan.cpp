@@ -159,9 +159,10 @@ Plan parse_plan(std::span<const std::byte> bytes, const std::string& what) {
       const Shape shape = jv.at("shape").get<Shape>();
       if (jv.contains("offset")) {
         const size_t offset = jv.at("offset").get<size_t>(), n = jv.at("bytes").get<size_t>();
-        Tensor t(dtype, shape);
-        if (n != t.bytes() || offset > weights_bytes || n > weights_bytes - offset)
+        if (n != static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype) || offset > weights_bytes ||
+            n > weights_bytes - offset)
           throw Error(cat("constant '", name, "' out of range"));
+        Tensor t(dtype, shape);
         if (n) std::memcpy(t.raw(), bytes.data() + weights_at + offset, n);
         ids.push_back(plan.graph.add_constant(name, std::move(t)));
       } else {
