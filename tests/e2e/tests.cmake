@@ -1,0 +1,74 @@
+# End-to-end tests: the crowdrt program on whole UNet / UNet++ models against PyTorch, and on bad input.
+# Labelled "e2e" (`ctest -L e2e`). They need Debian's python3 with torch, onnx and numpy (CROWDRT_REF_PYTHON);
+# without them the fixture fails and so do the tests, loudly.
+#   CROWDRT_E2E_QUICK=ON   only the covering subset of the reference cases (4 of 16)
+#   CROWDRT_E2E_REF=ON     also run the --quick cases on the reference backend (--device ref)
+if(NOT TARGET crowdrt)
+  message(STATUS "e2e tests: no crowdrt program target yet, skipped")
+  return()
+endif()
+
+set(CROWDRT_REF_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with torch, onnx and numpy for the e2e references")
+option(CROWDRT_E2E_QUICK "e2e: only the covering subset of the reference models" OFF)
+option(CROWDRT_E2E_REF "e2e: also check the reference backend on the quick subset" ON)
+
+set(e2e_dir ${PROJECT_SOURCE_DIR}/tests/e2e)
+set(e2e_export ${PROJECT_SOURCE_DIR}/tests/reference/export_models.py)
+set(e2e_models ${PROJECT_BINARY_DIR}/testdata/models)
+set(e2e_work ${PROJECT_BINARY_DIR}/testdata/e2e)
+set(e2e_bin $<TARGET_FILE:crowdrt>)
+set(e2e_quick_flag)
+if(CROWDRT_E2E_QUICK)
+  set(e2e_quick_flag --quick)
+endif()
+
+# The case names come from the generator itself (--list imports no torch).
+execute_process(COMMAND ${CROWDRT_REF_PYTHON} ${e2e_export} --list ${e2e_quick_flag}
+                OUTPUT_VARIABLE e2e_cases RESULT_VARIABLE e2e_rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+execute_process(COMMAND ${CROWDRT_REF_PYTHON} ${e2e_export} --list --quick
+                OUTPUT_VARIABLE e2e_quick_cases OUTPUT_STRIP_TRAILING_WHITESPACE)
+execute_process(COMMAND ${CROWDRT_REF_PYTHON} ${e2e_dir}/bad_input.py --list
+                OUTPUT_VARIABLE e2e_bad_kinds OUTPUT_STRIP_TRAILING_WHITESPACE)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${e2e_export} ${e2e_dir}/bad_input.py)
+if(NOT e2e_rc EQUAL 0 OR NOT e2e_cases)
+  # Still register a test, so that a missing interpreter shows up as a failure instead of silence.
+  add_test(NAME e2e_models COMMAND ${CROWDRT_REF_PYTHON} ${e2e_export} --list)
+  set_tests_properties(e2e_models PROPERTIES LABELS e2e)
+  message(WARNING "e2e tests: ${CROWDRT_REF_PYTHON} ${e2e_export} --list failed; only e2e_models is registered")
+  return()
+endif()
+string(REPLACE "\n" ";" e2e_cases "${e2e_cases}")
+string(REPLACE "\n" ";" e2e_quick_cases "${e2e_quick_cases}")
+string(REPLACE "\n" ";" e2e_bad_kinds "${e2e_bad_kinds}")
+list(GET e2e_quick_cases 0 e2e_small_case)   # 3 channels, 64x64: the model the CLI tests use
+
+set(e2e_env PYTHONDONTWRITEBYTECODE=1)
+
+# Fixture: the reference models (up to date ones are kept, so a second run takes seconds).
+add_test(NAME e2e_models COMMAND ${CROWDRT_REF_PYTHON} ${e2e_export} ${e2e_models} ${e2e_quick_flag})
+set_tests_properties(e2e_models PROPERTIES LABELS e2e FIXTURES_SETUP e2e_models TIMEOUT 600 ENVIRONMENT "${e2e_env}")
+
+function(e2e_test name)
+  add_test(NAME ${name} COMMAND ${CROWDRT_REF_PYTHON} ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS e2e FIXTURES_REQUIRED e2e_models TIMEOUT 600
+                       ENVIRONMENT "${e2e_env}")
+endfunction()
+
+foreach(case ${e2e_cases})
+  e2e_test(e2e_model_${case} ${e2e_dir}/check_model.py ${e2e_bin} ${e2e_models} ${case} ${e2e_work}/model_${case})
+endforeach()
+if(CROWDRT_E2E_REF)
+  foreach(case ${e2e_quick_cases})
+    e2e_test(e2e_model_ref_${case} ${e2e_dir}/check_model.py ${e2e_bin} ${e2e_models} ${case}
+             ${e2e_work}/model_ref_${case} --device ref)
+  endforeach()
+endif()
+foreach(kind ${e2e_bad_kinds})
+  e2e_test(e2e_bad_${kind} ${e2e_dir}/bad_input.py ${e2e_bin} ${e2e_models} ${e2e_small_case} ${e2e_work}/bad_${kind}
+           ${kind})
+endforeach()
+e2e_test(e2e_help ${e2e_dir}/help.py ${e2e_bin})
+e2e_test(e2e_perf_json ${e2e_dir}/perf_json.py ${e2e_bin} ${e2e_models} ${e2e_small_case} ${e2e_work}/perf_json)
+e2e_test(e2e_inspect ${e2e_dir}/inspect_layers.py ${e2e_bin} ${e2e_models} ${e2e_small_case} ${e2e_work}/inspect)
+# help needs no models
+set_tests_properties(e2e_help PROPERTIES FIXTURES_REQUIRED "")
