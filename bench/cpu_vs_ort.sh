@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# crowdrt's CPU engine against ONNX Runtime 1.30 (CPU) on the same ONNX files, batch 1, same thread count.
+# usage: bash bench/cpu_vs_ort.sh [BUILD_DIR]       (default: build; `make bench` passes it)
+# env:   THREADS (2)  SIZES ("256 608")  RUNS (20)  WARMUP (3: ort_bench.js does 3)  OUT (BUILD_DIR/bench)
+#        PYTHON (/usr/bin/python3: torch, onnx, numpy)  ORT_ONLY=1 measures ONNX Runtime alone
+# Model: smp-layout UNet-resnet34, 5 input channels (RGB + flow), random weights and BatchNorm statistics,
+# exported as the seed does (opset 11, BN folded by the exporter). Prints a Markdown table and the raw outputs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+THREADS=${THREADS:-2}
+SIZES=${SIZES:-"256 608"}
+RUNS=${RUNS:-20}
+WARMUP=${WARMUP:-3}
+OUT=${OUT:-$BUILD/bench}
+PYTHON=${PYTHON:-/usr/bin/python3}
+ORT_VERSION=1.30.0
+NODE_DIR=bench/.node
+CROWDRT=$BUILD/crowdrt
+
+mkdir -p "$OUT"
+if [ "$(node -p "try{require('./$NODE_DIR/node_modules/onnxruntime-node/package.json').version}catch(e){''}" 2>/dev/null)" != "$ORT_VERSION" ]; then
+  echo "installing onnxruntime-node@$ORT_VERSION into $NODE_DIR (once)" >&2
+  npm install --ignore-scripts --no-audit --no-fund --prefix "$NODE_DIR" "onnxruntime-node@$ORT_VERSION" >&2
+fi
+have_crowdrt=1
+if [ "${ORT_ONLY:-0}" = 1 ]; then
+  have_crowdrt=0
+elif [ ! -x "$CROWDRT" ]; then
+  echo "note: $CROWDRT not built: measuring ONNX Runtime only" >&2
+  have_crowdrt=0
+fi
+
+raw=$OUT/raw.txt
+: > "$raw"
+log() { echo "$@" | tee -a "$raw"; }
+log "## machine"
+log "date: $(date -u +%FT%TZ)   commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+log "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') x $(nproc)   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+log "node $(node --version), onnxruntime-node $ORT_VERSION, threads $THREADS, runs $RUNS after $WARMUP warm-up"
+
+rows=()
+for S in $SIZES; do
+  name=unet_resnet34_c5_${S}x${S}
+  "$PYTHON" tests/reference/export_models.py "$OUT/models" --model UNet resnet34 5 "$S" "$S" --opset 11 --bn fused \
+    --name "$name" >&2
+  onnx=$OUT/models/$name/model.onnx
+
+  log ""
+  log "## $name: ONNX Runtime $ORT_VERSION CPU"
+  log "\$ NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js $onnx 5 $S $S $RUNS $THREADS"
+  ort_json=$(NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js "$onnx" 5 "$S" "$S" "$RUNS" "$THREADS")
+  log "$ort_json"
+  ort_ms=$("$PYTHON" -c 'import json,sys; print("%.1f" % json.loads(sys.argv[1])["median_ms"])' "$ort_json")
+
+  crt_ms=n/a; ratio=n/a; check=
+  if [ $have_crowdrt = 1 ]; then
+    plan=$OUT/$name.plan
+    log ""
+    log "## $name: crowdrt"
+    log "\$ $CROWDRT build --onnx $onnx --precision fp32 --device cpu --threads $THREADS -o $plan --overwrite"
+    "$CROWDRT" build --onnx "$onnx" --precision fp32 --device cpu --threads "$THREADS" -o "$plan" --overwrite 2>&1 | tee -a "$raw"
+    out=$OUT/$name.out.npy
+    log "\$ $CROWDRT infer --plan $plan --input .../input.npy --output $out --threads $THREADS --overwrite"
+    "$CROWDRT" infer --plan "$plan" --input "$OUT/models/$name/input.npy" --output "$out" --threads "$THREADS" \
+      --overwrite 2>&1 | tee -a "$raw"
+    check=$("$PYTHON" tests/e2e/compare.py "$out" "$OUT/models/$name/ref.npy" || true)
+    log "against PyTorch: $check"
+    js=$OUT/$name.perf.json
+    log "\$ $CROWDRT perf --plan $plan --iterations $RUNS --warmup $WARMUP --threads $THREADS --json $js --overwrite"
+    "$CROWDRT" perf --plan "$plan" --iterations "$RUNS" --warmup "$WARMUP" --threads "$THREADS" --json "$js" \
+      --overwrite 2>&1 | tee -a "$raw"
+    crt_ms=$("$PYTHON" -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["median_ms"])' "$js")
+    ratio=$("$PYTHON" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$crt_ms" "$ort_ms")
+    case $check in OK*) check=ok;; *) check="MISMATCH";; esac
+  fi
+  rows+=("| UNet-resnet34, 5 ch | ${S}x${S} | $ort_ms | $crt_ms | $ratio | ${check:-n/a} |")
+done
+
+echo
+echo "## CPU, batch 1, fp32, $THREADS threads, median of $RUNS runs"
+echo
+echo "| model | size | ORT $ORT_VERSION median ms | crowdrt median ms | crowdrt / ORT | crowdrt vs PyTorch (1e-4) |"
+echo "|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "## raw output ($raw)"
+echo '```'
+cat "$raw"
+echo '```'
