@@ -11,3 +11,22 @@ void infer_node_shapes(Graph& graph, const Node& node);
 void infer_shapes(Graph& graph);
 
 }  // namespace crowdrt::ir
+
+namespace crowdrt::ir {
+
+// Explicit pads (begin..., end...) of a Conv or pool for ONNX auto_pad NOTSET (the given pads, zeros when
+// absent), VALID, SAME_UPPER and SAME_LOWER (extra padding at the end / at the beginning).
+std::vector<int64_t> explicit_pads(const Shape& spatial_in, const std::vector<int64_t>& kernel,
+                                   const std::vector<int64_t>& strides, const std::vector<int64_t>& dilations,
+                                   const std::string& auto_pad, const std::vector<int64_t>& pads);
+
+// What a Slice node takes along each dimension of its data (all dimensions, untouched ones in full);
+// starts/ends/axes/steps from attributes (opset < 10) or constant inputs, clamped as ONNX specifies.
+struct SliceRange {
+  int64_t start = 0;
+  int64_t step = 1;
+  int64_t count = 0;
+};
+std::vector<SliceRange> slice_ranges(const Graph& graph, const Node& node);
+
+}  // namespace crowdrt::ir
