@@ -4,6 +4,7 @@
 
 #include <zip.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "core/error.h"
@@ -71,9 +72,12 @@ std::vector<std::byte> ZipArchive::read(const std::string& name, uint64_t max_by
   if (!file)
     throw Error(cat(what_, ": cannot open zip entry ", name, " (", zip_strerror(archive_),
                     "); the file is damaged, save it again with torch.save"));
-  // Read in chunks rather than trusting the declared size for one big allocation.
+  // Read in chunks rather than trusting the declared size for one big allocation; start near the
+  // declared size so that small entries cost one small read.
   std::vector<std::byte> out;
-  constexpr size_t chunk = size_t{1} << 20;
+  constexpr uint64_t max_chunk = uint64_t{1} << 20;
+  const uint64_t declared = declared_size(name);
+  size_t chunk = static_cast<size_t>(std::min(max_chunk, std::min(declared, max_bytes) + 1));
   while (true) {
     const size_t old = out.size();
     out.resize(old + chunk);
@@ -83,6 +87,7 @@ std::vector<std::byte> ZipArchive::read(const std::string& name, uint64_t max_by
                       "); the file is damaged, save it again with torch.save"));
     out.resize(old + static_cast<size_t>(got));
     if (got == 0) break;
+    chunk = static_cast<size_t>(std::min<uint64_t>(max_chunk, uint64_t{chunk} * 2));
     if (out.size() > max_bytes)
       throw Error(cat(what_, ": zip entry ", name, " holds more than the ", max_bytes, " bytes expected"));
   }
