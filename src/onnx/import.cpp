@@ -57,7 +57,11 @@ class Importer {
     check_operators_supported();
     import_initializers();
     import_inputs();
-    for (const onnx::NodeProto& node : model_.graph().node()) import_node(node);
+    // Values first, so that nodes listed out of order (invalid ONNX, but seen in the wild) still import
+    // and sort_topologically puts them in order.
+    for (const onnx::NodeProto& node : model_.graph().node()) declare_outputs(node);
+    for (const onnx::NodeProto& node : model_.graph().node())
+      if (node.op_type() != "Constant") import_node(node);
     import_outputs();
     try {
       graph_.sort_topologically();
@@ -111,9 +115,17 @@ class Importer {
   }
 
   void import_inputs() {
-    std::set<std::string> graph_inputs;
+    std::vector<std::string> runtime_inputs;  // graph inputs that are not initializers
+    for (const onnx::ValueInfoProto& input : model_.graph().input())
+      if (graph_.find_value(input.name()) == ir::kNoValue) runtime_inputs.push_back(input.name());
+    for (const auto& [name, shape] : options_.input_shapes)
+      if (std::find(runtime_inputs.begin(), runtime_inputs.end(), name) == runtime_inputs.end()) {
+        std::string names;
+        for (const std::string& n : runtime_inputs) names += cat(names.empty() ? "" : ", ", n);
+        throw Error(cat(what_, ": a shape is given for '", name, "', which is not an input of the model; its inputs are: ",
+                        names));
+      }
     for (const onnx::ValueInfoProto& input : model_.graph().input()) {
-      graph_inputs.insert(input.name());
       if (graph_.find_value(input.name()) != ir::kNoValue) continue;  // an initializer: a constant
       const std::string where = cat(what_, ": input '", input.name(), "'");
       if (!input.type().has_tensor_type())
@@ -123,13 +135,6 @@ class Importer {
       const Shape shape = input_shape(input.name(), type, where);
       graph_.inputs().push_back(graph_.add_value(input.name(), dtype, shape, true));
     }
-    for (const auto& [name, shape] : options_.input_shapes)
-      if (!graph_inputs.count(name) || graph_.value(graph_.find_value(name)).is_constant()) {
-        std::string names;
-        for (ir::ValueId v : graph_.inputs()) names += cat(names.empty() ? "" : ", ", graph_.value(v).name);
-        throw Error(cat(what_, ": a shape is given for '", name, "', which is not an input of the model; its inputs are: ",
-                        names));
-      }
   }
 
   Shape input_shape(const std::string& name, const onnx::TypeProto::Tensor& type, const std::string& where) const {
@@ -182,17 +187,23 @@ class Importer {
     return name;
   }
 
-  ir::ValueId new_output(const std::string& name, const onnx::NodeProto& node) {
-    if (name.empty()) throw Error(cat(what_, ": node ", node_label(node), " has an unnamed output"));
+  // Constant nodes become constants; other nodes get their first output as a value. Outputs past the first
+  // are training statistics (BatchNormalization), indices (MaxPool) or masks: nothing in the IR computes
+  // them, so reading one is an error.
+  void declare_outputs(const onnx::NodeProto& node) {
+    if (node.op_type() == "Constant") return import_constant(node, cat(what_, ": node ", node_label(node)));
+    const std::string name = node.output_size() ? node.output(0) : "";
+    if (name.empty()) throw Error(cat(what_, ": node ", node_label(node), " has no output"));
     if (graph_.find_value(name) != ir::kNoValue)
       throw Error(cat(what_, ": value '", name, "' is produced twice (node ", node_label(node),
                       "); the model is not valid SSA"));
-    return graph_.add_value(name);
+    graph_.add_value(name);
+    for (int i = 1; i < node.output_size(); ++i)
+      if (!node.output(i).empty()) dropped_outputs_[node.output(i)] = cat("output ", i, " of ", node_label(node));
   }
 
   void import_node(const onnx::NodeProto& node) {
     const std::string where = cat(what_, ": node ", node_label(node));
-    if (node.op_type() == "Constant") return import_constant(node, where);
 
     ir::Attributes attrs;
     for (const onnx::AttributeProto& a : node.attribute()) {
@@ -204,11 +215,6 @@ class Importer {
 
     ir::Op op = ir::Op::Resize;
     if (node.op_type() != "Upsample") ir::op_from_name(node.op_type(), &op);
-    // Outputs past the first are training statistics (BatchNormalization), indices (MaxPool) or masks:
-    // nothing in the IR computes them, so reading one is an error.
-    for (int i = 1; i < node.output_size(); ++i)
-      if (!node.output(i).empty()) dropped_outputs_[node.output(i)] = cat("output ", i, " of ", node_label(node));
-
     if (node.op_type() == "Upsample") upsample_to_resize(inputs, attrs, where);
     else if (op == ir::Op::Resize) resize_inputs_and_defaults(inputs, attrs, where);
     else if (op == ir::Op::Clip && opset_ < 11) clip_attributes_before_opset11(attrs);
@@ -222,7 +228,7 @@ class Importer {
     else if (op == ir::Op::Concat && !attrs.has("axis"))
       throw Error(cat(where, ": Concat has no axis attribute; the model is broken"));
 
-    const ir::ValueId out = new_output(node.output_size() ? node.output(0) : "", node);
+    const ir::ValueId out = graph_.find_value(node.output(0));
     graph_.add_node(op, unique_node_name(node, node.op_type()), std::move(inputs), {out}, std::move(attrs));
   }
 
