@@ -50,6 +50,19 @@ const Object* dict_value(const Object& dict, const std::string& key) {
   return found;
 }
 
+// The dict a wrapper key ('state_dict', then 'model') points at, if it holds tensors or wraps further.
+const Object* wrapped(const Object& dict, int depth) {
+  if (depth > 4) return nullptr;
+  for (const char* wrapper : {"state_dict", "model"}) {
+    const Object* v = dict_value(dict, wrapper);
+    if (!v || v->kind != Kind::dict) continue;
+    for (size_t i = 1; i < v->items.size(); i += 2)
+      if (v->items[i]->kind == Kind::tensor) return v;
+    if (wrapped(*v, depth + 1)) return v;
+  }
+  return nullptr;
+}
+
 // A training checkpoint often wraps the weights: {'state_dict': ..., 'epoch': ..., 'optimizer': ...}.
 const Object& unwrap(const Object& root, const std::string& what) {
   const Object* object = &root;
@@ -57,14 +70,7 @@ const Object& unwrap(const Object& root, const std::string& what) {
     if (object->kind != Kind::dict)
       throw Error(cat(what, ": holds a ", pickle::kind_name(object->kind), ", not a dict of tensors; save the "
                       "weights with torch.save(model.state_dict(), path)"));
-    const Object* inner = nullptr;
-    for (const char* wrapper : {"state_dict", "model"}) {
-      const Object* v = dict_value(*object, wrapper);
-      if (v && v->kind == Kind::dict) {
-        inner = v;
-        break;
-      }
-    }
+    const Object* inner = wrapped(*object, 0);
     if (!inner) return *object;
     object = inner;
   }

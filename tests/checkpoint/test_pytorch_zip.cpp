@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 
 #include "checkpoint/checkpoint.h"
@@ -34,6 +35,14 @@ TEST(PytorchZip, ReadsTheUnetResnet18StateDict) {
 TEST(PytorchZip, UnwrapsStateDictAndModelWrappersAndIgnoresTheRest) {
   expect_matches_python(read("wrapped_state_dict.pth"), "wrapped_state_dict.pth");
   expect_matches_python(read("wrapped_model.pth"), "wrapped_model.pth");
+}
+
+TEST(PytorchZip, AModelKeyHoldingSettingsIsNotAWrapper) {
+  expect_matches_python(read("settings_beside_weights.pth"), "settings_beside_weights.pth");
+}
+
+TEST(PytorchZip, AFileWithoutTensorsNamesItsKeys) {
+  EXPECT_TRUE(contains(error_of([] { read("no_tensors.pth"); }), "holds no tensors (keys: epoch, optimizer)"));
 }
 
 TEST(PytorchZip, StripsTheDataParallelModulePrefix) {
@@ -99,4 +108,12 @@ TEST(PytorchZip, GarbageBytesAreAnError) {
   }
   EXPECT_TRUE(contains(error_of([] { read_checkpoint(checkpoint_path("dtypes.pth.expected.json")); }),
                        "neither a PyTorch checkpoint"));
+}
+
+TEST(PytorchZip, APlainPickleFileIsToldApartFromATorchSaveZip) {
+  const std::string path = checkpoint_path("plain.pkl");
+  const std::string pickle("\x80\x02}q\x00.", 6);  // {} in protocol 2
+  write_file_atomic(path, std::span<const std::byte>(reinterpret_cast<const std::byte*>(pickle.data()), pickle.size()));
+  EXPECT_TRUE(contains(error_of([&] { read_checkpoint(path); }), path + ": is a plain pickle, not a torch.save checkpoint"));
+  std::filesystem::remove(path);
 }

@@ -87,6 +87,10 @@ parallel_sd = nn.DataParallel(small).state_dict()
 assert all(k.startswith("module.") for k in parallel_sd)
 save(parallel_sd, "data_parallel.pth", list(small_sd.items()))
 save({"state_dict": parallel_sd, "epoch": 3}, "wrapped_data_parallel.pth", list(small_sd.items()))
+# A 'model' key that holds settings, not weights, is not a wrapper; a file without tensors says so.
+beside = collections.OrderedDict(model={"arch": "UNet", "encoder": "resnet18"}, weight=torch.randn(3))
+save(beside, "settings_beside_weights.pth", [("weight", beside["weight"])])
+torch.save({"epoch": 3, "optimizer": {"lr": 0.1}}, os.path.join(OUT, "no_tensors.pth"))
 # Parameters (not detached tensors) go through torch._utils._rebuild_parameter.
 params = collections.OrderedDict(weight=nn.Parameter(torch.randn(2, 3)), bias=nn.Parameter(torch.randn(2)))
 save(params, "parameters.pth", list(params.items()))
