@@ -13,6 +13,12 @@ for target in fuzz_npy fuzz_plan fuzz_checkpoint_zip fuzz_pickle; do
   mkdir -p "$corpus"
   cp -n fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null || true
   echo "fuzz: $target for ${seconds}s"
-  "$out/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 "$corpus" 2>&1 | tail -4
+  log="$out/$target.log"
+  if ! (cd "$out" && "./$target" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 "corpus-$name") > "$log" 2>&1; then
+    tail -40 "$log"
+    echo "fuzz: $target failed; the crashing input is in $out (crash-*), the log in $log" >&2
+    exit 1
+  fi
+  grep -E "stat::(number_of_executed_units|new_units_added)" "$log"
 done
 echo "fuzz: no crashes"

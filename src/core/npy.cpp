@@ -66,7 +66,8 @@ Tensor parse_npy(std::span<const std::byte> bytes, const std::string& what) {
   if (shape.size() > 8) throw fail("more than 8 dimensions");
   int64_t n = 1;
   for (int64_t d : shape) {
-    if (d > (int64_t{1} << 34) || n > (int64_t{1} << 34)) throw fail("too large");
+    constexpr int64_t kMaxElements = int64_t{1} << 34;
+    if (d > kMaxElements || (d != 0 && n > kMaxElements / d)) throw fail("too large");
     n *= d;
   }
   const size_t data_start = start + header_len;

@@ -21,6 +21,7 @@ constexpr std::array<std::pair<Op, const char*>, 36> kNames{{
 
 const char* op_name(Op op) {
   if (op == Op::Neg) return "Neg";
+  if (op == Op::Transpose) return "Transpose";
   for (const auto& [o, n] : kNames)
     if (o == op) return n;
   return "?";
@@ -28,6 +29,7 @@ const char* op_name(Op op) {
 
 bool op_from_name(const std::string& name, Op* op) {
   if (name == "Neg") { *op = Op::Neg; return true; }
+  if (name == "Transpose") { *op = Op::Transpose; return true; }
   for (const auto& [o, n] : kNames)
     if (name == n) { *op = o; return true; }
   return false;

@@ -11,7 +11,7 @@ enum class Op {
   Identity,
   // shape arithmetic left behind by exporters; folded away before a backend sees the graph
   Shape, Gather, Unsqueeze, Squeeze, Cast, Floor, Ceil, Slice, ConstantOfShape, Reshape, Range,
-  Equal, Where, Expand, Sqrt, Neg,
+  Equal, Where, Expand, Sqrt, Neg, Transpose,
 };
 
 const char* op_name(Op op);                 // the ONNX spelling: "Conv", "Resize", ...

@@ -132,6 +132,7 @@ class NodeShapes {
       case Op::Reshape: return reshape();
       case Op::Range: return range();
       case Op::Expand: return set(0, input(0).dtype, broadcast(shape(0), constant(1, "shape").to_int64()));
+      case Op::Transpose: return transpose();
     }
     fail("has no shape rule");
   }
@@ -361,6 +362,20 @@ class NodeShapes {
     set(0, input(0).dtype, out);
   }
 
+  // ONNX Transpose: output dim i = input dim perm[i]; perm defaults to reversing the axes.
+  void transpose() {
+    const Shape& x = shape(0);
+    const std::vector<int64_t> perm = transpose_perm(node_.attrs, x.size());
+    std::vector<bool> seen(x.size(), false);
+    Shape out;
+    for (int64_t p : perm) {
+      if (p < 0 || p >= static_cast<int64_t>(x.size()) || seen[p]) fail(cat("perm is not a permutation of ", x.size(), " axes"));
+      seen[p] = true;
+      out.push_back(x[p]);
+    }
+    set(0, input(0).dtype, out);
+  }
+
   void reshape() {
     const Shape& x = shape(0);
     const std::vector<int64_t> target = constant(1, "shape").to_int64();
@@ -492,6 +507,12 @@ void infer_node_shapes(Graph& graph, const Node& node) { NodeShapes(graph, node)
 
 void infer_shapes(Graph& graph) {
   for (const Node& node : graph.nodes()) infer_node_shapes(graph, node);
+}
+
+std::vector<int64_t> transpose_perm(const Attributes& attrs, size_t rank) {
+  std::vector<int64_t> reversed(rank);
+  for (size_t i = 0; i < rank; ++i) reversed[i] = static_cast<int64_t>(rank - 1 - i);
+  return attrs.ints("perm", reversed);
 }
 
 }  // namespace crowdrt::ir

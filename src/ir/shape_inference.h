@@ -10,6 +10,9 @@ void infer_node_shapes(Graph& graph, const Node& node);
 // Runs infer_node_shapes over the graph in order.
 void infer_shapes(Graph& graph);
 
+// Transpose's permutation: the perm attribute, or the axes reversed when it is absent.
+std::vector<int64_t> transpose_perm(const Attributes& attrs, size_t rank);
+
 }  // namespace crowdrt::ir
 
 namespace crowdrt::ir {

@@ -326,6 +326,7 @@ class Evaluator {
       case Op::Slice: return slice(out);
       case Op::Concat: return concat(out);
       case Op::Range: return range(out);
+      case Op::Transpose: return transpose(out);
       default: break;
     }
     fail(graph_, node_, "cannot be evaluated at build time");
@@ -345,6 +346,25 @@ class Evaluator {
     for (size_t i = 0; i < source_index.size(); ++i)
       std::memcpy(t.raw() + i * size, from.raw() + source_index[i] * size, size);
     return t;
+  }
+
+  Tensor transpose(const Value& out) const {
+    const Tensor& x = in(0);
+    const Shape& xs = x.shape();
+    const std::vector<int64_t> perm = transpose_perm(node_.attrs, xs.size());
+    std::vector<int64_t> in_strides(xs.size(), 1);
+    for (int i = static_cast<int>(xs.size()) - 2; i >= 0; --i) in_strides[i] = in_strides[i + 1] * xs[i + 1];
+    std::vector<int64_t> source(static_cast<size_t>(x.numel())), index(xs.size(), 0);
+    for (size_t flat = 0; flat < source.size(); ++flat) {
+      int64_t offset = 0;
+      for (size_t d = 0; d < index.size(); ++d) offset += index[d] * in_strides[perm[d]];
+      source[flat] = offset;
+      for (int d = static_cast<int>(index.size()) - 1; d >= 0; --d) {  // next output index, row-major
+        if (++index[d] < out.shape[d]) break;
+        index[d] = 0;
+      }
+    }
+    return move_bytes(x, out, source);
   }
 
   Tensor shape_of(const Value& out) const {
