@@ -302,8 +302,10 @@ def resize_cases(w_):
            resize_attrs([1, 1, 0.5, 0.5], "nearest", "half_pixel", "round_prefer_ceil"), [x8],
            F.interpolate(x8, scale_factor=0.5, mode="nearest-exact"))
     # No PyTorch op: the ONNX formula in numpy.
-    for transform, nearest_mode, size in [("asymmetric", "ceil", (10, 13)), ("align_corners", "round_prefer_floor", (10, 13)),
-                                          ("align_corners", "round_prefer_ceil", (13, 17)), ("half_pixel", "floor", (10, 13)),
+    for transform, nearest_mode, size in [("asymmetric", "ceil", (10, 13)),
+                                          ("align_corners", "round_prefer_floor", (10, 13)),
+                                          ("align_corners", "round_prefer_ceil", (13, 17)),
+                                          ("half_pixel", "floor", (10, 13)),
                                           ("half_pixel", "round_prefer_floor", (10, 13))]:
         scales = size_scales(x, size)
         w_.add(f"resize_nearest_{transform}_{nearest_mode}_numpy_spec", "Resize",
@@ -322,8 +324,7 @@ def resize_cases(w_):
         y = F.interpolate(x, mode="bilinear", align_corners=True, **kwargs)
         w_.add(f"resize_bilinear_align_corners_{tag}", "Resize", resize_attrs(scales, "linear", "align_corners"),
                [x], y)
-    # PyTorch's bilinear with align_corners=False and an explicit scale maps with that scale: asymmetric is
-    # what it does with half-pixel offsets removed, which torch does not offer; skipped here, tested in C++.
+    # Linear with asymmetric coordinates has no PyTorch op; test_reference_kernels.cpp checks it by hand.
 
 
 def pad_cases(w_):

@@ -43,7 +43,9 @@ void activation(ir::Op op, const ir::Attributes& attrs, const Tensor& input, Ten
     case ir::Op::LeakyRelu: act = {ActivationKind::leaky_relu, attrs.f("alpha", 0.01f)}; break;
     case ir::Op::Clip: act = {ActivationKind::clip, attrs.f("min", -kInf), attrs.f("max", kInf)}; break;
     case ir::Op::Sigmoid: act = {ActivationKind::sigmoid}; break;
-    case ir::Op::HardSigmoid: act = {ActivationKind::hard_sigmoid, attrs.f("alpha", 0.2f), attrs.f("beta", 0.5f)}; break;
+    case ir::Op::HardSigmoid:
+      act = {ActivationKind::hard_sigmoid, attrs.f("alpha", 0.2f), attrs.f("beta", 0.5f)};
+      break;
     case ir::Op::HardSwish: act = {ActivationKind::hard_swish}; break;
     default: throw Error(cat(ir::op_name(op), " is not an activation"));
   }

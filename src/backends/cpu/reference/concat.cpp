@@ -18,11 +18,13 @@ void concat(const ir::Attributes& attrs, Inputs inputs, Tensor& output) {
   for (const Tensor* t : inputs) {
     if (!t) throw Error("Concat has a missing input");
     Shape s = t->shape();
-    if (s.size() != first.size()) throw Error(cat("Concat inputs ", shape_str(first), " and ", shape_str(s), " differ in rank"));
+    if (s.size() != first.size())
+      throw Error(cat("Concat inputs ", shape_str(first), " and ", shape_str(s), " differ in rank"));
     out[axis] += s[axis];
     s[axis] = first[axis];
     if (s != first)
-      throw Error(cat("Concat inputs ", shape_str(first), " and ", shape_str(t->shape()), " differ outside axis ", axis));
+      throw Error(cat("Concat inputs ", shape_str(first), " and ", shape_str(t->shape()), " differ outside axis ",
+                      axis));
   }
   require_output_shape(output, out);
 

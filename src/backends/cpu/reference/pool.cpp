@@ -24,7 +24,8 @@ Window2d window_of(const ir::Attributes& attrs, bool with_dilations) {
   w.dilations = with_dilations ? per_axis(attrs, "dilations", 2, 1) : std::vector<int64_t>{1, 1};
   w.pads = per_axis(attrs, "pads", 4, 0);
   w.ceil_mode = attrs.i("ceil_mode", 0) != 0;
-  if (w.kernel[0] < 1 || w.kernel[1] < 1) throw Error(cat("pool kernel_shape ", shape_str(w.kernel), " is not positive"));
+  if (w.kernel[0] < 1 || w.kernel[1] < 1)
+    throw Error(cat("pool kernel_shape ", shape_str(w.kernel), " is not positive"));
   return w;
 }
 

@@ -14,7 +14,8 @@ void reduce_mean(const ir::Attributes& attrs, const Tensor& input, Tensor& outpu
   std::vector<bool> reduced(rank, false);
   for (int64_t axis : axes) {
     if (axis < 0 || axis >= rank)
-      throw Error(cat("ReduceMean axis ", axis, " is out of range for ", shape_str(x), " (canonical axes are non-negative)"));
+      throw Error(cat("ReduceMean axis ", axis, " is out of range for ", shape_str(x),
+                      " (canonical axes are non-negative)"));
     reduced[axis] = true;
   }
   const bool keepdims = attrs.i("keepdims", 1) != 0;
@@ -37,7 +38,8 @@ void reduce_mean(const ir::Attributes& attrs, const Tensor& input, Tensor& outpu
       index[d] = 0;
     }
   }
-  const double count = output.numel() == 0 ? 1.0 : static_cast<double>(input.numel()) / static_cast<double>(output.numel());
+  const double count =
+      output.numel() == 0 ? 1.0 : static_cast<double>(input.numel()) / static_cast<double>(output.numel());
   float* yd = output.data<float>();
   for (int64_t i = 0; i < output.numel(); ++i) yd[i] = static_cast<float>(sums[i] / count);
 }

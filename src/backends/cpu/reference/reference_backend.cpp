@@ -41,7 +41,8 @@ class ReferenceCompiledGraph final : public CompiledGraph {
       if (!v.shape_known)
         throw Error(cat("reference backend: ", role, " '", v.name, "' has no known shape; run fold_constants first"));
       if (v.dtype != DType::f32)
-        throw Error(cat("reference backend: ", role, " '", v.name, "' is ", dtype_name(v.dtype), "; only float32 runs"));
+        throw Error(cat("reference backend: ", role, " '", v.name, "' is ", dtype_name(v.dtype),
+                        "; only float32 runs"));
       storage_[id] = Tensor(DType::f32, v.shape);
       arena_bytes_ += storage_[id].bytes();
       values_[id] = &storage_[id];
