@@ -24,7 +24,7 @@ inline ir::ValueId add_input(ir::Graph& g, const std::string& name, Shape shape)
 // A 3x3 same-padded Conv with random weights (and bias when asked); returns its output.
 inline ir::ValueId add_conv(ir::Graph& g, ir::ValueId x, int64_t out_channels, uint32_t seed, bool bias,
                             const std::string& name) {
-  const Shape& in = g.value(x).shape;
+  const Shape in = g.value(x).shape;  // a copy: add_constant may reallocate the values
   const ir::ValueId w = g.add_constant(name + ".weight", random_tensor({out_channels, in[1], 3, 3}, seed));
   std::vector<ir::ValueId> inputs = {x, w};
   if (bias) inputs.push_back(g.add_constant(name + ".bias", random_tensor({out_channels}, seed + 1)));

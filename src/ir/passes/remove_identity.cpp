@@ -16,10 +16,13 @@ Graph remove_identity(Graph graph) {
       kept.push_back(std::move(node));
       continue;
     }
-    renames.emplace_back(node.outputs[0], node.inputs[0]);
+    // Nodes are in topological order, so an identity of an identity resolves to the first one's input.
+    ValueId source = node.inputs[0];
+    for (const auto& [from, to] : renames)
+      if (from == source) source = to;
+    renames.emplace_back(node.outputs[0], source);
   }
   graph.nodes() = std::move(kept);
-  // Apply renames in order; an identity of an identity resolves through the chain.
   for (auto [from, to] : renames) graph.replace_uses(from, to);
   // An Identity that produces a graph output: let its input's producer write the output directly,
   // so the output keeps its name, when nothing else reads the input.
