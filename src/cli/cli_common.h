@@ -12,6 +12,7 @@ void register_build(CLI::App& app);
 void register_infer(CLI::App& app);
 void register_perf(CLI::App& app);
 void register_inspect(CLI::App& app);
+void register_export(CLI::App& app);
 
 // Error unless the path is free or overwrite was asked for; never deletes anything itself.
 void check_writable(const std::string& path, bool overwrite, const std::string& flag_hint = "--overwrite");

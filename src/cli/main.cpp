@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   crowdrt::cli::register_infer(app);
   crowdrt::cli::register_perf(app);
   crowdrt::cli::register_inspect(app);
+  crowdrt::cli::register_export(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
