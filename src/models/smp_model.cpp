@@ -62,7 +62,9 @@ void check_input_size(int64_t height, int64_t width) {
                   "x", round_up(width)));
 }
 
-ir::Graph build_smp_model(const ModelSpec& spec, const checkpoint::StateDict& weights) {
+namespace {
+
+void check_spec(const ModelSpec& spec) {
   const auto& encoders = supported_encoders();
   if (std::find(encoders.begin(), encoders.end(), spec.encoder) == encoders.end()) {
     std::string list;
@@ -72,8 +74,9 @@ ir::Graph build_smp_model(const ModelSpec& spec, const checkpoint::StateDict& we
   if (spec.in_channels < 1 || spec.in_channels > 4096)
     throw Error(cat("input channels ", spec.in_channels, " out of range: give 1 to 4096"));
   check_input_size(spec.height, spec.width);
+}
 
-  WeightedGraphBuilder b(weights);
+ir::ValueId build_layers(const ModelSpec& spec, WeightedGraphBuilder& b) {
   const ir::ValueId input = b.input("input", {1, spec.in_channels, spec.height, spec.width});
   FeatureMaps features;
   if (is_resnet_encoder(spec.encoder)) features = build_resnet_encoder(b, input, spec.encoder);
@@ -81,12 +84,32 @@ ir::Graph build_smp_model(const ModelSpec& spec, const checkpoint::StateDict& we
   else features = build_efficientnet_encoder(b, input, spec.encoder);
   const ir::ValueId decoded =
       spec.arch == Arch::unet ? build_unet_decoder(b, features) : build_unetplusplus_decoder(b, features);
-  const ir::ValueId output = build_segmentation_head(b, decoded);
+  return build_segmentation_head(b, decoded);
+}
 
+}  // namespace
+
+ir::Graph build_smp_model(const ModelSpec& spec, const checkpoint::StateDict& weights) {
+  check_spec(spec);
+  WeightedGraphBuilder b(weights);
+  const ir::ValueId output = build_layers(spec, b);
   if (const WeightProblems problems = b.problems(); !problems.empty())
     throw Error(cat("the checkpoint does not fit ", arch_display_name(spec.arch), " with encoder ", spec.encoder, " and ",
                     spec.in_channels, " input channels: ", problems.summary(), suggestion(spec, weights)));
   return b.finish(output);
+}
+
+checkpoint::StateDict expected_state_dict(const ModelSpec& spec) {
+  check_spec(spec);
+  const checkpoint::StateDict none;
+  WeightedGraphBuilder b(none);
+  const ir::Graph graph = b.finish(build_layers(spec, b));
+  checkpoint::StateDict zeros;
+  for (size_t v = 0; v < graph.value_count(); ++v) {
+    const ir::Value& value = graph.value(static_cast<ir::ValueId>(v));
+    if (value.is_constant()) zeros.entries.emplace_back(value.name, *value.data);
+  }
+  return zeros;
 }
 
 int64_t count_parameters(const ir::Graph& graph) {

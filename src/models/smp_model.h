@@ -39,6 +39,10 @@ void check_input_size(int64_t height, int64_t width);
 // counts, and which architecture / encoder / channel count the keys do fit when that can be told.
 ir::Graph build_smp_model(const ModelSpec& spec, const checkpoint::StateDict& weights);
 
+// Every key the model reads, with its shape, zero-filled, in graph order (BatchNorm num_batches_tracked and
+// efficientnet's unused head are not read). For tests and for telling users what a checkpoint should hold.
+checkpoint::StateDict expected_state_dict(const ModelSpec& spec);
+
 // Trainable parameters the graph reads, as sum(p.numel() for p in model.parameters()) counts them (BatchNorm
 // running statistics are buffers, not parameters; efficientnet's unused head conv is not in the graph).
 int64_t count_parameters(const ir::Graph& graph);
