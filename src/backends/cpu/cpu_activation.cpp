@@ -1,0 +1,76 @@
+// Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish and Identity as oneDNN eltwise (or reorder for
+// Identity) in the producer's layout. oneDNN 2.6 has no hardsigmoid, so HardSigmoid is max(0, min(1, a*x+b))
+// as linear then clip; hardswish is x * relu6(x + 3) / 6, which is ONNX's x * max(0, min(1, x/6 + 1/2)).
+#include "backends/cpu/cpu_activation.h"
+
+#include <limits>
+
+#include "backends/cpu/cpu_graph_builder.h"
+
+namespace crowdrt::cpu {
+
+using dnnl::algorithm;
+
+std::vector<EltwiseStage> activation_stages(const std::string& kind, float alpha, float beta) {
+  if (kind.empty()) return {};
+  if (kind == "relu") return {{algorithm::eltwise_relu, 0.f, 0.f}};
+  if (kind == "leaky_relu") return {{algorithm::eltwise_relu, alpha, 0.f}};
+  if (kind == "clip") return {{algorithm::eltwise_clip, alpha, beta}};
+  if (kind == "sigmoid") return {{algorithm::eltwise_logistic, 0.f, 0.f}};
+  if (kind == "hard_sigmoid") return {{algorithm::eltwise_linear, alpha, beta}, {algorithm::eltwise_clip, 0.f, 1.f}};
+  if (kind == "hard_swish") return {{algorithm::eltwise_hardswish, 0.f, 0.f}};
+  throw Error(cat("activation '", kind,
+                  "' is unknown to the cpu backend; expected relu, leaky_relu, clip, sigmoid, hard_sigmoid or "
+                  "hard_swish"));
+}
+
+void append_activation(dnnl::post_ops& post_ops, const std::vector<EltwiseStage>& stages) {
+  for (const EltwiseStage& stage : stages) post_ops.append_eltwise(1.f, stage.algorithm, stage.alpha, stage.beta);
+}
+
+namespace {
+
+// The standalone op in the Conv epilogue's terms (ONNX defaults where attributes are absent).
+std::vector<EltwiseStage> stages_of(const ir::Node& node) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  switch (node.op) {
+    case ir::Op::Relu: return activation_stages("relu", 0.f, 0.f);
+    case ir::Op::LeakyRelu: return activation_stages("leaky_relu", node.attrs.f("alpha", 0.01f), 0.f);
+    case ir::Op::Clip: return activation_stages("clip", node.attrs.f("min", -kInf), node.attrs.f("max", kInf));
+    case ir::Op::Sigmoid: return activation_stages("sigmoid", 0.f, 0.f);
+    case ir::Op::HardSigmoid:
+      return activation_stages("hard_sigmoid", node.attrs.f("alpha", 0.2f), node.attrs.f("beta", 0.5f));
+    case ir::Op::HardSwish: return activation_stages("hard_swish", 0.f, 0.f);
+    default: return {};
+  }
+}
+
+}  // namespace
+
+void build_activation(GraphBuilder& builder, const ir::Node& node) {
+  const ir::ValueId x = node.inputs[0], y = node.outputs[0];
+  const std::optional<dnnl::memory::desc> required = builder.required_output_layout(y);
+  const Slot src = required ? builder.read_as(x, *required) : builder.read(x);
+  const Slot dst = builder.write(y, src.md);
+  if (node.op == ir::Op::Identity) {
+    dnnl::reorder::primitive_desc pd(builder.engine(), src.md, builder.engine(), dst.md, builder.attr());
+    builder.add_primitive(dnnl::reorder(pd), pd, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}, {},
+                          LayerInfo{node.name, "Identity", onednn_kernel_name(pd), Precision::fp32,
+                                    describe_layout(dst.md), ""});
+    return;
+  }
+  const std::vector<EltwiseStage> stages = stages_of(node);
+  Slot from = src;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, stages[i].algorithm, from.md,
+                                     stages[i].alpha, stages[i].beta);
+    dnnl::eltwise_forward::primitive_desc pd(desc, builder.attr(), builder.engine());
+    builder.add_primitive(dnnl::eltwise_forward(pd), pd, {{DNNL_ARG_SRC, from}, {DNNL_ARG_DST, dst}}, {},
+                          LayerInfo{stages.size() == 1 ? node.name : cat(node.name, ":", i + 1),
+                                    ir::op_name(node.op), onednn_kernel_name(pd), Precision::fp32,
+                                    describe_layout(dst.md), ""});
+    from = dst;  // later stages work in place
+  }
+}
+
+}  // namespace crowdrt::cpu

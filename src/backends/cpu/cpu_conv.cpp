@@ -1,0 +1,139 @@
+// Conv and ConvTranspose as oneDNN (de)convolution forward inference. Layouts are left to oneDNN
+// (format_tag::any: nChw16c activations and blocked weights on AVX-512), weights are reordered once at compile
+// time, and the Conv epilogue act(conv + B + residual) runs as post-ops: bias inside the convolution, the
+// residual as a `sum` post-op (so dst must already hold it: the convolution writes over the residual's buffer
+// when nobody else reads it, else the residual is copied in first), then the activation as eltwise.
+#include <algorithm>
+
+#include "backends/cpu/cpu_activation.h"
+#include "backends/cpu/cpu_graph_builder.h"
+
+namespace crowdrt::cpu {
+namespace {
+
+using dnnl::memory;
+
+struct Geometry {
+  Dims strides, dilations, padding_begin, padding_end;  // oneDNN dilations count the gaps (ONNX - 1)
+};
+
+Geometry geometry_of(const ir::Node& node) {
+  const auto strides = node.attrs.ints("strides", {1, 1});
+  const auto dilations = node.attrs.ints("dilations", {1, 1});
+  const auto pads = node.attrs.ints("pads", {0, 0, 0, 0});
+  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
+    throw Error(cat("cpu backend: ", ir::op_name(node.op), " '", node.name,
+                    "' needs 2 strides, 2 dilations and 4 pads (canonical 2-D form); run fold_constants first"));
+  return Geometry{{strides[0], strides[1]}, {dilations[0] - 1, dilations[1] - 1}, {pads[0], pads[1]},
+                  {pads[2], pads[3]}};
+}
+
+std::string fused_name(const ir::Node& node) {
+  std::string name = ir::op_name(node.op);
+  if (node.attrs.i("fused_add", 0) != 0) name += "+Add";
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"relu", "Relu"},       {"leaky_relu", "LeakyRelu"},     {"clip", "Clip"},
+      {"sigmoid", "Sigmoid"}, {"hard_sigmoid", "HardSigmoid"}, {"hard_swish", "HardSwish"}};
+  const std::string act = node.attrs.s("activation", "");
+  for (const auto& [attr, onnx] : kNames)
+    if (act == attr) name += std::string("+") + onnx;
+  return name;
+}
+
+}  // namespace
+
+void build_conv(GraphBuilder& builder, const ir::Node& node) {
+  const ir::Graph& graph = builder.graph();
+  const ir::ValueId x = node.inputs[0], w = node.inputs[1], y = node.outputs[0];
+  const bool has_bias = node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue;
+  const bool has_residual = node.attrs.i("fused_add", 0) != 0;
+  const ir::ValueId residual = has_residual ? node.inputs.at(3) : ir::kNoValue;
+  const Dims src_dims = to_dims(graph.value(x).shape), dst_dims = to_dims(graph.value(y).shape);
+  const Shape& weight_shape = graph.constant(w).shape();
+  const int64_t group = node.attrs.i("group", 1), out_channels = weight_shape[0];
+  const Geometry geo = geometry_of(node);
+
+  // Grouped weights are (group, out/group, in/group, kh, kw) for oneDNN; the ONNX bytes are the same.
+  const Dims weight_dims = group == 1 ? to_dims(weight_shape)
+                                      : Dims{group, out_channels / group, weight_shape[1], weight_shape[2],
+                                             weight_shape[3]};
+  const memory::desc bias_md = has_bias ? plain_desc({out_channels}) : memory::desc();
+
+  dnnl::post_ops post_ops;
+  if (has_residual) post_ops.append_sum(1.f);
+  append_activation(post_ops, activation_stages(node.attrs.s("activation", ""), node.attrs.f("alpha", 0.f),
+                                                node.attrs.f("beta", 0.f)));
+  dnnl::primitive_attr attr = builder.attr();
+  attr.set_post_ops(post_ops);
+
+  const std::optional<memory::desc> required_dst = builder.required_output_layout(y);
+  auto make = [&](const memory::desc& src_md) {
+    dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                         src_md, any_desc(weight_dims), bias_md,
+                                         required_dst ? *required_dst : any_desc(dst_dims), geo.strides,
+                                         geo.dilations, geo.padding_begin, geo.padding_end);
+    return dnnl::convolution_forward::primitive_desc(desc, attr, builder.engine());
+  };
+  const auto pd = make(any_desc(src_dims));
+
+  const Slot src = builder.read_as(x, pd.src_desc());
+  ArgMemories constants;
+  constants[DNNL_ARG_WEIGHTS] = builder.constant(w, plain_desc(weight_dims), pd.weights_desc());
+  if (has_bias) constants[DNNL_ARG_BIAS] = builder.constant(node.inputs[2], bias_md, pd.bias_desc());
+
+  Slot dst;
+  std::string note;
+  if (has_residual && !required_dst && builder.can_overwrite(residual, pd.dst_desc())) {
+    dst = builder.write_over(y, residual, pd.dst_desc());
+    note = "writes over the residual";
+  } else {
+    dst = builder.write(y, pd.dst_desc());
+    if (has_residual) builder.copy_into(residual, dst, node.name);
+    if (required_dst) note = "writes into its concat in place";
+  }
+  builder.add_primitive(dnnl::convolution_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                        std::move(constants),
+                        LayerInfo{node.name, fused_name(node), onednn_kernel_name(pd), Precision::fp32,
+                                  describe_layout(dst.md), note});
+}
+
+void build_conv_transpose(GraphBuilder& builder, const ir::Node& node) {
+  const ir::Graph& graph = builder.graph();
+  const ir::ValueId x = node.inputs[0], w = node.inputs[1], y = node.outputs[0];
+  const bool has_bias = node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue;
+  const Dims src_dims = to_dims(graph.value(x).shape), dst_dims = to_dims(graph.value(y).shape);
+  const Shape& weight_shape = graph.constant(w).shape();  // Cin, Cout/group, kh, kw
+  const int64_t group = node.attrs.i("group", 1);
+  const int64_t in_channels = weight_shape[0], out_per_group = weight_shape[1], out_channels = out_per_group * group;
+  Geometry geo = geometry_of(node);
+  // output_padding (and any other remainder) goes to the end padding: oneDNN derives the output size from it.
+  for (int axis = 0; axis < 2; ++axis) {
+    const int64_t extent = (weight_shape[2 + axis] - 1) * (geo.dilations[axis] + 1) + 1;
+    geo.padding_end[axis] =
+        (src_dims[2 + axis] - 1) * geo.strides[axis] + extent - geo.padding_begin[axis] - dst_dims[2 + axis];
+  }
+  // ONNX stores (Cin, Cout/group, kh, kw): oneDNN's (out, in, kh, kw) in iohw order, or giohw with groups.
+  const memory::desc user_weights =
+      group == 1 ? memory::desc({out_channels, in_channels, weight_shape[2], weight_shape[3]},
+                                memory::data_type::f32, memory::format_tag::iohw)
+                 : memory::desc({group, out_per_group, in_channels / group, weight_shape[2], weight_shape[3]},
+                                memory::data_type::f32, memory::format_tag::giohw);
+  const memory::desc bias_md = has_bias ? plain_desc({out_channels}) : memory::desc();
+  const std::optional<memory::desc> required_dst = builder.required_output_layout(y);
+  dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
+                                         any_desc(src_dims), any_desc(user_weights.dims()), bias_md,
+                                         required_dst ? *required_dst : any_desc(dst_dims), geo.strides,
+                                         geo.dilations, geo.padding_begin, geo.padding_end);
+  const dnnl::deconvolution_forward::primitive_desc pd(desc, builder.attr(), builder.engine());
+  const Slot src = builder.read_as(x, pd.src_desc());
+  ArgMemories constants;
+  constants[DNNL_ARG_WEIGHTS] = builder.constant(w, user_weights, pd.weights_desc());
+  if (has_bias) constants[DNNL_ARG_BIAS] = builder.constant(node.inputs[2], bias_md, pd.bias_desc());
+  const Slot dst = builder.write(y, pd.dst_desc());
+  builder.add_primitive(dnnl::deconvolution_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                        std::move(constants),
+                        LayerInfo{node.name, "ConvTranspose", onednn_kernel_name(pd), Precision::fp32,
+                                  describe_layout(dst.md), required_dst ? "writes into its concat in place" : ""});
+}
+
+}  // namespace crowdrt::cpu

@@ -1,0 +1,89 @@
+// Pad over H and W (constant, reflect, edge; negative pads crop first, as in the ONNX reference) as our own
+// kernel on the producer's channel-blocked layout: each output pixel copies one source block or fills it.
+// Padded channels of the last block stay zero, as oneDNN expects of blocked tensors.
+#include "backends/cpu/cpu_graph_builder.h"
+
+namespace crowdrt::cpu {
+namespace {
+
+// Source coordinate (in [first, first + kept)) of each output coordinate along one axis, or -1 for `value`.
+std::vector<int64_t> map_axis(const std::string& mode, int64_t in_size, int64_t pad_begin, int64_t pad_end,
+                              int64_t out_size) {
+  const int64_t first = std::max<int64_t>(-pad_begin, 0);
+  const int64_t kept = in_size - first - std::max<int64_t>(-pad_end, 0);
+  const int64_t begin = std::max<int64_t>(pad_begin, 0);
+  std::vector<int64_t> map(out_size);
+  for (int64_t o = 0; o < out_size; ++o) {
+    int64_t i = o - begin;
+    if (i < 0 || i >= kept) {
+      if (mode == "constant") {
+        map[o] = -1;
+        continue;
+      }
+      if (mode == "edge") {
+        i = i < 0 ? 0 : kept - 1;
+      } else if (kept == 1) {  // reflect: fold over a period of 2*(kept-1), as numpy.pad does
+        i = 0;
+      } else {
+        const int64_t period = 2 * (kept - 1);
+        int64_t m = i % period;
+        if (m < 0) m += period;
+        i = m < kept ? m : period - m;
+      }
+    }
+    map[o] = first + i;
+  }
+  return map;
+}
+
+}  // namespace
+
+void build_pad(GraphBuilder& builder, const ir::Node& node) {
+  const ir::Graph& graph = builder.graph();
+  const ir::ValueId x = node.inputs[0], y = node.outputs[0];
+  const Dims in_dims = to_dims(graph.value(x).shape), out_dims = to_dims(graph.value(y).shape);
+  const std::optional<dnnl::memory::desc> required = builder.required_output_layout(y);
+  dnnl::memory::desc src_md = channel_blocked_desc(in_dims), dst_md = channel_blocked_desc(out_dims);
+  if (!required && !builder.layout_open(x) && is_plain(builder.layout(x))) {
+    src_md = plain_desc(in_dims);
+    dst_md = plain_desc(out_dims);
+  }
+  if (required) dst_md = *required;
+  const Slot src = builder.read_as(x, src_md);
+  const Slot dst = builder.write(y, dst_md);
+
+  const auto pads = node.attrs.ints("pads");
+  const std::string mode = node.attrs.s("mode", "constant");
+  const float value = node.attrs.f("value", 0.f);
+  const std::vector<int64_t> rows = map_axis(mode, in_dims[2], pads[2], pads[6], out_dims[2]);
+  const std::vector<int64_t> cols = map_axis(mode, in_dims[3], pads[3], pads[7], out_dims[3]);
+  const ChannelBlockedView s = *channel_blocked_view(src.md), d = *channel_blocked_view(dst.md);
+  Kernel kernel = [=](const ArgMemories& args) {
+    const auto* source = static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle());
+    auto* target = static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle());
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int64_t n = 0; n < d.batch; ++n) {
+      for (int64_t b = 0; b < d.blocks; ++b) {
+        for (int64_t oy = 0; oy < d.height; ++oy) {
+          const int64_t real_lanes = std::min(d.block, d.channels - b * d.block);
+          float* out_row = target + d.offset + n * d.stride_n + b * d.stride_block + oy * d.stride_h;
+          const float* in_plane = source + s.offset + n * s.stride_n + b * s.stride_block;
+          for (int64_t ox = 0; ox < d.width; ++ox) {
+            float* out = out_row + ox * d.stride_w;
+            if (rows[oy] < 0 || cols[ox] < 0) {
+              for (int64_t k = 0; k < d.block; ++k) out[k] = k < real_lanes ? value : 0.f;
+              continue;
+            }
+            const float* in = in_plane + rows[oy] * s.stride_h + cols[ox] * s.stride_w;
+            for (int64_t k = 0; k < d.block; ++k) out[k] = in[k];
+          }
+        }
+      }
+    }
+  };
+  builder.add_kernel(std::move(kernel), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                     LayerInfo{node.name, "Pad", "crowdrt:pad", Precision::fp32, describe_layout(dst.md),
+                               mode + (required ? ", writes into its concat in place" : "")});
+}
+
+}  // namespace crowdrt::cpu

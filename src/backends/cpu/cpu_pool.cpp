@@ -1,0 +1,51 @@
+// MaxPool, AveragePool and GlobalAveragePool as oneDNN pooling (v2, for dilations) in the producer's layout.
+// ceil_mode becomes extra end padding (cpu_support.h), which max and exclude-padding average ignore;
+// include-padding average with such padding is refused by node_supported.
+#include "backends/cpu/cpu_graph_builder.h"
+#include "backends/cpu/cpu_support.h"
+
+namespace crowdrt::cpu {
+
+void build_pool(GraphBuilder& builder, const ir::Node& node) {
+  const ir::Graph& graph = builder.graph();
+  const ir::ValueId x = node.inputs[0], y = node.outputs[0];
+  const Shape& in = graph.value(x).shape;
+  const Shape& out = graph.value(y).shape;
+  Dims kernel, strides{1, 1}, dilations{0, 0}, pad_begin{0, 0}, pad_end{0, 0};
+  dnnl::algorithm algorithm = dnnl::algorithm::pooling_max;
+  if (node.op == ir::Op::GlobalAveragePool) {
+    kernel = {in[2], in[3]};
+    algorithm = dnnl::algorithm::pooling_avg_exclude_padding;
+  } else {
+    const auto k = node.attrs.ints("kernel_shape");
+    const auto s = node.attrs.ints("strides", {1, 1});
+    const auto d = node.op == ir::Op::MaxPool ? node.attrs.ints("dilations", {1, 1}) : std::vector<int64_t>{1, 1};
+    const auto p = node.attrs.ints("pads", {0, 0, 0, 0});
+    if (k.size() != 2 || s.size() != 2 || d.size() != 2 || p.size() != 4)
+      throw Error(cat("cpu backend: ", ir::describe(graph, node),
+                      " needs 2-D kernel_shape, strides, dilations and 4 pads; run fold_constants first"));
+    for (int axis = 0; axis < 2; ++axis) {
+      kernel.push_back(k[axis]);
+      strides[axis] = s[axis];
+      dilations[axis] = d[axis] - 1;
+      pad_begin[axis] = p[axis];
+      pad_end[axis] = pool_padding_end(in[2 + axis], out[2 + axis], (k[axis] - 1) * d[axis] + 1, s[axis], p[axis],
+                                       p[2 + axis]);
+    }
+    if (node.op == ir::Op::AveragePool)
+      algorithm = node.attrs.i("count_include_pad", 0) ? dnnl::algorithm::pooling_avg_include_padding
+                                                       : dnnl::algorithm::pooling_avg_exclude_padding;
+  }
+  const std::optional<dnnl::memory::desc> required = builder.required_output_layout(y);
+  const Slot src = required ? builder.read_as(x, channel_blocked_desc(to_dims(in))) : builder.read(x);
+  dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src.md,
+                                      required ? *required : any_desc(to_dims(out)), strides, kernel, dilations,
+                                      pad_begin, pad_end);
+  dnnl::pooling_v2_forward::primitive_desc pd(desc, builder.attr(), builder.engine());
+  const Slot dst = builder.write(y, pd.dst_desc());
+  builder.add_primitive(dnnl::pooling_v2_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {},
+                        LayerInfo{node.name, ir::op_name(node.op), onednn_kernel_name(pd), Precision::fp32,
+                                  describe_layout(dst.md), required ? "writes into its concat in place" : ""});
+}
+
+}  // namespace crowdrt::cpu

@@ -1,0 +1,131 @@
+// Resize (nearest and linear, every ONNX coordinate_transformation_mode) as our own kernel on the producer's
+// channel-blocked layout. oneDNN's resampling maps coordinates half_pixel-style only, so instead each output
+// row and column gets its source rows/columns and weights once at compile time (ONNX Resize, opset 11-19,
+// as the reference kernel computes them), and the run copies or blends whole 16-channel blocks.
+#include <cmath>
+
+#include "backends/cpu/cpu_graph_builder.h"
+
+namespace crowdrt::cpu {
+namespace {
+
+float source_coordinate(const std::string& transform, int64_t out, float scale, int64_t in_size, int64_t out_size) {
+  const float x = static_cast<float>(out);
+  if (transform == "half_pixel") return (x + 0.5f) / scale - 0.5f;
+  if (transform == "pytorch_half_pixel") return out_size > 1 ? (x + 0.5f) / scale - 0.5f : 0.f;
+  if (transform == "align_corners")
+    return out_size == 1 ? 0.f : x * static_cast<float>(in_size - 1) / static_cast<float>(out_size - 1);
+  if (transform == "asymmetric") return x / scale;
+  if (transform == "tf_half_pixel_for_nearest") return (x + 0.5f) / scale;
+  throw Error(cat("Resize coordinate_transformation_mode '", transform, "' is unknown to the cpu backend"));
+}
+
+int64_t round_nearest(const std::string& nearest_mode, float x) {
+  if (nearest_mode == "floor") return static_cast<int64_t>(std::floor(x));
+  if (nearest_mode == "ceil") return static_cast<int64_t>(std::ceil(x));
+  const float below = std::floor(x);
+  if (x - below == 0.5f) return static_cast<int64_t>(below) + (nearest_mode == "round_prefer_ceil" ? 1 : 0);
+  return static_cast<int64_t>(std::round(x));
+}
+
+// For one axis: the two source neighbours of each output coordinate and the weight of the second.
+struct AxisMap {
+  std::vector<int64_t> lo, hi;
+  std::vector<float> weight_hi;
+};
+
+AxisMap map_axis(const ir::Attributes& attrs, bool linear, float scale, int64_t in_size, int64_t out_size) {
+  const std::string transform = attrs.s("coordinate_transformation_mode", "half_pixel");
+  const std::string nearest_mode = attrs.s("nearest_mode", "round_prefer_floor");
+  AxisMap map;
+  for (int64_t o = 0; o < out_size; ++o) {
+    const float src = source_coordinate(transform, o, scale, in_size, out_size);
+    if (!linear) {
+      const int64_t i = std::clamp<int64_t>(round_nearest(nearest_mode, src), 0, in_size - 1);
+      map.lo.push_back(i);
+      map.hi.push_back(i);
+      map.weight_hi.push_back(0.f);
+      continue;
+    }
+    const float clamped = std::min(std::max(src, 0.f), static_cast<float>(in_size - 1));
+    const int64_t lo = static_cast<int64_t>(std::floor(clamped));
+    map.lo.push_back(lo);
+    map.hi.push_back(std::min(lo + 1, in_size - 1));
+    map.weight_hi.push_back(clamped - static_cast<float>(lo));
+  }
+  return map;
+}
+
+// kBlock > 0 fixes the block size at compile time so the lane loop vectorises; 0 reads it from the view.
+template <int64_t kBlock>
+void resize_blocks(const ChannelBlockedView& s, const float* src, const ChannelBlockedView& d, float* dst,
+                   const AxisMap& rows, const AxisMap& cols, bool linear) {
+  const int64_t block = kBlock > 0 ? kBlock : d.block;
+#pragma omp parallel for collapse(3) schedule(static)
+  for (int64_t n = 0; n < d.batch; ++n) {
+    for (int64_t b = 0; b < d.blocks; ++b) {
+      for (int64_t oy = 0; oy < d.height; ++oy) {
+        const float* plane = src + s.offset + n * s.stride_n + b * s.stride_block;
+        const float* row_lo = plane + rows.lo[oy] * s.stride_h;
+        const float* row_hi = plane + rows.hi[oy] * s.stride_h;
+        const float wy = rows.weight_hi[oy];
+        float* out_row = dst + d.offset + n * d.stride_n + b * d.stride_block + oy * d.stride_h;
+        for (int64_t ox = 0; ox < d.width; ++ox) {
+          float* out = out_row + ox * d.stride_w;
+          const float* a = row_lo + cols.lo[ox] * s.stride_w;
+          if (!linear) {  // copied, not weighted, so that inf and NaN pass through unchanged
+            for (int64_t k = 0; k < block; ++k) out[k] = a[k];
+            continue;
+          }
+          const float* c = row_lo + cols.hi[ox] * s.stride_w;
+          const float* e = row_hi + cols.lo[ox] * s.stride_w;
+          const float* f = row_hi + cols.hi[ox] * s.stride_w;
+          const float wx = cols.weight_hi[ox];
+          for (int64_t k = 0; k < block; ++k) {
+            const float top = a[k] * (1.f - wx) + c[k] * wx;
+            const float bottom = e[k] * (1.f - wx) + f[k] * wx;
+            out[k] = top * (1.f - wy) + bottom * wy;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void build_resize(GraphBuilder& builder, const ir::Node& node) {
+  const ir::Graph& graph = builder.graph();
+  const ir::ValueId x = node.inputs[0], y = node.outputs[0];
+  const Dims in_dims = to_dims(graph.value(x).shape), out_dims = to_dims(graph.value(y).shape);
+  // nChw16c unless the producer wrote plain nchw (then plain stays plain); other layouts are reordered.
+  const std::optional<dnnl::memory::desc> required = builder.required_output_layout(y);
+  dnnl::memory::desc src_md = channel_blocked_desc(in_dims), dst_md = channel_blocked_desc(out_dims);
+  if (!required && !builder.layout_open(x) && is_plain(builder.layout(x))) {
+    src_md = plain_desc(in_dims);
+    dst_md = plain_desc(out_dims);
+  }
+  if (required) dst_md = *required;
+  const Slot src = builder.read_as(x, src_md);
+  const Slot dst = builder.write(y, dst_md);
+
+  const std::vector<float> scales = node.attrs.floats("scales");
+  const bool linear = node.attrs.s("mode", "nearest") == "linear";
+  const AxisMap rows = map_axis(node.attrs, linear, scales.at(2), in_dims[2], out_dims[2]);
+  const AxisMap cols = map_axis(node.attrs, linear, scales.at(3), in_dims[3], out_dims[3]);
+  const ChannelBlockedView src_view = *channel_blocked_view(src.md), dst_view = *channel_blocked_view(dst.md);
+  Kernel kernel = [=](const ArgMemories& args) {
+    const auto* s = static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle());
+    auto* d = static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle());
+    if (dst_view.block == kChannelBlock) resize_blocks<kChannelBlock>(src_view, s, dst_view, d, rows, cols, linear);
+    else resize_blocks<0>(src_view, s, dst_view, d, rows, cols, linear);
+  };
+  builder.add_kernel(std::move(kernel), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                     LayerInfo{node.name, "Resize", linear ? "crowdrt:resize_linear" : "crowdrt:resize_nearest",
+                               Precision::fp32, describe_layout(dst.md),
+                               cat(node.attrs.s("mode", "nearest"), " ",
+                                   node.attrs.s("coordinate_transformation_mode", "half_pixel"),
+                                   required ? ", writes into its concat in place" : "")});
+}
+
+}  // namespace crowdrt::cpu
