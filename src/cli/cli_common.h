@@ -12,6 +12,9 @@ void register_build(CLI::App& app);
 void register_infer(CLI::App& app);
 void register_perf(CLI::App& app);
 void register_inspect(CLI::App& app);
+void register_synth(CLI::App& app);
+void register_calib_data(CLI::App& app);
+void register_preprocess(CLI::App& app);
 void register_export(CLI::App& app);
 
 // Error unless the path is free or overwrite was asked for; never deletes anything itself.

@@ -1,0 +1,57 @@
+// crowdrt preprocess: the network input of every frame of one sequence, as NCHW float32 .npy files.
+#include <filesystem>
+#include <memory>
+
+#include "cli/cli_common.h"
+#include "core/log.h"
+#include "core/npy.h"
+#include "core/progress.h"
+#include "data/visdrone.h"
+#include "vision/frame.h"
+#include "vision/network_input.h"
+
+namespace crowdrt::cli {
+
+void register_preprocess(CLI::App& app) {
+  struct Args {
+    std::string sequence, out, size = "608x608", flow = "medium", mode = "eval";
+    int channels = 5;
+    bool overwrite = false;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("preprocess", "Write the network input (1xCxHxW float32 .npy) of every frame of a sequence");
+  cmd->add_option("--sequence", a->sequence, "Folder of one sequence's frames (.jpg/.png)")->required();
+  cmd->add_option("--out", a->out, "Folder for <frame>.npy")->required();
+  cmd->add_option("--size", a->size, "Network input size WxH")->capture_default_str();
+  cmd->add_option("--flow", a->flow, "DIS preset: ultrafast, fast, medium, or none for 3 channels")->capture_default_str();
+  cmd->add_option("--channels", a->channels, "3 (RGB) or 5 (RGB + flow)")->capture_default_str()->check(CLI::IsMember({3, 5}));
+  cmd->add_option("--mode", a->mode, "eval: resize then flow (eval.py); calib: flow at source resolution then resize (calibrator)")
+      ->capture_default_str();
+  cmd->add_flag("--overwrite", a->overwrite, "Replace existing .npy files of the same names in --out");
+  cmd->callback([a] {
+    namespace fs = std::filesystem;
+    vision::NetworkInputOptions options;
+    options.size = vision::parse_frame_size(a->size, "--size");
+    const int w = options.size.width, h = options.size.height;
+    options.channels = a->channels;
+    options.flow = vision::parse_flow_preset(a->flow);
+    options.variant = vision::parse_input_variant(a->mode);
+    vision::NetworkInput input(options);
+    const std::vector<std::string> frames = data::list_frames(a->sequence);
+    fs::create_directories(a->out);
+    std::vector<std::string> outputs;
+    for (const std::string& f : frames) {
+      outputs.push_back((fs::path(a->out) / (fs::path(f).stem().string() + ".npy")).string());
+      check_writable(outputs.back(), a->overwrite);
+    }
+    Progress progress("preprocess", static_cast<int64_t>(frames.size()));
+    input.start_sequence();
+    for (size_t i = 0; i < frames.size(); ++i) {
+      write_npy(outputs[i], input.next(vision::decode_frame(frames[i])));
+      progress.advance();
+    }
+    log_info(cat("preprocess: ", frames.size(), " frames (", shape_str({1, a->channels, h, w}), ") in ", a->out));
+  });
+}
+
+}  // namespace crowdrt::cli
