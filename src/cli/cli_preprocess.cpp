@@ -1,4 +1,6 @@
 // crowdrt preprocess: the network input of every frame of one sequence, as NCHW float32 .npy files.
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 
@@ -16,18 +18,19 @@ void register_preprocess(CLI::App& app) {
   struct Args {
     std::string sequence, out, size = "608x608", flow = "medium", mode = "eval";
     int channels = 5;
-    bool overwrite = false;
+    bool overwrite = false, no_write = false;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("preprocess", "Write the network input (1xCxHxW float32 .npy) of every frame of a sequence");
   cmd->add_option("--sequence", a->sequence, "Folder of one sequence's frames (.jpg/.png)")->required();
-  cmd->add_option("--out", a->out, "Folder for <frame>.npy")->required();
+  cmd->add_option("--out", a->out, "Folder for <frame>.npy (required unless --no-write)");
   cmd->add_option("--size", a->size, "Network input size WxH")->capture_default_str();
   cmd->add_option("--flow", a->flow, "DIS preset: ultrafast, fast, medium, or none for 3 channels")->capture_default_str();
   cmd->add_option("--channels", a->channels, "3 (RGB) or 5 (RGB + flow)")->capture_default_str()->check(CLI::IsMember({3, 5}));
   cmd->add_option("--mode", a->mode, "eval: resize then flow (eval.py); calib: flow at source resolution then resize (calibrator)")
       ->capture_default_str();
   cmd->add_flag("--overwrite", a->overwrite, "Replace existing .npy files of the same names in --out");
+  cmd->add_flag("--no-write", a->no_write, "Compute the inputs without writing them, to time decode + resize + flow + packing");
   cmd->callback([a] {
     namespace fs = std::filesystem;
     vision::NetworkInputOptions options;
@@ -37,20 +40,38 @@ void register_preprocess(CLI::App& app) {
     options.flow = vision::parse_flow_preset(a->flow);
     options.variant = vision::parse_input_variant(a->mode);
     vision::NetworkInput input(options);
+    if (a->out.empty() && !a->no_write) throw CLI::RequiredError("--out");
     const std::vector<std::string> frames = data::list_frames(a->sequence);
-    fs::create_directories(a->out);
     std::vector<std::string> outputs;
-    for (const std::string& f : frames) {
-      outputs.push_back((fs::path(a->out) / (fs::path(f).stem().string() + ".npy")).string());
-      check_writable(outputs.back(), a->overwrite);
+    if (!a->no_write) {
+      fs::create_directories(a->out);
+      for (const std::string& f : frames) {
+        outputs.push_back((fs::path(a->out) / (fs::path(f).stem().string() + ".npy")).string());
+        check_writable(outputs.back(), a->overwrite);
+      }
     }
+    using Clock = std::chrono::steady_clock;
+    const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    double decode_ms = 0, input_ms = 0;
     Progress progress("preprocess", static_cast<int64_t>(frames.size()));
     input.start_sequence();
     for (size_t i = 0; i < frames.size(); ++i) {
-      write_npy(outputs[i], input.next(vision::decode_frame(frames[i])));
+      const auto t0 = Clock::now();
+      const cv::Mat bgr = vision::decode_frame(frames[i]);
+      const auto t1 = Clock::now();
+      const Tensor tensor = input.next(bgr);
+      const auto t2 = Clock::now();
+      decode_ms += ms(t1 - t0);
+      input_ms += ms(t2 - t1);
+      if (!a->no_write) write_npy(outputs[i], tensor);
       progress.advance();
     }
-    log_info(cat("preprocess: ", frames.size(), " frames (", shape_str({1, a->channels, h, w}), ") in ", a->out));
+    const double n = static_cast<double>(frames.size());
+    char timing[160];
+    std::snprintf(timing, sizeof timing, "decode %.2f ms + resize/colour/flow/pack %.2f ms per frame = %.1f frames/s",
+                  decode_ms / n, input_ms / n, 1000.0 * n / (decode_ms + input_ms));
+    log_info(cat("preprocess: ", frames.size(), " frames (", shape_str({1, a->channels, h, w}), ", flow ", a->flow, ", ", a->mode,
+                 "): ", timing, a->no_write ? "" : " in " + a->out));
   });
 }
 
