@@ -5,8 +5,6 @@
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
 
-#include <cstring>
-
 #include "core/file.h"
 #include "onnx/export_rules.h"
 
@@ -49,7 +47,7 @@ void describe_value(onnx::ValueInfoProto& info, const ir::Value& value) {
 void check(const onnx::ModelProto& model) {
   onnx::ModelProto light = model;
   for (onnx::TensorProto& t : *light.mutable_graph()->mutable_initializer())
-    if (t.raw_data().size() > 4096) t.clear_raw_data(), t.set_data_location(onnx::TensorProto::DEFAULT);
+    if (t.raw_data().size() > 4096) t.clear_raw_data();
   try {
     onnx::checker::check_model(model);
     onnx::ShapeInferenceOptions options{true, 1, false};
