@@ -1,6 +1,6 @@
-// Conv and ConvTranspose as oneDNN (de)convolution forward inference. Layouts are left to oneDNN
-// (format_tag::any: nChw16c activations and blocked weights on AVX-512), weights are reordered once at compile
-// time, and the Conv epilogue act(conv + B + residual) runs as post-ops: bias inside the convolution, the
+// Conv and ConvTranspose as oneDNN (de)convolution forward inference. The source keeps the producer's layout
+// when oneDNN has a fast kernel for it; otherwise oneDNN chooses (format_tag::any: brgconv takes nhwc, jit
+// nChw16c on AVX-512) and a reorder is inserted. Weights are reordered once at compile time, and the Conv epilogue act(conv + B + residual) runs as post-ops: bias inside the convolution, the
 // residual as a `sum` post-op (so dst must already hold it: the convolution writes over the residual's buffer
 // when nobody else reads it, else the residual is copied in first), then the activation as eltwise.
 #include <algorithm>
@@ -40,6 +40,27 @@ std::string fused_name(const ir::Node& node) {
   return name;
 }
 
+// oneDNN's reference and gemm convolutions are far slower than its jit/brgemm ones.
+bool fast_kernel(const dnnl::primitive_desc_base& pd) {
+  const std::string impl = pd.impl_info_str();
+  return impl.find("ref") == std::string::npos && impl.find("gemm:") == std::string::npos;
+}
+
+// The producer's layout when oneDNN runs a fast kernel on it (no reorder between layers), else the layout
+// oneDNN prefers (`make` with format any; a reorder is inserted).
+template <class PrimitiveDesc, class Make>
+PrimitiveDesc with_source_layout(GraphBuilder& builder, ir::ValueId x, const Dims& src_dims, Make make) {
+  if (!builder.layout_open(x)) {
+    try {
+      PrimitiveDesc as_produced = make(builder.layout(x));
+      if (fast_kernel(as_produced)) return as_produced;
+    } catch (const dnnl::error&) {
+      // no implementation for that layout: fall through to the preferred one
+    }
+  }
+  return make(any_desc(src_dims));
+}
+
 }  // namespace
 
 void build_conv(GraphBuilder& builder, const ir::Node& node) {
@@ -74,7 +95,7 @@ void build_conv(GraphBuilder& builder, const ir::Node& node) {
                                          geo.dilations, geo.padding_begin, geo.padding_end);
     return dnnl::convolution_forward::primitive_desc(desc, attr, builder.engine());
   };
-  const auto pd = make(any_desc(src_dims));
+  const auto pd = with_source_layout<dnnl::convolution_forward::primitive_desc>(builder, x, src_dims, make);
 
   const Slot src = builder.read_as(x, pd.src_desc());
   ArgMemories constants;
@@ -120,11 +141,15 @@ void build_conv_transpose(GraphBuilder& builder, const ir::Node& node) {
                                 memory::data_type::f32, memory::format_tag::giohw);
   const memory::desc bias_md = has_bias ? plain_desc({out_channels}) : memory::desc();
   const std::optional<memory::desc> required_dst = builder.required_output_layout(y);
-  dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
-                                         any_desc(src_dims), any_desc(user_weights.dims()), bias_md,
-                                         required_dst ? *required_dst : any_desc(dst_dims), geo.strides,
-                                         geo.dilations, geo.padding_begin, geo.padding_end);
-  const dnnl::deconvolution_forward::primitive_desc pd(desc, builder.attr(), builder.engine());
+  auto make = [&](const memory::desc& src_md) {
+    dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                           dnnl::algorithm::deconvolution_direct, src_md,
+                                           any_desc(user_weights.dims()), bias_md,
+                                           required_dst ? *required_dst : any_desc(dst_dims), geo.strides,
+                                           geo.dilations, geo.padding_begin, geo.padding_end);
+    return dnnl::deconvolution_forward::primitive_desc(desc, builder.attr(), builder.engine());
+  };
+  const auto pd = with_source_layout<dnnl::deconvolution_forward::primitive_desc>(builder, x, src_dims, make);
   const Slot src = builder.read_as(x, pd.src_desc());
   ArgMemories constants;
   constants[DNNL_ARG_WEIGHTS] = builder.constant(w, user_weights, pd.weights_desc());

@@ -55,8 +55,11 @@ std::optional<ChannelBlockedView> channel_blocked_view(const dnnl::memory::desc&
   if (c.ndims != 4 || c.format_kind != dnnl_blocked || c.data_type != dnnl_f32) return std::nullopt;
   const dnnl_blocking_desc_t& b = c.format_desc.blocking;
   ChannelBlockedView v;
+  const bool channels_innermost = b.inner_nblks == 0 && b.strides[1] == 1;  // nhwc: all channels form one block
   if (b.inner_nblks == 1 && b.inner_idxs[0] == 1) {
     v.block = b.inner_blks[0];
+  } else if (channels_innermost) {
+    v.block = c.padded_dims[1];
   } else if (b.inner_nblks != 0) {
     return std::nullopt;
   }
@@ -66,11 +69,19 @@ std::optional<ChannelBlockedView> channel_blocked_view(const dnnl::memory::desc&
   v.width = c.dims[3];
   v.blocks = c.padded_dims[1] / v.block;
   v.stride_n = b.strides[0];
-  v.stride_block = b.strides[1];  // the stride of dim 1 steps its outer index: one whole block
+  v.stride_block = channels_innermost ? 0 : b.strides[1];  // dim 1's stride steps its outer index: one block
   v.stride_h = b.strides[2];
   v.stride_w = b.strides[3];
   v.offset = c.offset0;
   return v;
+}
+
+std::optional<dnnl::memory::desc> same_format(const dnnl::memory::desc& md, const Dims& dims) {
+  if (md.dims().size() != 4 || dims.size() != 4) return std::nullopt;
+  if (is_plain(md)) return plain_desc(dims);
+  for (tag t : {tag::nhwc, tag::nChw16c, tag::nChw8c})
+    if (md == dnnl::memory::desc(md.dims(), dt::f32, t)) return dnnl::memory::desc(dims, dt::f32, t);
+  return std::nullopt;
 }
 
 }  // namespace crowdrt::cpu

@@ -25,9 +25,13 @@ bool is_plain(const dnnl::memory::desc& md);
 // "nchw", "nChw16c", "nhwc", "Ohwi16o", ...: dims ordered by stride, capitals for blocked dims.
 std::string describe_layout(const dnnl::memory::desc& md);
 
+// The layout `md` has (nchw, nhwc, nChw16c or nChw8c, dense) for other dims; nullopt for any other layout.
+std::optional<dnnl::memory::desc> same_format(const dnnl::memory::desc& md, const Dims& dims);
+
 // A rank-4 layout where element (n, c, h, w) lives at
 //   offset + n*stride_n + (c / block)*stride_block + h*stride_h + w*stride_w + c % block,
-// which covers nchw and nhwc (block 1) and nChw8c / nChw16c; the last block's padded channels exist in memory.
+// which covers nchw (block 1), nChw8c / nChw16c, and nhwc (one block of all channels, stride_block 0); the
+// last block's padded channels exist in memory.
 struct ChannelBlockedView {
   int64_t block = 1;
   int64_t blocks = 0;  // padded channels / block

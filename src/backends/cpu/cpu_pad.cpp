@@ -43,12 +43,14 @@ void build_pad(GraphBuilder& builder, const ir::Node& node) {
   const ir::ValueId x = node.inputs[0], y = node.outputs[0];
   const Dims in_dims = to_dims(graph.value(x).shape), out_dims = to_dims(graph.value(y).shape);
   const std::optional<dnnl::memory::desc> required = builder.required_output_layout(y);
+  // The producer's format (nchw, nhwc, nChw16c, nChw8c) carries over; anything else is reordered to nChw16c.
   dnnl::memory::desc src_md = channel_blocked_desc(in_dims), dst_md = channel_blocked_desc(out_dims);
-  if (!required && !builder.layout_open(x) && is_plain(builder.layout(x))) {
-    src_md = plain_desc(in_dims);
-    dst_md = plain_desc(out_dims);
+  if (required) {
+    dst_md = *required;
+  } else if (const auto kept = same_format(builder.layout(x), out_dims)) {
+    src_md = builder.layout(x);
+    dst_md = *kept;
   }
-  if (required) dst_md = *required;
   const Slot src = builder.read_as(x, src_md);
   const Slot dst = builder.write(y, dst_md);
 

@@ -14,6 +14,15 @@ void build_reduce_mean(GraphBuilder& builder, const ir::Node& node) {
   if (!node.attrs.has("axes")) std::fill(kept.begin(), kept.end(), 1);  // ONNX: no axes reduces all
   const Slot src = builder.read(x);
   const dnnl::memory::desc reduced = plain_desc(kept);
+  if (kept == to_dims(in)) {  // only axes of size 1: the mean is the input, and oneDNN refuses a no-op reduction
+    Slot dst = builder.write(y, plain_desc(to_dims(graph.value(y).shape)));
+    dst.md = reduced;
+    dnnl::reorder::primitive_desc pd(builder.engine(), src.md, builder.engine(), reduced, builder.attr());
+    builder.add_primitive(dnnl::reorder(pd), pd, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}, {},
+                          LayerInfo{node.name, "ReduceMean", onednn_kernel_name(pd), Precision::fp32,
+                                    describe_layout(reduced), "reduces only axes of size 1: a copy"});
+    return;
+  }
   dnnl::reduction::desc desc(dnnl::algorithm::reduction_mean, src.md, reduced, 0.f, 0.f);
   dnnl::reduction::primitive_desc pd(desc, builder.attr(), builder.engine());
   Slot dst = builder.write(y, plain_desc(to_dims(graph.value(y).shape)));

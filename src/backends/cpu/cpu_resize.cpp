@@ -1,5 +1,5 @@
 // Resize (nearest and linear, every ONNX coordinate_transformation_mode) as our own kernel on the producer's
-// channel-blocked layout. oneDNN's resampling maps coordinates half_pixel-style only, so instead each output
+// layout (nhwc or channel-blocked: whole channel blocks are copied or blended per pixel). oneDNN's resampling maps coordinates half_pixel-style only, so instead each output
 // row and column gets its source rows/columns and weights once at compile time (ONNX Resize, opset 11-19,
 // as the reference kernel computes them), and the run copies or blends whole 16-channel blocks.
 #include <cmath>
@@ -100,12 +100,14 @@ void build_resize(GraphBuilder& builder, const ir::Node& node) {
   const Dims in_dims = to_dims(graph.value(x).shape), out_dims = to_dims(graph.value(y).shape);
   // nChw16c unless the producer wrote plain nchw (then plain stays plain); other layouts are reordered.
   const std::optional<dnnl::memory::desc> required = builder.required_output_layout(y);
+  // The producer's format (nchw, nhwc, nChw16c, nChw8c) carries over; anything else is reordered to nChw16c.
   dnnl::memory::desc src_md = channel_blocked_desc(in_dims), dst_md = channel_blocked_desc(out_dims);
-  if (!required && !builder.layout_open(x) && is_plain(builder.layout(x))) {
-    src_md = plain_desc(in_dims);
-    dst_md = plain_desc(out_dims);
+  if (required) {
+    dst_md = *required;
+  } else if (const auto kept = same_format(builder.layout(x), out_dims)) {
+    src_md = builder.layout(x);
+    dst_md = *kept;
   }
-  if (required) dst_md = *required;
   const Slot src = builder.read_as(x, src_md);
   const Slot dst = builder.write(y, dst_md);
 
