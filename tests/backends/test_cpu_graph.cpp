@@ -153,6 +153,20 @@ TEST(CpuGraph, FusedConvReportsItsEpilogueAndAFastKernel) {
   EXPECT_EQ(conv.note, "writes over the residual");
 }
 
+TEST(CpuGraph, ResnetBlockWritesOverItsInputOnceTheFirstConvHasReadIt) {
+  // y = relu(conv2(relu(conv1(x))) + x), with x computed: conv2 is x's last reader, so no residual copy
+  GraphMaker g;
+  const ir::ValueId input = g.input({1, 64, 33, 17});
+  const ir::ValueId x = g.node(ir::Op::Conv, {input, g.weight({64, 64, 3, 3}, 0.1f)}, conv3x3("relu"));
+  const ir::ValueId inner = g.node(ir::Op::Conv, {x, g.weight({64, 64, 3, 3}, 0.1f)}, conv3x3("relu"));
+  ir::Attributes fused = conv3x3("relu");
+  fused.set("fused_add", int64_t{1});
+  g.output(g.node(ir::Op::Conv, {inner, g.weight({64, 64, 3, 3}, 0.1f), g.weight({64}), x}, fused));
+  const Comparison result = expect_cpu_matches_reference(g.graph);
+  EXPECT_EQ(layer_of(result, "Conv+Add+Relu").note, "writes over the residual");
+  for (const LayerInfo& l : result.layers) EXPECT_EQ(l.node.find(":residual"), std::string::npos) << l.node;
+}
+
 TEST(CpuGraph, ArenaReusesMemoryOfValuesThatAreNoLongerRead) {
   // eight 64x33x17 activations in a chain: two or three are alive at once, not eight
   GraphMaker g;

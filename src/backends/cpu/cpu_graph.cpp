@@ -77,6 +77,7 @@ class CpuCompiledGraph final : public CompiledGraph {
                         "on the reference kernels"));
       try {
         build_node(builder, node);
+        builder.node_built(node);
       } catch (const dnnl::error& e) {
         throw Error(cat("cpu backend: oneDNN refused ", ir::describe(graph, node), ": ", e.what(),
                         "; build with --device ref to run it on the reference kernels"));

@@ -9,7 +9,7 @@ std::string onednn_kernel_name(const dnnl::primitive_desc_base& pd) {
 }
 
 GraphBuilder::GraphBuilder(const ir::Graph& graph, const dnnl::engine& engine)
-    : graph_(graph), engine_(engine), compile_stream_(engine), use_counts_(graph.use_counts()),
+    : graph_(graph), engine_(engine), compile_stream_(engine), reads_left_(graph.use_counts()),
       slots_(graph.value_count()), forced_slots_(graph.value_count()), open_(graph.value_count(), false) {
   // Steps 0..inputs-1 are the input reorders; their layouts are known only once consumers have chosen.
   for (ir::ValueId v : graph_.inputs()) {
@@ -137,7 +137,7 @@ Slot GraphBuilder::write(ir::ValueId v, const dnnl::memory::desc& md) {
 }
 
 bool GraphBuilder::can_overwrite(ir::ValueId v, const dnnl::memory::desc& md) {
-  if (v == ir::kNoValue || graph_.value(v).is_constant() || use_counts_.at(v) != 1) return false;
+  if (v == ir::kNoValue || graph_.value(v).is_constant() || reads_left_.at(v) != 1) return false;
   if (layout_open(v)) return true;
   return slots_.at(v) && slots_[v]->md == md;
 }
@@ -186,6 +186,11 @@ void GraphBuilder::add_no_op(LayerInfo info) {
   Step step;
   step.info = std::move(info);
   add_step(std::move(step));
+}
+
+void GraphBuilder::node_built(const ir::Node& node) {
+  for (ir::ValueId v : node.inputs)
+    if (v != ir::kNoValue) --reads_left_.at(v);
 }
 
 void GraphBuilder::prepare_in_place_concat(const ir::Node& concat) {

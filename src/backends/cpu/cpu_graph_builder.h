@@ -60,8 +60,8 @@ class GraphBuilder {
   std::optional<dnnl::memory::desc> required_output_layout(ir::ValueId v) const;
   // A new buffer for output `v` in `md`, or its in-place concat slice (then `md` must be that slice's layout).
   Slot write(ir::ValueId v, const dnnl::memory::desc& md);
-  // Whether output of `node` may overwrite input `v` in place: nobody else reads v, and it is in (or can
-  // still take) layout `md`.
+  // Whether the node being built may overwrite its input `v`: it is v's last reader (earlier readers have
+  // run, no later node reads it, it is no graph output), and v is in (or can still take) layout `md`.
   bool can_overwrite(ir::ValueId v, const dnnl::memory::desc& md);
   // Output `out` takes over the buffer of `in` (which can_overwrite allowed for layout `md`).
   Slot write_over(ir::ValueId out, ir::ValueId in, const dnnl::memory::desc& md);
@@ -72,6 +72,8 @@ class GraphBuilder {
                      std::vector<std::pair<int, Slot>> arena_args, ArgMemories constants, LayerInfo info);
   void add_kernel(Kernel kernel, std::vector<std::pair<int, Slot>> arena_args, LayerInfo info);
   void add_no_op(LayerInfo info);
+  // Called after each node is built: its inputs have one reader fewer left.
+  void node_built(const ir::Node& node);
 
   // Sets up the in-place concats (before any node is built) and the graph input/output reorders (after).
   void prepare_in_place_concat(const ir::Node& concat);
@@ -95,7 +97,7 @@ class GraphBuilder {
   const ir::Graph& graph_;
   dnnl::engine engine_;
   dnnl::stream compile_stream_;  // runs the weight reorders at compile time
-  std::vector<int> use_counts_;
+  std::vector<int> reads_left_;  // per value: node inputs and graph outputs not yet built that read it
   std::vector<std::optional<Slot>> slots_;          // per value, once written
   std::vector<std::optional<Slot>> forced_slots_;   // per value: its slice of an in-place concat
   std::vector<bool> open_;                          // per value: graph input whose layout is still open
