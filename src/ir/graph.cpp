@@ -96,6 +96,14 @@ void Graph::replace_uses(ValueId from, ValueId to) {
     if (v == from) v = to;
 }
 
+void Graph::erase_nodes(const std::vector<bool>& drop) {
+  std::vector<Node> kept;
+  kept.reserve(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (i >= drop.size() || !drop[i]) kept.push_back(std::move(nodes_[i]));
+  nodes_ = std::move(kept);
+}
+
 void Graph::remove_dead_nodes() {
   for (bool changed = true; changed;) {
     changed = false;

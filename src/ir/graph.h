@@ -96,6 +96,8 @@ class Graph {
   std::vector<int> use_counts() const;
   // Replaces every use of `from` (node inputs and graph outputs) by `to`.
   void replace_uses(ValueId from, ValueId to);
+  // Drops the nodes whose index is marked (passes mark what they fused away, then erase once).
+  void erase_nodes(const std::vector<bool>& drop);
   // Drops nodes whose outputs nobody reads (graph outputs count as read).
   void remove_dead_nodes();
   // Puts nodes in topological order; Error on a cycle or a value read before it is produced.

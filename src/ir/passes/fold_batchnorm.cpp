@@ -75,10 +75,7 @@ Graph fold_batchnorm(Graph graph) {
     c.outputs[0] = graph.nodes()[bn_index].outputs[0];
     drop[bn_index] = true;
   }
-  std::vector<Node> kept;
-  for (size_t i = 0; i < graph.nodes().size(); ++i)
-    if (!drop[i]) kept.push_back(std::move(graph.nodes()[i]));
-  graph.nodes() = std::move(kept);
+  graph.erase_nodes(drop);
   return graph;
 }
 

@@ -51,10 +51,7 @@ Graph fuse_activation(Graph graph) {
     conv.outputs[0] = act.outputs[0];
     drop[i] = true;
   }
-  std::vector<Node> kept;
-  for (size_t i = 0; i < graph.nodes().size(); ++i)
-    if (!drop[i]) kept.push_back(std::move(graph.nodes()[i]));
-  graph.nodes() = std::move(kept);
+  graph.erase_nodes(drop);
   return graph;
 }
 
