@@ -22,11 +22,15 @@ struct LayerInfo {
   Precision precision = Precision::fp32;
   std::string layout;     // e.g. "nChw16c"
   std::string note;       // e.g. "concat in place", "fell back to fp32: no int8 kernel"
+  std::string tactic;     // the algorithm chosen by timing (e.g. "winograd"); the builder stores it in the
+                          // plan (node attribute "tactic") so that loading a plan reuses it without timing
 };
 
 struct CompileOptions {
   Precision precision = Precision::fp32;  // a permission, as in TensorRT
   int threads = 0;                        // 0: all cores
+  bool time_tactics = false;              // time candidate kernels per layer (the builder); otherwise each
+                                          // node's "tactic" attribute, or the default algorithm, is used
 };
 
 class CompiledGraph {

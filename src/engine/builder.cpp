@@ -63,11 +63,17 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options) {
   graph = optimise(std::move(graph), *backend);
   check_supported(graph, *backend);
 
-  CompileOptions compile_options{options.precision, options.threads};
+  CompileOptions compile_options{options.precision, options.threads, /*time_tactics=*/true};
   const std::unique_ptr<CompiledGraph> compiled = backend->compile(graph, compile_options);
+  // The tactics the timing chose travel in the plan, so that loading it compiles the same kernels.
+  std::map<std::string, std::string> tactic_of;
+  for (const LayerInfo& l : compiled->layers())
+    if (!l.tactic.empty()) tactic_of[l.node] = l.tactic;
+  for (ir::Node& node : graph.nodes())
+    if (auto it = tactic_of.find(node.name); it != tactic_of.end()) node.attrs.set("tactic", it->second);
   for (const LayerInfo& l : compiled->layers())
     log_verbose(cat("  ", l.node, "  ", l.op, "  ", precision_name(l.precision), "  ", l.kernel, "  ", l.layout,
-                    l.note.empty() ? "" : "  (" + l.note + ")"));
+                    l.tactic.empty() ? "" : "  " + l.tactic, l.note.empty() ? "" : "  (" + l.note + ")"));
 
   Plan plan;
   plan.graph = std::move(graph);

@@ -56,7 +56,8 @@ nlohmann::json layers_to_json(const std::vector<LayerInfo>& layers) {
   nlohmann::json out = nlohmann::json::array();
   for (const LayerInfo& l : layers)
     out.push_back({{"node", l.node}, {"op", l.op}, {"kernel", l.kernel},
-                   {"precision", precision_name(l.precision)}, {"layout", l.layout}, {"note", l.note}});
+                   {"precision", precision_name(l.precision)}, {"layout", l.layout}, {"note", l.note},
+                   {"tactic", l.tactic}});
   return out;
 }
 

@@ -65,7 +65,7 @@ class CpuCompiledGraph final : public CompiledGraph {
   CpuCompiledGraph(const ir::Graph& graph, const CompileOptions& options)
       : threads_(options.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
     ScopedOmpThreads threads(threads_);
-    GraphBuilder builder(graph, engine_);
+    GraphBuilder builder(graph, engine_, options.time_tactics);
     const CpuBackend backend;
     for (const ir::Node& node : graph.nodes())
       if (node.op == ir::Op::Concat && node.attrs.i("in_place", 0) != 0 && backend.concat_in_place(graph, node))

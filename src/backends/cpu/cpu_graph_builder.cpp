@@ -8,8 +8,8 @@ std::string onednn_kernel_name(const dnnl::primitive_desc_base& pd) {
   return std::string("onednn:") + pd.impl_info_str();
 }
 
-GraphBuilder::GraphBuilder(const ir::Graph& graph, const dnnl::engine& engine)
-    : graph_(graph), engine_(engine), compile_stream_(engine), reads_left_(graph.use_counts()),
+GraphBuilder::GraphBuilder(const ir::Graph& graph, const dnnl::engine& engine, bool time_tactics)
+    : graph_(graph), engine_(engine), time_tactics_(time_tactics), compile_stream_(engine), reads_left_(graph.use_counts()),
       slots_(graph.value_count()), forced_slots_(graph.value_count()), open_(graph.value_count(), false) {
   // Steps 0..inputs-1 are the input reorders; their layouts are known only once consumers have chosen.
   for (ir::ValueId v : graph_.inputs()) {

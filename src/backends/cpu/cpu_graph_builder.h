@@ -39,10 +39,12 @@ struct Step {
 
 class GraphBuilder {
  public:
-  GraphBuilder(const ir::Graph& graph, const dnnl::engine& engine);
+  GraphBuilder(const ir::Graph& graph, const dnnl::engine& engine, bool time_tactics = false);
 
   const ir::Graph& graph() const { return graph_; }
   const dnnl::engine& engine() const { return engine_; }
+  // Whether layers with several candidate kernels time them now (at build) rather than read their tactic.
+  bool time_tactics() const { return time_tactics_; }
   // Attributes every primitive starts from: oneDNN's scratchpad handed over by us (one shared buffer).
   dnnl::primitive_attr attr() const;
 
@@ -96,6 +98,7 @@ class GraphBuilder {
 
   const ir::Graph& graph_;
   dnnl::engine engine_;
+  bool time_tactics_ = false;
   dnnl::stream compile_stream_;  // runs the weight reorders at compile time
   std::vector<int> reads_left_;  // per value: node inputs and graph outputs not yet built that read it
   std::vector<std::optional<Slot>> slots_;          // per value, once written
