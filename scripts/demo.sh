@@ -11,7 +11,9 @@ echo "== 1. export an smp-layout UNet-resnet18 (5 channels, 256x256) with PyTorc
 echo "== 2. build a CPU plan (fp32, oneDNN)"
 "$crowdrt" build --onnx "$out/demo_unet_resnet18.onnx" -o "$out/demo_unet_resnet18.plan" --overwrite
 echo "== 3. inspect the plan (first layers)"
-"$crowdrt" inspect "$out/demo_unet_resnet18.plan" | head -20
+"$crowdrt" inspect "$out/demo_unet_resnet18.plan" > "$out/inspect.txt"
+head -20 "$out/inspect.txt"
+echo "(whole listing: $out/inspect.txt)"
 echo "== 4. infer and compare with PyTorch"
 "$crowdrt" infer --plan "$out/demo_unet_resnet18.plan" --input "$out/input.npy" --output "$out/output.npy" --overwrite
 /usr/bin/python3 - "$out" <<'PY'
