@@ -3,9 +3,10 @@
 # Run as root (CI, fresh machines) or as a user with sudo. Usage: scripts/install-deps.sh
 set -euo pipefail
 
+# ocl-icd-opencl-dev: Debian's oneDNN CMake config asks for OpenCL (its GPU runtime), only recommended by libdnnl-dev.
 packages=(
   build-essential cmake pkg-config
-  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler
+  libdnnl-dev ocl-icd-opencl-dev libonnx-dev libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libzip-dev
   libopencv-dev libturbojpeg0-dev pybind11-dev python3-dev

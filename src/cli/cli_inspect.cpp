@@ -18,9 +18,7 @@ void print_graph(const ir::Graph& g, const std::map<std::string, nlohmann::json>
               plan ? "  precision  kernel" : "");
   int i = 0;
   for (const ir::Node& n : g.nodes()) {
-    std::string op = ir::op_name(n.op);
-    if (n.attrs.i("fused_add")) op += "+Add";
-    if (n.attrs.has("activation")) op += "+" + n.attrs.s("activation");
+    const std::string op = ir::fused_op_name(n);
     std::string extra;
     if (auto it = layer_by_node.find(n.name); it != layer_by_node.end())
       extra = cat("  ", it->second.value("precision", ""), "  ", it->second.value("kernel", ""),

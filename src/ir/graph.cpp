@@ -162,6 +162,18 @@ const Tensor& Graph::constant(ValueId id) const {
   return *v.data;
 }
 
+std::string fused_op_name(const Node& node) {
+  std::string name = op_name(node.op);
+  if (node.attrs.i("fused_add", 0) != 0) name += "+Add";
+  static const std::pair<const char*, const char*> kActivations[] = {
+      {"relu", "Relu"},       {"leaky_relu", "LeakyRelu"},     {"clip", "Clip"},
+      {"sigmoid", "Sigmoid"}, {"hard_sigmoid", "HardSigmoid"}, {"hard_swish", "HardSwish"}};
+  const std::string act = node.attrs.s("activation", "");
+  for (const auto& [attr, onnx] : kActivations)
+    if (act == attr) name += std::string("+") + onnx;
+  return name;
+}
+
 std::string describe(const Graph& graph, const Node& node) {
   std::string s = cat(op_name(node.op), " node '", node.name, "'");
   if (!node.outputs.empty()) s += cat(" (output '", graph.value(node.outputs[0]).name, "')");

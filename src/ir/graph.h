@@ -115,6 +115,9 @@ class Graph {
   std::map<std::string, ValueId> by_name_;
 };
 
+// "Conv+Add+Relu": the op and the epilogue fused into it (layer tables, inspect, profiles).
+std::string fused_op_name(const Node& node);
+
 // "Conv 'name' (/encoder/conv1/Conv)" style description for messages.
 std::string describe(const Graph& graph, const Node& node);
 

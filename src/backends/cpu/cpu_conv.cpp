@@ -32,18 +32,6 @@ Geometry geometry_of(const ir::Node& node) {
                   {pads[2], pads[3]}};
 }
 
-std::string fused_name(const ir::Node& node) {
-  std::string name = ir::op_name(node.op);
-  if (node.attrs.i("fused_add", 0) != 0) name += "+Add";
-  static const std::pair<const char*, const char*> kNames[] = {
-      {"relu", "Relu"},       {"leaky_relu", "LeakyRelu"},     {"clip", "Clip"},
-      {"sigmoid", "Sigmoid"}, {"hard_sigmoid", "HardSigmoid"}, {"hard_swish", "HardSwish"}};
-  const std::string act = node.attrs.s("activation", "");
-  for (const auto& [attr, onnx] : kNames)
-    if (act == attr) name += std::string("+") + onnx;
-  return name;
-}
-
 // oneDNN's reference and gemm convolutions are far slower than its jit/brgemm ones.
 bool fast_kernel(const dnnl::primitive_desc_base& pd) {
   const std::string impl = pd.impl_info_str();
@@ -172,7 +160,7 @@ void build_conv(GraphBuilder& builder, const ir::Node& node) {
   }
   builder.add_primitive(dnnl::convolution_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
                         std::move(constants),
-                        LayerInfo{node.name, fused_name(node), onednn_kernel_name(pd), Precision::fp32,
+                        LayerInfo{node.name, ir::fused_op_name(node), onednn_kernel_name(pd), Precision::fp32,
                                   describe_layout(dst.md), note, tactic});
 }
 

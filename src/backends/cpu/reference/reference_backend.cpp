@@ -9,19 +9,6 @@
 namespace crowdrt {
 namespace {
 
-// "Conv+Add+Relu": the op and the epilogue fused into it, for LayerInfo.
-std::string fused_op_name(const ir::Node& node) {
-  std::string name = ir::op_name(node.op);
-  if (node.attrs.i("fused_add", 0) != 0) name += "+Add";
-  static const std::pair<const char*, const char*> kActivations[] = {
-      {"relu", "Relu"},       {"leaky_relu", "LeakyRelu"},     {"clip", "Clip"},
-      {"sigmoid", "Sigmoid"}, {"hard_sigmoid", "HardSigmoid"}, {"hard_swish", "HardSwish"}};
-  const std::string act = node.attrs.s("activation", "");
-  for (const auto& [attr, onnx] : kActivations)
-    if (act == attr) name += std::string("+") + onnx;
-  return name;
-}
-
 class ReferenceCompiledGraph final : public CompiledGraph {
  public:
   explicit ReferenceCompiledGraph(const ir::Graph& graph) : graph_(graph) {
@@ -62,7 +49,7 @@ class ReferenceCompiledGraph final : public CompiledGraph {
         step.outputs.push_back(&storage_[id]);
       }
       steps_.push_back(std::move(step));
-      layers_.push_back(LayerInfo{node.name, fused_op_name(node), "reference", Precision::fp32, "nchw", ""});
+      layers_.push_back(LayerInfo{node.name, ir::fused_op_name(node), "reference", Precision::fp32, "nchw", ""});
     }
     for (ir::ValueId id : graph_.outputs()) bind(id, "graph output");
   }
