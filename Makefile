@@ -17,7 +17,7 @@ build: deps
 
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCROWDRT_SANITIZE=ON $(CMAKE_FLAGS) > /dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCROWDRT_SANITIZE=ON -DCROWDRT_WITH_CUDA=OFF $(CMAKE_FLAGS) > /dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS) --target unit_tests
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest -L unit --output-on-failure -j$(JOBS)

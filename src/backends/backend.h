@@ -31,6 +31,12 @@ struct CompileOptions {
   int threads = 0;                        // 0: all cores
   bool time_tactics = false;              // time candidate kernels per layer (the builder); otherwise each
                                           // node's "tactic" attribute, or the default algorithm, is used
+  std::string timing_cache;               // GPU: file of timed tactics reused across builds ("" for none)
+};
+
+// Where a GPU run's time went, as trtexec reports it: copies apart from the compute.
+struct DeviceTimes {
+  double h2d_ms = 0, compute_ms = 0, d2h_ms = 0;
 };
 
 class CompiledGraph {
@@ -42,6 +48,11 @@ class CompiledGraph {
                    std::vector<double>* layer_ms = nullptr) = 0;
   virtual const std::vector<LayerInfo>& layers() const = 0;
   virtual size_t arena_bytes() const = 0;  // activation memory planned at compile time
+  // The last run's device times; false for backends that run on the host.
+  virtual bool last_device_times(DeviceTimes* times) const {
+    (void)times;
+    return false;
+  }
 };
 
 class Backend {

@@ -10,7 +10,7 @@ namespace crowdrt::cli {
 
 void register_build(CLI::App& app) {
   struct Args {
-    std::string onnx, output, precision = "fp32", device = "cpu";
+    std::string onnx, output, precision = "fp32", device = "cpu", timing_cache;
     int threads = 0;
     bool verbose = false, overwrite = false, fp16 = false, int8 = false;
     std::vector<std::string> input_shapes;
@@ -23,7 +23,10 @@ void register_build(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--fp16", args->fp16, "Same as --precision fp16");
   cmd->add_flag("--int8", args->int8, "Same as --precision int8");
-  cmd->add_option("--device", args->device, "Backend: cpu (oneDNN) or ref (reference loops)")->capture_default_str();
+  cmd->add_option("--device", args->device, "Backend: cpu (oneDNN), cuda (NVIDIA GPU, where built) or ref (reference loops)")
+      ->capture_default_str();
+  cmd->add_option("--timing-cache,--timingCacheFile", args->timing_cache,
+                  "GPU: file of timed convolution tactics, read and updated, so rebuilds skip the timing");
   cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--input-shape", args->input_shapes, "Fix an input's shape: NAME:1x5x608x608 (repeatable)");
@@ -35,6 +38,7 @@ void register_build(CLI::App& app) {
     options.device = args->device;
     options.precision = precision_from_name(args->int8 ? "int8" : args->fp16 ? "fp16" : args->precision);
     options.threads = args->threads;
+    options.timing_cache = args->timing_cache;
     for (const std::string& s : args->input_shapes) options.input_shapes.insert(parse_input_shape(s));
     std::string output = args->output;
     if (output.empty()) {

@@ -16,9 +16,11 @@ int main(int argc, char** argv) {
   crowdrt::cli::register_infer(app);
   crowdrt::cli::register_perf(app);
   crowdrt::cli::register_inspect(app);
+#if CROWDRT_WITH_FRAMES
   crowdrt::cli::register_synth(app);
   crowdrt::cli::register_calib_data(app);
   crowdrt::cli::register_preprocess(app);
+#endif
   crowdrt::cli::register_export(app);
   try {
     app.parse(argc, argv);

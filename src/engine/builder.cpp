@@ -63,7 +63,7 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options) {
   graph = optimise(std::move(graph), *backend);
   check_supported(graph, *backend);
 
-  CompileOptions compile_options{options.precision, options.threads, /*time_tactics=*/true};
+  CompileOptions compile_options{options.precision, options.threads, /*time_tactics=*/true, options.timing_cache};
   const std::unique_ptr<CompiledGraph> compiled = backend->compile(graph, compile_options);
   // The tactics the timing chose travel in the plan, so that loading it compiles the same kernels.
   std::map<std::string, std::string> tactic_of;

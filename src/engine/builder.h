@@ -13,6 +13,7 @@ struct BuildOptions {
   Precision precision = Precision::fp32;
   int threads = 0;                              // 0: all cores
   std::map<std::string, Shape> input_shapes;    // overrides for dynamic inputs
+  std::string timing_cache;                     // GPU: tactic timings reused across builds ("" for none)
 };
 
 // The builder's passes in order, for a backend (fold constants, remove identities, fold BatchNorm, fuse

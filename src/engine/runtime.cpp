@@ -1,8 +1,32 @@
 #include "engine/runtime.h"
 
+#include <algorithm>
+
 #include "engine/backend_registry.h"
 
 namespace crowdrt {
+namespace {
+
+// Fingerprints are ':'-separated fields ("cuda:<GPU>:sm_90:driver ...:runtime ...:cudnn ..."); the first field
+// that differs says what changed.
+std::string fingerprint_difference(const std::string& built_for, const std::string& here) {
+  const auto split = [](const std::string& s) {
+    std::vector<std::string> fields;
+    size_t start = 0;
+    for (size_t colon; (colon = s.find(':', start)) != std::string::npos; start = colon + 1)
+      fields.push_back(s.substr(start, colon - start));
+    fields.push_back(s.substr(start));
+    return fields;
+  };
+  const std::vector<std::string> a = split(built_for), b = split(here);
+  for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    const std::string x = i < a.size() ? a[i] : "", y = i < b.size() ? b[i] : "";
+    if (x != y) return cat("the plan has '", x, "' where this machine has '", y, "'");
+  }
+  return "";
+}
+
+}  // namespace
 
 Engine Engine::load(const std::string& plan_path, const RuntimeOptions& options) {
   return Engine(read_plan(plan_path), options, plan_path);
@@ -14,8 +38,8 @@ Engine::Engine(Plan plan, const RuntimeOptions& options, const std::string& what
   const std::string built_for = plan_.header.value("device", "");
   const std::string here = backend_->device_fingerprint();
   if (built_for != here)
-    throw Error(cat(what, ": plan was built for device '", built_for, "' but this machine is '", here,
-                    "'; rebuild it here with `crowdrt build`"));
+    throw Error(cat(what, ": plan was built for device '", built_for, "' but this machine is '", here, "' (",
+                    fingerprint_difference(built_for, here), "); rebuild it here with `crowdrt build`"));
   Precision precision = Precision::fp32;
   if (plan_.header.contains("build")) precision = precision_from_name(plan_.header["build"].value("precision", "fp32"));
   compiled_ = backend_->compile(plan_.graph, CompileOptions{precision, options.threads});

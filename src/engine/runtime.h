@@ -31,6 +31,8 @@ class Engine {
   const Plan& plan() const { return plan_; }
   const std::vector<LayerInfo>& layers() const { return compiled_->layers(); }
   size_t arena_bytes() const { return compiled_->arena_bytes(); }
+  // GPU plans: where the last inference's time went (copies apart from compute); false on the CPU.
+  bool last_device_times(DeviceTimes* times) const { return compiled_->last_device_times(times); }
 
   // Caller-owned NCHW float32 buffers, one per input / output in order; no allocation.
   void infer(std::span<const float* const> inputs, std::span<float* const> outputs,

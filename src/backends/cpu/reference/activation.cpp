@@ -35,20 +35,21 @@ Activation epilogue_activation(const ir::Attributes& attrs) {
                   "' is unknown; expected relu, leaky_relu, clip, sigmoid, hard_sigmoid or hard_swish"));
 }
 
-void activation(ir::Op op, const ir::Attributes& attrs, const Tensor& input, Tensor& output) {
+Activation op_activation(ir::Op op, const ir::Attributes& attrs) {
   constexpr float kInf = std::numeric_limits<float>::infinity();
-  Activation act;
   switch (op) {
-    case ir::Op::Relu: act = {ActivationKind::relu}; break;
-    case ir::Op::LeakyRelu: act = {ActivationKind::leaky_relu, attrs.f("alpha", 0.01f)}; break;
-    case ir::Op::Clip: act = {ActivationKind::clip, attrs.f("min", -kInf), attrs.f("max", kInf)}; break;
-    case ir::Op::Sigmoid: act = {ActivationKind::sigmoid}; break;
-    case ir::Op::HardSigmoid:
-      act = {ActivationKind::hard_sigmoid, attrs.f("alpha", 0.2f), attrs.f("beta", 0.5f)};
-      break;
-    case ir::Op::HardSwish: act = {ActivationKind::hard_swish}; break;
+    case ir::Op::Relu: return {ActivationKind::relu};
+    case ir::Op::LeakyRelu: return {ActivationKind::leaky_relu, attrs.f("alpha", 0.01f)};
+    case ir::Op::Clip: return {ActivationKind::clip, attrs.f("min", -kInf), attrs.f("max", kInf)};
+    case ir::Op::Sigmoid: return {ActivationKind::sigmoid};
+    case ir::Op::HardSigmoid: return {ActivationKind::hard_sigmoid, attrs.f("alpha", 0.2f), attrs.f("beta", 0.5f)};
+    case ir::Op::HardSwish: return {ActivationKind::hard_swish};
     default: throw Error(cat(ir::op_name(op), " is not an activation"));
   }
+}
+
+void activation(ir::Op op, const ir::Attributes& attrs, const Tensor& input, Tensor& output) {
+  const Activation act = op_activation(op, attrs);
   require_output_shape(output, input.shape());
   const float* x = input.data<float>();
   float* y = output.data<float>();

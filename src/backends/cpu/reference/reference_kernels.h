@@ -36,6 +36,17 @@ struct Activation {
 };
 // From a Conv's "activation"/"alpha"/"beta" attributes; Error naming an unknown activation.
 Activation epilogue_activation(const ir::Attributes& attrs);
+// The activation a standalone activation node computes (its ONNX attributes and defaults).
+Activation op_activation(ir::Op op, const ir::Attributes& attrs);
+
+// Resize along one axis: the two input neighbours of each output coordinate and the weight of the second
+// (nearest: both the same, weight 0), from the node's mode attributes and the axis' scale.
+struct ResizeAxisMap {
+  std::vector<int64_t> lo, hi;
+  std::vector<float> weight_hi;
+};
+ResizeAxisMap resize_axis_map(const ir::Attributes& attrs, bool linear, float scale, int64_t in_size,
+                              int64_t out_size);
 
 // Error unless `tensor` has `rank` dimensions; `what` names it in the message ("Conv input").
 void require_rank(const Tensor& tensor, size_t rank, const char* what);

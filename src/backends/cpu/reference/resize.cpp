@@ -40,16 +40,13 @@ int64_t round_nearest(const std::string& nearest_mode, float x) {
 
 int64_t clamp_index(int64_t i, int64_t size) { return i < 0 ? 0 : (i >= size ? size - 1 : i); }
 
-// For one axis: the two input neighbours of each output coordinate and the weight of the second one.
-struct AxisMap {
-  std::vector<int64_t> lo, hi;
-  std::vector<float> weight_hi;
-};
+}  // namespace
 
-AxisMap map_axis(const ir::Attributes& attrs, bool linear, float scale, int64_t in_size, int64_t out_size) {
+ResizeAxisMap resize_axis_map(const ir::Attributes& attrs, bool linear, float scale, int64_t in_size,
+                              int64_t out_size) {
   const std::string transform = attrs.s("coordinate_transformation_mode", "half_pixel");
   const std::string nearest_mode = attrs.s("nearest_mode", "round_prefer_floor");
-  AxisMap map;
+  ResizeAxisMap map;
   for (int64_t o = 0; o < out_size; ++o) {
     const float src = source_coordinate(transform, o, scale, in_size, out_size);
     if (!linear) {
@@ -68,8 +65,6 @@ AxisMap map_axis(const ir::Attributes& attrs, bool linear, float scale, int64_t 
   return map;
 }
 
-}  // namespace
-
 void resize(const ir::Attributes& attrs, const Tensor& input, Tensor& output) {
   require_rank(input, 4, "Resize input");
   require_rank(output, 4, "Resize output");
@@ -86,8 +81,8 @@ void resize(const ir::Attributes& attrs, const Tensor& input, Tensor& output) {
   if (mode != "nearest" && mode != "linear")
     throw Error(cat("Resize mode '", mode, "' is not supported; the reference backend runs nearest and linear"));
   const bool linear = mode == "linear";
-  const AxisMap rows = map_axis(attrs, linear, scales[2], x[2], y[2]);
-  const AxisMap cols = map_axis(attrs, linear, scales[3], x[3], y[3]);
+  const ResizeAxisMap rows = resize_axis_map(attrs, linear, scales[2], x[2], y[2]);
+  const ResizeAxisMap cols = resize_axis_map(attrs, linear, scales[3], x[3], y[3]);
 
   const int64_t planes = x[0] * x[1];
   const float* xd = input.data<float>();

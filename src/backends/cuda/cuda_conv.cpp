@@ -1,0 +1,262 @@
+#include "backends/cuda/cuda_conv.h"
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+
+namespace crowdrt::cuda {
+namespace {
+
+constexpr size_t kMaxWorkspace = size_t{512} << 20;  // candidates asking for more are not tried
+
+cudnnDataType_t cudnn_type(StorageType t) {
+  switch (t) {
+    case StorageType::f16: return CUDNN_DATA_HALF;
+    case StorageType::bf16: return CUDNN_DATA_BFLOAT16;
+    default: return CUDNN_DATA_FLOAT;
+  }
+}
+
+const char* type_name(StorageType t) {
+  switch (t) {
+    case StorageType::f16: return "f16";
+    case StorageType::bf16: return "bf16";
+    default: return "f32";
+  }
+}
+
+// Host values converted to the storage type, as raw bytes.
+std::vector<uint16_t> to_16bit(const std::vector<float>& values, StorageType t) {
+  std::vector<uint16_t> out(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    out[i] = t == StorageType::bf16 ? float_to_bf16(values[i]) : float_to_half(values[i]);
+  return out;
+}
+
+DeviceMemory upload(const void* data, size_t bytes, const char* what) {
+  DeviceMemory d = device_alloc(bytes, what);
+  if (bytes) check(cudaMemcpy(d.get(), data, bytes, cudaMemcpyHostToDevice), what);
+  return d;
+}
+
+DeviceMemory upload_as(const std::vector<float>& values, StorageType t, const char* what) {
+  if (t == StorageType::f32) return upload(values.data(), values.size() * sizeof(float), what);
+  const std::vector<uint16_t> v = to_16bit(values, t);
+  return upload(v.data(), v.size() * sizeof(uint16_t), what);
+}
+
+void set_view_descriptor(cudnnTensorDescriptor_t d, const View& v, int channels) {
+  check(cudnnSetTensor4dDescriptorEx(d, cudnn_type(v.type), v.dims[0], channels, v.dims[2], v.dims[3],
+                                     static_cast<int>(v.strides[0]), static_cast<int>(v.strides[1]),
+                                     static_cast<int>(v.strides[2]), static_cast<int>(v.strides[3])),
+        "cudnnSetTensor4dDescriptorEx");
+}
+
+}  // namespace
+
+std::string ConvProblem::key() const {
+  std::string k = cat(type_name(x.type), " x", x.dims[0], ",", x.dims[1], "/", x_storage_channels, ",", x.dims[2], ",",
+                      x.dims[3], " xs", x.strides[0], ",", x.strides[1], ",", x.strides[2], ",", x.strides[3], " y",
+                      y.dims[1], ",", y.dims[2], ",", y.dims[3], " ys", y.strides[0], ",", y.strides[1], ",",
+                      y.strides[2], ",", y.strides[3], " k", shape.kernel[0], "x", shape.kernel[1], " s",
+                      shape.strides[0], ",", shape.strides[1], " d", shape.dilations[0], ",", shape.dilations[1], " p",
+                      shape.pads[0], ",", shape.pads[1], ",", shape.pads[2], ",", shape.pads[3], " g", shape.group,
+                      " act", static_cast<int>(act.kind), " b", bias ? 1 : 0, " r", has_residual ? 1 : 0);
+  return k;
+}
+
+struct ConvStep::Cudnn {
+  TensorDescriptor x, y, z, bias;
+  FilterDescriptor w;
+  ConvolutionDescriptor conv;
+  ActivationDescriptor relu, identity;
+  DeviceMemory weight, bias_storage, zero_bias;
+};
+
+ConvStep::ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t stream, const std::string& tactic,
+                   TacticTimes* times)
+    : p_(problem), cudnn_handle_(cudnn) {
+  prepare_direct();
+  if (cudnn_possible()) {
+    cudnn_ = std::make_unique<Cudnn>();
+    Cudnn& c = *cudnn_;
+    const int out_c = static_cast<int>(p_.weight->shape()[0]);
+    const int in_per_group = static_cast<int>(p_.weight->shape()[1]);
+    const int kh = p_.shape.kernel[0], kw = p_.shape.kernel[1];
+    // Tensor cores want the input channels padded (to 8); the padding channels are zero in x and in W.
+    const int cin_storage = p_.shape.group == 1 ? p_.x_storage_channels : in_per_group;
+    c.x = make_tensor_descriptor();
+    set_view_descriptor(c.x.get(), p_.x, cin_storage);
+    c.y = make_tensor_descriptor();
+    set_view_descriptor(c.y.get(), p_.y, p_.y.dims[1]);
+    c.z = make_tensor_descriptor();
+    set_view_descriptor(c.z.get(), p_.has_residual ? p_.residual : p_.y, p_.y.dims[1]);
+    c.bias = make_tensor_descriptor();
+    check(cudnnSetTensor4dDescriptor(c.bias.get(), CUDNN_TENSOR_NCHW, cudnn_type(p_.y.type), 1, out_c, 1, 1),
+          "bias descriptor");
+    c.w = make_filter_descriptor();
+    check(cudnnSetFilter4dDescriptor(c.w.get(), cudnn_type(p_.x.type), CUDNN_TENSOR_NHWC, out_c, cin_storage, kh, kw),
+          "filter descriptor");
+    c.conv = make_convolution_descriptor();
+    check(cudnnSetConvolution2dDescriptor(c.conv.get(), p_.shape.pads[0], p_.shape.pads[1], p_.shape.strides[0],
+                                          p_.shape.strides[1], p_.shape.dilations[0], p_.shape.dilations[1],
+                                          CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+          "convolution descriptor");
+    check(cudnnSetConvolutionGroupCount(c.conv.get(), p_.shape.group), "cudnnSetConvolutionGroupCount");
+    // fp32 stays fp32 (no TF32, so that it matches the CPU engine); fp16/bf16 use tensor cores.
+    check(cudnnSetConvolutionMathType(c.conv.get(),
+                                      p_.x.type == StorageType::f32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH),
+          "cudnnSetConvolutionMathType");
+    c.relu = make_activation_descriptor();
+    check(cudnnSetActivationDescriptor(c.relu.get(), CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0),
+          "activation descriptor");
+    c.identity = make_activation_descriptor();
+    check(cudnnSetActivationDescriptor(c.identity.get(), CUDNN_ACTIVATION_IDENTITY, CUDNN_NOT_PROPAGATE_NAN, 0.0),
+          "activation descriptor");
+
+    // W: O x I x kh x kw (float) → O x kh x kw x I_storage in the storage type.
+    const float* w = p_.weight->data<float>();
+    std::vector<float> krsc(size_t(out_c) * kh * kw * cin_storage, 0.f);
+    for (int o = 0; o < out_c; ++o)
+      for (int i = 0; i < in_per_group; ++i)
+        for (int y = 0; y < kh; ++y)
+          for (int x = 0; x < kw; ++x)
+            krsc[((size_t(o) * kh + y) * kw + x) * cin_storage + i] = w[((size_t(o) * in_per_group + i) * kh + y) * kw + x];
+    c.weight = upload_as(krsc, p_.x.type, "convolution weights");
+    std::vector<float> bias(out_c, 0.f);
+    if (p_.bias) std::copy(p_.bias->data<float>(), p_.bias->data<float>() + out_c, bias.begin());
+    c.bias_storage = upload_as(bias, p_.y.type, "convolution bias");
+  }
+  choose(tactic, stream, times);
+}
+
+ConvStep::~ConvStep() = default;
+
+void ConvStep::prepare_direct() {
+  weight_f32_ = upload(p_.weight->data<float>(), p_.weight->numel() * sizeof(float), "convolution weights");
+  if (p_.bias) bias_f32_ = upload(p_.bias->data<float>(), p_.bias->numel() * sizeof(float), "convolution bias");
+}
+
+bool ConvStep::cudnn_possible() const {
+  const ConvShape& s = p_.shape;
+  // cuDNN's legacy descriptor has one pad per axis: asymmetric pads go to the direct kernel.
+  return s.pads[0] == s.pads[2] && s.pads[1] == s.pads[3] && p_.x.type == p_.y.type &&
+         (!p_.has_residual || p_.residual.type == p_.y.type) && p_.x.strides[1] == 1 && p_.y.strides[1] == 1;
+}
+
+std::string ConvStep::kernel() const {
+  switch (kind_) {
+    case Kind::fused: return cat("cudnn:conv_bias_act:algo ", algo_);
+    case Kind::split: return cat("cudnn:conv:algo ", algo_, "+epilogue");
+    default: return "crowdrt:direct_conv";
+  }
+}
+
+void ConvStep::set_tactic(const std::string& tactic) {
+  tactic_ = tactic;
+  if (tactic == "direct") {
+    kind_ = Kind::direct;
+    workspace_bytes_ = 0;
+    return;
+  }
+  const size_t colon = tactic.find(':');
+  const std::string kind = tactic.substr(0, colon);
+  if (colon == std::string::npos || (kind != "fused" && kind != "split") || !cudnn_)
+    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, fused:N or split:N",
+                    cudnn_ ? "" : "; this convolution has no cuDNN form", "); rebuild the plan"));
+  kind_ = kind == "fused" ? Kind::fused : Kind::split;
+  algo_ = std::stoi(tactic.substr(colon + 1));
+  size_t bytes = 0;
+  check(cudnnGetConvolutionForwardWorkspaceSize(cudnn_handle_, cudnn_->x.get(), cudnn_->w.get(), cudnn_->conv.get(),
+                                                cudnn_->y.get(), static_cast<cudnnConvolutionFwdAlgo_t>(algo_), &bytes),
+        "cudnnGetConvolutionForwardWorkspaceSize");
+  workspace_bytes_ = bytes;
+}
+
+void ConvStep::run(cudaStream_t stream, void* workspace) const {
+  const View* residual = p_.has_residual ? &p_.residual : nullptr;
+  if (kind_ == Kind::direct) {
+    launch_direct_conv(p_.x, static_cast<const float*>(weight_f32_.get()), static_cast<const float*>(bias_f32_.get()),
+                       residual, p_.y, p_.shape, p_.act, stream);
+    return;
+  }
+  const Cudnn& c = *cudnn_;
+  const float one = 1.f, zero = 0.f;
+  const auto algo = static_cast<cudnnConvolutionFwdAlgo_t>(algo_);
+  if (kind_ == Kind::fused) {
+    const float alpha2 = p_.has_residual ? 1.f : 0.f;
+    const void* z = p_.has_residual ? p_.residual.data : p_.y.data;
+    check(cudnnConvolutionBiasActivationForward(
+              cudnn_handle_, &one, c.x.get(), p_.x.data, c.w.get(), c.weight.get(), c.conv.get(), algo, workspace,
+              workspace_bytes_, &alpha2, c.z.get(), z, c.bias.get(), c.bias_storage.get(),
+              p_.act.kind == ActivationKind::relu ? c.relu.get() : c.identity.get(), c.y.get(), p_.y.data),
+          "cudnnConvolutionBiasActivationForward");
+    return;
+  }
+  check(cudnnConvolutionForward(cudnn_handle_, &one, c.x.get(), p_.x.data, c.w.get(), c.weight.get(), c.conv.get(),
+                                algo, workspace, workspace_bytes_, &zero, c.y.get(), p_.y.data),
+        "cudnnConvolutionForward");
+  if (p_.bias || residual || p_.act.kind != ActivationKind::none)
+    launch_epilogue(p_.y, static_cast<const float*>(bias_f32_.get()), residual, p_.act, stream);
+}
+
+void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times) {
+  if (!tactic.empty()) {
+    set_tactic(tactic);
+    return;
+  }
+  std::vector<std::string> candidates;
+  if (cudnn_) {
+    int returned = 0;
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    check(cudnnGetConvolutionForwardAlgorithm_v7(cudnn_handle_, cudnn_->x.get(), cudnn_->w.get(), cudnn_->conv.get(),
+                                                 cudnn_->y.get(), CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf),
+          "cudnnGetConvolutionForwardAlgorithm_v7");
+    for (int i = 0; i < returned; ++i) {
+      if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxWorkspace) continue;
+      const int algo = static_cast<int>(perf[i].algo);
+      // The fused call applies ReLU or nothing; "nothing" only with the implicit precomputed GEMM.
+      const bool fusable = p_.act.kind == ActivationKind::relu ||
+                           (p_.act.kind == ActivationKind::none && perf[i].algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
+      if (fusable) candidates.push_back(cat("fused:", algo));
+      candidates.push_back(cat("split:", algo));
+    }
+  }
+  candidates.push_back("direct");
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
+  Event start = make_event(), stop = make_event();
+  std::string best;
+  double best_ms = std::numeric_limits<double>::infinity();
+  for (const std::string& candidate : candidates) {
+    try {
+      set_tactic(candidate);
+      DeviceMemory workspace = device_alloc(workspace_bytes_, "convolution workspace (timing)");
+      const bool slow = candidate == "direct";
+      const int warmup = slow ? 1 : 2, runs = slow ? 1 : 5;
+      for (int i = 0; i < warmup; ++i) run(stream, workspace.get());
+      check(cudaStreamSynchronize(stream), "tactic warm-up");
+      check(cudaEventRecord(start.get(), stream), "cudaEventRecord");
+      for (int i = 0; i < runs; ++i) run(stream, workspace.get());
+      check(cudaEventRecord(stop.get(), stream), "cudaEventRecord");
+      check(cudaEventSynchronize(stop.get()), "tactic timing");
+      float ms = 0.f;
+      check(cudaEventElapsedTime(&ms, start.get(), stop.get()), "cudaEventElapsedTime");
+      const double per_run = ms / runs;
+      if (times) (*times)[candidate] = per_run;
+      if (per_run < best_ms) {
+        best_ms = per_run;
+        best = candidate;
+      }
+    } catch (const Error&) {
+      cudaGetLastError();  // a candidate cuDNN refuses for this problem is simply not kept
+    }
+  }
+  if (best.empty()) throw Error(cat("no convolution kernel could run ", p_.key()));
+  set_tactic(best);
+}
+
+}  // namespace crowdrt::cuda

@@ -1,0 +1,64 @@
+// A convolution with its epilogue y = act(conv(x) + bias + residual), on cuDNN or on our direct kernel.
+// Candidates ("tactics"): cuDNN's fused conv-bias-activation call per algorithm, cuDNN's plain convolution per
+// algorithm followed by our epilogue kernel, and our direct kernel. The builder times them on the real
+// buffers and keeps the fastest; a plan (node attribute "tactic") or the timing cache names one directly.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_resources.h"
+#include "core/tensor.h"
+
+namespace crowdrt::cuda {
+
+struct ConvProblem {
+  View x;                    // input, logical channels = weight's input channels (or fewer, zero-padded)
+  int x_storage_channels = 0;  // channels in x's buffer (a multiple of 8 for tensor cores; >= x.dims[1])
+  View y;
+  bool has_residual = false;
+  View residual;
+  const Tensor* weight = nullptr;  // float32 O x I/group x kh x kw
+  const Tensor* bias = nullptr;    // float32 O, or null
+  ConvShape shape;
+  Activation act;
+  // The identity of the problem for the timing cache (shapes, strides, types, epilogue).
+  std::string key() const;
+};
+
+// Tactic name → milliseconds, as timed; for -v and tests.
+using TacticTimes = std::map<std::string, double>;
+
+class ConvStep {
+ public:
+  // `tactic` empty: time the candidates on `stream` (TacticTimes returned through `times` if non-null).
+  ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t stream, const std::string& tactic,
+           TacticTimes* times = nullptr);
+  ~ConvStep();
+  ConvStep(const ConvStep&) = delete;
+  ConvStep& operator=(const ConvStep&) = delete;
+
+  void run(cudaStream_t stream, void* workspace) const;
+  size_t workspace_bytes() const { return workspace_bytes_; }
+  const std::string& tactic() const { return tactic_; }
+  std::string kernel() const;  // "cudnn:fused:algo 1", "cudnn+epilogue:algo 6", "direct"
+
+ private:
+  struct Cudnn;  // descriptors and device weights for the cuDNN tactics
+  void prepare_direct();
+  bool cudnn_possible() const;
+  void choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times);
+  void set_tactic(const std::string& tactic);
+
+  ConvProblem p_;
+  cudnnHandle_t cudnn_handle_ = nullptr;
+  std::unique_ptr<Cudnn> cudnn_;
+  DeviceMemory weight_f32_, bias_f32_;  // for the direct kernel and the epilogue
+  std::string tactic_;
+  enum class Kind { fused, split, direct } kind_ = Kind::direct;
+  int algo_ = 0;
+  size_t workspace_bytes_ = 0;
+};
+
+}  // namespace crowdrt::cuda

@@ -1,0 +1,600 @@
+// Compiling a graph for the GPU. Every value lives in the arena (NHWC for rank 4, row-major otherwise) in the
+// engine's storage type; graph inputs and outputs also have float32 NCHW staging buffers on the device and in
+// pinned host memory. Steps are closures over fixed device pointers, so the whole inference is captured once
+// as a CUDA graph and replayed; the per-layer profile runs the same steps one by one between events.
+#include "backends/cuda/cuda_graph.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+#include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cuda/cuda_conv.h"
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_resources.h"
+#include "backends/cuda/cuda_timing_cache.h"
+#include "core/log.h"
+#include "core/memory_plan.h"
+
+namespace crowdrt::cuda {
+namespace {
+
+using ir::Op;
+
+constexpr int kTensorCoreChannels = 8;
+
+bool rank_at_most_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() <= 4; }
+bool rank_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() == 4; }
+
+// Dimensions left-padded to 4.
+void dims4(const Shape& shape, int dims[4]) {
+  const size_t pad = 4 - shape.size();
+  for (size_t d = 0; d < 4; ++d) dims[d] = d < pad ? 1 : static_cast<int>(shape[d - pad]);
+}
+
+// The arena layout of a value: NHWC (channels fastest, `channels` stored) for rank 4, row-major otherwise.
+View layout_view(const Shape& shape, StorageType type, int storage_channels = 0) {
+  View v;
+  v.type = type;
+  dims4(shape, v.dims);
+  if (shape.size() == 4) {
+    const int64_t c = storage_channels > 0 ? storage_channels : v.dims[1];
+    v.strides[1] = 1;
+    v.strides[3] = c;
+    v.strides[2] = c * v.dims[3];
+    v.strides[0] = v.strides[2] * v.dims[2];
+  } else {
+    v.strides[3] = 1;
+    for (int d = 2; d >= 0; --d) v.strides[d] = v.strides[d + 1] * v.dims[d + 1];
+  }
+  return v;
+}
+
+// Row-major NCHW float32 (staging buffers and uploaded constants).
+View packed_f32_view(const Shape& shape, void* data) {
+  View v;
+  v.data = data;
+  v.type = StorageType::f32;
+  dims4(shape, v.dims);
+  v.strides[3] = 1;
+  for (int d = 2; d >= 0; --d) v.strides[d] = v.strides[d + 1] * v.dims[d + 1];
+  return v;
+}
+
+// `v` seen with the dimensions of `out` (rank 4 after padding): stride 0 where v has extent 1.
+View broadcast_to(View v, const int out_dims[4]) {
+  for (int d = 0; d < 4; ++d)
+    if (v.dims[d] == 1 && out_dims[d] != 1) {
+      v.strides[d] = 0;
+      v.dims[d] = out_dims[d];
+    }
+  return v;
+}
+
+size_t view_bytes(const View& v, int storage_channels) {
+  int64_t elements = int64_t{v.dims[0]} * v.dims[2] * v.dims[3] * (storage_channels > 0 ? storage_channels : v.dims[1]);
+  return static_cast<size_t>(elements) * storage_bytes(v.type);
+}
+
+Activation to_cuda(const reference::Activation& a) {
+  return {static_cast<ActivationKind>(static_cast<int>(a.kind)), a.alpha, a.beta};
+}
+
+struct Step {
+  LayerInfo info;
+  std::function<void(cudaStream_t)> run;
+};
+
+class CudaCompiledGraph final : public CompiledGraph {
+ public:
+  CudaCompiledGraph(const ir::Graph& graph, const CompileOptions& options);
+
+  void run(std::span<const float* const> inputs, std::span<float* const> outputs,
+           std::vector<double>* layer_ms) override;
+  const std::vector<LayerInfo>& layers() const override { return layers_; }
+  size_t arena_bytes() const override { return arena_bytes_; }
+  bool last_device_times(DeviceTimes* times) const override {
+    if (!has_times_) return false;
+    *times = times_;
+    return true;
+  }
+
+ private:
+  struct Staging {
+    size_t bytes = 0;
+    PinnedMemory host;
+    DeviceMemory device;
+  };
+
+  const float* upload_floats(const std::vector<float>& values, const char* what);
+  View constant_view(ir::ValueId v);
+  void add(const ir::Node* node, std::string op, std::string kernel, std::function<void(cudaStream_t)> run,
+           std::string note = "", std::string tactic = "");
+  void build_node(const ir::Node& node);
+  void capture();
+
+  const ir::Graph& graph_;
+  CompileOptions options_;
+  StorageType type_ = StorageType::f32;
+  Precision precision_ = Precision::fp32;
+  std::string precision_note_;
+  Stream stream_;
+  CudnnHandle cudnn_;
+  DeviceMemory arena_, workspace_;
+  size_t arena_bytes_ = 0, workspace_bytes_ = 0;
+  std::vector<DeviceMemory> owned_;            // constants, resize maps, dedicated input buffers
+  std::vector<View> views_;                    // per value id (data set for non-constants)
+  std::vector<int> storage_channels_;          // per value id (0: as the shape says)
+  std::vector<std::unique_ptr<ConvStep>> convs_;
+  std::unique_ptr<TimingCache> timing_cache_;
+  std::vector<Step> steps_;
+  std::vector<LayerInfo> layers_;
+  std::vector<Staging> in_staging_, out_staging_;
+  GraphExec exec_;
+  Event h2d_start_, compute_start_, compute_end_, d2h_end_;
+  DeviceTimes times_;
+  bool has_times_ = false;
+};
+
+CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOptions& options)
+    : graph_(graph), options_(options) {
+  switch (options.precision) {
+    case Precision::fp16: type_ = StorageType::f16; precision_ = Precision::fp16; break;
+    case Precision::bf16: type_ = StorageType::bf16; precision_ = Precision::bf16; break;
+    case Precision::int8:
+      precision_note_ = "no int8 kernel in the CUDA backend yet: fp32";
+      break;
+    default: break;
+  }
+  stream_ = make_stream();
+  cudnn_ = make_cudnn(stream_.get());
+  h2d_start_ = make_event();
+  compute_start_ = make_event();
+  compute_end_ = make_event();
+  d2h_end_ = make_event();
+  timing_cache_ = std::make_unique<TimingCache>(options.timing_cache, device_fingerprint());
+
+  // Layouts. A graph input read only by ungrouped convolutions is stored with its channels padded to 8 (zeros),
+  // the width tensor cores need; in fp32 no padding is needed.
+  const size_t n_values = graph.value_count();
+  views_.resize(n_values);
+  storage_channels_.assign(n_values, 0);
+  const std::vector<int> producer = graph.producers();
+  for (ir::ValueId v : graph.inputs()) {
+    const Shape& s = graph.value(v).shape;
+    if (s.size() != 4 || type_ == StorageType::f32 || s[1] % kTensorCoreChannels == 0) continue;
+    bool only_convs = true;
+    for (const ir::Node& n : graph.nodes())
+      for (size_t k = 0; k < n.inputs.size(); ++k)
+        if (n.inputs[k] == v && (n.op != Op::Conv || k != 0 || n.attrs.i("group", 1) != 1)) only_convs = false;
+    if (only_convs) storage_channels_[v] = static_cast<int>((s[1] + kTensorCoreChannels - 1) / kTensorCoreChannels) *
+                                           kTensorCoreChannels;
+  }
+
+  // Lifetimes in steps: step 0 converts the inputs, node i is step i + 1, the last step converts the outputs.
+  const int last_step = static_cast<int>(graph.nodes().size()) + 1;
+  std::vector<BufferRequest> requests;
+  std::vector<ir::ValueId> requested;
+  std::vector<int> first(n_values, -1), last(n_values, -1);
+  for (ir::ValueId v : graph.inputs()) first[v] = last[v] = 0;
+  for (size_t i = 0; i < graph.nodes().size(); ++i) {
+    const ir::Node& n = graph.nodes()[i];
+    for (ir::ValueId v : n.inputs)
+      if (v != ir::kNoValue && !graph.value(v).is_constant()) last[v] = static_cast<int>(i) + 1;
+    for (ir::ValueId v : n.outputs) first[v] = last[v] = static_cast<int>(i) + 1;
+  }
+  for (ir::ValueId v : graph.outputs()) last[v] = last_step;
+  for (size_t v = 0; v < n_values; ++v) {
+    const ir::Value& value = graph.value(static_cast<ir::ValueId>(v));
+    if (value.is_constant() || first[v] < 0) continue;
+    views_[v] = layout_view(value.shape, type_, storage_channels_[v]);
+    requests.push_back({view_bytes(views_[v], storage_channels_[v]), first[v], std::max(first[v], last[v])});
+    requested.push_back(static_cast<ir::ValueId>(v));
+  }
+  const MemoryPlan plan = plan_memory(requests, 256);
+  arena_bytes_ = plan.total_bytes;
+  arena_ = device_alloc(std::max<size_t>(arena_bytes_, 256), "the activation arena");
+  check(cudaMemsetAsync(arena_.get(), 0, arena_bytes_, stream_.get()), "cudaMemset");
+  for (size_t r = 0; r < requested.size(); ++r)
+    views_[requested[r]].data = static_cast<char*>(arena_.get()) + plan.offsets[r];
+
+  // Step 0: inputs from float32 NCHW staging into their arena layout.
+  for (ir::ValueId v : graph.inputs()) {
+    const Shape& s = graph.value(v).shape;
+    Staging st;
+    st.bytes = static_cast<size_t>(shape_numel(s)) * sizeof(float);
+    st.host = pinned_alloc(st.bytes, "an input's staging buffer");
+    st.device = device_alloc(st.bytes, "an input's staging buffer");
+    const View src = packed_f32_view(s, st.device.get());
+    const View dst = views_[v];
+    // The padding channels are zeroed on every run: the arena bytes under them are shared with later values.
+    View padded = dst;
+    padded.dims[1] = storage_channels_[v];
+    const bool pad = storage_channels_[v] > 0;
+    add(nullptr, "Input", "crowdrt:reformat",
+        [src, dst, padded, pad](cudaStream_t s) {
+          if (pad) launch_fill(padded, 0.f, s);
+          launch_activation(src, dst, {}, s);
+        },
+        cat(graph.value(v).name, ": NCHW float32 to NHWC ", type_ == StorageType::f32 ? "fp32" : precision_name(precision_),
+            storage_channels_[v] ? cat(", channels padded to ", storage_channels_[v]) : std::string{}));
+    in_staging_.push_back(std::move(st));
+  }
+  for (const ir::Node& node : graph.nodes()) build_node(node);
+  for (ir::ValueId v : graph.outputs()) {
+    const Shape& s = graph.value(v).shape;
+    Staging st;
+    st.bytes = static_cast<size_t>(shape_numel(s)) * sizeof(float);
+    st.host = pinned_alloc(st.bytes, "an output's staging buffer");
+    st.device = device_alloc(st.bytes, "an output's staging buffer");
+    const View src = views_[v];
+    const View dst = packed_f32_view(s, st.device.get());
+    add(nullptr, "Output", "crowdrt:reformat", [src, dst](cudaStream_t s) { launch_activation(src, dst, {}, s); },
+        cat(graph.value(v).name, ": to NCHW float32"));
+    out_staging_.push_back(std::move(st));
+  }
+  for (const auto& conv : convs_) workspace_bytes_ = std::max(workspace_bytes_, conv->workspace_bytes());
+  workspace_ = device_alloc(std::max<size_t>(workspace_bytes_, 256), "the convolution workspace");
+  timing_cache_->save();
+  check(cudaStreamSynchronize(stream_.get()), "compile");
+  capture();
+}
+
+const float* CudaCompiledGraph::upload_floats(const std::vector<float>& values, const char* what) {
+  DeviceMemory d = device_alloc(std::max<size_t>(values.size(), 1) * sizeof(float), what);
+  if (!values.empty())
+    check(cudaMemcpy(d.get(), values.data(), values.size() * sizeof(float), cudaMemcpyHostToDevice), what);
+  owned_.push_back(std::move(d));
+  return static_cast<const float*>(owned_.back().get());
+}
+
+View CudaCompiledGraph::constant_view(ir::ValueId v) {
+  const Tensor& t = *graph_.value(v).data;
+  const float* data = upload_floats(t.to_float(), "a constant");
+  return packed_f32_view(t.shape(), const_cast<float*>(data));
+}
+
+void CudaCompiledGraph::add(const ir::Node* node, std::string op, std::string kernel,
+                            std::function<void(cudaStream_t)> run, std::string note, std::string tactic) {
+  LayerInfo info;
+  info.node = node ? node->name : op;
+  info.op = std::move(op);
+  info.kernel = std::move(kernel);
+  info.precision = precision_;
+  info.layout = type_ == StorageType::f32 ? "NHWC fp32" : type_ == StorageType::f16 ? "NHWC fp16" : "NHWC bf16";
+  info.note = precision_note_.empty() ? std::move(note)
+                                      : (note.empty() ? precision_note_ : note + "; " + precision_note_);
+  info.tactic = std::move(tactic);
+  layers_.push_back(info);
+  steps_.push_back({std::move(info), std::move(run)});
+}
+
+void CudaCompiledGraph::build_node(const ir::Node& node) {
+  const ir::Attributes& a = node.attrs;
+  const auto in_view = [&](size_t k) {
+    const ir::ValueId v = node.inputs.at(k);
+    return graph_.value(v).is_constant() ? constant_view(v) : views_[v];
+  };
+  const View out = node.outputs.empty() ? View{} : views_[node.outputs[0]];
+  const std::string op = ir::fused_op_name(node);
+
+  switch (node.op) {
+    case Op::Conv: {
+      ConvProblem p;
+      p.x = views_[node.inputs[0]];
+      p.x_storage_channels = storage_channels_[node.inputs[0]] ? storage_channels_[node.inputs[0]] : p.x.dims[1];
+      p.y = out;
+      p.weight = graph_.value(node.inputs[1]).data.get();
+      p.bias = node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue ? graph_.value(node.inputs[2]).data.get()
+                                                                           : nullptr;
+      p.has_residual = a.i("fused_add", 0) != 0;
+      if (p.has_residual) p.residual = in_view(3);
+      const auto k = reference::per_axis(a, "kernel_shape", 2, 0), s = reference::per_axis(a, "strides", 2, 1),
+                 d = reference::per_axis(a, "dilations", 2, 1), pads = reference::per_axis(a, "pads", 4, 0);
+      for (int i = 0; i < 2; ++i) {
+        p.shape.kernel[i] = static_cast<int>(k[i]);
+        p.shape.strides[i] = static_cast<int>(s[i]);
+        p.shape.dilations[i] = static_cast<int>(d[i]);
+      }
+      for (int i = 0; i < 4; ++i) p.shape.pads[i] = static_cast<int>(pads[i]);
+      p.shape.group = static_cast<int>(a.i("group", 1));
+      p.act = to_cuda(reference::epilogue_activation(a));
+      // Tactic: the plan's, else the timing cache's, else timed now (the builder).
+      std::string tactic = options_.time_tactics ? "" : a.s("tactic", "");
+      const std::string key = p.key();
+      std::string from = tactic.empty() ? "" : "plan";
+      if (tactic.empty())
+        if (const std::string* cached = timing_cache_->find(key)) {
+          tactic = *cached;
+          from = "timing cache";
+        }
+      TacticTimes times;
+      auto conv = std::make_unique<ConvStep>(p, cudnn_.get(), stream_.get(), tactic, &times);
+      if (from.empty()) {
+        timing_cache_->put(key, conv->tactic());
+        std::string timed;
+        for (const auto& [t, ms] : times) timed += cat(" ", t, "=", ms, "ms");
+        log_verbose(cat("  timed ", node.name, ":", timed, " -> ", conv->tactic()));
+      }
+      ConvStep* step = conv.get();
+      convs_.push_back(std::move(conv));
+      add(&node, op, step->kernel(), [this, step](cudaStream_t s) { step->run(s, workspace_.get()); },
+          from.empty() ? "" : cat("tactic from the ", from), step->tactic());
+      return;
+    }
+    case Op::ConvTranspose: {
+      ConvShape shape;
+      const auto k = reference::per_axis(a, "kernel_shape", 2, 0), s = reference::per_axis(a, "strides", 2, 1),
+                 d = reference::per_axis(a, "dilations", 2, 1), pads = reference::per_axis(a, "pads", 4, 0);
+      for (int i = 0; i < 2; ++i) {
+        shape.kernel[i] = static_cast<int>(k[i]);
+        shape.strides[i] = static_cast<int>(s[i]);
+        shape.dilations[i] = static_cast<int>(d[i]);
+      }
+      for (int i = 0; i < 4; ++i) shape.pads[i] = static_cast<int>(pads[i]);
+      shape.group = static_cast<int>(a.i("group", 1));
+      const Tensor& w = *graph_.value(node.inputs[1]).data;
+      const float* weight = upload_floats(std::vector<float>(w.data<float>(), w.data<float>() + w.numel()), "weights");
+      const float* bias = nullptr;
+      if (node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue) {
+        const Tensor& b = *graph_.value(node.inputs[2]).data;
+        bias = upload_floats(std::vector<float>(b.data<float>(), b.data<float>() + b.numel()), "bias");
+      }
+      const View x = in_view(0);
+      add(&node, op, "crowdrt:conv_transpose",
+          [x, weight, bias, out, shape](cudaStream_t st) { launch_conv_transpose(x, weight, bias, out, shape, st); });
+      return;
+    }
+    case Op::BatchNormalization: {
+      const std::vector<float> gamma = graph_.value(node.inputs[1]).data->to_float();
+      const std::vector<float> beta = graph_.value(node.inputs[2]).data->to_float();
+      const std::vector<float> mean = graph_.value(node.inputs[3]).data->to_float();
+      const std::vector<float> var = graph_.value(node.inputs[4]).data->to_float();
+      const float eps = a.f("epsilon", 1e-5f);
+      std::vector<float> scale(gamma.size()), shift(gamma.size());
+      for (size_t c = 0; c < gamma.size(); ++c) {
+        scale[c] = gamma[c] / std::sqrt(var[c] + eps);
+        shift[c] = beta[c] - mean[c] * scale[c];
+      }
+      const float* sc = upload_floats(scale, "BatchNormalization scale");
+      const float* sh = upload_floats(shift, "BatchNormalization shift");
+      const View x = in_view(0);
+      add(&node, op, "crowdrt:channel_affine",
+          [x, out, sc, sh](cudaStream_t s) { launch_channel_affine(x, out, sc, sh, s); });
+      return;
+    }
+    case Op::Relu: case Op::LeakyRelu: case Op::Clip: case Op::Sigmoid: case Op::HardSigmoid: case Op::HardSwish: {
+      const Activation act = to_cuda(reference::op_activation(node.op, a));
+      const View x = in_view(0);
+      add(&node, op, "crowdrt:activation", [x, out, act](cudaStream_t s) { launch_activation(x, out, act, s); });
+      return;
+    }
+    case Op::Identity: {
+      const View x = in_view(0);
+      add(&node, op, "crowdrt:copy", [x, out](cudaStream_t s) { launch_activation(x, out, {}, s); });
+      return;
+    }
+    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: {
+      const BinaryOp bop = node.op == Op::Add ? BinaryOp::add
+                           : node.op == Op::Sub ? BinaryOp::sub
+                           : node.op == Op::Mul ? BinaryOp::mul
+                                                : BinaryOp::div;
+      const View x = broadcast_to(in_view(0), out.dims), y = broadcast_to(in_view(1), out.dims);
+      add(&node, op, "crowdrt:binary", [bop, x, y, out](cudaStream_t s) { launch_binary(bop, x, y, out, s); });
+      return;
+    }
+    case Op::Concat: {
+      const int rank = static_cast<int>(graph_.value(node.outputs[0]).shape.size());
+      int64_t axis = a.i("axis", 0);
+      if (axis < 0) axis += rank;
+      const int axis4 = static_cast<int>(axis) + 4 - rank;
+      std::vector<std::pair<View, View>> copies;
+      int64_t at = 0;
+      for (size_t k = 0; k < node.inputs.size(); ++k) {
+        const View x = in_view(k);
+        View slice = out;
+        slice.dims[axis4] = x.dims[axis4];
+        slice.data = static_cast<char*>(out.data) + at * out.strides[axis4] * storage_bytes(out.type);
+        at += x.dims[axis4];
+        copies.emplace_back(x, slice);
+      }
+      add(&node, op, "crowdrt:concat_copy", [copies](cudaStream_t s) {
+        for (const auto& [x, slice] : copies) launch_activation(x, slice, {}, s);
+      });
+      return;
+    }
+    case Op::MaxPool: case Op::AveragePool: {
+      Window w;
+      const auto k = reference::per_axis(a, "kernel_shape", 2, 0), s = reference::per_axis(a, "strides", 2, 1),
+                 d = reference::per_axis(a, "dilations", 2, 1), pads = reference::per_axis(a, "pads", 4, 0);
+      for (int i = 0; i < 2; ++i) {
+        w.kernel[i] = static_cast<int>(k[i]);
+        w.strides[i] = static_cast<int>(s[i]);
+        w.dilations[i] = node.op == Op::MaxPool ? static_cast<int>(d[i]) : 1;
+      }
+      for (int i = 0; i < 4; ++i) w.pads[i] = static_cast<int>(pads[i]);
+      const View x = in_view(0);
+      if (node.op == Op::MaxPool) {
+        add(&node, op, "crowdrt:max_pool", [x, out, w](cudaStream_t st) { launch_max_pool(x, out, w, st); });
+      } else {
+        const bool include = a.i("count_include_pad", 0) != 0;
+        add(&node, op, "crowdrt:average_pool",
+            [x, out, w, include](cudaStream_t st) { launch_average_pool(x, out, w, include, st); });
+      }
+      return;
+    }
+    case Op::GlobalAveragePool: case Op::ReduceMean: {
+      bool reduce[4] = {false, false, false, false};
+      const int rank = static_cast<int>(graph_.value(node.inputs[0]).shape.size());
+      if (node.op == Op::GlobalAveragePool) {
+        reduce[2] = reduce[3] = true;
+      } else {
+        std::vector<int64_t> axes = a.ints("axes");
+        if (axes.empty())
+          for (int d = 0; d < rank; ++d) axes.push_back(d);
+        for (int64_t axis : axes) reduce[axis + 4 - rank] = true;
+      }
+      const View x = in_view(0);
+      add(&node, op, "crowdrt:reduce_mean", [x, out, reduce](cudaStream_t s) { launch_reduce_mean(x, out, reduce, s); });
+      return;
+    }
+    case Op::Resize: {
+      const std::vector<float> scales = a.floats("scales");
+      const bool linear = a.s("mode", "nearest") == "linear";
+      const View x = in_view(0);
+      const auto rows = reference::resize_axis_map(a, linear, scales[2], x.dims[2], out.dims[2]);
+      const auto cols = reference::resize_axis_map(a, linear, scales[3], x.dims[3], out.dims[3]);
+      const auto upload_ints = [&](const std::vector<int64_t>& v) {
+        std::vector<int> ints(v.begin(), v.end());
+        DeviceMemory d = device_alloc(std::max<size_t>(ints.size(), 1) * sizeof(int), "resize map");
+        check(cudaMemcpy(d.get(), ints.data(), ints.size() * sizeof(int), cudaMemcpyHostToDevice), "resize map");
+        owned_.push_back(std::move(d));
+        return static_cast<const int*>(owned_.back().get());
+      };
+      ResizeMaps m;
+      m.linear = linear;
+      m.row_lo = upload_ints(rows.lo);
+      m.row_hi = upload_ints(rows.hi);
+      m.row_weight = upload_floats(rows.weight_hi, "resize weights");
+      m.col_lo = upload_ints(cols.lo);
+      m.col_hi = upload_ints(cols.hi);
+      m.col_weight = upload_floats(cols.weight_hi, "resize weights");
+      add(&node, op, linear ? "crowdrt:resize_linear" : "crowdrt:resize_nearest",
+          [x, out, m](cudaStream_t s) { launch_resize(x, out, m, s); });
+      return;
+    }
+    case Op::Pad: {
+      const std::vector<int64_t> pads = a.ints("pads");
+      const int rank = static_cast<int>(pads.size() / 2);
+      int64_t pads4[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (int d = 0; d < rank; ++d) {
+        pads4[d + 4 - rank] = pads[d];
+        pads4[4 + d + 4 - rank] = pads[rank + d];
+      }
+      const std::string mode = a.s("mode", "constant");
+      const PadMode pm = mode == "reflect" ? PadMode::reflect : mode == "edge" ? PadMode::edge : PadMode::constant;
+      const float value = a.f("value", 0.f);
+      const View x = in_view(0);
+      std::array<int64_t, 8> p;
+      std::copy(pads4, pads4 + 8, p.begin());
+      add(&node, op, "crowdrt:pad", [x, out, p, pm, value](cudaStream_t s) { launch_pad(x, out, p.data(), pm, value, s); });
+      return;
+    }
+    default:
+      throw Error(cat("node '", node.name, "' (", ir::op_name(node.op), ") has no CUDA kernel"));
+  }
+}
+
+void CudaCompiledGraph::capture() {
+  cudaGraph_t graph = nullptr;
+  check(cudaStreamBeginCapture(stream_.get(), cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+  try {
+    for (const Step& step : steps_) step.run(stream_.get());
+  } catch (...) {
+    cudaStreamEndCapture(stream_.get(), &graph);
+    if (graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  check(cudaStreamEndCapture(stream_.get(), &graph), "cudaStreamEndCapture");
+  Graph owned(graph);
+  cudaGraphExec_t exec = nullptr;
+  check(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
+  exec_ = GraphExec(exec);
+}
+
+void CudaCompiledGraph::run(std::span<const float* const> inputs, std::span<float* const> outputs,
+                            std::vector<double>* layer_ms) {
+  cudaStream_t s = stream_.get();
+  for (size_t i = 0; i < in_staging_.size(); ++i) std::memcpy(in_staging_[i].host.get(), inputs[i], in_staging_[i].bytes);
+  check(cudaEventRecord(h2d_start_.get(), s), "cudaEventRecord");
+  for (const Staging& st : in_staging_)
+    check(cudaMemcpyAsync(st.device.get(), st.host.get(), st.bytes, cudaMemcpyHostToDevice, s), "input copy");
+  check(cudaEventRecord(compute_start_.get(), s), "cudaEventRecord");
+  if (layer_ms) {
+    layer_ms->assign(steps_.size(), 0.0);
+    std::vector<Event> marks;
+    for (size_t i = 0; i <= steps_.size(); ++i) marks.push_back(make_event());
+    check(cudaEventRecord(marks[0].get(), s), "cudaEventRecord");
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      steps_[i].run(s);
+      check(cudaEventRecord(marks[i + 1].get(), s), "cudaEventRecord");
+    }
+    check(cudaEventSynchronize(marks.back().get()), "profiled run");
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      float ms = 0.f;
+      check(cudaEventElapsedTime(&ms, marks[i].get(), marks[i + 1].get()), "cudaEventElapsedTime");
+      (*layer_ms)[i] = ms;
+    }
+  } else {
+    check(cudaGraphLaunch(exec_.get(), s), "cudaGraphLaunch");
+  }
+  check(cudaEventRecord(compute_end_.get(), s), "cudaEventRecord");
+  for (const Staging& st : out_staging_)
+    check(cudaMemcpyAsync(st.host.get(), st.device.get(), st.bytes, cudaMemcpyDeviceToHost, s), "output copy");
+  check(cudaEventRecord(d2h_end_.get(), s), "cudaEventRecord");
+  check(cudaEventSynchronize(d2h_end_.get()), "inference");
+  check(cudaGetLastError(), "inference kernels");
+  float h2d = 0.f, compute = 0.f, d2h = 0.f;
+  check(cudaEventElapsedTime(&h2d, h2d_start_.get(), compute_start_.get()), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&compute, compute_start_.get(), compute_end_.get()), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&d2h, compute_end_.get(), d2h_end_.get()), "cudaEventElapsedTime");
+  times_ = {h2d, compute, d2h};
+  has_times_ = true;
+  for (size_t i = 0; i < out_staging_.size(); ++i)
+    std::memcpy(outputs[i], out_staging_[i].host.get(), out_staging_[i].bytes);
+}
+
+}  // namespace
+
+bool node_supported(const ir::Graph& g, const ir::Node& n) {
+  const auto all_rank_4 = [&] {
+    return rank_4(g, n.inputs.at(0)) && std::all_of(n.outputs.begin(), n.outputs.end(), [&](ir::ValueId v) { return rank_4(g, v); });
+  };
+  switch (n.op) {
+    case Op::Conv:
+      return all_rank_4() && n.inputs.size() >= 2 && g.value(n.inputs[1]).is_constant() &&
+             (n.inputs.size() < 3 || n.inputs[2] == ir::kNoValue || g.value(n.inputs[2]).is_constant());
+    case Op::ConvTranspose:
+      return all_rank_4() && n.inputs.size() >= 2 && g.value(n.inputs[1]).is_constant() &&
+             (n.inputs.size() < 3 || n.inputs[2] == ir::kNoValue || g.value(n.inputs[2]).is_constant());
+    case Op::BatchNormalization:
+      if (n.inputs.size() < 5) return false;
+      for (size_t k = 1; k < 5; ++k)
+        if (!g.value(n.inputs[k]).is_constant()) return false;
+      return rank_at_most_4(g, n.inputs[0]) && g.value(n.inputs[0]).shape.size() >= 2;
+    case Op::Relu: case Op::LeakyRelu: case Op::Sigmoid: case Op::HardSigmoid: case Op::HardSwish: case Op::Identity:
+      return rank_at_most_4(g, n.inputs.at(0));
+    case Op::Clip: return n.inputs.size() == 1 && rank_at_most_4(g, n.inputs[0]);
+    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div:
+      return n.inputs.size() == 2 && rank_at_most_4(g, n.inputs[0]) && rank_at_most_4(g, n.inputs[1]) &&
+             rank_at_most_4(g, n.outputs.at(0));
+    case Op::Concat:
+      return std::all_of(n.inputs.begin(), n.inputs.end(), [&](ir::ValueId v) { return rank_at_most_4(g, v); });
+    case Op::MaxPool: case Op::AveragePool: case Op::GlobalAveragePool: return all_rank_4();
+    case Op::ReduceMean:
+      // Dropped dimensions would change the element order our views assume; keepdims only.
+      return rank_at_most_4(g, n.inputs.at(0)) && n.attrs.i("keepdims", 1) != 0;
+    case Op::Resize: {
+      if (!all_rank_4()) return false;
+      const Shape& x = g.value(n.inputs[0]).shape;
+      const Shape& y = g.value(n.outputs[0]).shape;
+      const std::string mode = n.attrs.s("mode", "nearest");
+      return x[0] == y[0] && x[1] == y[1] && n.attrs.floats("scales").size() == 4 && (mode == "nearest" || mode == "linear");
+    }
+    case Op::Pad: return rank_at_most_4(g, n.inputs.at(0)) && n.inputs.size() == 1;
+    default: return false;
+  }
+}
+
+std::unique_ptr<CompiledGraph> compile_graph(const ir::Graph& graph, const CompileOptions& options) {
+  std::string why;
+  if (!device_available(&why)) throw Error(cat("the CUDA backend cannot run here: ", why, "; use --device cpu"));
+  for (const ir::Node& n : graph.nodes())
+    if (!node_supported(graph, n))
+      throw Error(cat("node '", n.name, "' (", ir::op_name(n.op), ") has no CUDA kernel for its shapes"));
+  return std::make_unique<CudaCompiledGraph>(graph, options);
+}
+
+}  // namespace crowdrt::cuda

@@ -1,0 +1,375 @@
+// The CUDA backend against the CPU fp32 engine (oneDNN): every op on odd shapes, from a graph input and after a
+// convolution, in fp32 (TF32 off: max|Δ| <= 1e-3 max|ref|), fp16 and bf16 (<= 1e-2 / 3e-2); whole smp-layout
+// models (CROWDRT_GPU_MODELS or testdata/models); plans refusing another device; many runs giving the same
+// bits; the timing cache reused. Every test skips, saying so, where no CUDA device is present.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "../test_cpu_harness.h"
+#include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/cuda_resources.h"
+#include "engine/builder.h"
+#include "engine/runtime.h"
+
+namespace crowdrt::test {
+namespace {
+
+#define SKIP_WITHOUT_GPU()                                         \
+  do {                                                             \
+    std::string why;                                               \
+    if (!cuda::device_available(&why)) GTEST_SKIP() << why << ": CUDA tests skipped"; \
+  } while (0)
+
+std::vector<Tensor> run_graph(const Backend& backend, const ir::Graph& graph, const std::vector<Tensor>& inputs,
+                              Precision precision, std::vector<LayerInfo>* layers = nullptr) {
+  CompileOptions options;
+  options.precision = precision;
+  options.time_tactics = true;
+  const std::unique_ptr<CompiledGraph> compiled = backend.compile(graph, options);
+  std::vector<Tensor> outputs;
+  std::vector<const float*> in_ptrs;
+  std::vector<float*> out_ptrs;
+  for (const Tensor& t : inputs) in_ptrs.push_back(t.data<float>());
+  for (ir::ValueId v : graph.outputs()) outputs.emplace_back(DType::f32, graph.value(v).shape);
+  for (Tensor& t : outputs) {
+    std::fill(t.span<float>().begin(), t.span<float>().end(), std::nanf(""));
+    out_ptrs.push_back(t.data<float>());
+  }
+  compiled->run(in_ptrs, out_ptrs);
+  if (layers) *layers = compiled->layers();
+  return outputs;
+}
+
+float tolerance(Precision p) { return p == Precision::fp32 ? 1e-3f : p == Precision::fp16 ? 1e-2f : 3e-2f; }
+
+// max|cuda - cpu| <= tolerance * max(1, max|cpu|) on every output.
+void expect_cuda_matches_cpu(const ir::Graph& graph, Precision precision, uint32_t seed = 7) {
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < graph.inputs().size(); ++i)
+    inputs.push_back(random_tensor(graph.value(graph.inputs()[i]).shape, seed + static_cast<uint32_t>(i)));
+  const std::vector<Tensor> expected = run_graph(CpuBackend(), graph, inputs, Precision::fp32);
+  std::vector<LayerInfo> layers;
+  const std::vector<Tensor> actual = run_graph(CudaBackend(), graph, inputs, precision, &layers);
+  for (size_t o = 0; o < expected.size(); ++o) {
+    float reference_max = 0.f, error = 0.f;
+    for (int64_t i = 0; i < expected[o].numel(); ++i) {
+      const float r = expected[o].data<float>()[i], a = actual[o].data<float>()[i];
+      reference_max = std::max(reference_max, std::abs(r));
+      if (std::isnan(a) != std::isnan(r)) error = INFINITY;
+      else if (!std::isnan(r)) error = std::max(error, std::abs(a - r));
+    }
+    std::string info;
+    for (const LayerInfo& l : layers) info += cat("\n  ", l.node, " ", l.op, " ", l.kernel, " ", l.tactic, " ", l.note);
+    EXPECT_LE(error, tolerance(precision) * std::max(1.f, reference_max))
+        << precision_name(precision) << " output " << o << " " << shape_str(expected[o].shape()) << info;
+  }
+}
+
+const std::vector<Shape> kShapes = {{1, 1, 1, 1}, {1, 3, 7, 9}, {1, 5, 33, 17}, {1, 16, 12, 10}, {2, 17, 9, 11}};
+
+ir::ValueId after_conv(GraphMaker& g, ir::ValueId x, int64_t channels) {
+  ir::Attributes pointwise;
+  pointwise.set("kernel_shape", ints({1, 1}));
+  return g.node(ir::Op::Conv, {x, g.weight({channels, channels, 1, 1})}, pointwise);
+}
+
+template <class Build>
+void for_every_shape_and_precision(Build build, const std::vector<Shape>& shapes = kShapes) {
+  for (Precision p : {Precision::fp32, Precision::fp16, Precision::bf16})
+    for (const Shape& shape : shapes)
+      for (bool after : {false, true}) {
+        SCOPED_TRACE(cat(precision_name(p), " ", shape_str(shape), after ? " after conv" : " on the graph input"));
+        GraphMaker g;
+        ir::ValueId x = g.input(shape);
+        if (after) x = after_conv(g, x, shape[1]);
+        g.output(build(g, x, shape));
+        expect_cuda_matches_cpu(g.graph, p);
+      }
+}
+
+ir::Attributes conv_attrs(int k, int stride, std::vector<int64_t> pads, int group = 1, int dilation = 1) {
+  ir::Attributes a;
+  a.set("kernel_shape", ints({k, k}));
+  a.set("strides", std::vector<int64_t>{stride, stride});
+  a.set("pads", std::move(pads));
+  a.set("group", int64_t{group});
+  a.set("dilations", std::vector<int64_t>{dilation, dilation});
+  return a;
+}
+
+TEST(CudaOps, ConvolutionsWithEveryEpilogue) {
+  SKIP_WITHOUT_GPU();
+  struct Case {
+    const char* name;
+    int k, stride, group, dilation, out_c;
+    std::vector<int64_t> pads;
+    const char* activation;
+    bool bias, residual;
+  };
+  const std::vector<Case> cases = {
+      {"3x3", 3, 1, 1, 1, 16, {1, 1, 1, 1}, "", true, false},
+      {"3x3 relu", 3, 1, 1, 1, 24, {1, 1, 1, 1}, "relu", true, false},
+      {"3x3 add relu", 3, 1, 1, 1, 0, {1, 1, 1, 1}, "relu", true, true},
+      {"3x3 add", 3, 1, 1, 1, 0, {1, 1, 1, 1}, "", false, true},
+      {"7x7 s2", 7, 2, 1, 1, 8, {3, 3, 3, 3}, "relu", true, false},
+      {"1x1 s2", 1, 2, 1, 1, 32, {0, 0, 0, 0}, "", true, false},
+      {"depthwise 3x3 sigmoid", 3, 1, -1, 1, 0, {1, 1, 1, 1}, "sigmoid", true, false},
+      {"dilated 3x3 hard_swish", 3, 1, 1, 2, 8, {2, 2, 2, 2}, "hard_swish", true, false},
+      {"asymmetric pads", 3, 2, 1, 1, 8, {0, 0, 1, 1}, "clip", true, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    for_every_shape_and_precision(
+        [&](GraphMaker& g, ir::ValueId x, const Shape& shape) {
+          const int64_t in_c = shape[1];
+          const int64_t group = c.group < 0 ? in_c : c.group;
+          const int64_t out_c = c.out_c == 0 ? in_c : c.out_c;
+          ir::Attributes a = conv_attrs(c.k, c.stride, c.pads, static_cast<int>(group), c.dilation);
+          std::vector<ir::ValueId> inputs = {x, g.weight({out_c, in_c / group, c.k, c.k}, 0.5f)};
+          inputs.push_back(c.bias ? g.weight({out_c}) : ir::kNoValue);
+          if (c.residual) {
+            inputs.push_back(x);  // the residual must have the output's shape: same channels, stride 1
+            a.set("fused_add", int64_t{1});
+          }
+          if (*c.activation) a.set("activation", std::string(c.activation));
+          if (std::string(c.activation) == "clip") {
+            a.set("alpha", -0.5f);
+            a.set("beta", 0.5f);
+          }
+          return g.node(ir::Op::Conv, inputs, a);
+        },
+        {{1, 5, 33, 17}, {1, 16, 12, 10}, {2, 8, 9, 11}});
+  }
+}
+
+TEST(CudaOps, ConvTransposeAndBatchNormalization) {
+  SKIP_WITHOUT_GPU();
+  for_every_shape_and_precision([](GraphMaker& g, ir::ValueId x, const Shape& shape) {
+    ir::Attributes a;
+    a.set("kernel_shape", ints({2, 2}));
+    a.set("strides", ints({2, 2}));
+    return g.node(ir::Op::ConvTranspose, {x, g.weight({shape[1], 6, 2, 2}), g.weight({6})}, a);
+  });
+  for_every_shape_and_precision([](GraphMaker& g, ir::ValueId x, const Shape& shape) {
+    ir::Attributes a;
+    a.set("epsilon", 1e-3f);
+    const ir::ValueId var = g.graph.add_constant("var", random_tensor({shape[1]}, 5, 0.5f, 2.f));
+    return g.node(ir::Op::BatchNormalization, {x, g.weight({shape[1]}), g.weight({shape[1]}), g.weight({shape[1]}), var}, a);
+  });
+}
+
+TEST(CudaOps, ActivationsAndBinaryOpsWithBroadcasting) {
+  SKIP_WITHOUT_GPU();
+  ir::Attributes leaky, clip, hard_sigmoid;
+  leaky.set("alpha", 0.2f);
+  clip.set("min", -0.3f);
+  clip.set("max", 0.6f);
+  hard_sigmoid.set("alpha", 0.3f);
+  hard_sigmoid.set("beta", 0.4f);
+  const std::vector<std::pair<ir::Op, ir::Attributes>> ops = {
+      {ir::Op::Relu, {}}, {ir::Op::LeakyRelu, leaky}, {ir::Op::Clip, clip}, {ir::Op::Sigmoid, {}},
+      {ir::Op::HardSigmoid, hard_sigmoid}, {ir::Op::HardSwish, {}}, {ir::Op::Identity, {}}};
+  for (const auto& [op, attrs] : ops) {
+    SCOPED_TRACE(ir::op_name(op));
+    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape&) { return g.node(op, {x}, attrs); });
+  }
+  for (ir::Op op : {ir::Op::Add, ir::Op::Sub, ir::Op::Mul, ir::Op::Div}) {
+    SCOPED_TRACE(ir::op_name(op));
+    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape& shape) {
+      const ir::ValueId per_channel = g.graph.add_constant("c", random_tensor({shape[1], 1, 1}, 9, 0.5f, 1.5f));
+      const ir::ValueId y = g.node(op, {x, per_channel});             // broadcast constant
+      const ir::ValueId pooled = g.node(ir::Op::GlobalAveragePool, {x});
+      return g.node(op, {y, g.node(ir::Op::Add, {pooled, g.graph.add_constant("two", random_tensor({1}, 3, 2.f, 3.f))})});
+    });
+  }
+}
+
+TEST(CudaOps, ConcatPoolsReduceResizePad) {
+  SKIP_WITHOUT_GPU();
+  for (int64_t axis : {1, 2, -1}) {
+    SCOPED_TRACE(cat("Concat axis ", axis));
+    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape& shape) {
+      ir::Attributes a;
+      a.set("axis", axis);
+      return g.node(ir::Op::Concat, {x, g.node(ir::Op::Relu, {x}), x}, a);
+    });
+  }
+  for (bool ceil : {false, true}) {
+    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape&) {
+      ir::Attributes a;
+      a.set("kernel_shape", ints({3, 3}));
+      a.set("strides", ints({2, 2}));
+      a.set("pads", ints({1, 1, 1, 1}));
+      a.set("ceil_mode", int64_t{ceil});
+      const ir::ValueId m = g.node(ir::Op::MaxPool, {x}, a);
+      a.set("count_include_pad", int64_t{ceil});
+      return g.node(ir::Op::Add, {m, g.node(ir::Op::AveragePool, {x}, a)});
+    });
+  }
+  for_every_shape_and_precision([](GraphMaker& g, ir::ValueId x, const Shape&) {
+    ir::Attributes a;
+    a.set("axes", ints({2, 3}));
+    a.set("keepdims", int64_t{1});
+    return g.node(ir::Op::ReduceMean, {x}, a);
+  });
+  const std::vector<std::tuple<const char*, const char*, const char*>> resizes = {
+      {"nearest", "asymmetric", "floor"}, {"nearest", "half_pixel", "round_prefer_floor"},
+      {"linear", "half_pixel", ""}, {"linear", "align_corners", ""}, {"linear", "pytorch_half_pixel", ""}};
+  for (const auto& [mode, transform, nearest] : resizes) {
+    SCOPED_TRACE(cat("Resize ", mode, " ", transform));
+    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape&) {
+      ir::Attributes a;
+      a.set("mode", std::string(mode));
+      a.set("coordinate_transformation_mode", std::string(transform));
+      if (*nearest) a.set("nearest_mode", std::string(nearest));
+      a.set("scales", std::vector<float>{1.f, 1.f, 2.f, 2.f});
+      return g.node(ir::Op::Resize, {x}, a);
+    });
+  }
+  for (const char* mode : {"constant", "reflect", "edge"}) {
+    SCOPED_TRACE(cat("Pad ", mode));
+    for_every_shape_and_precision(
+        [&](GraphMaker& g, ir::ValueId x, const Shape&) {
+          ir::Attributes a;
+          a.set("mode", std::string(mode));
+          a.set("pads", ints({0, 0, 1, 2, 0, 0, 2, 1}));
+          a.set("value", 0.25f);
+          return g.node(ir::Op::Pad, {x}, a);
+        },
+        {{1, 3, 7, 9}, {1, 16, 12, 10}});
+  }
+}
+
+// Whole smp-layout models: the ONNX files export_models.py writes (testdata/models, or CROWDRT_GPU_MODELS).
+std::vector<std::filesystem::path> model_files() {
+  const char* env = std::getenv("CROWDRT_GPU_MODELS");
+  const std::filesystem::path dir = env ? env : std::filesystem::path(CROWDRT_TEST_DATA) / "models";
+  std::vector<std::filesystem::path> files;
+  if (std::filesystem::is_directory(dir))
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().extension() == ".onnx") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+Tensor run_plan(Plan plan, const Tensor& input) {
+  Engine engine(std::move(plan), RuntimeOptions{});
+  return engine.infer(input);
+}
+
+TEST(CudaModels, SmpModelsMatchTheCpuEngine) {
+  SKIP_WITHOUT_GPU();
+  const auto files = model_files();
+  ASSERT_FALSE(files.empty()) << "no .onnx models: run `ctest -R e2e_models_fixture` or set CROWDRT_GPU_MODELS";
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.filename().string());
+    BuildOptions cpu;
+    cpu.device = "cpu";
+    const Plan cpu_plan = build_plan(file.string(), cpu);
+    const Shape shape = cpu_plan.graph.value(cpu_plan.graph.inputs()[0]).shape;
+    const Tensor input = random_tensor(shape, 11, 0.f, 1.f);
+    const Tensor expected = run_plan(cpu_plan, input);
+    for (Precision p : {Precision::fp32, Precision::fp16}) {
+      BuildOptions gpu;
+      gpu.device = "cuda";
+      gpu.precision = p;
+      const Tensor actual = run_plan(build_plan(file.string(), gpu), input);
+      float ref_max = 0.f, err = 0.f;
+      for (int64_t i = 0; i < expected.numel(); ++i) {
+        ref_max = std::max(ref_max, std::abs(expected.data<float>()[i]));
+        err = std::max(err, std::abs(expected.data<float>()[i] - actual.data<float>()[i]));
+      }
+      EXPECT_LE(err, tolerance(p) * std::max(ref_max, 1e-6f))
+          << precision_name(p) << ": max|Δ| " << err << " vs max|ref| " << ref_max;
+      std::printf("%s %s: max|Δ|/max|ref| = %.3g\n", file.filename().c_str(), precision_name(p), err / ref_max);
+    }
+  }
+}
+
+ir::Graph small_network() {
+  GraphMaker g;
+  const ir::ValueId x = g.input({1, 5, 32, 32});
+  ir::Attributes a = conv_attrs(3, 1, {1, 1, 1, 1});
+  a.set("activation", std::string("relu"));
+  const ir::ValueId y = g.node(ir::Op::Conv, {x, g.weight({16, 5, 3, 3}, 0.3f), g.weight({16})}, a);
+  ir::Attributes head = conv_attrs(1, 1, {0, 0, 0, 0});
+  g.output(g.node(ir::Op::Conv, {y, g.weight({1, 16, 1, 1}, 0.3f), g.weight({1})}, head));
+  return g.graph;
+}
+
+TEST(CudaRuntime, ManyInferencesInARowGiveTheSameBits) {
+  SKIP_WITHOUT_GPU();
+  const ir::Graph graph = small_network();
+  const Tensor input = random_tensor({1, 5, 32, 32}, 3);
+  CompileOptions options;
+  options.precision = Precision::fp16;
+  options.time_tactics = true;
+  auto compiled = CudaBackend().compile(graph, options);
+  Tensor first(DType::f32, {1, 1, 32, 32}), again(DType::f32, {1, 1, 32, 32});
+  const float* in[] = {input.data<float>()};
+  float* out_first[] = {first.data<float>()};
+  float* out_again[] = {again.data<float>()};
+  compiled->run(in, out_first);
+  for (int i = 0; i < 300; ++i) {
+    compiled->run(in, out_again);
+    ASSERT_EQ(0, std::memcmp(first.data<float>(), again.data<float>(), first.numel() * sizeof(float))) << "run " << i;
+  }
+  DeviceTimes times;
+  ASSERT_TRUE(compiled->last_device_times(&times));
+  EXPECT_GT(times.compute_ms, 0.0);
+  std::vector<double> layer_ms;
+  compiled->run(in, out_again, &layer_ms);
+  EXPECT_EQ(layer_ms.size(), compiled->layers().size());
+  EXPECT_EQ(0, std::memcmp(first.data<float>(), again.data<float>(), first.numel() * sizeof(float)));
+}
+
+TEST(CudaRuntime, APlanForAnotherGpuIsRefusedNamingTheDifference) {
+  SKIP_WITHOUT_GPU();
+  const auto dir = std::filesystem::temp_directory_path() / "crowdrt_cuda_plan_test";
+  std::filesystem::create_directories(dir);
+  // A plan with the CUDA fingerprint of another GPU model: load must fail and name the GPU field.
+  Plan plan;
+  plan.graph = small_network();
+  plan.header = {{"backend", "cuda"}, {"device", "cuda:NVIDIA Jetson AGX Orin:sm_87:driver 12020:runtime 12020:cudnn 90000"},
+                 {"build", {{"precision", "fp16"}}}};
+  try {
+    Engine engine(std::move(plan), RuntimeOptions{}, "orin.plan");
+    FAIL() << "a plan for another GPU was accepted";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("Jetson AGX Orin"), std::string::npos) << message;
+    EXPECT_NE(message.find("rebuild"), std::string::npos) << message;
+  }
+}
+
+TEST(CudaBuilder, TheTimingCacheSkipsTimingOnRebuild) {
+  SKIP_WITHOUT_GPU();
+  const auto cache = std::filesystem::temp_directory_path() / "crowdrt_timing_cache_test.json";
+  std::filesystem::remove(cache);
+  const ir::Graph graph = small_network();
+  CompileOptions options;
+  options.precision = Precision::fp16;
+  options.time_tactics = true;
+  options.timing_cache = cache.string();
+  auto first = CudaBackend().compile(graph, options);
+  ASSERT_TRUE(std::filesystem::exists(cache));
+  options.time_tactics = false;  // as when loading: tactics from the plan, else from the cache
+  ir::Graph no_tactics = graph;
+  auto second = CudaBackend().compile(no_tactics, options);
+  int from_cache = 0;
+  for (size_t i = 0; i < second->layers().size(); ++i) {
+    const LayerInfo& l = second->layers()[i];
+    if (l.op.rfind("Conv", 0) != 0) continue;
+    EXPECT_EQ(l.tactic, first->layers()[i].tactic) << l.node;
+    from_cache += l.note.find("timing cache") != std::string::npos;
+  }
+  EXPECT_EQ(from_cache, 2);
+  std::filesystem::remove(cache);
+}
+
+}  // namespace
+}  // namespace crowdrt::test
