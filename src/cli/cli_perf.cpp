@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -12,6 +13,7 @@
 #include "cli/cli_common.h"
 #include "core/file.h"
 #include "engine/runtime.h"
+#include "ir/graph_stats.h"
 
 namespace crowdrt::cli {
 namespace {
@@ -111,10 +113,27 @@ void register_perf(CLI::App& app) {
         for (size_t i = 0; i < one.size() && i < total.size(); ++i) total[i] += one[i] / runs;
       }
       const double sum = std::accumulate(total.begin(), total.end(), 0.0);
+      // Each layer's work and its memory floor (inputs, weights and output read or written once, in the
+      // plan's storage precision), to set its time against what the device can do.
+      const ir::Graph& graph = engine.plan().graph;
+      const std::string precision = stats["precision"].get<std::string>();
+      const double element_bytes = precision == "fp32" ? 4 : precision == "int8" ? 1 : 2;
+      std::map<std::string, const ir::Node*> by_name;
+      for (const ir::Node& n : graph.nodes()) by_name[n.name] = &n;
       nlohmann::json profile = nlohmann::json::array();
-      for (size_t i = 0; i < layers.size(); ++i)
+      for (size_t i = 0; i < layers.size(); ++i) {
+        double macs = 0, bytes = 0;
+        if (const auto it = by_name.find(layers[i].node); it != by_name.end()) {
+          const ir::Node& n = *it->second;
+          macs = static_cast<double>(ir::node_macs(graph, n));
+          for (ir::ValueId v : n.inputs)
+            if (v != ir::kNoValue) bytes += element_bytes * static_cast<double>(shape_numel(graph.value(v).shape));
+          for (ir::ValueId v : n.outputs) bytes += element_bytes * static_cast<double>(shape_numel(graph.value(v).shape));
+        }
         profile.push_back({{"layer", layers[i].node}, {"op", layers[i].op}, {"kernel", layers[i].kernel},
-                           {"mean_ms", total[i]}, {"percent", sum > 0 ? 100.0 * total[i] / sum : 0.0}});
+                           {"mean_ms", total[i]}, {"percent", sum > 0 ? 100.0 * total[i] / sum : 0.0},
+                           {"macs", macs}, {"bytes", bytes}});
+      }
       stats["profile"] = profile;
       if (args->profile) {
         std::printf("\nper-layer profile (mean of %d runs, synchronised per layer)\n%-48s %-22s %9s %6s\n", runs,

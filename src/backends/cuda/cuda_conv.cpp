@@ -1,5 +1,7 @@
 #include "backends/cuda/cuda_conv.h"
 
+#include "backends/cuda/cuda_conv_graph.h"
+
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -10,6 +12,7 @@ namespace crowdrt::cuda {
 namespace {
 
 constexpr size_t kMaxWorkspace = size_t{512} << 20;  // candidates asking for more are not tried
+constexpr int kMaxGraphConfigs = 12;                   // the heuristics' first engine configurations are timed
 
 cudnnDataType_t cudnn_type(StorageType t) {
   switch (t) {
@@ -76,7 +79,7 @@ struct ConvStep::Cudnn {
 };
 
 ConvStep::ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t stream, const std::string& tactic,
-                   TacticTimes* times)
+                   TacticTimes* times, bool time)
     : p_(problem), cudnn_handle_(cudnn) {
   prepare_direct();
   if (cudnn_possible()) {
@@ -128,8 +131,15 @@ ConvStep::ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t
     std::vector<float> bias(out_c, 0.f);
     if (p_.bias) std::copy(p_.bias->data<float>(), p_.bias->data<float>() + out_c, bias.begin());
     c.bias_storage = upload_as(bias, p_.y.type, "convolution bias");
+    if (CudnnConvGraph::expressible(p_)) {
+      try {
+        graph_ = std::make_unique<CudnnConvGraph>(p_, cudnn_handle_, c.weight.get(), c.bias_storage.get());
+      } catch (const Error&) {
+        graph_.reset();  // no operation-graph engine for this problem: the legacy tactics remain
+      }
+    }
   }
-  choose(tactic, stream, times);
+  choose(tactic, stream, times, time);
 }
 
 ConvStep::~ConvStep() = default;
@@ -150,6 +160,7 @@ std::string ConvStep::kernel() const {
   switch (kind_) {
     case Kind::fused: return cat("cudnn:conv_bias_act:algo ", algo_);
     case Kind::split: return cat("cudnn:conv:algo ", algo_, "+epilogue");
+    case Kind::graph: return cat("cudnn:graph:engine config ", algo_);
     default: return "crowdrt:direct_conv";
   }
 }
@@ -163,8 +174,16 @@ void ConvStep::set_tactic(const std::string& tactic) {
   }
   const size_t colon = tactic.find(':');
   const std::string kind = tactic.substr(0, colon);
+  if (kind == "graph" && graph_) {
+    kind_ = Kind::graph;
+    algo_ = std::stoi(tactic.substr(colon + 1));
+    if (!graph_->select(algo_))
+      throw Error(cat("convolution tactic '", tactic, "': cuDNN refuses that engine configuration here; rebuild the plan"));
+    workspace_bytes_ = graph_->workspace_bytes();
+    return;
+  }
   if (colon == std::string::npos || (kind != "fused" && kind != "split") || !cudnn_)
-    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, fused:N or split:N",
+    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, graph:N, fused:N or split:N",
                     cudnn_ ? "" : "; this convolution has no cuDNN form", "); rebuild the plan"));
   kind_ = kind == "fused" ? Kind::fused : Kind::split;
   algo_ = std::stoi(tactic.substr(colon + 1));
@@ -177,6 +196,10 @@ void ConvStep::set_tactic(const std::string& tactic) {
 
 void ConvStep::run(cudaStream_t stream, void* workspace) const {
   const View* residual = p_.has_residual ? &p_.residual : nullptr;
+  if (kind_ == Kind::graph) {
+    graph_->run(workspace);
+    return;
+  }
   if (kind_ == Kind::direct) {
     launch_direct_conv(p_.x, static_cast<const float*>(weight_f32_.get()), static_cast<const float*>(bias_f32_.get()),
                        residual, p_.y, p_.shape, p_.act, stream);
@@ -202,7 +225,7 @@ void ConvStep::run(cudaStream_t stream, void* workspace) const {
     launch_epilogue(p_.y, static_cast<const float*>(bias_f32_.get()), residual, p_.act, stream);
 }
 
-void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times) {
+void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times, bool time) {
   if (!tactic.empty()) {
     set_tactic(tactic);
     return;
@@ -224,7 +247,22 @@ void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTime
       candidates.push_back(cat("split:", algo));
     }
   }
+  if (graph_)
+    for (int i = 0; i < std::min(graph_->engine_configs(), kMaxGraphConfigs); ++i) candidates.push_back(cat("graph:", i));
   candidates.push_back("direct");
+  if (!time) {
+    // Untimed: the operation graph's first engine, else the legacy path's first algorithm, else the direct kernel.
+    std::stable_partition(candidates.begin(), candidates.end(),
+                          [](const std::string& c) { return c.rfind("graph:", 0) == 0; });
+    for (const std::string& candidate : candidates) {
+      try {
+        set_tactic(candidate);
+        if (graph_) graph_->release_others();
+        return;
+      } catch (const Error&) {
+      }
+    }
+  }
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
@@ -234,6 +272,7 @@ void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTime
   for (const std::string& candidate : candidates) {
     try {
       set_tactic(candidate);
+      if (workspace_bytes_ > kMaxWorkspace) continue;
       DeviceMemory workspace = device_alloc(workspace_bytes_, "convolution workspace (timing)");
       const bool slow = candidate == "direct";
       const int warmup = slow ? 1 : 2, runs = slow ? 1 : 5;
@@ -257,6 +296,7 @@ void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTime
   }
   if (best.empty()) throw Error(cat("no convolution kernel could run ", p_.key()));
   set_tactic(best);
+  if (graph_) graph_->release_others();
 }
 
 }  // namespace crowdrt::cuda

@@ -1,6 +1,7 @@
 // A convolution with its epilogue y = act(conv(x) + bias + residual), on cuDNN or on our direct kernel.
-// Candidates ("tactics"): cuDNN's fused conv-bias-activation call per algorithm, cuDNN's plain convolution per
-// algorithm followed by our epilogue kernel, and our direct kernel. The builder times them on the real
+// Candidates ("tactics"): cuDNN operation graphs (conv + bias + residual + ReLU in one) per engine configuration,
+// cuDNN's legacy fused conv-bias-activation call per algorithm, cuDNN's plain convolution per algorithm followed
+// by our epilogue kernel, and our direct kernel. The builder times them on the real
 // buffers and keeps the fastest; a plan (node attribute "tactic") or the timing cache names one directly.
 #pragma once
 #include <map>
@@ -32,9 +33,10 @@ using TacticTimes = std::map<std::string, double>;
 
 class ConvStep {
  public:
-  // `tactic` empty: time the candidates on `stream` (TacticTimes returned through `times` if non-null).
+  // `tactic` empty: time the candidates on `stream` (TacticTimes returned through `times` if non-null), or,
+  // with `time` false, take the first candidate cuDNN's heuristics rank highest, untimed.
   ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t stream, const std::string& tactic,
-           TacticTimes* times = nullptr);
+           TacticTimes* times = nullptr, bool time = true);
   ~ConvStep();
   ConvStep(const ConvStep&) = delete;
   ConvStep& operator=(const ConvStep&) = delete;
@@ -46,9 +48,10 @@ class ConvStep {
 
  private:
   struct Cudnn;  // descriptors and device weights for the cuDNN tactics
+  std::unique_ptr<class CudnnConvGraph> graph_;  // the operation-graph form, where cuDNN has one
   void prepare_direct();
   bool cudnn_possible() const;
-  void choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times);
+  void choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times, bool time);
   void set_tactic(const std::string& tactic);
 
   ConvProblem p_;
@@ -56,7 +59,7 @@ class ConvStep {
   std::unique_ptr<Cudnn> cudnn_;
   DeviceMemory weight_f32_, bias_f32_;  // for the direct kernel and the epilogue
   std::string tactic_;
-  enum class Kind { fused, split, direct } kind_ = Kind::direct;
+  enum class Kind { fused, split, graph, direct } kind_ = Kind::direct;
   int algo_ = 0;
   size_t workspace_bytes_ = 0;
 };

@@ -127,6 +127,7 @@ class CudaCompiledGraph final : public CompiledGraph {
   std::vector<DeviceMemory> owned_;            // constants, resize maps, dedicated input buffers
   std::vector<View> views_;                    // per value id (data set for non-constants)
   std::vector<int> storage_channels_;          // per value id (0: as the shape says)
+  std::vector<std::pair<ir::ValueId, int64_t>> alias_;  // per value id: (Concat output, channel) it is written into
   std::vector<std::unique_ptr<ConvStep>> convs_;
   std::unique_ptr<TimingCache> timing_cache_;
   std::vector<Step> steps_;
@@ -173,6 +174,21 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
                                            kTensorCoreChannels;
   }
 
+  // A nearest/linear Resize read only by a channel Concat writes straight into its slice of the Concat's output
+  // (our kernels take any output strides), so the upsampled tensor is never stored apart and never copied.
+  const std::vector<int> uses = graph.use_counts();
+  alias_.assign(n_values, {ir::kNoValue, 0});
+  for (const ir::Node& n : graph.nodes()) {
+    if (n.op != Op::Concat || graph.value(n.outputs[0]).shape.size() != 4 || n.attrs.i("axis", 0) != 1) continue;
+    int64_t at = 0;
+    for (ir::ValueId v : n.inputs) {
+      const int p = producer[v];
+      if (p >= 0 && graph.nodes()[p].op == Op::Resize && uses[v] == 1 && storage_channels_[v] == 0)
+        alias_[v] = {n.outputs[0], at};
+      at += graph.value(v).shape[1];
+    }
+  }
+
   // Lifetimes in steps: step 0 converts the inputs, node i is step i + 1, the last step converts the outputs.
   const int last_step = static_cast<int>(graph.nodes().size()) + 1;
   std::vector<BufferRequest> requests;
@@ -186,9 +202,11 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
     for (ir::ValueId v : n.outputs) first[v] = last[v] = static_cast<int>(i) + 1;
   }
   for (ir::ValueId v : graph.outputs()) last[v] = last_step;
+  for (size_t v = 0; v < n_values; ++v)
+    if (alias_[v].first != ir::kNoValue) first[alias_[v].first] = std::min(first[alias_[v].first], first[v]);
   for (size_t v = 0; v < n_values; ++v) {
     const ir::Value& value = graph.value(static_cast<ir::ValueId>(v));
-    if (value.is_constant() || first[v] < 0) continue;
+    if (value.is_constant() || first[v] < 0 || alias_[v].first != ir::kNoValue) continue;
     views_[v] = layout_view(value.shape, type_, storage_channels_[v]);
     requests.push_back({view_bytes(views_[v], storage_channels_[v]), first[v], std::max(first[v], last[v])});
     requested.push_back(static_cast<ir::ValueId>(v));
@@ -199,6 +217,14 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
   check(cudaMemsetAsync(arena_.get(), 0, arena_bytes_, stream_.get()), "cudaMemset");
   for (size_t r = 0; r < requested.size(); ++r)
     views_[requested[r]].data = static_cast<char*>(arena_.get()) + plan.offsets[r];
+  for (size_t v = 0; v < n_values; ++v) {
+    const auto [whole, channel] = alias_[v];
+    if (whole == ir::kNoValue) continue;
+    View slice = views_[whole];
+    slice.dims[1] = static_cast<int>(graph.value(static_cast<ir::ValueId>(v)).shape[1]);
+    slice.data = static_cast<char*>(slice.data) + channel * storage_bytes(type_);
+    views_[v] = slice;
+  }
 
   // Step 0: inputs from float32 NCHW staging into their arena layout.
   for (ir::ValueId v : graph.inputs()) {
@@ -215,6 +241,7 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
     const bool pad = storage_channels_[v] > 0;
     add(nullptr, "Input", "crowdrt:reformat",
         [src, dst, padded, pad](cudaStream_t s) {
+          if (launch_nchw_to_nhwc(src, dst, pad ? padded.dims[1] : dst.dims[1], s)) return;
           if (pad) launch_fill(padded, 0.f, s);
           launch_activation(src, dst, {}, s);
         },
@@ -311,8 +338,8 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
           from = "timing cache";
         }
       TacticTimes times;
-      auto conv = std::make_unique<ConvStep>(p, cudnn_.get(), stream_.get(), tactic, &times);
-      if (from.empty()) {
+      auto conv = std::make_unique<ConvStep>(p, cudnn_.get(), stream_.get(), tactic, &times, options_.time_tactics);
+      if (from.empty() && options_.time_tactics) {
         timing_cache_->put(key, conv->tactic());
         std::string timed;
         for (const auto& [t, ms] : times) timed += cat(" ", t, "=", ms, "ms");
@@ -373,7 +400,9 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
     }
     case Op::Identity: {
       const View x = in_view(0);
-      add(&node, op, "crowdrt:copy", [x, out](cudaStream_t s) { launch_activation(x, out, {}, s); });
+      add(&node, op, "crowdrt:copy", [x, out](cudaStream_t s) {
+        if (!launch_copy_pixels(x, out, s)) launch_activation(x, out, {}, s);
+      });
       return;
     }
     case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: {
@@ -394,6 +423,10 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       int64_t at = 0;
       for (size_t k = 0; k < node.inputs.size(); ++k) {
         const View x = in_view(k);
+        if (alias_[node.inputs[k]].first != ir::kNoValue) {  // written in place by its producer
+          at += x.dims[axis4];
+          continue;
+        }
         View slice = out;
         slice.dims[axis4] = x.dims[axis4];
         slice.data = static_cast<char*>(out.data) + at * out.strides[axis4] * storage_bytes(out.type);
@@ -401,7 +434,8 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
         copies.emplace_back(x, slice);
       }
       add(&node, op, "crowdrt:concat_copy", [copies](cudaStream_t s) {
-        for (const auto& [x, slice] : copies) launch_activation(x, slice, {}, s);
+        for (const auto& [x, slice] : copies)
+          if (!launch_copy_pixels(x, slice, s)) launch_activation(x, slice, {}, s);
       });
       return;
     }
@@ -462,7 +496,10 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       m.col_hi = upload_ints(cols.hi);
       m.col_weight = upload_floats(cols.weight_hi, "resize weights");
       add(&node, op, linear ? "crowdrt:resize_linear" : "crowdrt:resize_nearest",
-          [x, out, m](cudaStream_t s) { launch_resize(x, out, m, s); });
+          [x, out, m](cudaStream_t s) {
+            if (!launch_resize_nearest_pixels(x, out, m, s)) launch_resize(x, out, m, s);
+          },
+          alias_[node.outputs[0]].first != ir::kNoValue ? "writes into its Concat's slice" : "");
       return;
     }
     case Op::Pad: {

@@ -259,7 +259,100 @@ __global__ void fill_kernel(View out, float value, int64_t count) {
   store(out, offset(out, x.n, x.c, x.h, x.w), value);
 }
 
+// A view whose pixels are rows of channels: channel stride 1, and N, H, W strides multiples of one pixel stride.
+// Returns the pixel stride in 16-byte vectors, or 0 when the view does not qualify.
+int64_t pixel_stride_vectors(const View& v) {
+  const int64_t bytes = v.type == StorageType::f32 ? 4 : 2;
+  const int64_t pixel = v.strides[3];
+  const bool packed = v.strides[1] == 1 && (v.dims[3] == 1 || pixel > 0) && v.strides[2] == pixel * v.dims[3] &&
+                      (v.dims[0] == 1 || v.strides[0] == v.strides[2] * v.dims[2]);
+  const bool aligned = (v.dims[1] * bytes) % 16 == 0 && (pixel * bytes) % 16 == 0 &&
+                       reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
+  return packed && aligned && pixel > 0 ? pixel * bytes / 16 : 0;
+}
+
+__global__ void copy_pixels_kernel(const uint4* in, int in_stride, uint4* out, int out_stride, int vectors, int count) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  const int p = i / vectors, v = i - p * vectors;
+  out[static_cast<int64_t>(p) * out_stride + v] = in[static_cast<int64_t>(p) * in_stride + v];
+}
+
+__global__ void resize_nearest_pixels_kernel(const uint4* in, int in_stride, int in_h, int in_w, uint4* out,
+                                             int out_stride, int out_h, int out_w, const int* rows, const int* cols,
+                                             int vectors, int count) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  int p = i / vectors;
+  const int v = i - p * vectors;
+  const int ow = p % out_w;
+  p /= out_w;
+  const int oh = p % out_h, n = p / out_h;
+  const int64_t src = (static_cast<int64_t>(n) * in_h + rows[oh]) * in_w + cols[ow];
+  const int64_t dst = (static_cast<int64_t>(n) * out_h + oh) * out_w + ow;
+  out[dst * out_stride + v] = in[src * in_stride + v];
+}
+
+__global__ void nchw_to_nhwc_kernel(const float* in, int channels, int plane, View out, int storage_channels,
+                                    int count) {
+  const int p = blockIdx.x * blockDim.x + threadIdx.x;  // pixel index over N x H x W
+  if (p >= count) return;
+  const int n = p / plane, at = p - n * plane;
+  const float* src = in + static_cast<int64_t>(n) * channels * plane + at;
+  const int64_t base = static_cast<int64_t>(p) * out.strides[3];
+  for (int c = 0; c < storage_channels; ++c) store(out, base + c, c < channels ? src[static_cast<int64_t>(c) * plane] : 0.f);
+}
+
 }  // namespace
+
+bool launch_copy_pixels(const View& in, const View& out, cudaStream_t stream) {
+  const int64_t in_stride = pixel_stride_vectors(in), out_stride = pixel_stride_vectors(out);
+  if (!in_stride || !out_stride || in.type != out.type) return false;
+  for (int d = 0; d < 4; ++d)
+    if (in.dims[d] != out.dims[d]) return false;
+  const int64_t vectors = in.dims[1] * (in.type == StorageType::f32 ? 4 : 2) / 16;
+  const int64_t count = int64_t{in.dims[0]} * in.dims[2] * in.dims[3] * vectors;
+  if (count >= (int64_t{1} << 31)) return false;
+  if (count > 0)
+    copy_pixels_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
+        static_cast<const uint4*>(in.data), static_cast<int>(in_stride), static_cast<uint4*>(out.data),
+        static_cast<int>(out_stride), static_cast<int>(vectors), static_cast<int>(count));
+  return true;
+}
+
+bool launch_resize_nearest_pixels(const View& in, const View& out, const ResizeMaps& maps, cudaStream_t stream) {
+  const int64_t in_stride = pixel_stride_vectors(in), out_stride = pixel_stride_vectors(out);
+  if (maps.linear || !in_stride || !out_stride || in.type != out.type || in.dims[0] != out.dims[0] ||
+      in.dims[1] != out.dims[1])
+    return false;
+  const int64_t vectors = in.dims[1] * (in.type == StorageType::f32 ? 4 : 2) / 16;
+  const int64_t count = int64_t{out.dims[0]} * out.dims[2] * out.dims[3] * vectors;
+  if (count >= (int64_t{1} << 31)) return false;
+  if (count > 0)
+    resize_nearest_pixels_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
+        static_cast<const uint4*>(in.data), static_cast<int>(in_stride), in.dims[2], in.dims[3],
+        static_cast<uint4*>(out.data), static_cast<int>(out_stride), out.dims[2], out.dims[3], maps.row_lo,
+        maps.col_lo, static_cast<int>(vectors), static_cast<int>(count));
+  return true;
+}
+
+bool launch_nchw_to_nhwc(const View& in, const View& out, int storage_channels, cudaStream_t stream) {
+  const int64_t plane = int64_t{in.dims[2]} * in.dims[3];
+  const bool in_packed = in.type == StorageType::f32 && in.strides[3] == 1 && in.strides[2] == in.dims[3] &&
+                         in.strides[1] == plane && in.strides[0] == plane * in.dims[1];
+  const bool out_nhwc = out.strides[1] == 1 && out.strides[3] >= storage_channels &&
+                        out.strides[2] == out.strides[3] * out.dims[3] &&
+                        (out.dims[0] == 1 || out.strides[0] == out.strides[2] * out.dims[2]);
+  const int64_t count = int64_t{in.dims[0]} * plane;
+  if (!in_packed || !out_nhwc || storage_channels < in.dims[1] || count >= (int64_t{1} << 31) ||
+      in.dims[0] != out.dims[0] || in.dims[1] != out.dims[1] || in.dims[2] != out.dims[2] || in.dims[3] != out.dims[3])
+    return false;
+  if (count > 0)
+    nchw_to_nhwc_kernel<<<blocks_for(count), kThreads, 0, stream>>>(static_cast<const float*>(in.data), in.dims[1],
+                                                                     static_cast<int>(plane), out, storage_channels,
+                                                                     static_cast<int>(count));
+  return true;
+}
 
 size_t storage_bytes(StorageType type) { return type == StorageType::f32 ? 4 : 2; }
 

@@ -80,6 +80,15 @@ void launch_direct_conv(const View& in, const float* weight, const float* bias, 
 void launch_conv_transpose(const View& in, const float* weight, const float* bias, const View& out,
                            const ConvShape& shape, cudaStream_t stream);
 
+// Fast paths for NHWC tensors whose channels fill 16-byte vectors (8 halves, 4 floats), where the general
+// kernels' per-element index arithmetic would dominate. Each returns false, launching nothing, where the views
+// do not qualify (other layouts, types or alignment); the caller then uses the general kernel.
+bool launch_copy_pixels(const View& in, const View& out, cudaStream_t stream);  // same dims, e.g. into a slice
+bool launch_resize_nearest_pixels(const View& in, const View& out, const ResizeMaps& maps, cudaStream_t stream);
+// NCHW float32 (packed) into NHWC 16-bit or float storage with `storage_channels` >= C per pixel, the extra
+// channels zero; one thread per pixel.
+bool launch_nchw_to_nhwc(const View& in, const View& out, int storage_channels, cudaStream_t stream);
+
 // Every element of `out` set to `value` (e.g. the zero channels that pad a network input to 8).
 void launch_fill(const View& out, float value, cudaStream_t stream);
 

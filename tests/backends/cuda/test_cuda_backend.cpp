@@ -28,7 +28,7 @@ std::vector<Tensor> run_graph(const Backend& backend, const ir::Graph& graph, co
                               Precision precision, std::vector<LayerInfo>* layers = nullptr) {
   CompileOptions options;
   options.precision = precision;
-  options.time_tactics = true;
+  options.time_tactics = false;  // cuDNN's first-ranked kernels; the model tests below time every candidate
   const std::unique_ptr<CompiledGraph> compiled = backend.compile(graph, options);
   std::vector<Tensor> outputs;
   std::vector<const float*> in_ptrs;
@@ -51,7 +51,12 @@ void expect_cuda_matches_cpu(const ir::Graph& graph, Precision precision, uint32
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < graph.inputs().size(); ++i)
     inputs.push_back(random_tensor(graph.value(graph.inputs()[i]).shape, seed + static_cast<uint32_t>(i)));
-  const std::vector<Tensor> expected = run_graph(CpuBackend(), graph, inputs, Precision::fp32);
+  // The CPU engine where it runs every node, else the reference kernels it is itself tested against.
+  const CpuBackend cpu;
+  const bool cpu_runs_all = std::all_of(graph.nodes().begin(), graph.nodes().end(),
+                                        [&](const ir::Node& n) { return cpu.supports(graph, n, Precision::fp32); });
+  const std::vector<Tensor> expected =
+      cpu_runs_all ? run_graph(cpu, graph, inputs, Precision::fp32) : run_graph(ReferenceBackend(), graph, inputs, Precision::fp32);
   std::vector<LayerInfo> layers;
   const std::vector<Tensor> actual = run_graph(CudaBackend(), graph, inputs, precision, &layers);
   for (size_t o = 0; o < expected.size(); ++o) {
@@ -190,7 +195,7 @@ TEST(CudaOps, ActivationsAndBinaryOpsWithBroadcasting) {
 
 TEST(CudaOps, ConcatPoolsReduceResizePad) {
   SKIP_WITHOUT_GPU();
-  for (int64_t axis : {1, 2, -1}) {
+  for (int64_t axis : {1, 2, 3}) {
     SCOPED_TRACE(cat("Concat axis ", axis));
     for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape& shape) {
       ir::Attributes a;
