@@ -1,14 +1,11 @@
-// The one exception type of crowdrt: what failed, where, and what to do about it.
+// The one exception type of crowdrt: what failed, where, and what to do about it. It is the public
+// crowdrt::Error (include/crowdrt/error.h), so errors thrown anywhere reach library users as that type.
 #pragma once
-#include <stdexcept>
 #include <string>
 
-namespace crowdrt {
+#include "crowdrt/error.h"
 
-class Error : public std::runtime_error {
- public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
-};
+namespace crowdrt {
 
 // Builds a message from any streamable parts: throw Error(cat("bad shape ", s, " in ", node)).
 template <class... Parts>

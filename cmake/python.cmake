@@ -1,0 +1,24 @@
+# The Python module `crowdrt` (python/, pybind11 from Debian) into build/python/, over libcrowdrt.so.
+# Built when Debian's python3 headers and pybind11 are present; otherwise skipped with a note.
+option(CROWDRT_PYTHON "Build the Python module" ON)
+set(CROWDRT_PYTHON_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python the module is built for and tested with")
+if(NOT CROWDRT_PYTHON)
+  return()
+endif()
+
+set(Python_EXECUTABLE ${CROWDRT_PYTHON_EXECUTABLE})
+find_package(Python COMPONENTS Interpreter Development.Module QUIET)
+set(PYBIND11_FINDPYTHON ON)
+find_package(pybind11 CONFIG QUIET)
+if(NOT Python_Development.Module_FOUND OR NOT pybind11_FOUND)
+  message(STATUS "Python module: skipped (needs python3-dev and pybind11-dev for ${CROWDRT_PYTHON_EXECUTABLE})")
+  return()
+endif()
+
+pybind11_add_module(crowdrt_python MODULE ${PROJECT_SOURCE_DIR}/python/crowdrt_module.cpp)
+target_link_libraries(crowdrt_python PRIVATE crowdrt::crowdrt)
+set_target_properties(crowdrt_python PROPERTIES OUTPUT_NAME crowdrt LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/python)
+
+if(CROWDRT_TESTS AND TARGET crowdrt)
+  include(${PROJECT_SOURCE_DIR}/tests/python/python_tests.cmake)
+endif()

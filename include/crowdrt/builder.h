@@ -1,0 +1,60 @@
+// Builder: an ONNX model into a plan, the file an Engine loads (what `crowdrt build` does).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "crowdrt/engine.h"
+#include "crowdrt/export.h"
+#include "crowdrt/tensor.h"
+
+namespace crowdrt {
+inline namespace v0 {
+
+struct BuildOptions {
+  // The lowest precision layers may run in, a permission as in TensorRT: fp32, fp16, bf16, int8.
+  // A layer without a kernel in that precision runs in fp32, and the plan says so.
+  std::string precision = "fp32";
+  std::string device = "cpu";                // cpu (oneDNN) or ref (the reference loops)
+  int threads = 0;                           // threads used to time kernels at build; 0: all cores
+  std::map<std::string, Dims> input_shapes;  // fixes dynamic inputs: {"input", {1, 5, 608, 608}}
+
+  // INT8 calibration (precision "int8"). An option this build of crowdrt cannot honour yet is an Error,
+  // never silently ignored.
+  std::string calibrator;             // entropy, minmax or percentile
+  std::string calib_dir;              // the seed's calibration folder (imgs/ and imgs_flows/)
+  std::string calib_data;             // a VisDrone-CC root to calibrate on instead
+  std::string calib_flow = "medium";  // DIS preset for the calib_data frames
+  int calib_max = 0;                  // at most this many calibration frames; 0: all
+  std::string calib_cache;            // calibration cache (TensorRT text format) to read or write
+  std::vector<std::string> keep_fp32; // layers that must stay in fp32
+};
+
+// What a build produced.
+struct BuildSummary {
+  std::string plan_path;  // empty for build_engine()
+  int layers = 0;
+  std::string precision;
+  std::string device;
+  double macs = 0;             // multiply-accumulates of one inference
+  std::int64_t arena_bytes = 0;  // activation memory of one inference
+};
+
+class CROWDRT_API Builder {
+ public:
+  explicit Builder(const BuildOptions& options = {});
+  const BuildOptions& options() const { return options_; }
+
+  // Builds the model and writes the plan. Error when the model cannot be read or run on the device, when
+  // an option is invalid, or when plan_path exists and overwrite is false (nothing is replaced then).
+  BuildSummary build(const std::string& onnx_path, const std::string& plan_path, bool overwrite = false) const;
+  // Builds the model and loads it, without writing a file.
+  Engine build_engine(const std::string& onnx_path, const EngineOptions& engine_options = {}) const;
+
+ private:
+  BuildOptions options_;
+};
+
+}  // namespace v0
+}  // namespace crowdrt

@@ -1,0 +1,65 @@
+// Engine: a built plan loaded for inference. Load it once, then run tensors or count people in frames.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crowdrt/export.h"
+#include "crowdrt/frames.h"
+#include "crowdrt/tensor.h"
+
+namespace crowdrt {
+inline namespace v0 {
+
+struct EngineOptions {
+  int threads = 0;              // CPU threads; 0: all cores
+  std::string flow = "medium";  // DIS preset count() uses on frames: ultrafast, fast or medium
+};
+
+class CROWDRT_API Engine {
+ public:
+  // An engine without a plan: every use throws Error until load() succeeds.
+  Engine();
+  // Same as Engine() then load(plan_path, options).
+  explicit Engine(const std::string& plan_path, const EngineOptions& options = {});
+  ~Engine();
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+
+  // Loads a plan file made by Builder or `crowdrt build`. Error when the file is missing, damaged, of
+  // another format version, or built for another device (the message says what differs). After a failed
+  // load the engine holds no plan, and every use throws an Error that repeats why the load failed.
+  void load(const std::string& plan_path, const EngineOptions& options = {});
+  bool loaded() const;
+
+  const std::vector<TensorSpec>& inputs() const;
+  const std::vector<TensorSpec>& outputs() const;
+  std::string device() const;     // the backend the plan was built for: "cpu", "ref"
+  std::string precision() const;  // the lowest precision the build allowed: "fp32", "fp16", "bf16", "int8"
+
+  // One input through a one-input, one-output plan. Error when the shape differs from inputs()[0].shape.
+  Tensor infer(const TensorView& input);
+  // The same into caller memory (no allocation); the output's shape must be outputs()[0].shape.
+  void infer(const TensorView& input, const MutableTensorView& output);
+  // Every input and output, in the order of inputs() and outputs().
+  void infer(const std::vector<TensorView>& inputs, const std::vector<MutableTensorView>& outputs);
+
+  // People in a network input: the sum of the density map the plan makes, divided by 100 (the seed's
+  // density maps put 100 at each head).
+  double count(const TensorView& input);
+  // People in the next frame of a sequence: the seed's preprocessing at the plan's input size and channels
+  // (flow against the previous frame given here), inference, sum / 100.
+  double count(const FrameView& frame);
+  // The next count(frame) starts a new sequence.
+  void reset();
+
+ private:
+  friend class Builder;
+  struct Impl;
+  Impl& impl() const;  // Error when no plan is loaded
+  std::unique_ptr<Impl> impl_;
+  std::string load_error_;  // why the last load failed, repeated by every later use
+};
+
+}  // namespace v0
+}  // namespace crowdrt

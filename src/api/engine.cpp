@@ -1,0 +1,120 @@
+// crowdrt::Engine (public) over the engine module's runtime, plus the seed's count on frames.
+#include "api/internal.h"
+
+namespace crowdrt::v0 {
+namespace {
+
+void check_shape(const char* what, const TensorSpec& spec, const Dims& given) {
+  if (given == spec.shape) return;
+  std::string hint;
+  if (given.size() == 4 && spec.shape.size() == 4 && given[1] != spec.shape[1])
+    hint = cat(": the model takes ", spec.shape[1], " channels");
+  else if (given.size() != spec.shape.size())
+    hint = cat(": ", spec.shape.size(), " dimensions (NCHW) expected, not ", given.size());
+  throw Error(cat("infer: ", what, " '", spec.name, "' must be ", dims_str(spec.shape), ", got ", dims_str(given), hint));
+}
+
+void check_data(const char* what, const TensorSpec& spec, const void* data) {
+  if (!data) throw Error(cat("infer: ", what, " '", spec.name, "' has no data (null pointer)"));
+}
+
+}  // namespace
+
+Engine::Engine() = default;
+Engine::Engine(const std::string& plan_path, const EngineOptions& options) { load(plan_path, options); }
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+void Engine::load(const std::string& plan_path, const EngineOptions& options) {
+  impl_.reset();
+  load_error_.clear();
+  try {
+    if (options.threads < 0) throw Error(cat("EngineOptions::threads is ", options.threads, "; use 0 for all cores"));
+    vision::parse_flow_preset(options.flow);  // a bad preset is reported at load, not at the first frame
+    impl_ = std::make_unique<Impl>(internal::RuntimeEngine::load(plan_path, internal::RuntimeOptions{options.threads}),
+                                   options);
+  } catch (const Error& e) {
+    load_error_ = e.what();
+    throw;
+  }
+}
+
+bool Engine::loaded() const { return impl_ != nullptr; }
+
+Engine::Impl& Engine::impl() const {
+  if (impl_) return *impl_;
+  if (!load_error_.empty()) throw Error(cat("Engine: no plan is loaded, the last load failed: ", load_error_));
+  throw Error("Engine: no plan is loaded (default-constructed or moved from); call load(plan_path) first");
+}
+
+const std::vector<TensorSpec>& Engine::inputs() const { return impl().inputs; }
+const std::vector<TensorSpec>& Engine::outputs() const { return impl().outputs; }
+std::string Engine::device() const { return impl().engine.plan().header.value("backend", ""); }
+std::string Engine::precision() const {
+  const nlohmann::json& header = impl().engine.plan().header;
+  return header.contains("build") ? header["build"].value("precision", "fp32") : "fp32";
+}
+
+void Engine::infer(const std::vector<TensorView>& inputs, const std::vector<MutableTensorView>& outputs) {
+  Impl& d = impl();
+  if (inputs.size() != d.inputs.size() || outputs.size() != d.outputs.size())
+    throw Error(cat("infer: the plan has ", d.inputs.size(), " inputs and ", d.outputs.size(), " outputs, given ",
+                    inputs.size(), " and ", outputs.size()));
+  std::vector<const float*> in;
+  std::vector<float*> out;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    check_shape("input", d.inputs[i], inputs[i].shape);
+    check_data("input", d.inputs[i], inputs[i].data);
+    in.push_back(inputs[i].data);
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    check_shape("output", d.outputs[i], outputs[i].shape);
+    check_data("output", d.outputs[i], outputs[i].data);
+    out.push_back(outputs[i].data);
+  }
+  d.engine.infer(in, out);
+}
+
+void Engine::infer(const TensorView& input, const MutableTensorView& output) {
+  const Impl& d = impl();
+  if (d.inputs.size() != 1 || d.outputs.size() != 1)
+    throw Error(cat("infer: this plan has ", d.inputs.size(), " inputs and ", d.outputs.size(),
+                    " outputs; pass them all as lists"));
+  infer(std::vector<TensorView>{input}, std::vector<MutableTensorView>{output});
+}
+
+Tensor Engine::infer(const TensorView& input) {
+  const Impl& d = impl();
+  if (d.outputs.size() != 1) throw Error(cat("infer: this plan has ", d.outputs.size(), " outputs; pass them all as lists"));
+  Tensor output(d.outputs[0].shape);
+  infer(input, MutableTensorView(output));
+  return output;
+}
+
+double Engine::count(const TensorView& input) { return infer(input).sum() / 100.0; }
+
+double Engine::count(const FrameView& frame) {
+  Impl& d = impl();
+  const cv::Mat bgr = internal::frame_mat(frame);
+  if (!d.frames) {
+    const TensorSpec& in = d.inputs.at(0);
+    if (d.inputs.size() != 1 || in.shape.size() != 4 || in.shape[0] != 1)
+      throw Error(cat("count: the plan's input '", in.name, "' is ", dims_str(in.shape),
+                      "; counting frames needs one 1 x C x H x W input"));
+    vision::NetworkInputOptions options;
+    options.size = cv::Size(static_cast<int>(in.shape[3]), static_cast<int>(in.shape[2]));
+    options.channels = static_cast<int>(in.shape[1]);
+    options.flow = vision::parse_flow_preset(options.channels == 3 ? "none" : d.options.flow);
+    d.frames = std::make_unique<vision::NetworkInput>(options);
+  }
+  const internal::InternalTensor input = d.frames->next(bgr);
+  return count(TensorView(input.data<float>(), internal::to_dims(input.shape())));
+}
+
+void Engine::reset() {
+  Impl& d = impl();
+  if (d.frames) d.frames->start_sequence();
+}
+
+}  // namespace crowdrt::v0

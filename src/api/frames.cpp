@@ -1,0 +1,149 @@
+// FrameSource (video, image folder, image) and Preprocessor (the seed's input recipe) over src/vision.
+#include "api/internal.h"
+
+#include <cctype>
+#include <filesystem>
+#include <opencv2/videoio.hpp>
+
+#include "data/visdrone.h"
+#include "vision/frame.h"
+
+namespace crowdrt::internal {
+
+cv::Mat frame_mat(const FrameView& frame) {
+  if (!frame.bgr || frame.width <= 0 || frame.height <= 0)
+    throw Error(cat("frame: empty (", frame.width, "x", frame.height, (frame.bgr ? "" : ", no pixels"),
+                    "); pass an 8-bit BGR image"));
+  const std::ptrdiff_t row = frame.row_bytes == 0 ? std::ptrdiff_t{frame.width} * 3 : frame.row_bytes;
+  if (row < std::ptrdiff_t{frame.width} * 3)
+    throw Error(cat("frame: row_bytes ", row, " is less than width x 3 = ", std::ptrdiff_t{frame.width} * 3));
+  return cv::Mat(frame.height, frame.width, CV_8UC3, const_cast<std::uint8_t*>(frame.bgr), static_cast<size_t>(row));
+}
+
+v0::Dims to_dims(const ::crowdrt::Shape& shape) { return v0::Dims(shape.begin(), shape.end()); }
+
+v0::Tensor to_public(InternalTensor tensor) {
+  if (tensor.dtype() != DType::f32) tensor = tensor.cast(DType::f32);
+  v0::Tensor out;
+  out.shape = to_dims(tensor.shape());
+  const std::span<const float> values = tensor.span<float>();
+  out.data.assign(values.begin(), values.end());
+  return out;
+}
+
+}  // namespace crowdrt::internal
+
+namespace crowdrt::v0 {
+namespace {
+bool is_image_file(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
+}
+
+void copy_frame(const cv::Mat& bgr, Frame& frame) {
+  frame.width = bgr.cols;
+  frame.height = bgr.rows;
+  frame.bgr.resize(static_cast<size_t>(bgr.cols) * bgr.rows * 3);
+  cv::Mat target(bgr.rows, bgr.cols, CV_8UC3, frame.bgr.data());
+  bgr.copyTo(target);
+}
+}  // namespace
+
+std::string dims_str(const Dims& dims) { return shape_str(::crowdrt::Shape(dims.begin(), dims.end())); }
+
+const char* version() { return CROWDRT_VERSION; }
+
+struct FrameSource::Impl {
+  std::string path;
+  std::vector<std::string> images;  // a folder or one image; empty for a video
+  cv::VideoCapture video;
+  std::int64_t position = 0;
+};
+
+FrameSource::FrameSource(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  namespace fs = std::filesystem;
+  impl_->path = path;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    impl_->images = data::list_frames(path);
+  } else if (!fs::is_regular_file(path, ec)) {
+    throw Error(cat(path, ": no such video, image or folder of images"));
+  } else if (is_image_file(path)) {
+    vision::decode_frame(path);  // Error now, naming the file, rather than at the first next()
+    impl_->images = {path};
+  } else {
+    try {
+      impl_->video.open(path);
+    } catch (const cv::Exception& e) {
+      throw Error(cat(path, ": OpenCV cannot open it as a video: ", e.what()));
+    }
+    if (!impl_->video.isOpened())
+      throw Error(cat(path, ": neither an image nor a video OpenCV can decode (FFmpeg or GStreamer formats)"));
+  }
+}
+
+FrameSource::~FrameSource() = default;
+FrameSource::FrameSource(FrameSource&&) noexcept = default;
+FrameSource& FrameSource::operator=(FrameSource&&) noexcept = default;
+
+bool FrameSource::next(Frame& frame) {
+  if (!impl_) throw Error("FrameSource: used after being moved from");
+  Impl& d = *impl_;
+  cv::Mat bgr;
+  if (!d.images.empty()) {
+    if (d.position >= static_cast<std::int64_t>(d.images.size())) return false;
+    bgr = vision::decode_frame(d.images[static_cast<size_t>(d.position)]);
+  } else {
+    if (!d.video.read(bgr) || bgr.empty()) return false;
+    if (bgr.type() != CV_8UC3) throw Error(cat(d.path, ": frame ", d.position + 1, " is not an 8-bit colour image"));
+  }
+  copy_frame(bgr, frame);
+  ++d.position;
+  return true;
+}
+
+std::int64_t FrameSource::position() const { return impl_ ? impl_->position : 0; }
+const std::string& FrameSource::path() const {
+  if (!impl_) throw Error("FrameSource: used after being moved from");
+  return impl_->path;
+}
+
+struct Preprocessor::Impl {
+  PreprocessOptions options;
+  vision::NetworkInput input;
+  Impl(const PreprocessOptions& o, const vision::NetworkInputOptions& n) : options(o), input(n) {}
+};
+
+Preprocessor::Preprocessor(const PreprocessOptions& options) {
+  vision::NetworkInputOptions n;
+  if (options.width <= 0 || options.height <= 0)
+    throw Error(cat("Preprocessor: size ", options.width, "x", options.height, " must be positive"));
+  n.size = cv::Size(options.width, options.height);
+  n.channels = options.channels;
+  n.flow = vision::parse_flow_preset(options.channels == 3 ? "none" : options.flow);
+  if (options.channels == 3) vision::parse_flow_preset(options.flow);  // still refuse a misspelt preset
+  n.variant = vision::parse_input_variant(options.variant);
+  impl_ = std::make_unique<Impl>(options, n);
+}
+
+Preprocessor::~Preprocessor() = default;
+Preprocessor::Preprocessor(Preprocessor&&) noexcept = default;
+Preprocessor& Preprocessor::operator=(Preprocessor&&) noexcept = default;
+
+Tensor Preprocessor::process(const FrameView& frame) {
+  if (!impl_) throw Error("Preprocessor: used after being moved from");
+  return internal::to_public(impl_->input.next(internal::frame_mat(frame)));
+}
+
+void Preprocessor::reset() {
+  if (!impl_) throw Error("Preprocessor: used after being moved from");
+  impl_->input.start_sequence();
+}
+
+const PreprocessOptions& Preprocessor::options() const {
+  if (!impl_) throw Error("Preprocessor: used after being moved from");
+  return impl_->options;
+}
+
+}  // namespace crowdrt::v0

@@ -1,0 +1,53 @@
+// What the public API (include/crowdrt) is built on. Include this first in every src/api file.
+//
+// The public classes live in crowdrt::v0 (an inline namespace), so crowdrt::Engine in a user's program is
+// crowdrt::v0::Engine, a different symbol from the engine module's own crowdrt::Engine. Where both are
+// declared, the plain name is ambiguous; so the internal types are named here, before the public headers
+// are included, under crowdrt::internal.
+#pragma once
+#include <opencv2/core.hpp>
+
+#include "core/tensor.h"
+#include "engine/builder.h"
+#include "engine/runtime.h"
+#include "vision/network_input.h"
+
+namespace crowdrt::internal {
+
+using RuntimeEngine = ::crowdrt::Engine;
+using RuntimeOptions = ::crowdrt::RuntimeOptions;
+using PlanBuildOptions = ::crowdrt::BuildOptions;
+using InternalTensor = ::crowdrt::Tensor;
+using ::crowdrt::Plan;
+
+}  // namespace crowdrt::internal
+
+#include "crowdrt/crowdrt.h"
+
+namespace crowdrt::internal {
+
+// A public frame as an OpenCV image over the same pixels (no copy). Error for a null or empty frame.
+cv::Mat frame_mat(const FrameView& frame);
+// Copies of internal tensors / shapes into public ones.
+v0::Tensor to_public(InternalTensor tensor);
+v0::Dims to_dims(const ::crowdrt::Shape& shape);
+
+}  // namespace crowdrt::internal
+
+namespace crowdrt::v0 {
+
+struct Engine::Impl {
+  internal::RuntimeEngine engine;
+  std::vector<TensorSpec> inputs, outputs;
+  EngineOptions options;
+  std::unique_ptr<vision::NetworkInput> frames;  // made by the first count(frame)
+
+  // Inline, so that it stays hidden although Engine is exported.
+  Impl(internal::RuntimeEngine loaded, const EngineOptions& engine_options)
+      : engine(std::move(loaded)), options(engine_options) {
+    for (const TensorInfo& t : engine.inputs()) inputs.push_back({t.name, internal::to_dims(t.shape)});
+    for (const TensorInfo& t : engine.outputs()) outputs.push_back({t.name, internal::to_dims(t.shape)});
+  }
+};
+
+}  // namespace crowdrt::v0
