@@ -7,3 +7,17 @@ add_test(NAME api_install COMMAND ${api_python} ${PROJECT_SOURCE_DIR}/tests/api/
          ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/testdata/api_install)
 set_tests_properties(api_exported_symbols api_install PROPERTIES LABELS api TIMEOUT 300
                      ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+
+# C++ tests of the public API, linked with libcrowdrt.so like a user's program (label "unit", so the ASan
+# build runs them too). The fixture makes their tiny ONNX model.
+add_test(NAME api_tiny_model COMMAND ${api_python} ${PROJECT_SOURCE_DIR}/tests/python/tiny_model.py
+         ${PROJECT_BINARY_DIR}/testdata/api/tiny5_32x48.onnx --channels 5 --size 32x48)
+set_tests_properties(api_tiny_model PROPERTIES FIXTURES_SETUP api_tiny_model LABELS unit)
+file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/testdata/api)
+file(GLOB api_test_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/api/*.cpp)
+add_executable(test_api ${api_test_sources})
+target_link_libraries(test_api PRIVATE crowdrt::crowdrt GTest::gtest GTest::gtest_main)
+target_compile_definitions(test_api PRIVATE CROWDRT_TEST_DATA="${PROJECT_BINARY_DIR}/testdata")
+add_dependencies(unit_tests test_api)
+add_test(NAME unit_api COMMAND test_api)
+set_tests_properties(unit_api PROPERTIES LABELS unit FIXTURES_REQUIRED api_tiny_model)
