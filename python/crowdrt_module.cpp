@@ -173,8 +173,9 @@ PYBIND11_MODULE(crowdrt, m) {
       "build",
       [](const py::object& onnx, const py::object& plan, const std::string& precision, const std::string& device,
          int threads, const std::map<std::string, crowdrt::Dims>& input_shapes, const std::string& calibrator,
-         const py::object& calib_dir, const py::object& calib_data, const std::string& calib_flow, int calib_max,
-         const py::object& calib_cache, const std::vector<std::string>& keep_fp32, bool overwrite) {
+         const py::object& calib_dir, const py::object& calib_data, const std::string& calib_flow, std::int64_t calib_max,
+         const py::object& calib_cache, const std::vector<std::string>& keep_fp32, double count_budget,
+         const py::object& sensitivity_report, const py::object& save_qdq, bool overwrite) {
         crowdrt::BuildOptions o;
         o.precision = precision;
         o.device = device;
@@ -187,6 +188,9 @@ PYBIND11_MODULE(crowdrt, m) {
         o.calib_max = calib_max;
         o.calib_cache = calib_cache.is_none() ? "" : fspath(calib_cache);
         o.keep_fp32 = keep_fp32;
+        o.count_budget = count_budget;
+        o.sensitivity_report = sensitivity_report.is_none() ? "" : fspath(sensitivity_report);
+        o.save_qdq = save_qdq.is_none() ? "" : fspath(save_qdq);
         const std::string onnx_path = fspath(onnx), plan_path = fspath(plan);
         crowdrt::BuildSummary s;
         {
@@ -204,9 +208,10 @@ PYBIND11_MODULE(crowdrt, m) {
       },
       py::arg("onnx"), py::arg("plan"), py::kw_only(), py::arg("precision") = "fp32", py::arg("device") = "cpu",
       py::arg("threads") = 0, py::arg("input_shapes") = std::map<std::string, crowdrt::Dims>{},
-      py::arg("calibrator") = "", py::arg("calib_dir") = py::none(), py::arg("calib_data") = py::none(),
-      py::arg("calib_flow") = "medium", py::arg("calib_max") = 0, py::arg("calib_cache") = py::none(),
-      py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("overwrite") = false,
+      py::arg("calibrator") = "entropy", py::arg("calib_dir") = py::none(), py::arg("calib_data") = py::none(),
+      py::arg("calib_flow") = "medium", py::arg("calib_max") = 500, py::arg("calib_cache") = py::none(),
+      py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("count_budget") = 0.0,
+      py::arg("sensitivity_report") = py::none(), py::arg("save_qdq") = py::none(), py::arg("overwrite") = false,
       "Builds a plan from an ONNX model (what `crowdrt build` does); returns a summary dict.");
 
   py::class_<crowdrt::Preprocessor>(m, "Preprocessor", "Frames of one sequence into network inputs (the seed's recipe).")

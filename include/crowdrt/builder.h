@@ -20,15 +20,19 @@ struct BuildOptions {
   int threads = 0;                           // threads used to time kernels at build; 0: all cores
   std::map<std::string, Dims> input_shapes;  // fixes dynamic inputs: {"input", {1, 5, 608, 608}}
 
-  // INT8 calibration (precision "int8"). An option this build of crowdrt cannot honour yet is an Error,
-  // never silently ignored.
-  std::string calibrator;             // entropy, minmax or percentile
-  std::string calib_dir;              // the seed's calibration folder (imgs/ and imgs_flows/)
-  std::string calib_data;             // a VisDrone-CC root to calibrate on instead
-  std::string calib_flow = "medium";  // DIS preset for the calib_data frames
-  int calib_max = 0;                  // at most this many calibration frames; 0: all
-  std::string calib_cache;            // calibration cache (TensorRT text format) to read or write
-  std::vector<std::string> keep_fp32; // layers that must stay in fp32
+  // INT8 calibration (precision "int8") and mixed precision. An option this build of crowdrt cannot honour
+  // yet is an Error, never silently ignored.
+  std::string calibrator = "entropy";  // entropy (TensorRT's EntropyCalibration2), minmax or percentile
+  std::string calib_dir;               // the seed's calibration folder (imgs/ and imgs_flows/)
+  std::string calib_data;              // or a VisDrone-CC root, its flow computed with calib_flow
+  std::string calib_flow = "medium";   // DIS preset for calib_data: ultrafast, fast or medium
+  std::int64_t calib_max = 500;        // at most this many calibration frames; 0: all
+  std::string calib_cache;             // calibration cache (TensorRT text format), read if it exists, else written
+  std::vector<std::string> keep_fp32;  // layers (node names) kept out of reduced precision
+  double count_budget = 0;             // > 0: keep the most sensitive int8 layers in fp32 until the count error
+                                       // (mean |count - fp32 count| / mean fp32 count) is within this budget
+  std::string sensitivity_report;      // write each layer's int8 count sensitivity here (JSON)
+  std::string save_qdq;                // write the model with QuantizeLinear/DequantizeLinear nodes here (ONNX)
 };
 
 // What a build produced.

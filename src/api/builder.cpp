@@ -25,16 +25,20 @@ internal::PlanBuildOptions plan_options(const BuildOptions& options) {
   const auto refuse = [&](bool set, const char* field) {
     if (set) unsupported += cat(unsupported.empty() ? "" : ", ", field);
   };
-  refuse(!options.calibrator.empty(), "calibrator");
+  const BuildOptions defaults;
+  refuse(options.calibrator != defaults.calibrator, "calibrator");
   refuse(!options.calib_dir.empty(), "calib_dir");
   refuse(!options.calib_data.empty(), "calib_data");
-  refuse(options.calib_flow != "medium", "calib_flow");
-  refuse(options.calib_max != 0, "calib_max");
+  refuse(options.calib_flow != defaults.calib_flow, "calib_flow");
+  refuse(options.calib_max != defaults.calib_max, "calib_max");
   refuse(!options.calib_cache.empty(), "calib_cache");
   refuse(!options.keep_fp32.empty(), "keep_fp32");
+  refuse(options.count_budget != defaults.count_budget, "count_budget");
+  refuse(!options.sensitivity_report.empty(), "sensitivity_report");
+  refuse(!options.save_qdq.empty(), "save_qdq");
   if (!unsupported.empty())
     throw Error(cat("BuildOptions: ", unsupported, " cannot be honoured by this build of crowdrt ", CROWDRT_VERSION,
-                    " (INT8 calibration is not in its builder yet); leave them unset"));
+                    " (INT8 calibration and mixed precision are not in its builder yet); leave them unset"));
   return out;
 }
 

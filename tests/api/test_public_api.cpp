@@ -97,11 +97,12 @@ TEST(PublicApi, AFailedLoadLeavesAnEngineThatRepeatsWhy) {
 TEST(PublicApi, OptionsTheBuilderCannotHonourAreRefusedNotIgnored) {
   crowdrt::BuildOptions options;
   options.precision = "int8";
-  options.calibrator = "entropy";
+  options.calibrator = "minmax";
   options.calib_cache = scratch("tiny.cache");
+  options.count_budget = 0.01;
   const std::string plan = scratch("int8.plan");
   const std::string why = error_of([&] { crowdrt::Builder(options).build(kOnnx, plan); });
-  EXPECT_NE(why.find("calibrator, calib_cache cannot be honoured"), std::string::npos) << why;
+  EXPECT_NE(why.find("calibrator, calib_cache, count_budget cannot be honoured"), std::string::npos) << why;
   EXPECT_FALSE(std::filesystem::exists(plan));
 }
 

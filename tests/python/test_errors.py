@@ -102,6 +102,9 @@ class ErrorTest(unittest.TestCase):
         out = os.path.join(self.dir, "calibrated.plan")
         self.assertError(r"calib_dir, calib_max cannot be honoured .* leave them unset", crowdrt.build, self.onnx, out,
                          precision="int8", calib_dir=self.dir, calib_max=10)
+        self.assertError(r"keep_fp32, sensitivity_report, save_qdq cannot be honoured", crowdrt.build, self.onnx, out,
+                         keep_fp32=["conv1"], sensitivity_report=os.path.join(self.dir, "s.json"),
+                         save_qdq=os.path.join(self.dir, "q.onnx"))
         self.assertFalse(os.path.exists(out))
         self.assertError(r"precision", crowdrt.build, self.onnx, out, precision="fp8")
         self.assertError(r"device 'tpu' is not available", crowdrt.build, self.onnx, out, device="tpu")
