@@ -16,6 +16,8 @@ struct EngineOptions {
   std::string flow = "medium";  // DIS preset count() uses on frames: ultrafast, fast or medium
 };
 
+// Calls on one Engine run one at a time (they share its memory and flow state); to run inferences in
+// parallel, load one Engine per thread.
 class CROWDRT_API Engine {
  public:
   // An engine without a plan: every use throws Error until load() succeeds.

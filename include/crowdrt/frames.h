@@ -63,6 +63,7 @@ struct PreprocessOptions {
 
 // Frames of one sequence into network inputs (1 x channels x height x width). Keeps the flow state from
 // frame to frame; call reset() between sequences (the seed's eval.py never resets; crowdrt does by choice).
+// Calls on one Preprocessor run one at a time.
 class CROWDRT_API Preprocessor {
  public:
   // Error for channels other than 3 or 5, an unknown flow preset or variant, or a non-positive size.

@@ -18,6 +18,19 @@ void check_data(const char* what, const TensorSpec& spec, const void* data) {
   if (!data) throw Error(cat("infer: ", what, " '", spec.name, "' has no data (null pointer)"));
 }
 
+// The seed's preprocessing at the plan's input size and channels.
+std::unique_ptr<vision::NetworkInput> frame_input_for(const std::vector<TensorSpec>& inputs, const std::string& flow) {
+  const TensorSpec& in = inputs.at(0);
+  if (inputs.size() != 1 || in.shape.size() != 4 || in.shape[0] != 1)
+    throw Error(cat("count: the plan's input '", in.name, "' is ", dims_str(in.shape),
+                    "; counting frames needs one 1 x C x H x W input"));
+  vision::NetworkInputOptions options;
+  options.size = cv::Size(static_cast<int>(in.shape[3]), static_cast<int>(in.shape[2]));
+  options.channels = static_cast<int>(in.shape[1]);
+  options.flow = vision::parse_flow_preset(options.channels == 3 ? "none" : flow);
+  return std::make_unique<vision::NetworkInput>(options);
+}
+
 }  // namespace
 
 Engine::Engine() = default;
@@ -73,6 +86,7 @@ void Engine::infer(const std::vector<TensorView>& inputs, const std::vector<Muta
     check_data("output", d.outputs[i], outputs[i].data);
     out.push_back(outputs[i].data);
   }
+  const std::lock_guard<std::mutex> lock(d.running);
   d.engine.infer(in, out);
 }
 
@@ -97,23 +111,18 @@ double Engine::count(const TensorView& input) { return infer(input).sum() / 100.
 double Engine::count(const FrameView& frame) {
   Impl& d = impl();
   const cv::Mat bgr = internal::frame_mat(frame);
-  if (!d.frames) {
-    const TensorSpec& in = d.inputs.at(0);
-    if (d.inputs.size() != 1 || in.shape.size() != 4 || in.shape[0] != 1)
-      throw Error(cat("count: the plan's input '", in.name, "' is ", dims_str(in.shape),
-                      "; counting frames needs one 1 x C x H x W input"));
-    vision::NetworkInputOptions options;
-    options.size = cv::Size(static_cast<int>(in.shape[3]), static_cast<int>(in.shape[2]));
-    options.channels = static_cast<int>(in.shape[1]);
-    options.flow = vision::parse_flow_preset(options.channels == 3 ? "none" : d.options.flow);
-    d.frames = std::make_unique<vision::NetworkInput>(options);
+  internal::InternalTensor input;
+  {
+    const std::lock_guard<std::mutex> lock(d.running);
+    if (!d.frames) d.frames = frame_input_for(d.inputs, d.options.flow);
+    input = internal::opencv_call("count", [&] { return d.frames->next(bgr); });
   }
-  const internal::InternalTensor input = d.frames->next(bgr);
   return count(TensorView(input.data<float>(), internal::to_dims(input.shape())));
 }
 
 void Engine::reset() {
   Impl& d = impl();
+  const std::lock_guard<std::mutex> lock(d.running);
   if (d.frames) d.frames->start_sequence();
 }
 

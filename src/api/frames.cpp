@@ -95,7 +95,7 @@ bool FrameSource::next(Frame& frame) {
     if (d.position >= static_cast<std::int64_t>(d.images.size())) return false;
     bgr = vision::decode_frame(d.images[static_cast<size_t>(d.position)]);
   } else {
-    if (!d.video.read(bgr) || bgr.empty()) return false;
+    if (!internal::opencv_call("FrameSource", [&] { return d.video.read(bgr); }) || bgr.empty()) return false;
     if (bgr.type() != CV_8UC3) throw Error(cat(d.path, ": frame ", d.position + 1, " is not an 8-bit colour image"));
   }
   copy_frame(bgr, frame);
@@ -112,6 +112,7 @@ const std::string& FrameSource::path() const {
 struct Preprocessor::Impl {
   PreprocessOptions options;
   vision::NetworkInput input;
+  std::mutex running;  // the flow state is shared by the frames of a sequence
   Impl(const PreprocessOptions& o, const vision::NetworkInputOptions& n) : options(o), input(n) {}
 };
 
@@ -133,11 +134,14 @@ Preprocessor& Preprocessor::operator=(Preprocessor&&) noexcept = default;
 
 Tensor Preprocessor::process(const FrameView& frame) {
   if (!impl_) throw Error("Preprocessor: used after being moved from");
-  return internal::to_public(impl_->input.next(internal::frame_mat(frame)));
+  const cv::Mat bgr = internal::frame_mat(frame);
+  const std::lock_guard<std::mutex> lock(impl_->running);
+  return internal::to_public(internal::opencv_call("Preprocessor", [&] { return impl_->input.next(bgr); }));
 }
 
 void Preprocessor::reset() {
   if (!impl_) throw Error("Preprocessor: used after being moved from");
+  const std::lock_guard<std::mutex> lock(impl_->running);
   impl_->input.start_sequence();
 }
 

@@ -5,6 +5,7 @@
 // declared, the plain name is ambiguous; so the internal types are named here, before the public headers
 // are included, under crowdrt::internal.
 #pragma once
+#include <mutex>
 #include <opencv2/core.hpp>
 
 #include "core/tensor.h"
@@ -28,6 +29,15 @@ namespace crowdrt::internal {
 
 // A public frame as an OpenCV image over the same pixels (no copy). Error for a null or empty frame.
 cv::Mat frame_mat(const FrameView& frame);
+// Runs f, turning an OpenCV exception (a library bug or an odd image) into an Error that names `what`.
+template <class F>
+auto opencv_call(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const cv::Exception& e) {
+    throw Error(cat(what, ": OpenCV failed: ", e.what()));
+  }
+}
 // Copies of internal tensors / shapes into public ones.
 v0::Tensor to_public(InternalTensor tensor);
 v0::Dims to_dims(const ::crowdrt::Shape& shape);
@@ -41,6 +51,7 @@ struct Engine::Impl {
   std::vector<TensorSpec> inputs, outputs;
   EngineOptions options;
   std::unique_ptr<vision::NetworkInput> frames;  // made by the first count(frame)
+  std::mutex running;  // one inference (and one frame's flow) at a time: the arena and flow state are shared
 
   // Inline, so that it stays hidden although Engine is exported.
   Impl(internal::RuntimeEngine loaded, const EngineOptions& engine_options)

@@ -75,6 +75,25 @@ class EngineTest(unittest.TestCase):
         expected = tiny_model.forward(self.x).sum() / 100
         self.assertAlmostEqual(e.count(self.x), expected, places=4)
 
+    def test_threads_sharing_an_engine_get_their_own_results(self):
+        import threading
+        e = crowdrt.Engine(self.plan, threads=1)
+        xs = [np.random.RandomState(i).uniform(0, 1, (1, 5, 32, 32)).astype(np.float32) for i in range(4)]
+        expected = [e.infer(x) for x in xs]
+        wrong = []
+
+        def work(i):
+            for _ in range(20):
+                if not np.array_equal(e.infer(xs[i]), expected[i]):
+                    wrong.append(i)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(wrong, [])
+
     def test_paths_may_be_path_objects(self):
         import pathlib
         e = crowdrt.Engine(pathlib.Path(self.plan))
