@@ -19,6 +19,13 @@ pybind11_add_module(crowdrt_python MODULE ${PROJECT_SOURCE_DIR}/python/crowdrt_m
 target_link_libraries(crowdrt_python PRIVATE crowdrt::crowdrt)
 set_target_properties(crowdrt_python PROPERTIES OUTPUT_NAME crowdrt LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/python)
 
+# Installed beside the library: <prefix>/<libdir>/python3/dist-packages, finding libcrowdrt through its RPATH.
+set(CROWDRT_PYTHON_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/python3/dist-packages CACHE STRING
+    "Where `cmake --install` puts the Python module, relative to the prefix")
+file(RELATIVE_PATH crowdrt_python_to_lib /prefix/${CROWDRT_PYTHON_INSTALL_DIR} /prefix/${CMAKE_INSTALL_LIBDIR})
+set_target_properties(crowdrt_python PROPERTIES INSTALL_RPATH "$ORIGIN/${crowdrt_python_to_lib}")
+install(TARGETS crowdrt_python LIBRARY DESTINATION ${CROWDRT_PYTHON_INSTALL_DIR})
+
 if(CROWDRT_TESTS AND TARGET crowdrt)
   include(${PROJECT_SOURCE_DIR}/tests/python/python_tests.cmake)
 endif()

@@ -1,6 +1,7 @@
 """crowdrt as an outside project sees it: `cmake --install` into a temporary prefix, the example built
 against that copy with find_package(crowdrt) and with pkg-config, then run on a tiny plan over synthetic
-frames (a folder and a video); its counts must equal those of `crowdrt preprocess` + `crowdrt infer`.
+frames (a folder and a video), and the installed Python module; their counts must equal those of
+`crowdrt preprocess` + `crowdrt infer`.
 
 usage: install_test.py BUILD_DIR SOURCE_DIR WORK_DIR
 """
@@ -110,7 +111,19 @@ writer.release()
 got = counts(run(example, plan, video, "fast", env=run_env))
 check(len(got) == 3 and all(np.isfinite(got)), f"video: counts {got}")
 
-# 4. Bad input: exit 1 with one message, no crash.
+# 4. The installed Python module finds the installed library and counts the same.
+modules = glob.glob(os.path.join(libdir, "python3", "dist-packages", "crowdrt*.so"))
+check(len(modules) == 1, f"expected the Python module under {libdir}/python3/dist-packages, found {modules}")
+script = ("import sys, crowdrt; e = crowdrt.Engine(sys.argv[1], flow='fast'); "
+          "print(crowdrt.__file__); print(*[e.count(f) for f in crowdrt.FrameSource(sys.argv[2])])")
+lines = run(sys.executable, "-c", script, plan, sequence,
+            env=dict(os.environ, PYTHONPATH=os.path.dirname(modules[0]))).splitlines()
+check(lines[0] == modules[0], f"imported {lines[0]}, not the installed module")
+python_counts = [float(v) for v in lines[1].split()]
+check(len(python_counts) == 3 and all(abs(g - e) <= 1e-5 * abs(e) + 1e-6 for g, e in zip(python_counts, expected)),
+      f"installed Python module: counts {python_counts}, expected {expected}")
+
+# 5. Bad input: exit 1 with one message, no crash.
 result = subprocess.run([example, os.path.join(work, "missing.plan"), video], capture_output=True, text=True, env=run_env)
 check(result.returncode == 1 and "missing.plan" in result.stderr, f"missing plan: rc {result.returncode}, {result.stderr}")
-print(f"install test: crowdrt {version} installed, example built with find_package and pkg-config, counts {got}")
+print(f"install test: crowdrt {version} installed; example (find_package, pkg-config) and Python module count {python_counts}")
