@@ -20,8 +20,9 @@ void check_data(const char* what, const TensorSpec& spec, const void* data) {
 
 // The seed's preprocessing at the plan's input size and channels.
 std::unique_ptr<vision::NetworkInput> frame_input_for(const std::vector<TensorSpec>& inputs, const std::string& flow) {
-  const TensorSpec& in = inputs.at(0);
-  if (inputs.size() != 1 || in.shape.size() != 4 || in.shape[0] != 1)
+  if (inputs.size() != 1) throw Error(cat("count: the plan has ", inputs.size(), " inputs; counting frames needs one"));
+  const TensorSpec& in = inputs[0];
+  if ( in.shape.size() != 4 || in.shape[0] != 1)
     throw Error(cat("count: the plan's input '", in.name, "' is ", dims_str(in.shape),
                     "; counting frames needs one 1 x C x H x W input"));
   vision::NetworkInputOptions options;
@@ -50,6 +51,9 @@ void Engine::load(const std::string& plan_path, const EngineOptions& options) {
   } catch (const Error& e) {
     load_error_ = e.what();
     throw;
+  } catch (const std::exception& e) {  // not expected from the plan reader; still the documented type
+    load_error_ = cat(plan_path, ": ", e.what());
+    throw Error(load_error_);
   }
 }
 
