@@ -8,10 +8,19 @@ include(CMakePackageConfigHelpers)
 target_include_directories(crowdrt_core PUBLIC ${PROJECT_SOURCE_DIR}/include)
 
 file(GLOB crowdrt_api_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/api/*.cpp)
+# An engine-only build (CROWDRT_WITH_FRAMES=OFF) has no OpenCV: its frame entry points say so (no_frames.cpp).
+if(CROWDRT_WITH_FRAMES)
+  list(REMOVE_ITEM crowdrt_api_sources ${PROJECT_SOURCE_DIR}/src/api/no_frames.cpp)
+else()
+  list(REMOVE_ITEM crowdrt_api_sources ${PROJECT_SOURCE_DIR}/src/api/frames.cpp)
+endif()
 add_library(crowdrt_library SHARED ${crowdrt_api_sources})
 add_library(crowdrt::crowdrt ALIAS crowdrt_library)
-find_package(OpenCV REQUIRED COMPONENTS videoio)  # FrameSource reads videos
-target_link_libraries(crowdrt_library PRIVATE crowdrt_engine crowdrt_data opencv_videoio)
+target_link_libraries(crowdrt_library PRIVATE crowdrt_engine)
+if(CROWDRT_WITH_FRAMES)
+  find_package(OpenCV REQUIRED COMPONENTS videoio)  # FrameSource reads videos
+  target_link_libraries(crowdrt_library PRIVATE crowdrt_data opencv_videoio)
+endif()
 target_include_directories(crowdrt_library PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_compile_features(crowdrt_library PUBLIC cxx_std_17)
@@ -22,6 +31,7 @@ set_target_properties(crowdrt_library PROPERTIES
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
   CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
   LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/lib
+  INSTALL_RPATH_USE_LINK_PATH ON  # dependencies outside the system folders (cuDNN in /usr/local/cuda) stay found
   LINK_DEPENDS ${crowdrt_version_script})
 
 install(TARGETS crowdrt_library EXPORT crowdrtTargets
@@ -30,6 +40,7 @@ install(TARGETS crowdrt_library EXPORT crowdrtTargets
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/crowdrt DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.h")
 if(TARGET crowdrt)
+  set_target_properties(crowdrt PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
   install(TARGETS crowdrt RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
 
@@ -49,7 +60,7 @@ string(REGEX REPLACE "/$" "" crowdrt_pc_to_prefix "${crowdrt_pc_to_prefix}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/crowdrt.pc.in ${PROJECT_BINARY_DIR}/package/crowdrt.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/package/crowdrt.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-if(CROWDRT_TESTS AND TARGET crowdrt)
+if(CROWDRT_TESTS AND TARGET crowdrt AND CROWDRT_WITH_FRAMES)  # the tests make frames with `crowdrt synth`
   set(CROWDRT_PYTHON_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python the module is built for and tested with")
   include(${PROJECT_SOURCE_DIR}/tests/api/api_tests.cmake)
 endif()

@@ -26,6 +26,6 @@ file(RELATIVE_PATH crowdrt_python_to_lib /prefix/${CROWDRT_PYTHON_INSTALL_DIR} /
 set_target_properties(crowdrt_python PROPERTIES INSTALL_RPATH "$ORIGIN/${crowdrt_python_to_lib}")
 install(TARGETS crowdrt_python LIBRARY DESTINATION ${CROWDRT_PYTHON_INSTALL_DIR})
 
-if(CROWDRT_TESTS AND TARGET crowdrt)
+if(CROWDRT_TESTS AND TARGET crowdrt AND CROWDRT_WITH_FRAMES)  # the tests make frames with `crowdrt synth`
   include(${PROJECT_SOURCE_DIR}/tests/python/python_tests.cmake)
 endif()

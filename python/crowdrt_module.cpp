@@ -172,7 +172,8 @@ PYBIND11_MODULE(crowdrt, m) {
   m.def(
       "build",
       [](const py::object& onnx, const py::object& plan, const std::string& precision, const std::string& device,
-         int threads, const std::map<std::string, crowdrt::Dims>& input_shapes, const std::string& calibrator,
+         int threads, const std::map<std::string, crowdrt::Dims>& input_shapes, const py::object& timing_cache,
+         const std::string& calibrator,
          const py::object& calib_dir, const py::object& calib_data, const std::string& calib_flow, std::int64_t calib_max,
          const py::object& calib_cache, const std::vector<std::string>& keep_fp32, double count_budget,
          const py::object& sensitivity_report, const py::object& save_qdq, bool overwrite) {
@@ -181,6 +182,7 @@ PYBIND11_MODULE(crowdrt, m) {
         o.device = device;
         o.threads = threads;
         o.input_shapes = input_shapes;
+        o.timing_cache = timing_cache.is_none() ? "" : fspath(timing_cache);
         o.calibrator = calibrator;
         o.calib_dir = calib_dir.is_none() ? "" : fspath(calib_dir);
         o.calib_data = calib_data.is_none() ? "" : fspath(calib_data);
@@ -208,6 +210,7 @@ PYBIND11_MODULE(crowdrt, m) {
       },
       py::arg("onnx"), py::arg("plan"), py::kw_only(), py::arg("precision") = "fp32", py::arg("device") = "cpu",
       py::arg("threads") = 0, py::arg("input_shapes") = std::map<std::string, crowdrt::Dims>{},
+      py::arg("timing_cache") = py::none(),
       py::arg("calibrator") = "entropy", py::arg("calib_dir") = py::none(), py::arg("calib_data") = py::none(),
       py::arg("calib_flow") = "medium", py::arg("calib_max") = 500, py::arg("calib_cache") = py::none(),
       py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("count_budget") = 0.0,

@@ -16,9 +16,10 @@ struct BuildOptions {
   // The lowest precision layers may run in, a permission as in TensorRT: fp32, fp16, bf16, int8.
   // A layer without a kernel in that precision runs in fp32, and the plan says so.
   std::string precision = "fp32";
-  std::string device = "cpu";                // cpu (oneDNN) or ref (the reference loops)
+  std::string device = "cpu";                // cpu (oneDNN), cuda (NVIDIA GPU) or ref (the reference loops)
   int threads = 0;                           // threads used to time kernels at build; 0: all cores
   std::map<std::string, Dims> input_shapes;  // fixes dynamic inputs: {"input", {1, 5, 608, 608}}
+  std::string timing_cache;                  // GPU: kernel timings file reused across builds; "": none
 
   // INT8 calibration (precision "int8") and mixed precision. An option this build of crowdrt cannot honour
   // yet is an Error, never silently ignored.

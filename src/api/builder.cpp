@@ -16,6 +16,7 @@ internal::PlanBuildOptions plan_options(const BuildOptions& options) {
   out.precision = precision_from_name(options.precision);
   if (options.threads < 0) throw Error(cat("BuildOptions::threads is ", options.threads, "; use 0 for all cores"));
   out.threads = options.threads;
+  out.timing_cache = options.timing_cache;
   for (const auto& [name, dims] : options.input_shapes) {
     for (std::int64_t d : dims)
       if (d <= 0) throw Error(cat("BuildOptions::input_shapes['", name, "'] is ", dims_str(dims), "; sizes must be positive"));
@@ -79,7 +80,7 @@ BuildSummary Builder::build(const std::string& onnx_path, const std::string& pla
 
 Engine Builder::build_engine(const std::string& onnx_path, const EngineOptions& engine_options) const {
   const internal::PlanBuildOptions options = plan_options(options_);
-  vision::parse_flow_preset(engine_options.flow);
+  internal::check_flow_preset(engine_options.flow);
   internal::Plan plan = build_plan(onnx_path, options);
   Engine engine;
   engine.impl_ = std::make_unique<Engine::Impl>(

@@ -18,20 +18,6 @@ void check_data(const char* what, const TensorSpec& spec, const void* data) {
   if (!data) throw Error(cat("infer: ", what, " '", spec.name, "' has no data (null pointer)"));
 }
 
-// The seed's preprocessing at the plan's input size and channels.
-std::unique_ptr<vision::NetworkInput> frame_input_for(const std::vector<TensorSpec>& inputs, const std::string& flow) {
-  if (inputs.size() != 1) throw Error(cat("count: the plan has ", inputs.size(), " inputs; counting frames needs one"));
-  const TensorSpec& in = inputs[0];
-  if ( in.shape.size() != 4 || in.shape[0] != 1)
-    throw Error(cat("count: the plan's input '", in.name, "' is ", dims_str(in.shape),
-                    "; counting frames needs one 1 x C x H x W input"));
-  vision::NetworkInputOptions options;
-  options.size = cv::Size(static_cast<int>(in.shape[3]), static_cast<int>(in.shape[2]));
-  options.channels = static_cast<int>(in.shape[1]);
-  options.flow = vision::parse_flow_preset(options.channels == 3 ? "none" : flow);
-  return std::make_unique<vision::NetworkInput>(options);
-}
-
 }  // namespace
 
 Engine::Engine() = default;
@@ -45,7 +31,7 @@ void Engine::load(const std::string& plan_path, const EngineOptions& options) {
   load_error_.clear();
   try {
     if (options.threads < 0) throw Error(cat("EngineOptions::threads is ", options.threads, "; use 0 for all cores"));
-    vision::parse_flow_preset(options.flow);  // a bad preset is reported at load, not at the first frame
+    internal::check_flow_preset(options.flow);  // a bad preset is reported at load, not at the first frame
     impl_ = std::make_unique<Impl>(internal::RuntimeEngine::load(plan_path, internal::RuntimeOptions{options.threads}),
                                    options);
   } catch (const Error& e) {
@@ -111,23 +97,5 @@ Tensor Engine::infer(const TensorView& input) {
 }
 
 double Engine::count(const TensorView& input) { return infer(input).sum() / 100.0; }
-
-double Engine::count(const FrameView& frame) {
-  Impl& d = impl();
-  const cv::Mat bgr = internal::frame_mat(frame);
-  internal::InternalTensor input;
-  {
-    const std::lock_guard<std::mutex> lock(d.running);
-    if (!d.frames) d.frames = frame_input_for(d.inputs, d.options.flow);
-    input = internal::opencv_call("count", [&] { return d.frames->next(bgr); });
-  }
-  return count(TensorView(input.data<float>(), internal::to_dims(input.shape())));
-}
-
-void Engine::reset() {
-  Impl& d = impl();
-  const std::lock_guard<std::mutex> lock(d.running);
-  if (d.frames) d.frames->start_sequence();
-}
 
 }  // namespace crowdrt::v0

@@ -1,15 +1,19 @@
-// FrameSource (video, image folder, image) and Preprocessor (the seed's input recipe) over src/vision.
+// FrameSource (video, image folder, image), Preprocessor (the seed's input recipe) and Engine::count on
+// frames, over src/vision and src/data (OpenCV).
+// Internal headers first: see api/internal.h.
+#include "data/visdrone.h"
+#include "vision/frame.h"
+#include "vision/network_input.h"
+
 #include "api/internal.h"
 
 #include <cctype>
 #include <filesystem>
 #include <opencv2/videoio.hpp>
 
-#include "data/visdrone.h"
-#include "vision/frame.h"
-
 namespace crowdrt::internal {
 
+// A public frame as an OpenCV image over the same pixels (no copy). Error for a null or empty frame.
 cv::Mat frame_mat(const FrameView& frame) {
   if (!frame.bgr || frame.width <= 0 || frame.height <= 0)
     throw Error(cat("frame: empty (", frame.width, "x", frame.height, (frame.bgr ? "" : ", no pixels"),
@@ -20,21 +24,42 @@ cv::Mat frame_mat(const FrameView& frame) {
   return cv::Mat(frame.height, frame.width, CV_8UC3, const_cast<std::uint8_t*>(frame.bgr), static_cast<size_t>(row));
 }
 
-v0::Dims to_dims(const ::crowdrt::Shape& shape) { return v0::Dims(shape.begin(), shape.end()); }
+void check_flow_preset(const std::string& name) { vision::parse_flow_preset(name); }
 
-v0::Tensor to_public(InternalTensor tensor) {
-  if (tensor.dtype() != DType::f32) tensor = tensor.cast(DType::f32);
-  v0::Tensor out;
-  out.shape = to_dims(tensor.shape());
-  const std::span<const float> values = tensor.span<float>();
-  out.data.assign(values.begin(), values.end());
-  return out;
+// Runs f, turning an OpenCV exception (a library bug or an odd image) into an Error that names `what`.
+template <class F>
+auto opencv_call(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const cv::Exception& e) {
+    throw Error(cat(what, ": OpenCV failed: ", e.what()));
+  }
 }
 
 }  // namespace crowdrt::internal
 
 namespace crowdrt::v0 {
+
+struct FrameInput {
+  vision::NetworkInput input;
+};
+void FrameInputDeleter::operator()(FrameInput* input) const { delete input; }
+
 namespace {
+// The seed's preprocessing at the plan's input size and channels.
+vision::NetworkInput frame_input_for(const std::vector<TensorSpec>& inputs, const std::string& flow) {
+  if (inputs.size() != 1) throw Error(cat("count: the plan has ", inputs.size(), " inputs; counting frames needs one"));
+  const TensorSpec& in = inputs[0];
+  if (in.shape.size() != 4 || in.shape[0] != 1)
+    throw Error(cat("count: the plan's input '", in.name, "' is ", dims_str(in.shape),
+                    "; counting frames needs one 1 x C x H x W input"));
+  vision::NetworkInputOptions options;
+  options.size = cv::Size(static_cast<int>(in.shape[3]), static_cast<int>(in.shape[2]));
+  options.channels = static_cast<int>(in.shape[1]);
+  options.flow = vision::parse_flow_preset(options.channels == 3 ? "none" : flow);
+  return vision::NetworkInput(options);
+}
+
 bool is_image_file(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -49,10 +74,6 @@ void copy_frame(const cv::Mat& bgr, Frame& frame) {
   bgr.copyTo(target);
 }
 }  // namespace
-
-std::string dims_str(const Dims& dims) { return shape_str(::crowdrt::Shape(dims.begin(), dims.end())); }
-
-const char* version() { return CROWDRT_VERSION; }
 
 struct FrameSource::Impl {
   std::string path;
@@ -148,6 +169,24 @@ void Preprocessor::reset() {
 const PreprocessOptions& Preprocessor::options() const {
   if (!impl_) throw Error("Preprocessor: used after being moved from");
   return impl_->options;
+}
+
+double Engine::count(const FrameView& frame) {
+  Impl& d = impl();
+  const cv::Mat bgr = internal::frame_mat(frame);
+  internal::InternalTensor input;
+  {
+    const std::lock_guard<std::mutex> lock(d.running);
+    if (!d.frames) d.frames.reset(new FrameInput{frame_input_for(d.inputs, d.options.flow)});
+    input = internal::opencv_call("count", [&] { return d.frames->input.next(bgr); });
+  }
+  return count(TensorView(input.data<float>(), internal::to_dims(input.shape())));
+}
+
+void Engine::reset() {
+  Impl& d = impl();
+  const std::lock_guard<std::mutex> lock(d.running);
+  if (d.frames) d.frames->input.start_sequence();
 }
 
 }  // namespace crowdrt::v0

@@ -1,17 +1,17 @@
-// What the public API (include/crowdrt) is built on. Include this first in every src/api file.
+// What the public API (include/crowdrt) is built on. Include this in every src/api file, after any other
+// internal header that file needs and before anything else.
 //
 // The public classes live in crowdrt::v0 (an inline namespace), so crowdrt::Engine in a user's program is
 // crowdrt::v0::Engine, a different symbol from the engine module's own crowdrt::Engine. Where both are
 // declared, the plain name is ambiguous; so the internal types are named here, before the public headers
 // are included, under crowdrt::internal.
 #pragma once
+#include <memory>
 #include <mutex>
-#include <opencv2/core.hpp>
 
 #include "core/tensor.h"
 #include "engine/builder.h"
 #include "engine/runtime.h"
-#include "vision/network_input.h"
 
 namespace crowdrt::internal {
 
@@ -27,17 +27,8 @@ using ::crowdrt::Plan;
 
 namespace crowdrt::internal {
 
-// A public frame as an OpenCV image over the same pixels (no copy). Error for a null or empty frame.
-cv::Mat frame_mat(const FrameView& frame);
-// Runs f, turning an OpenCV exception (a library bug or an odd image) into an Error that names `what`.
-template <class F>
-auto opencv_call(const char* what, F&& f) {
-  try {
-    return f();
-  } catch (const cv::Exception& e) {
-    throw Error(cat(what, ": OpenCV failed: ", e.what()));
-  }
-}
+// Error listing the presets unless `name` is a DIS flow preset (ultrafast, fast, medium, none).
+void check_flow_preset(const std::string& name);
 // Copies of internal tensors / shapes into public ones.
 v0::Tensor to_public(InternalTensor tensor);
 v0::Dims to_dims(const ::crowdrt::Shape& shape);
@@ -46,11 +37,18 @@ v0::Dims to_dims(const ::crowdrt::Shape& shape);
 
 namespace crowdrt::v0 {
 
+// Engine::count(frame)'s preprocessing state, defined with the frames code (src/api/frames.cpp), which an
+// engine-only build (CROWDRT_WITH_FRAMES=OFF) replaces by src/api/no_frames.cpp.
+struct FrameInput;
+struct FrameInputDeleter {
+  void operator()(FrameInput* input) const;
+};
+
 struct Engine::Impl {
   internal::RuntimeEngine engine;
   std::vector<TensorSpec> inputs, outputs;
   EngineOptions options;
-  std::unique_ptr<vision::NetworkInput> frames;  // made by the first count(frame)
+  std::unique_ptr<FrameInput, FrameInputDeleter> frames;  // made by the first count(frame)
   std::mutex running;  // one inference (and one frame's flow) at a time: the arena and flow state are shared
 
   // Inline, so that it stays hidden although Engine is exported.
