@@ -1,7 +1,9 @@
 // What every backend promises: which nodes it runs in which precision, a graph compiled once into
 // prepared kernels over one planned arena, and runs on caller-owned buffers with no allocation.
 #pragma once
+#include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,6 +15,11 @@ namespace crowdrt {
 enum class Precision { fp32, fp16, bf16, int8 };
 const char* precision_name(Precision precision);
 Precision precision_from_name(const std::string& name);  // Error listing the valid names
+// Whether a build permitted down to `permission` may run a layer in `precision`. The permission names the lowest
+// precision allowed, ordered fp32 > fp16 > bf16 > int8 by mantissa bits: fp16 permits fp16 only (bf16 has 3
+// fewer mantissa bits than fp16, so it is not a fallback that fp16 allows), bf16 permits fp16 and bf16, int8
+// permits all (as the seed sets FP16 with INT8, so that layers without int8 run lower than fp32).
+bool precision_permits(Precision permission, Precision precision);
 
 // What one executed layer got: written into plans and printed by `build -v` and `inspect`.
 struct LayerInfo {
@@ -30,8 +37,16 @@ struct CompileOptions {
   Precision precision = Precision::fp32;  // a permission, as in TensorRT
   int threads = 0;                        // 0: all cores
   bool time_tactics = false;              // time candidate kernels per layer (the builder); otherwise each
-                                          // node's "tactic" attribute, or the default algorithm, is used
+                                          // node's "tactic" attribute, or the default (the lowest permitted
+                                          // precision that has a kernel), is used
   std::string timing_cache;               // GPU: file of timed tactics reused across builds ("" for none)
+  // Calibrated activation ranges, the backend-independent form every backend reads: value name (the ONNX
+  // tensor name, as in TensorRT's calibration cache) → amax, the largest |x| int8 represents. Symmetric
+  // quantisation, zero point 0: scale = amax / 127, q = clamp(round(x / scale), -128, 127). A layer may run int8
+  // only where its input has an amax; its output stays int8 between layers only where the output has one too.
+  // Weights need no entry: their scales are per output channel, max|w| / 127, taken from the weights.
+  std::map<std::string, float> activation_amax;
+  std::set<std::string> keep_fp32;        // node names that run fp32 whatever the permission (--keep-fp32)
 };
 
 // Where a GPU run's time went, as trtexec reports it: copies apart from the compute.

@@ -12,6 +12,16 @@ const char* precision_name(Precision precision) {
   return "?";
 }
 
+bool precision_permits(Precision permission, Precision precision) {
+  switch (precision) {
+    case Precision::fp32: return true;
+    case Precision::fp16: return permission != Precision::fp32;
+    case Precision::bf16: return permission == Precision::bf16 || permission == Precision::int8;
+    case Precision::int8: return permission == Precision::int8;
+  }
+  return false;
+}
+
 Precision precision_from_name(const std::string& name) {
   for (Precision p : {Precision::fp32, Precision::fp16, Precision::bf16, Precision::int8})
     if (name == precision_name(p)) return p;

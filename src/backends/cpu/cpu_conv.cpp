@@ -1,8 +1,15 @@
 // Conv and ConvTranspose as oneDNN (de)convolution forward inference. The source keeps the producer's layout
 // when oneDNN has a fast kernel for it; otherwise oneDNN chooses (format_tag::any: brgconv takes nhwc, jit
-// nChw16c on AVX-512) and a reorder is inserted. Weights are reordered once at compile time, and the Conv epilogue act(conv + B + residual) runs as post-ops: bias inside the convolution, the
-// residual as a `sum` post-op (so dst must already hold it: the convolution writes over the residual's buffer
-// when nobody else reads it, else the residual is copied in first), then the activation as eltwise.
+// nChw16c on AVX-512) and a reorder is inserted. Weights are reordered once at compile time, and the Conv
+// epilogue act(conv + B + residual) runs as post-ops: bias inside the convolution, the residual as a `sum`
+// post-op (so dst must already hold it: the convolution writes over the residual's buffer when nobody else
+// reads it, else the residual is copied in first), then the activation as eltwise.
+//
+// bf16 and int8 Convs (cpu_conv_choice.cpp decides which) take bf16 / s8 sources and weights. int8 is
+// symmetric (zero point 0): weights per output channel (scale max|w| / 127), activations per tensor
+// (amax / 127, CompileOptions::activation_amax). oneDNN 2.x computes dst = oscale * (acc + bias) (+ sum_scale *
+// dst) then the eltwise, so the bias is given in accumulator units, b / (sx * sw[oc]), and
+// oscale[oc] = sx * sw[oc] / sy, where sy is the output's scale when it stays int8 and 1 when it is float32.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -10,16 +17,11 @@
 #include <unordered_map>
 
 #include "backends/cpu/cpu_activation.h"
-#include "backends/cpu/cpu_graph_builder.h"
+#include "backends/cpu/cpu_conv_setup.h"
 
 namespace crowdrt::cpu {
-namespace {
 
 using dnnl::memory;
-
-struct Geometry {
-  Dims strides, dilations, padding_begin, padding_end;  // oneDNN dilations count the gaps (ONNX - 1)
-};
 
 Geometry geometry_of(const ir::Node& node) {
   const auto strides = node.attrs.ints("strides", {1, 1});
@@ -32,136 +34,170 @@ Geometry geometry_of(const ir::Node& node) {
                   {pads[2], pads[3]}};
 }
 
-// oneDNN's reference and gemm convolutions are far slower than its jit/brgemm ones.
 bool fast_kernel(const dnnl::primitive_desc_base& pd) {
   const std::string impl = pd.impl_info_str();
   return impl.find("ref") == std::string::npos && impl.find("gemm:") == std::string::npos;
 }
 
-// The producer's layout when oneDNN runs a fast kernel on it (no reorder between layers), else the layout
-// oneDNN prefers (`make` with format any; a reorder is inserted).
+ConvSetup conv_setup(const ir::Graph& graph, const ir::Node& node) {
+  ConvSetup s;
+  s.x = node.inputs[0];
+  s.w = node.inputs[1];
+  s.y = node.outputs[0];
+  s.has_bias = node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue;
+  s.has_residual = node.attrs.i("fused_add", 0) != 0;
+  s.residual = s.has_residual ? node.inputs.at(3) : ir::kNoValue;
+  s.src_dims = to_dims(graph.value(s.x).shape);
+  s.dst_dims = to_dims(graph.value(s.y).shape);
+  const Shape& weight_shape = graph.constant(s.w).shape();
+  s.group = node.attrs.i("group", 1);
+  s.out_channels = weight_shape[0];
+  s.geo = geometry_of(node);
+  // Grouped weights are (group, out/group, in/group, kh, kw) for oneDNN; the ONNX bytes are the same.
+  s.weight_dims = s.group == 1 ? to_dims(weight_shape)
+                               : Dims{s.group, s.out_channels / s.group, weight_shape[1], weight_shape[2],
+                                      weight_shape[3]};
+  return s;
+}
+
+dnnl::convolution_forward::primitive_desc make_conv_pd(const GraphBuilder& builder, const ir::Node& node,
+                                                       const ConvSetup& setup, const ConvVariant& variant,
+                                                       const memory::desc& src_md, const memory::desc& dst_md) {
+  dnnl::post_ops post_ops;
+  if (setup.has_residual) post_ops.append_sum(variant.sum_scale);
+  append_activation(post_ops, activation_stages(node.attrs.s("activation", ""), node.attrs.f("alpha", 0.f),
+                                                node.attrs.f("beta", 0.f)));
+  dnnl::primitive_attr attr = builder.attr();
+  attr.set_post_ops(post_ops);
+  if (!variant.output_scales.empty()) attr.set_output_scales(1 << 1, variant.output_scales);
+  const memory::desc weights_md(setup.weight_dims, variant.compute, memory::format_tag::any);
+  const memory::desc bias_md = setup.has_bias ? plain_desc({setup.out_channels}) : memory::desc();
+  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, variant.algorithm, src_md, weights_md,
+                                       bias_md, dst_md, setup.geo.strides, setup.geo.dilations,
+                                       setup.geo.padding_begin, setup.geo.padding_end);
+  return dnnl::convolution_forward::primitive_desc(desc, attr, builder.engine());
+}
+
+std::vector<float> weight_scales(const Tensor& weights) {
+  const int64_t out_channels = weights.shape().at(0);
+  const int64_t per_channel = weights.numel() / out_channels;
+  const float* w = weights.data<float>();
+  std::vector<float> scales(out_channels);
+  for (int64_t o = 0; o < out_channels; ++o) {
+    float max = 0;
+    for (int64_t i = 0; i < per_channel; ++i) max = std::max(max, std::abs(w[o * per_channel + i]));
+    scales[o] = max > 0 ? max / 127.f : 1.f;
+  }
+  return scales;
+}
+
+namespace {
+
+memory::data_type compute_type(Precision precision) {
+  return precision == Precision::int8   ? memory::data_type::s8
+         : precision == Precision::bf16 ? memory::data_type::bf16
+                                        : memory::data_type::f32;
+}
+
+// The producer's layout (in the Conv's source data type) when oneDNN runs a fast kernel on it (no reorder
+// between layers), else the layout oneDNN prefers (`make` with format any; a reorder is inserted).
 template <class PrimitiveDesc, class Make>
-PrimitiveDesc with_source_layout(GraphBuilder& builder, ir::ValueId x, const Dims& src_dims, Make make) {
+PrimitiveDesc with_source_layout(GraphBuilder& builder, ir::ValueId x, const Dims& src_dims, memory::data_type type,
+                                 Make make) {
   if (!builder.layout_open(x)) {
     try {
-      PrimitiveDesc as_produced = make(builder.layout(x));
+      PrimitiveDesc as_produced = make(with_data_type(builder.stored(x).md, type));
       if (fast_kernel(as_produced)) return as_produced;
     } catch (const dnnl::error&) {
       // no implementation for that layout: fall through to the preferred one
     }
   }
-  return make(any_desc(src_dims));
-}
-
-// Winograd F(4x4, 3x3) does 3x3 stride-1 convolutions in about 2.5x fewer multiplications than the direct
-// method (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016), at a small cost in rounding
-// (a few 1e-6 relative on UNet layers). oneDNN has it for avx512_core in fp32.
-bool winograd_eligible(const ir::Node& node, const Shape& weight_shape, const Geometry& geo) {
-  return node.attrs.i("group", 1) == 1 && weight_shape[2] == 3 && weight_shape[3] == 3 && geo.strides == Dims{1, 1} &&
-         geo.dilations == Dims{0, 0};
-}
-
-// Median wall time of a few runs of a convolution on scratch memory of its own.
-double time_convolution(const dnnl::convolution_forward::primitive_desc& pd, const dnnl::engine& engine) {
-  dnnl::stream stream(engine);
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, memory(pd.src_desc(), engine)},
-                                          {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), engine)},
-                                          {DNNL_ARG_DST, memory(pd.dst_desc(), engine)}};
-  if (pd.bias_desc().get_size()) args[DNNL_ARG_BIAS] = memory(pd.bias_desc(), engine);
-  if (pd.scratchpad_desc().get_size()) args[DNNL_ARG_SCRATCHPAD] = memory(pd.scratchpad_desc(), engine);
-  for (auto& [arg, m] : args) std::memset(m.get_data_handle(), 0, m.get_desc().get_size());
-  dnnl::convolution_forward conv(pd);
-  conv.execute(stream, args);
-  stream.wait();
-  std::vector<double> ms;
-  for (int i = 0; i < 3; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    conv.execute(stream, args);
-    stream.wait();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[1];
+  return make(memory::desc(src_dims, type, memory::format_tag::any));
 }
 
 }  // namespace
 
 void build_conv(GraphBuilder& builder, const ir::Node& node) {
   const ir::Graph& graph = builder.graph();
-  const ir::ValueId x = node.inputs[0], w = node.inputs[1], y = node.outputs[0];
-  const bool has_bias = node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue;
-  const bool has_residual = node.attrs.i("fused_add", 0) != 0;
-  const ir::ValueId residual = has_residual ? node.inputs.at(3) : ir::kNoValue;
-  const Dims src_dims = to_dims(graph.value(x).shape), dst_dims = to_dims(graph.value(y).shape);
-  const Shape& weight_shape = graph.constant(w).shape();
-  const int64_t group = node.attrs.i("group", 1), out_channels = weight_shape[0];
-  const Geometry geo = geometry_of(node);
+  const ConvSetup setup = conv_setup(graph, node);
+  const ConvChoice& choice = builder.conv_choice(node);
+  const bool int8 = choice.precision == Precision::int8;
+  const memory::data_type compute = compute_type(choice.precision);
+  const memory::data_type dst_type = builder.stored_type(setup.y);
+  const float dst_scale = builder.stored_scale(setup.y);
 
-  // Grouped weights are (group, out/group, in/group, kh, kw) for oneDNN; the ONNX bytes are the same.
-  const Dims weight_dims = group == 1 ? to_dims(weight_shape)
-                                      : Dims{group, out_channels / group, weight_shape[1], weight_shape[2],
-                                             weight_shape[3]};
-  const memory::desc bias_md = has_bias ? plain_desc({out_channels}) : memory::desc();
+  ConvVariant variant;
+  variant.compute = compute;
+  variant.algorithm = choice.tactic == "winograd" ? dnnl::algorithm::convolution_winograd
+                                                  : dnnl::algorithm::convolution_direct;
+  float src_scale = 1.f;
+  std::vector<float> w_scales;
+  if (int8) {
+    src_scale = *builder.amax(setup.x) / 127.f;
+    w_scales = weight_scales(graph.constant(setup.w));
+    for (float ws : w_scales) variant.output_scales.push_back(src_scale * ws / dst_scale);
+  }
+  // A residual kept in the dst's data type is summed in place at its own scale; any other is copied in at the
+  // dst's scale first (then the sum scale is 1).
+  const bool residual_in_place_type =
+      setup.has_residual && builder.stored_type(setup.residual) == dst_type;
+  if (residual_in_place_type) variant.sum_scale = builder.stored_scale(setup.residual) / dst_scale;
 
-  dnnl::post_ops post_ops;
-  if (has_residual) post_ops.append_sum(1.f);
-  append_activation(post_ops, activation_stages(node.attrs.s("activation", ""), node.attrs.f("alpha", 0.f),
-                                                node.attrs.f("beta", 0.f)));
-  dnnl::primitive_attr attr = builder.attr();
-  attr.set_post_ops(post_ops);
-
-  const std::optional<memory::desc> required_dst = builder.required_output_layout(y);
-  auto make_with = [&](dnnl::algorithm algorithm, const memory::desc& src_md) {
-    dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src_md,
-                                         any_desc(weight_dims), bias_md,
-                                         required_dst ? *required_dst : any_desc(dst_dims), geo.strides,
-                                         geo.dilations, geo.padding_begin, geo.padding_end);
-    return dnnl::convolution_forward::primitive_desc(desc, attr, builder.engine());
+  const std::optional<memory::desc> required_dst = builder.required_output_layout(setup.y);
+  const memory::desc dst_any(setup.dst_dims, dst_type, memory::format_tag::any);
+  auto make = [&](const memory::desc& src_md) {
+    return make_conv_pd(builder, node, setup, variant, src_md, required_dst ? *required_dst : dst_any);
   };
-  auto make = [&](const memory::desc& src_md) { return make_with(dnnl::algorithm::convolution_direct, src_md); };
-  auto pd = with_source_layout<dnnl::convolution_forward::primitive_desc>(builder, x, src_dims, make);
-
-  // Tactic: direct, or Winograd where it exists and is faster. Timed at build time; a plan's node carries the
-  // choice so loading it reuses it.
-  std::string tactic = "direct";
-  if (winograd_eligible(node, weight_shape, geo)) {
-    std::optional<dnnl::convolution_forward::primitive_desc> winograd;
-    const std::string wanted = node.attrs.s("tactic", "");
-    if (builder.time_tactics() || wanted == "winograd") {
-      try {
-        winograd = make_with(dnnl::algorithm::convolution_winograd, any_desc(src_dims));
-      } catch (const dnnl::error&) {
-        // no Winograd kernel on this CPU or for these shapes
-      }
-    }
-    if (winograd && !builder.time_tactics()) {
-      pd = *winograd;
-      tactic = "winograd";
-    } else if (winograd && time_convolution(*winograd, builder.engine()) < 0.9 * time_convolution(pd, builder.engine())) {
-      pd = *winograd;  // at least 10% faster, so that timing noise does not decide
-      tactic = "winograd";
-    }
+  auto pd = variant.algorithm == dnnl::algorithm::convolution_winograd
+                ? make(memory::desc(setup.src_dims, compute, memory::format_tag::any))
+                : with_source_layout<dnnl::convolution_forward::primitive_desc>(builder, setup.x, setup.src_dims,
+                                                                                compute, make);
+  bool overwrite = setup.has_residual && !required_dst && builder.can_overwrite(setup.residual, pd.dst_desc());
+  if (setup.has_residual && !overwrite && variant.sum_scale != 1.f) {
+    variant.sum_scale = 1.f;  // the copy below rescales the residual to the dst's scale
+    pd = make(pd.src_desc());
   }
 
-  const Slot src = builder.read_as(x, pd.src_desc());
+  const Slot src = builder.read_as(setup.x, pd.src_desc(), src_scale);
   ArgMemories constants;
-  constants[DNNL_ARG_WEIGHTS] = builder.constant(w, plain_desc(weight_dims), pd.weights_desc());
-  if (has_bias) constants[DNNL_ARG_BIAS] = builder.constant(node.inputs[2], bias_md, pd.bias_desc());
+  if (int8) {
+    std::vector<float> inverse(w_scales.size());
+    for (size_t o = 0; o < w_scales.size(); ++o) inverse[o] = 1.f / w_scales[o];
+    constants[DNNL_ARG_WEIGHTS] = builder.constant(setup.w, plain_desc(setup.weight_dims), pd.weights_desc(),
+                                                   setup.group == 1 ? 1 : 3, inverse);
+  } else {
+    constants[DNNL_ARG_WEIGHTS] = builder.constant(setup.w, plain_desc(setup.weight_dims), pd.weights_desc());
+  }
+  if (setup.has_bias) {
+    const memory::desc bias_md = plain_desc({setup.out_channels});
+    if (int8) {
+      const Tensor& bias = graph.constant(node.inputs[2]);
+      std::vector<float> accumulator_units(setup.out_channels);
+      for (int64_t o = 0; o < setup.out_channels; ++o)
+        accumulator_units[o] = bias.data<float>()[o] / (src_scale * w_scales[o]);
+      constants[DNNL_ARG_BIAS] = builder.owned_constant(accumulator_units, bias_md, pd.bias_desc());
+    } else {
+      constants[DNNL_ARG_BIAS] = builder.constant(node.inputs[2], bias_md, pd.bias_desc());
+    }
+  }
 
   Slot dst;
-  std::string note;
-  if (has_residual && !required_dst && builder.can_overwrite(residual, pd.dst_desc())) {
-    dst = builder.write_over(y, residual, pd.dst_desc());
-    note = "writes over the residual";
+  std::string note = choice.note;
+  auto add_note = [&](const std::string& more) { note += cat(note.empty() ? "" : "; ", more); };
+  if (overwrite) {
+    dst = builder.write_over(setup.y, setup.residual, pd.dst_desc(), dst_scale);
+    add_note("writes over the residual");
   } else {
-    dst = builder.write(y, pd.dst_desc());
-    if (has_residual) builder.copy_into(residual, dst, node.name);
-    if (required_dst) note = "writes into its concat in place";
+    dst = builder.write(setup.y, pd.dst_desc(), dst_scale);
+    if (setup.has_residual) builder.copy_into(setup.residual, dst, node.name);
+    if (required_dst) add_note("writes into its concat in place");
   }
+  if (choice.precision != Precision::fp32 && dst_type == memory::data_type::f32)
+    add_note("output float32 (a reader needs it)");
   builder.add_primitive(dnnl::convolution_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
                         std::move(constants),
-                        LayerInfo{node.name, ir::fused_op_name(node), onednn_kernel_name(pd), Precision::fp32,
-                                  describe_layout(dst.md), note, tactic});
+                        LayerInfo{node.name, ir::fused_op_name(node), onednn_kernel_name(pd), choice.precision,
+                                  describe_layout(dst.md), note, choice.tactic});
 }
 
 void build_conv_transpose(GraphBuilder& builder, const ir::Node& node) {
@@ -195,7 +231,8 @@ void build_conv_transpose(GraphBuilder& builder, const ir::Node& node) {
                                            geo.dilations, geo.padding_begin, geo.padding_end);
     return dnnl::deconvolution_forward::primitive_desc(desc, builder.attr(), builder.engine());
   };
-  const auto pd = with_source_layout<dnnl::deconvolution_forward::primitive_desc>(builder, x, src_dims, make);
+  const auto pd = with_source_layout<dnnl::deconvolution_forward::primitive_desc>(builder, x, src_dims,
+                                                                                 memory::data_type::f32, make);
   const Slot src = builder.read_as(x, pd.src_desc());
   ArgMemories constants;
   constants[DNNL_ARG_WEIGHTS] = builder.constant(w, user_weights, pd.weights_desc());

@@ -65,11 +65,21 @@ class CpuCompiledGraph final : public CompiledGraph {
   CpuCompiledGraph(const ir::Graph& graph, const CompileOptions& options)
       : threads_(options.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
     ScopedOmpThreads threads(threads_);
-    GraphBuilder builder(graph, engine_, options.time_tactics);
+    GraphBuilder builder(graph, engine_, options);
     const CpuBackend backend;
     for (const ir::Node& node : graph.nodes())
       if (node.op == ir::Op::Concat && node.attrs.i("in_place", 0) != 0 && backend.concat_in_place(graph, node))
         builder.prepare_in_place_concat(node);
+    std::unordered_map<std::string, ConvChoice> choices;
+    for (const ir::Node& node : graph.nodes())
+      if (node.op == ir::Op::Conv && backend.supports(graph, node, Precision::fp32)) {
+        try {
+          choices[node.name] = choose_conv(builder, node);
+        } catch (const dnnl::error& e) {
+          throw Error(cat("cpu backend: oneDNN refused ", ir::describe(graph, node), ": ", e.what()));
+        }
+      }
+    builder.set_conv_choices(std::move(choices));
     for (const ir::Node& node : graph.nodes()) {
       if (!backend.supports(graph, node, Precision::fp32))
         throw Error(cat("cpu backend cannot run ", ir::describe(graph, node),
@@ -91,11 +101,12 @@ class CpuCompiledGraph final : public CompiledGraph {
     steps_ = builder.take_steps();
     bind_arena(builder.buffers());
     for (const Step& step : steps_) layers_.push_back(step.info);
-    // Precision is a permission (as in TensorRT): without lower-precision kernels every layer stays fp32.
+    // Precision is a permission (as in TensorRT): layers other than Conv have no lower-precision kernel here.
     if (options.precision != Precision::fp32)
       for (LayerInfo& layer : layers_)
-        layer.note += cat(layer.note.empty() ? "" : "; ", "fell back to fp32: no ",
-                          precision_name(options.precision), " kernel on cpu yet");
+        if (layer.op != "Reorder" && layer.op.rfind("Conv", 0) != 0)
+          layer.note += cat(layer.note.empty() ? "" : "; ", "fell back to fp32: no ", precision_name(options.precision),
+                            " kernel for ", layer.op, " on cpu");
   }
 
   void run(std::span<const float* const> inputs, std::span<float* const> outputs,

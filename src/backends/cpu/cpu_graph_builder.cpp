@@ -1,6 +1,7 @@
 #include "backends/cpu/cpu_graph_builder.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace crowdrt::cpu {
 
@@ -8,15 +9,66 @@ std::string onednn_kernel_name(const dnnl::primitive_desc_base& pd) {
   return std::string("onednn:") + pd.impl_info_str();
 }
 
-GraphBuilder::GraphBuilder(const ir::Graph& graph, const dnnl::engine& engine, bool time_tactics)
-    : graph_(graph), engine_(engine), time_tactics_(time_tactics), compile_stream_(engine), reads_left_(graph.use_counts()),
-      slots_(graph.value_count()), forced_slots_(graph.value_count()), open_(graph.value_count(), false) {
+dnnl::memory::desc with_data_type(const dnnl::memory::desc& md, dnnl::memory::data_type type) {
+  dnnl::memory::desc out = md;
+  out.data.data_type = dnnl::memory::convert_to_c(type);
+  return out;
+}
+
+GraphBuilder::GraphBuilder(const ir::Graph& graph, const dnnl::engine& engine, const CompileOptions& options)
+    : graph_(graph), engine_(engine), options_(options),
+      stored_types_(graph.value_count(), dnnl::memory::data_type::f32), stored_scales_(graph.value_count(), 1.f),
+      compile_stream_(engine), reads_left_(graph.use_counts()), slots_(graph.value_count()),
+      forced_slots_(graph.value_count()), open_(graph.value_count(), false) {
   // Steps 0..inputs-1 are the input reorders; their layouts are known only once consumers have chosen.
   for (ir::ValueId v : graph_.inputs()) {
     open_[v] = true;
     steps_.emplace_back();
   }
 }
+
+std::optional<float> GraphBuilder::amax(ir::ValueId v) const {
+  const auto it = options_.activation_amax.find(graph_.value(v).name);
+  if (it == options_.activation_amax.end() || !(it->second > 0.f) || !std::isfinite(it->second)) return std::nullopt;
+  return it->second;
+}
+
+void GraphBuilder::set_conv_choices(std::unordered_map<std::string, ConvChoice> choices) {
+  conv_choices_ = std::move(choices);
+  std::vector<std::vector<std::pair<const ir::Node*, size_t>>> readers(graph_.value_count());
+  for (const ir::Node& node : graph_.nodes())
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (node.inputs[i] != ir::kNoValue) readers[node.inputs[i]].emplace_back(&node, i);
+  const auto& outputs = graph_.outputs();
+  for (const ir::Node& node : graph_.nodes()) {
+    if (node.op != ir::Op::Conv) continue;
+    const Precision precision = conv_choice(node).precision;
+    if (precision != Precision::int8 && precision != Precision::bf16) continue;
+    const ir::ValueId y = node.outputs[0];
+    if (forced_slots_[y] || std::find(outputs.begin(), outputs.end(), y) != outputs.end() || readers[y].empty())
+      continue;
+    const std::string activation = node.attrs.s("activation", "");
+    if (precision == Precision::int8 &&
+        (!amax(y) || (activation != "" && activation != "relu" && activation != "leaky_relu")))
+      continue;
+    bool all_same = true;
+    for (const auto& [reader, index] : readers[y])
+      all_same = all_same && reader->op == ir::Op::Conv && (index == 0 || index == 3) &&
+                 conv_choice(*reader).precision == precision;
+    if (!all_same) continue;
+    stored_types_[y] = precision == Precision::int8 ? dnnl::memory::data_type::s8 : dnnl::memory::data_type::bf16;
+    stored_scales_[y] = precision == Precision::int8 ? *amax(y) / 127.f : 1.f;
+  }
+}
+
+const ConvChoice& GraphBuilder::conv_choice(const ir::Node& node) const {
+  static const ConvChoice kFp32;
+  const auto it = conv_choices_.find(node.name);
+  return it == conv_choices_.end() ? kFp32 : it->second;
+}
+
+dnnl::memory::data_type GraphBuilder::stored_type(ir::ValueId v) const { return stored_types_.at(v); }
+float GraphBuilder::stored_scale(ir::ValueId v) const { return stored_scales_.at(v); }
 
 dnnl::primitive_attr GraphBuilder::attr() const {
   dnnl::primitive_attr attr;
@@ -44,9 +96,17 @@ int GraphBuilder::add_step(Step step) {
 
 bool GraphBuilder::layout_open(ir::ValueId v) const { return open_.at(v) && !slots_.at(v); }
 
-dnnl::memory::desc GraphBuilder::layout(ir::ValueId v) { return read(v).md; }
+dnnl::memory::desc GraphBuilder::layout(ir::ValueId v) {
+  return with_data_type(stored(v).md, dnnl::memory::data_type::f32);
+}
 
 Slot GraphBuilder::read(ir::ValueId v) {
+  const Slot slot = stored(v);
+  if (slot.md.data_type() == dnnl::memory::data_type::f32) return slot;
+  return read_as(v, with_data_type(slot.md, dnnl::memory::data_type::f32));
+}
+
+Slot GraphBuilder::stored(ir::ValueId v) {
   if (slots_.at(v)) return *slots_[v];
   const ir::Value& value = graph_.value(v);
   if (open_[v]) {
@@ -75,34 +135,54 @@ Slot GraphBuilder::read(ir::ValueId v) {
                   "' is read before any node writes it; the graph must be in topological order (Graph::validate)"));
 }
 
-Slot GraphBuilder::reorder_into_new_buffer(const Slot& from, const dnnl::memory::desc& md, const std::string& what) {
-  Slot to{new_buffer(md), 0, md};
-  dnnl::reorder::primitive_desc pd(engine_, from.md, engine_, md, attr());
+namespace {
+// A reorder converting `from_scale` units into `to_scale` units (quantise, dequantise or requantise).
+dnnl::primitive_attr scaled(dnnl::primitive_attr attr, float from_scale, float to_scale) {
+  if (from_scale != to_scale) attr.set_output_scales(0, {from_scale / to_scale});
+  return attr;
+}
+
+std::string conversion_note(const Slot& from, const dnnl::memory::desc& md) {
+  const auto from_type = from.md.data_type(), to_type = md.data_type();
+  if (from_type == to_type) return cat("layout ", describe_layout(from.md), " -> ", describe_layout(md));
+  const char* what = to_type == dnnl::memory::data_type::s8 || to_type == dnnl::memory::data_type::u8 ? "quantise"
+                     : from_type == dnnl::memory::data_type::s8 || from_type == dnnl::memory::data_type::u8
+                         ? "dequantise"
+                         : "convert";
+  return cat(what, " ", describe_layout(from.md), " -> ", describe_layout(md));
+}
+}  // namespace
+
+Slot GraphBuilder::reorder_into_new_buffer(const Slot& from, const dnnl::memory::desc& md, float scale,
+                                           const std::string& what) {
+  Slot to{new_buffer(md), 0, md, scale};
+  dnnl::reorder::primitive_desc pd(engine_, from.md, engine_, md, scaled(attr(), from.scale, scale));
   Step step;
   step.primitive = dnnl::reorder(pd);
   step.arena_args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
   if (pd.scratchpad_desc().get_size() > 0) step.scratchpad = pd.scratchpad_desc();
   step.info = LayerInfo{what, "Reorder", onednn_kernel_name(pd), Precision::fp32, describe_layout(md),
-                        cat("layout ", describe_layout(from.md), " -> ", describe_layout(md))};
+                        conversion_note(from, md)};
   add_step(std::move(step));
   return to;
 }
 
-Slot GraphBuilder::read_as(ir::ValueId v, const dnnl::memory::desc& md) {
+Slot GraphBuilder::read_as(ir::ValueId v, const dnnl::memory::desc& md, float scale) {
   if (layout_open(v)) {
-    slots_[v] = Slot{new_buffer(md), 0, md};
+    slots_[v] = Slot{new_buffer(md), 0, md, scale};
     return *slots_[v];
   }
-  const Slot current = read(v);
-  if (current.md == md) return current;
+  const Slot current = stored(v);
+  if (current.md == md && current.scale == scale) return current;
   for (const Converted& c : converted_)
-    if (c.value == v && c.md == md) return c.slot;
-  const Slot converted = reorder_into_new_buffer(current, md, graph_.value(v).name + ":reorder");
-  converted_.push_back(Converted{v, md, converted});
+    if (c.value == v && c.md == md && c.scale == scale) return c.slot;
+  const Slot converted = reorder_into_new_buffer(current, md, scale, graph_.value(v).name + ":reorder");
+  converted_.push_back(Converted{v, md, scale, converted});
   return converted;
 }
 
-dnnl::memory GraphBuilder::constant(ir::ValueId v, const dnnl::memory::desc& user_md, const dnnl::memory::desc& md) {
+dnnl::memory GraphBuilder::constant(ir::ValueId v, const dnnl::memory::desc& user_md, const dnnl::memory::desc& md,
+                                    int scale_mask, const std::vector<float>& scales) {
   const Tensor& tensor = graph_.constant(v);
   if (tensor.dtype() != DType::f32)
     throw Error(cat("cpu backend: constant '", graph_.value(v).name, "' holds ", dtype_name(tensor.dtype()),
@@ -112,8 +192,25 @@ dnnl::memory GraphBuilder::constant(ir::ValueId v, const dnnl::memory::desc& use
                     " values, which does not fit the ", describe_layout(user_md), " shape its node expects"));
   // oneDNN reads through a non-const handle; the reorder below only reads it.
   dnnl::memory user(user_md, engine_, const_cast<std::byte*>(tensor.raw()));
+  return reorder_constant(user, md, scale_mask, scales);
+}
+
+dnnl::memory GraphBuilder::owned_constant(const std::vector<float>& values, const dnnl::memory::desc& user_md,
+                                          const dnnl::memory::desc& md) {
+  if (user_md.get_size() != values.size() * sizeof(float))
+    throw Error(cat("cpu backend: ", values.size(), " values do not fit ", describe_layout(user_md), "; a bug"));
+  dnnl::memory user(user_md, engine_, const_cast<float*>(values.data()));
+  return reorder_constant(user, md, 0, {});
+}
+
+dnnl::memory GraphBuilder::reorder_constant(const dnnl::memory& user, const dnnl::memory::desc& md, int scale_mask,
+                                            const std::vector<float>& scales) {
   dnnl::memory owned(md, engine_);
-  dnnl::reorder(user, owned).execute(compile_stream_, user, owned);
+  dnnl::primitive_attr attr;
+  if (!scales.empty()) attr.set_output_scales(scale_mask, scales);
+  dnnl::reorder::primitive_desc pd(engine_, user.get_desc(), engine_, md, attr);
+  dnnl::memory from = user;
+  dnnl::reorder(pd).execute(compile_stream_, from, owned);
   compile_stream_.wait();
   return owned;
 }
@@ -123,7 +220,7 @@ std::optional<dnnl::memory::desc> GraphBuilder::required_output_layout(ir::Value
   return std::nullopt;
 }
 
-Slot GraphBuilder::write(ir::ValueId v, const dnnl::memory::desc& md) {
+Slot GraphBuilder::write(ir::ValueId v, const dnnl::memory::desc& md, float scale) {
   if (forced_slots_.at(v)) {
     if (forced_slots_[v]->md != md)
       throw Error(cat("cpu backend: '", graph_.value(v).name, "' must be written as ",
@@ -132,7 +229,7 @@ Slot GraphBuilder::write(ir::ValueId v, const dnnl::memory::desc& md) {
     slots_[v] = forced_slots_[v];
     return *slots_[v];
   }
-  slots_[v] = Slot{new_buffer(md), 0, md};
+  slots_[v] = Slot{new_buffer(md), 0, md, scale};
   return *slots_[v];
 }
 
@@ -142,16 +239,19 @@ bool GraphBuilder::can_overwrite(ir::ValueId v, const dnnl::memory::desc& md) {
   return slots_.at(v) && slots_[v]->md == md;
 }
 
-Slot GraphBuilder::write_over(ir::ValueId out, ir::ValueId in, const dnnl::memory::desc& md) {
+Slot GraphBuilder::write_over(ir::ValueId out, ir::ValueId in, const dnnl::memory::desc& md, float scale) {
   if (layout_open(in)) slots_[in] = Slot{new_buffer(md), 0, md};
-  slots_.at(out) = read(in);
-  return *slots_[out];
+  Slot slot = stored(in);
+  slot.scale = scale;
+  slots_.at(out) = slot;
+  return slot;
 }
 
 void GraphBuilder::copy_into(ir::ValueId v, const Slot& destination, const std::string& node_name) {
   if (layout_open(v)) slots_[v] = Slot{new_buffer(destination.md), 0, destination.md};
-  const Slot from = read(v);
-  dnnl::reorder::primitive_desc pd(engine_, from.md, engine_, destination.md, attr());
+  const Slot from = stored(v);
+  dnnl::reorder::primitive_desc pd(engine_, from.md, engine_, destination.md,
+                                   scaled(attr(), from.scale, destination.scale));
   Step step;
   step.primitive = dnnl::reorder(pd);
   step.arena_args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, destination}};
@@ -216,17 +316,19 @@ void GraphBuilder::finish_inputs_and_outputs() {
   const auto& inputs = graph_.inputs();
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ir::Value& value = graph_.value(inputs[i]);
-    const Slot slot = read(inputs[i]);  // an input nobody chose a layout for is plain
+    const Slot slot = stored(inputs[i]);  // an input nobody chose a layout for is plain
     const dnnl::memory::desc user_md = plain_desc(to_dims(value.shape));
     user_inputs.push_back(dnnl::memory(user_md, engine_, nullptr));
-    dnnl::reorder::primitive_desc pd(engine_, user_md, engine_, slot.md, attr());
+    dnnl::reorder::primitive_desc pd(engine_, user_md, engine_, slot.md, scaled(attr(), 1.f, slot.scale));
     Step step;
     step.primitive = dnnl::reorder(pd);
     step.args[DNNL_ARG_FROM] = user_inputs.back();
     step.arena_args = {{DNNL_ARG_TO, slot}};
     if (pd.scratchpad_desc().get_size() > 0) step.scratchpad = pd.scratchpad_desc();
     step.info = LayerInfo{"input:" + value.name, "Reorder", onednn_kernel_name(pd), Precision::fp32,
-                          describe_layout(slot.md), "graph input from nchw"};
+                          describe_layout(slot.md),
+                          slot.md.data_type() == dnnl::memory::data_type::f32 ? "graph input from nchw"
+                                                                               : "graph input from nchw, quantised"};
     touch(slot, static_cast<int>(i));
     steps_[i] = std::move(step);
   }

@@ -16,11 +16,20 @@
 
 namespace crowdrt::cpu {
 
-// Where a tensor lives: a buffer of the arena, a byte offset into it, and the layout of the bytes there.
+// Where a tensor lives: a buffer of the arena, a byte offset into it, the layout (and data type) of the bytes
+// there, and the scale of its int8 values: real = stored * scale (1 for float32 and bf16).
 struct Slot {
   int buffer = -1;
   size_t offset = 0;
   dnnl::memory::desc md;
+  float scale = 1.f;
+};
+
+// What the compile chose for one Conv before any node is built (so producers know how consumers read).
+struct ConvChoice {
+  Precision precision = Precision::fp32;
+  std::string tactic = "direct";  // direct, winograd (fp32), int8, bf16
+  std::string note;               // why (timing, a missing scale, a missing kernel)
 };
 
 using ArgMemories = std::unordered_map<int, dnnl::memory>;
@@ -39,35 +48,59 @@ struct Step {
 
 class GraphBuilder {
  public:
-  GraphBuilder(const ir::Graph& graph, const dnnl::engine& engine, bool time_tactics = false);
+  GraphBuilder(const ir::Graph& graph, const dnnl::engine& engine, const CompileOptions& options = {});
 
   const ir::Graph& graph() const { return graph_; }
   const dnnl::engine& engine() const { return engine_; }
+  const CompileOptions& options() const { return options_; }
   // Whether layers with several candidate kernels time them now (at build) rather than read their tactic.
-  bool time_tactics() const { return time_tactics_; }
+  bool time_tactics() const { return options_.time_tactics; }
+  // The calibrated amax of a value (CompileOptions::activation_amax by value name), if it has a usable one.
+  std::optional<float> amax(ir::ValueId v) const;
+
+  // The Conv choices, once for all Convs; then decides which values stay in bf16 / int8 between layers: a
+  // Conv's output does when every reader is a Conv of the same precision (as source or residual), it is no
+  // graph output nor part of an in-place concat, its epilogue commutes with the scale (none, relu,
+  // leaky_relu) for int8, and for int8 it has an amax.
+  void set_conv_choices(std::unordered_map<std::string, ConvChoice> choices);
+  const ConvChoice& conv_choice(const ir::Node& node) const;
+  // The data type value `v` is stored in between layers (f32 unless set_conv_choices kept it lower), and the
+  // scale of int8 ones (amax / 127).
+  dnnl::memory::data_type stored_type(ir::ValueId v) const;
+  float stored_scale(ir::ValueId v) const;
   // Attributes every primitive starts from: oneDNN's scratchpad handed over by us (one shared buffer).
   dnnl::primitive_attr attr() const;
 
   // A graph input whose layout its first consumer chooses (the input reorder writes that layout directly).
   bool layout_open(ir::ValueId v) const;
-  // The value's layout now; fixes an open graph input to the plain layout.
+  // The value's layout now, as float32; fixes an open graph input to the plain layout.
   dnnl::memory::desc layout(ir::ValueId v);
-  // The value as it is, or in layout `md` (a reorder step converts it once; later readers share the copy).
+  // The value as float32 in the layout it has (dequantised once if it is stored lower), or in layout and data
+  // type `md` at int8 scale `scale` (a reorder step converts it once; later readers share the copy).
   Slot read(ir::ValueId v);
-  Slot read_as(ir::ValueId v, const dnnl::memory::desc& md);
-  // A float32 constant reordered from `user_md` (how the graph stores it) into `md`; owned by the graph.
-  dnnl::memory constant(ir::ValueId v, const dnnl::memory::desc& user_md, const dnnl::memory::desc& md);
+  Slot read_as(ir::ValueId v, const dnnl::memory::desc& md, float scale = 1.f);
+  // A float32 constant reordered from `user_md` (how the graph stores it) into `md`; owned by the graph. With
+  // `scales`, the reorder multiplies by them (mask as oneDNN's output scales: per output channel for weights).
+  dnnl::memory constant(ir::ValueId v, const dnnl::memory::desc& user_md, const dnnl::memory::desc& md,
+                        int scale_mask = 0, const std::vector<float>& scales = {});
+  // Float32 values made at compile time (e.g. a bias in int8 accumulator units) reordered into `md`.
+  dnnl::memory owned_constant(const std::vector<float>& values, const dnnl::memory::desc& user_md,
+                              const dnnl::memory::desc& md);
 
   // The layout a node's output must have because it is a slice of an in-place concat, if it is one.
   std::optional<dnnl::memory::desc> required_output_layout(ir::ValueId v) const;
-  // A new buffer for output `v` in `md`, or its in-place concat slice (then `md` must be that slice's layout).
-  Slot write(ir::ValueId v, const dnnl::memory::desc& md);
+  // A new buffer for output `v` in `md` (int8 scale `scale`), or its in-place concat slice (then `md` must be
+  // that slice's layout).
+  Slot write(ir::ValueId v, const dnnl::memory::desc& md, float scale = 1.f);
   // Whether the node being built may overwrite its input `v`: it is v's last reader (earlier readers have
   // run, no later node reads it, it is no graph output), and v is in (or can still take) layout `md`.
   bool can_overwrite(ir::ValueId v, const dnnl::memory::desc& md);
-  // Output `out` takes over the buffer of `in` (which can_overwrite allowed for layout `md`).
-  Slot write_over(ir::ValueId out, ir::ValueId in, const dnnl::memory::desc& md);
-  // A reorder step copying value `v` into `destination` (e.g. the residual into a convolution's dst).
+  // Output `out` takes over the buffer of `in` (which can_overwrite allowed for layout `md`), at scale `scale`.
+  Slot write_over(ir::ValueId out, ir::ValueId in, const dnnl::memory::desc& md, float scale = 1.f);
+  // The slot value `v` is stored in (its own data type and scale), as its producer wrote it.
+  Slot stored(ir::ValueId v);
+  // A reorder step copying value `v` into `destination`, rescaled to the destination's scale and data type
+  // (e.g. the residual into a convolution's dst).
   void copy_into(ir::ValueId v, const Slot& destination, const std::string& node_name);
 
   void add_primitive(const dnnl::primitive& primitive, const dnnl::primitive_desc_base& pd,
@@ -94,11 +127,16 @@ class GraphBuilder {
   int new_buffer(const dnnl::memory::desc& md);
   void touch(const Slot& slot, int step);
   int add_step(Step step);
-  Slot reorder_into_new_buffer(const Slot& from, const dnnl::memory::desc& md, const std::string& what);
+  Slot reorder_into_new_buffer(const Slot& from, const dnnl::memory::desc& md, float scale, const std::string& what);
+  dnnl::memory reorder_constant(const dnnl::memory& user, const dnnl::memory::desc& md, int scale_mask,
+                                const std::vector<float>& scales);
 
   const ir::Graph& graph_;
   dnnl::engine engine_;
-  bool time_tactics_ = false;
+  CompileOptions options_;
+  std::unordered_map<std::string, ConvChoice> conv_choices_;
+  std::vector<dnnl::memory::data_type> stored_types_;  // per value
+  std::vector<float> stored_scales_;                   // per value
   dnnl::stream compile_stream_;  // runs the weight reorders at compile time
   std::vector<int> reads_left_;  // per value: node inputs and graph outputs not yet built that read it
   std::vector<std::optional<Slot>> slots_;          // per value, once written
@@ -107,6 +145,7 @@ class GraphBuilder {
   struct Converted {
     ir::ValueId value;
     dnnl::memory::desc md;
+    float scale;
     Slot slot;
   };
   std::vector<Converted> converted_;
@@ -126,7 +165,14 @@ void build_reduce_mean(GraphBuilder& builder, const ir::Node& node);
 void build_resize(GraphBuilder& builder, const ir::Node& node);
 void build_pad(GraphBuilder& builder, const ir::Node& node);
 
+// Choosing a Conv's precision and algorithm (cpu_conv_choice.cpp): its "tactic" attribute when the plan has
+// one and no timing is asked for, else the permitted candidates with a fast kernel (and, for int8, an input
+// amax), timed when time_tactics, else the lowest precision.
+ConvChoice choose_conv(const GraphBuilder& builder, const ir::Node& node);
+
 // "onednn:jit:avx512_core", for LayerInfo::kernel.
 std::string onednn_kernel_name(const dnnl::primitive_desc_base& pd);
+// The same layout in another data type (strides and blocking are counted in elements).
+dnnl::memory::desc with_data_type(const dnnl::memory::desc& md, dnnl::memory::data_type type);
 
 }  // namespace crowdrt::cpu

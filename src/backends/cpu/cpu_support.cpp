@@ -106,6 +106,9 @@ int64_t pool_padding_end(int64_t in, int64_t out, int64_t kernel_extent, int64_t
 }
 
 bool node_supported(const ir::Graph& graph, const ir::Node& node, Precision precision) {
+  // bf16 and int8: Convs, where oneDNN has a kernel (cpu_conv_choice.cpp checks that, and falls back if not).
+  if (precision == Precision::bf16 || precision == Precision::int8)
+    return node.op == Op::Conv && node_supported(graph, node, Precision::fp32);
   if (precision != Precision::fp32 || ir::is_shape_op(node.op) || node.outputs.size() != 1 || node.inputs.empty())
     return false;
   for (ir::ValueId v : node.inputs) {
