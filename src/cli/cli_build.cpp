@@ -1,9 +1,13 @@
-// crowdrt build: ONNX → plan (trtexec spellings accepted: --saveEngine, --fp16, --int8, --verbose).
+// crowdrt build: ONNX → plan (trtexec spellings accepted: --saveEngine, --fp16, --bf16, --int8, --calib,
+// --verbose). int8 calibration frames come from src/data (the engine reads no images).
 #include <chrono>
 #include <memory>
 
 #include "cli/cli_common.h"
 #include "core/log.h"
+#if CROWDRT_WITH_FRAMES
+#include "data/calibration_frames.h"
+#endif
 #include "engine/builder.h"
 
 namespace crowdrt::cli {
@@ -12,8 +16,9 @@ void register_build(CLI::App& app) {
   struct Args {
     std::string onnx, output, precision = "fp32", device = "cpu", timing_cache;
     int threads = 0;
-    bool verbose = false, overwrite = false, fp16 = false, int8 = false;
-    std::vector<std::string> input_shapes;
+    bool verbose = false, overwrite = false, fp16 = false, bf16 = false, int8 = false;
+    std::vector<std::string> input_shapes, keep_fp32;
+    BuildOptions build;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("build", "Build a plan (engine) from an ONNX model");
@@ -22,11 +27,39 @@ void register_build(CLI::App& app) {
   cmd->add_option("--precision", args->precision, "Lowest precision layers may run in: fp32, fp16, bf16, int8")
       ->capture_default_str();
   cmd->add_flag("--fp16", args->fp16, "Same as --precision fp16");
+  cmd->add_flag("--bf16", args->bf16, "Same as --precision bf16");
   cmd->add_flag("--int8", args->int8, "Same as --precision int8");
   cmd->add_option("--device", args->device, "Backend: cpu (oneDNN), cuda (NVIDIA GPU, where built) or ref (reference loops)")
       ->capture_default_str();
   cmd->add_option("--timing-cache,--timingCacheFile", args->timing_cache,
                   "GPU: file of timed convolution tactics, read and updated, so rebuilds skip the timing");
+  BuildOptions& b = args->build;
+  cmd->add_option("--calibrator", b.calibrator, "int8 calibration method: entropy (TensorRT's EntropyCalibration2), "
+                                                "minmax, percentile (99.99%)")
+      ->check(CLI::IsMember({"entropy", "minmax", "percentile"}))
+      ->capture_default_str();
+  cmd->add_option("--calib-dir", b.calib_dir, "Calibration folder as the seed makes it (imgs/, imgs_flows/)");
+  cmd->add_option("--calib-data", b.calib_data, "Or a VisDrone root to calibrate on (trainlist.txt sequences if present)");
+  cmd->add_option("--flow", b.calib_flow, "DIS preset for --calib-data: ultrafast, fast, medium")
+      ->check(CLI::IsMember({"ultrafast", "fast", "medium"}))
+      ->capture_default_str();
+  cmd->add_option("--calib-max", b.calib_max, "At most N calibration frames (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--calib-cache,--calib", b.calib_cache,
+                  "TensorRT-format calibration cache: read if it exists, else written after calibrating "
+                  "(default <model>_calib.bin)");
+  cmd->add_option("--calib-cache-version", b.calib_cache_version, "TensorRT version written in the cache header")
+      ->capture_default_str();
+  cmd->add_option("--keep-fp32", args->keep_fp32, "Layers (node names, comma-separated) kept out of reduced precision")
+      ->delimiter(',');
+  cmd->add_option("--count-budget", b.count_budget,
+                  "Keep the most count-sensitive int8 layers fp32 until the count error on the calibration frames "
+                  "(mean |count - fp32 count| / mean fp32 count) is at most X, e.g. 0.01")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--sensitivity", b.sensitivity_report, "Write each layer's int8 count sensitivity (JSON)");
+  cmd->add_option("--save-qdq", b.save_qdq, "Write the model with QuantizeLinear/DequantizeLinear at the calibrated "
+                                            "scales (TensorRT explicit quantisation)");
   cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--input-shape", args->input_shapes, "Fix an input's shape: NAME:1x5x608x608 (repeatable)");
@@ -34,9 +67,12 @@ void register_build(CLI::App& app) {
   cmd->add_flag("-v,--verbose", args->verbose, "Print each layer's kernel, precision and layout");
   cmd->callback([args] {
     if (args->verbose) set_log_level(LogLevel::verbose);
-    BuildOptions options;
+    BuildOptions options = args->build;
+    options.overwrite = args->overwrite;
+    options.keep_fp32 = args->keep_fp32;
     options.device = args->device;
-    options.precision = precision_from_name(args->int8 ? "int8" : args->fp16 ? "fp16" : args->precision);
+    options.precision =
+        precision_from_name(args->int8 ? "int8" : args->bf16 ? "bf16" : args->fp16 ? "fp16" : args->precision);
     options.threads = args->threads;
     options.timing_cache = args->timing_cache;
     for (const std::string& s : args->input_shapes) options.input_shapes.insert(parse_input_shape(s));
@@ -49,7 +85,26 @@ void register_build(CLI::App& app) {
     }
     check_writable(output, args->overwrite);
     const auto start = std::chrono::steady_clock::now();
-    const Plan plan = build_plan(args->onnx, options);
+    for (const std::string& path : {options.sensitivity_report, options.save_qdq})
+      if (!path.empty()) check_writable(path, args->overwrite);
+    // Calibration frames are read with src/data (OpenCV); an engine-only build calibrates from a cache only.
+    CalibrationInputFactory frames;
+#if CROWDRT_WITH_FRAMES
+    frames = [](const BuildOptions& o, const Shape& input) {
+      if (input.size() != 4 || input[0] != 1)
+        throw Error(cat("calibration frames need a 1xCxHxW input; the model's is ", shape_str(input)));
+      data::CalibrationFramesOptions f;
+      f.calib_dir = o.calib_dir;
+      f.calib_data = o.calib_data;
+      f.flow = vision::parse_flow_preset(o.calib_flow);
+      f.max = o.calib_max;
+      f.size = cv::Size(static_cast<int>(input[3]), static_cast<int>(input[2]));
+      f.channels = static_cast<int>(input[1]);
+      auto reader = std::make_shared<data::CalibrationFrames>(f);
+      return CalibrationInput{reader->size(), [reader](Tensor* frame) { return reader->next(frame); }};
+    };
+#endif
+    const Plan plan = build_plan(args->onnx, options, frames);
     write_plan(output, plan);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("built %s: %zu layers, %s, device %s, %.2f GMACs, %.1f MB activations, %.1f s\n", output.c_str(),

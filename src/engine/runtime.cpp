@@ -42,7 +42,17 @@ Engine::Engine(Plan plan, const RuntimeOptions& options, const std::string& what
                     fingerprint_difference(built_for, here), "); rebuild it here with `crowdrt build`"));
   Precision precision = Precision::fp32;
   if (plan_.header.contains("build")) precision = precision_from_name(plan_.header["build"].value("precision", "fp32"));
-  compiled_ = backend_->compile(plan_.graph, CompileOptions{precision, options.threads});
+  CompileOptions compile_options{precision, options.threads, false, {}, {}};
+  // The calibrated amax and the layers kept fp32 travel in the header; each Conv's "tactic" says which kernel.
+  if (plan_.header.contains("calibration")) {
+    const nlohmann::json amax = plan_.header["calibration"].value("activation_amax", nlohmann::json::object());
+    for (const auto& [name, value] : amax.items()) compile_options.activation_amax[name] = value.get<float>();
+  }
+  if (plan_.header.contains("build")) {
+    const nlohmann::json keep = plan_.header["build"].value("keep_fp32", nlohmann::json::array());
+    for (const auto& name : keep) compile_options.keep_fp32.insert(name.get<std::string>());
+  }
+  compiled_ = backend_->compile(plan_.graph, compile_options);
   for (ir::ValueId v : plan_.graph.inputs()) inputs_.push_back({plan_.graph.value(v).name, plan_.graph.value(v).shape});
   for (ir::ValueId v : plan_.graph.outputs())
     outputs_.push_back({plan_.graph.value(v).name, plan_.graph.value(v).shape});

@@ -38,6 +38,15 @@ void AbsHistogram::collect(std::span<const float> values) {
   }
 }
 
+void AbsHistogram::coarsen(int max_bins) {
+  if (max_bins <= 0 || counts_.size() <= static_cast<size_t>(max_bins)) return;
+  const size_t factor = (counts_.size() + max_bins - 1) / max_bins;
+  std::vector<int64_t> merged((counts_.size() + factor - 1) / factor, 0);
+  for (size_t i = 0; i < counts_.size(); ++i) merged[i / factor] += counts_[i];
+  counts_ = std::move(merged);
+  width_ *= static_cast<double>(factor);
+}
+
 CalibrationMethod calibration_method_from_name(const std::string& name) {
   if (name == "entropy") return CalibrationMethod::entropy;
   if (name == "minmax") return CalibrationMethod::minmax;

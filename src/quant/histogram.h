@@ -17,6 +17,10 @@ class AbsHistogram {
   double bin_width() const { return width_; }
   float max_seen() const { return max_; }
   int64_t total() const { return total_; }
+  // Merges runs of adjacent bins so that at most `max_bins` remain (the same counts a histogram of the
+  // coarser width would have collected). Entropy calibration over a histogram that grew far past its first
+  // range costs O(bins^2); TensorRT searches 2048 bins.
+  void coarsen(int max_bins);
 
  private:
   int initial_bins_;

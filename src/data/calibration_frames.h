@@ -1,0 +1,48 @@
+// Calibration frames as network inputs, one at a time, from the seed's calibration folder (imgs/ +
+// imgs_flows/, crowd_trt_calibrator.py's recipe) or from a VisDrone root (flow computed along each sequence at
+// source resolution, then the stacked channels resized: the same recipe without the folder on disk).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "data/calibration_folder.h"
+#include "vision/network_input.h"
+
+namespace crowdrt::data {
+
+struct CalibrationFramesOptions {
+  std::string calib_dir;   // either this
+  std::string calib_data;  // or this (sequences of <root>/trainlist.txt when it exists, else all)
+  vision::FlowPreset flow = vision::FlowPreset::medium;
+  int64_t max = 500;       // at most this many frames (0: all): spread evenly over a folder, and as the first
+                           // frames of each sequence over a VisDrone root (flow needs consecutive frames)
+  cv::Size size{608, 608};
+  int channels = 5;
+};
+
+class CalibrationFrames {
+ public:
+  // Error when neither or both sources are given, or the source has no frames.
+  explicit CalibrationFrames(const CalibrationFramesOptions& options);
+  ~CalibrationFrames();
+  int64_t size() const;
+  // The next frame's network input (1 x channels x H x W float32); false after the last.
+  bool next(Tensor* frame);
+
+ private:
+  CalibrationFramesOptions options_;
+  std::vector<CalibrationSample> samples_;  // folder
+  struct Run {
+    std::string sequence;
+    std::vector<std::string> frames;
+  };
+  std::vector<Run> runs_;                   // VisDrone root
+  size_t run_ = 0, frame_ = 0, sample_ = 0;
+  std::unique_ptr<vision::NetworkInput> input_;
+};
+
+}  // namespace crowdrt::data

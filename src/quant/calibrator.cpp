@@ -1,0 +1,55 @@
+#include "quant/calibrator.h"
+
+#include "core/error.h"
+
+namespace crowdrt::quant {
+
+Calibrator::Calibrator(CalibrationMethod method, std::vector<std::string> tensors)
+    : method_(method), tensors_(std::move(tensors)), histograms_(tensors_.size()) {}
+
+void Calibrator::collect(size_t index, std::span<const float> values) { histograms_.at(index).collect(values); }
+
+std::vector<std::pair<std::string, float>> Calibrator::amax() const {
+  std::vector<std::pair<std::string, float>> out;
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    if (histograms_[i].counts().empty()) continue;
+    AbsHistogram histogram = histograms_[i];
+    if (method_ == CalibrationMethod::entropy) histogram.coarsen(2048);
+    const float a = amax_of(histogram, method_);
+    if (a > 0) out.emplace_back(tensors_[i], a);
+  }
+  return out;
+}
+
+const char* cache_algorithm(CalibrationMethod method) {
+  switch (method) {
+    case CalibrationMethod::entropy: return "EntropyCalibration2";
+    case CalibrationMethod::minmax: return "MinMaxCalibration";
+    case CalibrationMethod::percentile: return "LegacyCalibration";
+  }
+  return "?";
+}
+
+CalibrationCache cache_from_amax(const std::vector<std::pair<std::string, float>>& amax, CalibrationMethod method,
+                                 const std::string& version) {
+  CalibrationCache cache;
+  cache.version = version;
+  cache.algorithm = cache_algorithm(method);
+  for (const auto& [name, a] : amax) cache.scales.emplace_back(name, a / 127.f);
+  return cache;
+}
+
+std::map<std::string, float> amax_from_cache(const CalibrationCache& cache, CalibrationMethod method,
+                                             const std::string& what) {
+  const std::string expected = cache_algorithm(method);
+  const bool legacy_entropy = method == CalibrationMethod::entropy && cache.algorithm == "EntropyCalibration";
+  if (cache.algorithm != expected && !legacy_entropy)
+    throw Error(cat(what, ": the calibration cache was made by ", cache.algorithm, ", not ", expected,
+                    " (the calibrator asked for); pass the matching --calibrator, or another --calib-cache to "
+                    "calibrate again"));
+  std::map<std::string, float> out;
+  for (const auto& [name, scale] : cache.scales) out[name] = scale * 127.f;
+  return out;
+}
+
+}  // namespace crowdrt::quant
