@@ -63,6 +63,9 @@ void register_build(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--input-shape", args->input_shapes, "Fix an input's shape: NAME:1x5x608x608 (repeatable)");
+  cmd->add_flag("!--no-tactic-timing", b.time_tactics,
+                "Do not time kernels: every layer runs the lowest permitted precision that has a kernel "
+                "(reproducible builds)");
   cmd->add_flag("--overwrite", args->overwrite, "Replace the output file if it exists");
   cmd->add_flag("-v,--verbose", args->verbose, "Print each layer's kernel, precision and layout");
   cmd->callback([args] {

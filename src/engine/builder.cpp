@@ -16,6 +16,7 @@
 #include "ir/passes/passes.h"
 #include "core/progress.h"
 #include "onnx/import.h"
+#include "onnx/qdq_export.h"
 #include "quant/calibrator.h"
 
 namespace crowdrt {
@@ -165,6 +166,131 @@ std::map<std::string, float> activation_amax(const std::string& onnx_path, const
   return std::map<std::string, float>(amax.begin(), amax.end());
 }
 
+// The count (sum of the first output / 100, SEED.md) of each frame on one compiled graph.
+std::vector<double> counts_of(const ir::Graph& graph, const Backend& backend, const CompileOptions& options,
+                              const std::vector<Tensor>& frames) {
+  const std::unique_ptr<CompiledGraph> compiled = backend.compile(graph, options);
+  std::vector<Tensor> outputs;
+  std::vector<float*> out_ptrs;
+  for (ir::ValueId v : graph.outputs()) outputs.emplace_back(DType::f32, graph.value(v).shape);
+  for (Tensor& t : outputs) out_ptrs.push_back(t.data<float>());
+  std::vector<double> counts;
+  for (const Tensor& frame : frames) {
+    const float* in = frame.data<float>();
+    compiled->run(std::span<const float* const>(&in, 1), out_ptrs);
+    double sum = 0;
+    for (float v : outputs[0].span<float>()) sum += v;
+    counts.push_back(sum / 100.0);
+  }
+  return counts;
+}
+
+// mean |count - reference count| / mean |reference count|
+double count_error(const std::vector<double>& counts, const std::vector<double>& reference) {
+  double diff = 0, mean = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    diff += std::abs(counts[i] - reference[i]);
+    mean += std::abs(reference[i]);
+  }
+  return mean > 0 ? diff / mean : diff / std::max<size_t>(counts.size(), 1);
+}
+
+// How much int8 in each Conv alone changes the count, on (at most kSensitivityFrames of) the calibration
+// frames, against the fp32 engine; then, with a budget, the worst layers are kept fp32 one by one until the
+// whole int8 engine is within it. Layers are compiled without timing, so every Conv with a scale runs int8.
+constexpr int64_t kSensitivityFrames = 50;
+
+void int8_sensitivity(const ir::Graph& graph, const Backend& backend, const BuildOptions& options,
+                      const CalibrationInputFactory& calibration_input, const Shape& input_shape,
+                      CompileOptions* compile_options) {
+  if (!calibration_input || (options.calib_dir.empty() && options.calib_data.empty()))
+    throw Error("--sensitivity and --count-budget measure counts on the calibration frames: pass --calib-dir or "
+                "--calib-data too");
+  BuildOptions frame_options = options;
+  frame_options.calib_max = options.calib_max > 0 ? std::min(options.calib_max, kSensitivityFrames) : kSensitivityFrames;
+  CalibrationInput input = calibration_input(frame_options, input_shape);
+  std::vector<Tensor> frames;
+  Tensor frame;
+  while (static_cast<int64_t>(frames.size()) < frame_options.calib_max && input.next(&frame)) frames.push_back(frame);
+  if (frames.empty()) throw Error("--sensitivity: the calibration source gave no frames");
+
+  CompileOptions fp32 = *compile_options;
+  fp32.precision = Precision::fp32;
+  fp32.time_tactics = false;
+  const std::vector<double> reference = counts_of(graph, backend, fp32, frames);
+  CompileOptions int8 = *compile_options;
+  int8.time_tactics = false;
+  std::vector<std::string> convs;
+  for (const ir::Node& n : graph.nodes())
+    if (n.op == ir::Op::Conv && !compile_options->keep_fp32.count(n.name)) convs.push_back(n.name);
+  const double all_int8 = count_error(counts_of(graph, backend, int8, frames), reference);
+
+  struct Layer {
+    std::string node;
+    double error;
+  };
+  std::vector<Layer> layers;
+  Progress progress("int8 sensitivity", static_cast<int64_t>(convs.size()), "layers");
+  for (const std::string& node : convs) {
+    CompileOptions one = int8;
+    for (const std::string& other : convs)
+      if (other != node) one.keep_fp32.insert(other);
+    layers.push_back({node, count_error(counts_of(graph, backend, one, frames), reference)});
+    progress.advance();
+  }
+  std::stable_sort(layers.begin(), layers.end(), [](const Layer& a, const Layer& b) { return a.error > b.error; });
+
+  // The fewest of the worst layers kept fp32 that bring the error within the budget, by bisection over their
+  // number (the error falls as more layers are kept, though not always strictly).
+  nlohmann::json kept = nlohmann::json::array();
+  double error = all_int8;
+  if (options.count_budget > 0 && all_int8 > options.count_budget) {
+    auto error_keeping = [&](size_t k) {
+      CompileOptions o = int8;
+      for (size_t i = 0; i < k; ++i) o.keep_fp32.insert(layers[i].node);
+      const double e = count_error(counts_of(graph, backend, o, frames), reference);
+      log_verbose(cat("keeping the ", k, " worst layers fp32: count error ", e));
+      return e;
+    };
+    size_t low = 0, high = layers.size();  // error(low) > budget; error(high) = 0 (every Conv fp32)
+    double high_error = 0;
+    while (high - low > 1) {
+      const size_t mid = (low + high) / 2;
+      const double e = error_keeping(mid);
+      if (e <= options.count_budget) {
+        high = mid;
+        high_error = e;
+      } else {
+        low = mid;
+      }
+    }
+    error = high_error;
+    for (size_t i = 0; i < high; ++i) {
+      compile_options->keep_fp32.insert(layers[i].node);
+      kept.push_back(layers[i].node);
+    }
+    log_info(cat("count budget ", options.count_budget, ": the ", high, " most sensitive layer(s) kept fp32, count error ",
+                 all_int8, " -> ", error));
+  }
+  if (!options.sensitivity_report.empty()) {
+    double mean = 0;
+    for (double c : reference) mean += c / reference.size();
+    nlohmann::json report = {{"frames", frames.size()},
+                             {"metric", "mean |count - fp32 count| / mean |fp32 count| over the frames"},
+                             {"mean_fp32_count", mean},
+                             {"all_int8_count_error", all_int8},
+                             {"count_budget", options.count_budget},
+                             {"kept_fp32", kept},
+                             {"final_count_error", error},
+                             {"layers", nlohmann::json::array()}};
+    for (const Layer& l : layers) report["layers"].push_back({{"node", l.node}, {"count_error_int8_alone", l.error}});
+    const std::string text = report.dump(2) + "\n";
+    write_file_atomic(options.sensitivity_report,
+                      std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+    log_info(cat("wrote int8 sensitivity of ", layers.size(), " layers to ", options.sensitivity_report));
+  }
+}
+
 }  // namespace
 
 Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
@@ -178,7 +304,8 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
   ir::Graph graph = optimise(std::move(imported), *backend);
   check_supported(graph, *backend);
 
-  CompileOptions compile_options{options.precision, options.threads, /*time_tactics=*/true, options.timing_cache, {}, {}};
+  CompileOptions compile_options{options.precision, options.threads, options.time_tactics, options.timing_cache,
+                                 {}, {}};
   compile_options.keep_fp32.insert(options.keep_fp32.begin(), options.keep_fp32.end());
   nlohmann::json calibration = nlohmann::json::object();
   if (precision_permits(options.precision, Precision::int8)) {
@@ -189,6 +316,15 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
         activation_amax(onnx_path, unfused, *backend, options, calibration_input, &calibration);
   } else if (!options.save_qdq.empty() || !options.sensitivity_report.empty() || options.count_budget > 0) {
     throw Error("--save-qdq, --sensitivity and --count-budget need int8: pass --precision int8 (or --int8)");
+  }
+  if (!options.sensitivity_report.empty() || options.count_budget > 0)
+    int8_sensitivity(graph, *backend, options, calibration_input, unfused.value(unfused.inputs()[0]).shape,
+                     &compile_options);
+  if (!options.save_qdq.empty()) {
+    const onnx_export::QdqResult qdq =
+        onnx_export::write_qdq_onnx(unfused, compile_options.activation_amax, compile_options.keep_fp32, options.save_qdq);
+    log_info(cat("wrote ", options.save_qdq, ": Q/DQ on ", qdq.quantised_layers, " Conv layers (", qdq.skipped_layers,
+                 " left float)"));
   }
   const std::unique_ptr<CompiledGraph> compiled = backend->compile(graph, compile_options);
   // The tactics the timing chose travel in the plan, so that loading it compiles the same kernels.

@@ -17,6 +17,8 @@ struct BuildOptions {
   int threads = 0;                              // 0: all cores
   std::map<std::string, Shape> input_shapes;    // overrides for dynamic inputs
   std::string timing_cache;                     // GPU: tactic timings reused across builds ("" for none)
+  bool time_tactics = true;                     // time candidate kernels per layer; false: each layer takes the
+                                                // lowest permitted precision with a kernel (reproducible builds)
 
   // int8 calibration (shared/QUANT.md). The cache is read instead of calibrating when it exists, as TensorRT
   // does; otherwise the frames are calibrated and the cache written.

@@ -83,10 +83,14 @@ bool smooth(std::vector<double>& d, double eps = 1e-4) {
 }  // namespace
 
 float entropy_amax(const AbsHistogram& histogram, int levels) {
-  const std::vector<int64_t>& counts = histogram.counts();
-  const int bins = static_cast<int>(counts.size());
+  const int bins = static_cast<int>(histogram.counts().size());
   if (bins == 0) return 0.f;
   if (bins <= levels) return histogram.max_seen();
+  // The zeros of a ReLU output fill bin 0 with half the mass or more; left there, they pull the threshold down
+  // to the smallest candidate (128 bins) whatever the rest looks like. Bin 0 takes bin 1's count instead, as
+  // NVIDIA's pytorch-quantization does before its entropy search (calib/histogram.py).
+  std::vector<int64_t> counts = histogram.counts();
+  counts[0] = counts[1];
   // suffix[i] = counts beyond bin i-1 (the outliers clipped into bin i-1 when the threshold is bin i)
   std::vector<double> suffix(bins + 1, 0.0);
   for (int i = bins - 1; i >= 0; --i) suffix[i] = suffix[i + 1] + static_cast<double>(counts[i]);

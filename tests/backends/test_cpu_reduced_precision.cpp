@@ -23,7 +23,7 @@ ir::Attributes conv_attrs(int64_t kernel, int64_t stride, const std::string& act
 
 // input → conv 3x3 relu (a) → conv 3x3 + a, relu (b) → conv 1x1 stride 2 (c, no activation) → output; plus a
 // MaxPool of b as a second output, so b has a float32 reader.
-ir::Graph chain_graph(int64_t channels = 32, int64_t size = 24) {
+ir::Graph chain_graph(int64_t channels = 32, int64_t size = 24, int64_t head_channels = 16) {
   GraphMaker g;
   const ir::ValueId x = g.input({1, 5, size, size});
   const ir::ValueId a = g.node(ir::Op::Conv, {x, g.weight({channels, 5, 3, 3}, 0.3f), g.weight({channels}, 0.1f)},
@@ -32,7 +32,8 @@ ir::Graph chain_graph(int64_t channels = 32, int64_t size = 24) {
                                {a, g.weight({channels, channels, 3, 3}, 0.1f), g.weight({channels}, 0.1f), a},
                                conv_attrs(3, 1, "relu", true));
   const ir::ValueId c =
-      g.node(ir::Op::Conv, {b, g.weight({16, channels, 1, 1}, 0.2f), g.weight({16}, 0.1f)}, conv_attrs(1, 2, ""));
+      g.node(ir::Op::Conv, {b, g.weight({head_channels, channels, 1, 1}, 0.2f), g.weight({head_channels}, 0.1f)},
+             conv_attrs(1, 2, ""));
   ir::Attributes pool;
   pool.set("kernel_shape", ints({2, 2}));
   pool.set("strides", ints({2, 2}));
@@ -103,7 +104,9 @@ int count_notes(const std::vector<LayerInfo>& layers, const std::string& word) {
 }
 
 TEST(CpuReducedPrecision, Int8ChainStaysInt8BetweenConvsAndAgreesWithFp32) {
-  const ir::Graph graph = chain_graph();
+  for (int64_t head_channels : {16, 1, 3}) {
+  SCOPED_TRACE(cat("head channels ", head_channels));
+  const ir::Graph graph = chain_graph(32, 24, head_channels);
   const Tensor input = random_tensor({1, 5, 24, 24}, 3, 0.f, 1.f);
   const std::vector<Tensor> ref = run(graph, CompileOptions{}, input);
   CompileOptions options;
@@ -125,6 +128,7 @@ TEST(CpuReducedPrecision, Int8ChainStaysInt8BetweenConvsAndAgreesWithFp32) {
     EXPECT_LT(e.mean_abs, 0.01 * e.ref_max) << "output " << i;
     EXPECT_LT(e.max_abs, 0.06 * e.ref_max) << "output " << i;
     EXPECT_GT(e.max_abs, 0.0) << "output " << i << " is bit-identical to fp32: int8 did not run";
+  }
   }
 }
 
@@ -189,5 +193,28 @@ TEST(CpuReducedPrecision, Fp16FallsBackToFp32OnThisCpuAndSaysWhy) {
   EXPECT_EQ(compare(got[0], ref[0]).max_abs, 0.0);
 }
 
+// A density head: one output channel, 3x3, reading the int8 output of the Conv before it.
+TEST(CpuReducedPrecision, Int8HeadWithOneOutputChannelAgreesWithFp32) {
+  for (int64_t size : {24, 64}) {
+    GraphMaker g;
+    const ir::ValueId x = g.input({1, 16, size, size});
+    const ir::ValueId a = g.node(ir::Op::Conv, {x, g.weight({16, 16, 3, 3}, 0.3f), g.weight({16}, 0.1f)},
+                                 conv_attrs(3, 1, "relu"));
+    const ir::ValueId y = g.node(ir::Op::Conv, {a, g.weight({1, 16, 3, 3}, 0.3f), g.weight({1}, 0.1f)},
+                                 conv_attrs(3, 1, ""));
+    g.output(y);
+    const Tensor input = random_tensor({1, 16, size, size}, 3, 0.f, 1.f);
+    const std::vector<Tensor> ref = run(g.graph, CompileOptions{}, input);
+    CompileOptions options;
+    options.precision = Precision::int8;
+    options.activation_amax = exact_amax(g.graph, input);
+    std::vector<LayerInfo> layers;
+    const std::vector<Tensor> got = run(g.graph, options, input, &layers);
+    EXPECT_EQ(layer_of(layers, "Conv_1").precision, Precision::int8);
+    const Error e = compare(got[0], ref[0]);
+    EXPECT_LT(e.mean_abs, 0.01 * e.ref_max) << size;
+    EXPECT_LT(e.max_abs, 0.05 * e.ref_max) << size;
+  }
+}
 }  // namespace
 }  // namespace crowdrt::test

@@ -1,0 +1,24 @@
+# End-to-end int8 / bf16 tests of `crowdrt build` (label "quant"): tests/quant/check_quant.py, one step each,
+# on a random-weight smp-layout UNet-resnet18 (5 channels, 64x64) and synthetic frames made by the test.
+# The QDQ step runs the exported model in ONNX Runtime (onnxruntime-node, installed by the export tests'
+# fixture export_ort; without node it reports itself skipped).
+if(NOT TARGET crowdrt)
+  return()
+endif()
+set(quant_work ${PROJECT_BINARY_DIR}/testdata/quant)
+set(quant_script ${PROJECT_SOURCE_DIR}/tests/quant/check_quant.py)
+if(NOT DEFINED export_node_dir)
+  set(export_node_dir ${PROJECT_BINARY_DIR}/testdata/node)
+endif()
+# The steps share the model, dataset and frames in their own folders; each makes what it lacks.
+foreach(step engines cache qdq budget)
+  set(fixtures "")
+  if(step STREQUAL "qdq" AND TEST export_ort_package)
+    set(fixtures export_ort)
+  endif()
+  add_test(NAME quant_${step}
+           COMMAND ${CROWDRT_REF_PYTHON} ${quant_script} ${step} $<TARGET_FILE:crowdrt> ${quant_work}/${step}
+                   --node-path ${export_node_dir}/node_modules)
+  set_tests_properties(quant_${step} PROPERTIES LABELS quant TIMEOUT 600 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1" FIXTURES_REQUIRED "${fixtures}")
+endforeach()
