@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# crowdrt bf16 and int8 engines against ONNX Runtime 1.30 fp32 (CPU) on the same model, batch 1, same threads,
+# and the count the int8 engine gives against the fp32 engine on synthetic sequences.
+# usage: bash bench/quant_vs_ort.sh [BUILD_DIR]
+# env:   THREADS (2)  SIZE (256)  RUNS (30)  CALIB_MAX (500)  FLOW (medium)  OUT (BUILD_DIR/bench_quant)
+# Model: smp-layout UNet-resnet34, 5 input channels, random weights (no trained model is on main yet), exported as
+# the seed does (opset 11, BN folded). Calibration: entropy (EntropyCalibration2) on CALIB_MAX frames of the
+# synthetic train sequences (`crowdrt build --calib-data`); counts on the synthetic test sequences.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+THREADS=${THREADS:-2}
+S=${SIZE:-256}
+RUNS=${RUNS:-30}
+CALIB_MAX=${CALIB_MAX:-500}
+FLOW=${FLOW:-medium}
+OUT=${OUT:-$BUILD/bench_quant}
+PYTHON=${PYTHON:-/usr/bin/python3}
+ORT_VERSION=1.30.0
+NODE_DIR=bench/.node
+CROWDRT=$BUILD/crowdrt
+
+mkdir -p "$OUT"
+if [ "$(node -p "try{require('./$NODE_DIR/node_modules/onnxruntime-node/package.json').version}catch(e){''}" 2>/dev/null)" != "$ORT_VERSION" ]; then
+  echo "installing onnxruntime-node@$ORT_VERSION into $NODE_DIR (once)" >&2
+  npm install --ignore-scripts --no-audit --no-fund --prefix "$NODE_DIR" "onnxruntime-node@$ORT_VERSION" >&2
+fi
+raw=$OUT/raw.txt
+: > "$raw"
+log() { echo "$@" | tee -a "$raw"; }
+log "## machine"
+log "date: $(date -u +%FT%TZ)   commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+log "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') x $(nproc)   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+log "node $(node --version), onnxruntime-node $ORT_VERSION, threads $THREADS, runs $RUNS"
+
+name=unet_resnet34_c5_${S}x${S}
+"$PYTHON" tests/reference/export_models.py "$OUT/models" --model UNet resnet34 5 "$S" "$S" --opset 11 --bn fused \
+  --name "$name" >&2
+onnx=$OUT/models/$name/model.onnx
+synth=$OUT/synth
+if [ ! -f "$synth/testlist.txt" ]; then
+  log "\$ $CROWDRT synth --out $synth --sequences 12 --frames 60 --size 640x360 --seed 3"
+  "$CROWDRT" synth --out "$synth" --sequences 12 --frames 60 --size 640x360 --seed 3 2>&1 | tee -a "$raw"
+fi
+
+cache=$OUT/${name}_calib.bin
+rm -f "$cache"
+for p in fp32 bf16 int8; do
+  extra=()
+  [ $p = int8 ] && extra=(--calib-data "$synth" --flow "$FLOW" --calib-max "$CALIB_MAX" --calib-cache "$cache")
+  log ""
+  log "\$ $CROWDRT build $onnx --precision $p --threads $THREADS -o $OUT/$p.plan --overwrite ${extra[*]}"
+  "$CROWDRT" build "$onnx" --precision $p --threads "$THREADS" -o "$OUT/$p.plan" --overwrite "${extra[@]}" 2>&1 | tee -a "$raw"
+done
+log ""
+log "\$ $CROWDRT inspect $OUT/int8.plan (precision per layer)"
+"$CROWDRT" inspect "$OUT/int8.plan" | awk '$1 ~ /^[0-9]+$/ {n[$9]++} END {for (p in n) printf "%s layers: %d\n", p, n[p]}' | tee -a "$raw"
+
+log ""
+log "## latency"
+log "\$ NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js $onnx 5 $S $S $RUNS $THREADS"
+ort_json=$(NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js "$onnx" 5 "$S" "$S" "$RUNS" "$THREADS")
+log "$ort_json"
+ort_ms=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.loads(sys.argv[1])["median_ms"])' "$ort_json")
+declare -A ms
+for p in fp32 bf16 int8; do
+  js=$OUT/$p.perf.json
+  log "\$ $CROWDRT perf --plan $OUT/$p.plan --iterations $RUNS --warmup 3 --threads $THREADS --json $js --overwrite"
+  "$CROWDRT" perf --plan "$OUT/$p.plan" --iterations "$RUNS" --warmup 3 --threads "$THREADS" --json "$js" --overwrite 2>&1 | tee -a "$raw"
+  ms[$p]=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["median_ms"])' "$js")
+done
+
+log ""
+log "## counts on the synthetic test sequences (eval input, flow $FLOW)"
+frames=$OUT/frames
+rm -rf "$frames"
+for seq in $(cat "$synth/testlist.txt"); do
+  "$CROWDRT" preprocess --sequence "$synth/sequences/$seq" --out "$frames/$seq" --size ${S}x${S} --flow "$FLOW" >&2
+done
+"$PYTHON" - "$CROWDRT" "$OUT" "$synth" "$frames" "$THREADS" <<'PY' | tee -a "$raw"
+import os, subprocess, sys
+import numpy as np
+crowdrt, out, synth, frames, threads = sys.argv[1:]
+true, count = [], {"fp32": [], "int8": []}
+for seq in sorted(os.listdir(frames)):
+    heads = {}
+    for line in open(os.path.join(synth, "annotations", seq + ".txt")):
+        f = int(line.split(",")[0])
+        heads[f] = heads.get(f, 0) + 1
+    for i, name in enumerate(sorted(os.listdir(os.path.join(frames, seq)))):
+        true.append(heads.get(i + 1, 0))
+        for p in count:
+            o = os.path.join(out, "count_out.npy")
+            subprocess.run([crowdrt, "infer", "--plan", os.path.join(out, p + ".plan"), "--input",
+                            os.path.join(frames, seq, name), "--output", o, "--threads", threads, "--overwrite"],
+                           check=True, capture_output=True)
+            count[p].append(float(np.load(o).sum()) / 100)
+true, fp32, int8 = np.array(true), np.array(count["fp32"]), np.array(count["int8"])
+d = np.abs(int8 - fp32)
+print(f"frames {len(true)}, mean true count {true.mean():.2f}, mean fp32 count {fp32.mean():.3f}, "
+      f"mean int8 count {int8.mean():.3f}")
+print(f"mean |int8 - fp32| count {d.mean():.4f} = {100 * d.mean() / true.mean():.3f}% of the mean true count "
+      f"({100 * d.mean() / max(np.abs(fp32).mean(), 1e-12):.3f}% of mean |fp32 count|); max {d.max():.4f}")
+PY
+
+echo
+echo "## CPU, batch 1, UNet-resnet34 5 ch ${S}x${S}, $THREADS threads, median of $RUNS runs"
+echo
+echo "| engine | median ms | / ORT fp32 |"
+echo "|---|---|---|"
+echo "| ONNX Runtime $ORT_VERSION fp32 | $ort_ms | 1.00 |"
+for p in fp32 bf16 int8; do
+  echo "| crowdrt $p | ${ms[$p]} | $("$PYTHON" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "${ms[$p]}" "$ort_ms") |"
+done
+echo
+echo "## raw output ($raw)"
+echo '```'
+cat "$raw"
+echo '```'
