@@ -49,6 +49,16 @@ void register_inspect(CLI::App& app) {
                   h["source"].value("path", "?").c_str(), h["source"].value("fnv1a64", "?").c_str(),
                   h.value("backend", "?").c_str(), h.value("device", "?").c_str(), h.value("device_description", "?").c_str(),
                   h["build"].value("precision", "?").c_str(), h.value("arena_bytes", 0.0) / 1e6);
+      if (h.contains("calibration")) {
+        const nlohmann::json& c = h["calibration"];
+        std::printf("  int8 calibration: %s (%s), %zu activation ranges", c.value("calibrator", "?").c_str(),
+                    c.value("source", "?") == "cache" ? ("read from " + c.value("cache", "?")).c_str()
+                                                      : ("calibrated, cache " + c.value("cache", "?")).c_str(),
+                    c.value("activation_amax", nlohmann::json::object()).size());
+        const nlohmann::json keep = h["build"].value("keep_fp32", nlohmann::json::array());
+        if (!keep.empty()) std::printf(", %zu layer(s) kept fp32", keep.size());
+        std::printf("\n");
+      }
       std::map<std::string, nlohmann::json> layers;
       for (const auto& l : h["layers"]) layers[l.value("node", "")] = l;
       print_graph(plan.graph, layers);

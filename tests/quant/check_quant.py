@@ -3,7 +3,8 @@ synthetic VisDrone-format frames. One step per invocation (ctest runs each as it
   engines    fp32, bf16 and int8 (entropy calibration on the synthetic train sequences) agree with fp32 on the
              test sequence's frames within the tolerances below; the cache is TensorRT's text format with the
              ONNX tensor names
-  cache      a second build reads the cache instead of calibrating; algorithm mismatch and no-calibration errors
+  cache      a second build reads the cache instead of calibrating; --calib-dir (the seed's folder); algorithm
+             mismatch and no-calibration errors
   qdq        --save-qdq: checker-valid opset-13 QDQ model (per-channel weights on axis 0, zero points 0) that
              ONNX Runtime runs, agreeing with crowdrt's int8 engine
   budget     --sensitivity report (every Conv, sorted) and --count-budget keeping layers fp32; --keep-fp32
@@ -140,6 +141,17 @@ def step_cache(crowdrt, work):
     r = run([crowdrt, "build", model, "-o", plan, "--overwrite", "--int8", "--calib-cache", cache])
     if r.code != 1 or "MinMaxCalibration" not in r.err or "EntropyCalibration2" not in r.err:
         raise TestFailure(f"an entropy build must refuse a MinMax cache, naming both\n{r.describe()}")
+    # The seed's calibration folder (crowdrt calib-data makes it as prepare_calibration_data.py does).
+    folder = os.path.join(work, "calib_folder")
+    if not os.path.isdir(os.path.join(folder, "imgs")):
+        ok(run([crowdrt, "calib-data", "--sequences", os.path.join(synth, "sequences"), "--out", folder, "--flow",
+                "ultrafast", "--max", "6", "--overwrite"]), "calib-data")
+    folder_cache = os.path.join(work, "folder_calib.bin")
+    if os.path.exists(folder_cache):
+        os.remove(folder_cache)
+    r = build(crowdrt, model, plan, "--int8", "--calib-dir", folder, "--calib-cache", folder_cache)
+    if "calibrated" not in r.err or " on 6 frames" not in r.err or "NVIDIA suggests about 500" not in r.err:
+        raise TestFailure(f"--calib-dir should calibrate on the folder's 6 frames, warning under 500\n{r.describe()}")
     r = run([crowdrt, "build", model, "-o", plan, "--overwrite", "--int8", "--calib-cache",
              os.path.join(work, "missing.bin")])
     if r.code != 1 or "--calib-dir" not in r.err:
