@@ -3,6 +3,7 @@
 # and the count the int8 engine gives against the fp32 engine on synthetic sequences.
 # usage: bash bench/quant_vs_ort.sh [BUILD_DIR]
 # env:   THREADS (2)  SIZE (256)  RUNS (30)  CALIB_MAX (500)  FLOW (medium)  OUT (BUILD_DIR/bench_quant)
+#        REUSE=1 keeps the plans of an earlier run (latency again)  COUNTS=0 skips the count comparison
 # Model: smp-layout UNet-resnet34, 5 input channels, random weights (no trained model is on main yet), exported as
 # the seed does (opset 11, BN folded). Calibration: entropy (EntropyCalibration2) on CALIB_MAX frames of the
 # synthetic train sequences (`crowdrt build --calib-data`); counts on the synthetic test sequences.
@@ -44,8 +45,9 @@ if [ ! -f "$synth/testlist.txt" ]; then
 fi
 
 cache=$OUT/${name}_calib.bin
-rm -f "$cache"
+[ "${REUSE:-0}" = 1 ] || rm -f "$cache"
 for p in fp32 bf16 int8; do
+  if [ "${REUSE:-0}" = 1 ] && [ -f "$OUT/$p.plan" ]; then log "reusing $OUT/$p.plan"; continue; fi
   extra=()
   [ $p = int8 ] && extra=(--calib-data "$synth" --flow "$FLOW" --calib-max "$CALIB_MAX" --calib-cache "$cache")
   log ""
@@ -54,7 +56,7 @@ for p in fp32 bf16 int8; do
 done
 log ""
 log "\$ $CROWDRT inspect $OUT/int8.plan (precision per layer)"
-"$CROWDRT" inspect "$OUT/int8.plan" | awk '$1 ~ /^[0-9]+$/ {n[$9]++} END {for (p in n) printf "%s layers: %d\n", p, n[p]}' | tee -a "$raw"
+"$CROWDRT" inspect "$OUT/int8.plan" | grep -oE "  (fp32|bf16|int8)  [a-z]+:" | awk '{n[$1]++} END {for (p in n) printf "%s layers: %d\n", p, n[p]}' | tee -a "$raw"
 
 log ""
 log "## latency"
@@ -62,14 +64,17 @@ log "\$ NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js $onnx 5 $S $S $
 ort_json=$(NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js "$onnx" 5 "$S" "$S" "$RUNS" "$THREADS")
 log "$ort_json"
 ort_ms=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.loads(sys.argv[1])["median_ms"])' "$ort_json")
-declare -A ms
+ort_min=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.loads(sys.argv[1])["min_ms"])' "$ort_json")
+declare -A ms mins
 for p in fp32 bf16 int8; do
   js=$OUT/$p.perf.json
   log "\$ $CROWDRT perf --plan $OUT/$p.plan --iterations $RUNS --warmup 3 --threads $THREADS --json $js --overwrite"
   "$CROWDRT" perf --plan "$OUT/$p.plan" --iterations "$RUNS" --warmup 3 --threads "$THREADS" --json "$js" --overwrite 2>&1 | tee -a "$raw"
   ms[$p]=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["median_ms"])' "$js")
+  mins[$p]=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["min_ms"])' "$js")
 done
 
+if [ "${COUNTS:-1}" = 1 ]; then
 log ""
 log "## counts on the synthetic test sequences (eval input, flow $FLOW)"
 frames=$OUT/frames
@@ -102,15 +107,17 @@ print(f"frames {len(true)}, mean true count {true.mean():.2f}, mean fp32 count {
 print(f"mean |int8 - fp32| count {d.mean():.4f} = {100 * d.mean() / true.mean():.3f}% of the mean true count "
       f"({100 * d.mean() / max(np.abs(fp32).mean(), 1e-12):.3f}% of mean |fp32 count|); max {d.max():.4f}")
 PY
+fi
 
 echo
 echo "## CPU, batch 1, UNet-resnet34 5 ch ${S}x${S}, $THREADS threads, median of $RUNS runs"
 echo
-echo "| engine | median ms | / ORT fp32 |"
-echo "|---|---|---|"
-echo "| ONNX Runtime $ORT_VERSION fp32 | $ort_ms | 1.00 |"
+ratio() { "$PYTHON" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
+echo "| engine | median ms | / ORT fp32 median | min ms | / ORT fp32 min |"
+echo "|---|---|---|---|---|"
+echo "| ONNX Runtime $ORT_VERSION fp32 | $ort_ms | 1.00 | $ort_min | 1.00 |"
 for p in fp32 bf16 int8; do
-  echo "| crowdrt $p | ${ms[$p]} | $("$PYTHON" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "${ms[$p]}" "$ort_ms") |"
+  echo "| crowdrt $p | ${ms[$p]} | $(ratio "${ms[$p]}" "$ort_ms") | ${mins[$p]} | $(ratio "${mins[$p]}" "$ort_min") |"
 done
 echo
 echo "## raw output ($raw)"
