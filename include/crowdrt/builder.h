@@ -21,8 +21,8 @@ struct BuildOptions {
   std::map<std::string, Dims> input_shapes;  // fixes dynamic inputs: {"input", {1, 5, 608, 608}}
   std::string timing_cache;                  // GPU: kernel timings file reused across builds; "": none
 
-  // INT8 calibration (precision "int8") and mixed precision. An option this build of crowdrt cannot honour
-  // yet is an Error, never silently ignored.
+  // INT8 calibration (precision "int8") and mixed precision, as `crowdrt build` takes them. An engine-only
+  // build (no frames) calibrates from an existing calib_cache only.
   std::string calibrator = "entropy";  // entropy (TensorRT's EntropyCalibration2), minmax or percentile
   std::string calib_dir;               // the seed's calibration folder (imgs/ and imgs_flows/)
   std::string calib_data;              // or a VisDrone-CC root, its flow computed with calib_flow

@@ -8,8 +8,7 @@
 namespace crowdrt::v0 {
 namespace {
 
-// The options the engine's builder takes today. Calibration options that it cannot honour yet are refused,
-// so that a caller never gets an uncalibrated plan while believing it calibrated.
+// The public options as the engine's builder takes them (int8 calibration included).
 internal::PlanBuildOptions plan_options(const BuildOptions& options) {
   internal::PlanBuildOptions out;
   out.device = options.device;
@@ -22,24 +21,19 @@ internal::PlanBuildOptions plan_options(const BuildOptions& options) {
       if (d <= 0) throw Error(cat("BuildOptions::input_shapes['", name, "'] is ", dims_str(dims), "; sizes must be positive"));
     out.input_shapes[name] = ::crowdrt::Shape(dims.begin(), dims.end());
   }
-  std::string unsupported;
-  const auto refuse = [&](bool set, const char* field) {
-    if (set) unsupported += cat(unsupported.empty() ? "" : ", ", field);
-  };
-  const BuildOptions defaults;
-  refuse(options.calibrator != defaults.calibrator, "calibrator");
-  refuse(!options.calib_dir.empty(), "calib_dir");
-  refuse(!options.calib_data.empty(), "calib_data");
-  refuse(options.calib_flow != defaults.calib_flow, "calib_flow");
-  refuse(options.calib_max != defaults.calib_max, "calib_max");
-  refuse(!options.calib_cache.empty(), "calib_cache");
-  refuse(!options.keep_fp32.empty(), "keep_fp32");
-  refuse(options.count_budget != defaults.count_budget, "count_budget");
-  refuse(!options.sensitivity_report.empty(), "sensitivity_report");
-  refuse(!options.save_qdq.empty(), "save_qdq");
-  if (!unsupported.empty())
-    throw Error(cat("BuildOptions: ", unsupported, " cannot be honoured by this build of crowdrt ", CROWDRT_VERSION,
-                    " (INT8 calibration and mixed precision are not in its builder yet); leave them unset"));
+  out.calibrator = options.calibrator;
+  out.calib_dir = options.calib_dir;
+  out.calib_data = options.calib_data;
+  out.calib_flow = options.calib_flow;
+  if (options.calib_max < 0) throw Error(cat("BuildOptions::calib_max is ", options.calib_max, "; use 0 for all frames"));
+  out.calib_max = options.calib_max;
+  out.calib_cache = options.calib_cache;
+  out.keep_fp32 = options.keep_fp32;
+  if (options.count_budget < 0)
+    throw Error(cat("BuildOptions::count_budget is ", options.count_budget, "; use 0 for none or a fraction like 0.01"));
+  out.count_budget = options.count_budget;
+  out.sensitivity_report = options.sensitivity_report;
+  out.save_qdq = options.save_qdq;
   return out;
 }
 
@@ -71,7 +65,11 @@ Builder::Builder(const BuildOptions& options) : options_(options) {}
 BuildSummary Builder::build(const std::string& onnx_path, const std::string& plan_path, bool overwrite) const {
   const internal::PlanBuildOptions options = plan_options(options_);
   check_writable(plan_path, overwrite);
-  const internal::Plan plan = build_plan(onnx_path, options);
+  for (const std::string& path : {options.sensitivity_report, options.save_qdq})
+    if (!path.empty()) check_writable(path, overwrite);
+  internal::PlanBuildOptions with_overwrite = options;
+  with_overwrite.overwrite = overwrite;
+  const internal::Plan plan = build_plan(onnx_path, with_overwrite, internal::calibration_frames());
   write_plan(plan_path, plan);
   BuildSummary s = summarise(plan);
   s.plan_path = plan_path;
@@ -81,7 +79,7 @@ BuildSummary Builder::build(const std::string& onnx_path, const std::string& pla
 Engine Builder::build_engine(const std::string& onnx_path, const EngineOptions& engine_options) const {
   const internal::PlanBuildOptions options = plan_options(options_);
   internal::check_flow_preset(engine_options.flow);
-  internal::Plan plan = build_plan(onnx_path, options);
+  internal::Plan plan = build_plan(onnx_path, options, internal::calibration_frames());
   Engine engine;
   engine.impl_ = std::make_unique<Engine::Impl>(
       internal::RuntimeEngine(std::move(plan), internal::RuntimeOptions{engine_options.threads}, onnx_path),

@@ -29,6 +29,9 @@ namespace crowdrt::internal {
 
 // Error listing the presets unless `name` is a DIS flow preset (ultrafast, fast, medium, none).
 void check_flow_preset(const std::string& name);
+// The builder's source of int8 calibration frames (src/data); none in an engine-only build, which calibrates
+// from an existing calibration cache only.
+::crowdrt::CalibrationInputFactory calibration_frames();
 // Copies of internal tensors / shapes into public ones.
 v0::Tensor to_public(InternalTensor tensor);
 v0::Dims to_dims(const ::crowdrt::Shape& shape);

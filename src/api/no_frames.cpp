@@ -4,6 +4,7 @@
 
 namespace crowdrt::internal {
 void check_flow_preset(const std::string&) {}  // nothing reads frames here
+::crowdrt::CalibrationInputFactory calibration_frames() { return {}; }
 }  // namespace crowdrt::internal
 
 namespace crowdrt::v0 {

@@ -94,16 +94,7 @@ void register_build(CLI::App& app) {
     CalibrationInputFactory frames;
 #if CROWDRT_WITH_FRAMES
     frames = [](const BuildOptions& o, const Shape& input) {
-      if (input.size() != 4 || input[0] != 1)
-        throw Error(cat("calibration frames need a 1xCxHxW input; the model's is ", shape_str(input)));
-      data::CalibrationFramesOptions f;
-      f.calib_dir = o.calib_dir;
-      f.calib_data = o.calib_data;
-      f.flow = vision::parse_flow_preset(o.calib_flow);
-      f.max = o.calib_max;
-      f.size = cv::Size(static_cast<int>(input[3]), static_cast<int>(input[2]));
-      f.channels = static_cast<int>(input[1]);
-      auto reader = std::make_shared<data::CalibrationFrames>(f);
+      auto reader = data::open_calibration_frames(o.calib_dir, o.calib_data, o.calib_flow, o.calib_max, input);
       return CalibrationInput{reader->size(), [reader](Tensor* frame) { return reader->next(frame); }};
     };
 #endif

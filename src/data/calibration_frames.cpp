@@ -71,4 +71,18 @@ bool CalibrationFrames::next(Tensor* frame) {
   return true;
 }
 
+std::shared_ptr<CalibrationFrames> open_calibration_frames(const std::string& calib_dir, const std::string& calib_data,
+                                                           const std::string& flow, int64_t max, const Shape& input) {
+  if (input.size() != 4 || input[0] != 1)
+    throw Error(cat("calibration frames need a 1xCxHxW input; the model's is ", shape_str(input)));
+  CalibrationFramesOptions f;
+  f.calib_dir = calib_dir;
+  f.calib_data = calib_data;
+  f.flow = vision::parse_flow_preset(flow);
+  f.max = max;
+  f.size = cv::Size(static_cast<int>(input[3]), static_cast<int>(input[2]));
+  f.channels = static_cast<int>(input[1]);
+  return std::make_shared<CalibrationFrames>(f);
+}
+
 }  // namespace crowdrt::data

@@ -45,4 +45,9 @@ class CalibrationFrames {
   std::unique_ptr<vision::NetworkInput> input_;
 };
 
+// The frames a build calibrates on, from its options' strings (calib_dir or calib_data, the flow preset name,
+// the frame limit) at the model's 1 x C x H x W input; Error naming what is wrong.
+std::shared_ptr<CalibrationFrames> open_calibration_frames(const std::string& calib_dir, const std::string& calib_data,
+                                                           const std::string& flow, int64_t max, const Shape& input);
+
 }  // namespace crowdrt::data

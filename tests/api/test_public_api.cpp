@@ -94,16 +94,23 @@ TEST(PublicApi, AFailedLoadLeavesAnEngineThatRepeatsWhy) {
             "Engine: no plan is loaded, the last load failed: " + why);
 }
 
-TEST(PublicApi, OptionsTheBuilderCannotHonourAreRefusedNotIgnored) {
+TEST(PublicApi, CalibrationOptionsReachTheBuilder) {
   crowdrt::BuildOptions options;
   options.precision = "int8";
-  options.calibrator = "minmax";
-  options.calib_cache = scratch("tiny.cache");
-  options.count_budget = 0.01;
+  options.calibrator = "bogus";
+  options.calib_cache = scratch("tiny_calib.bin");
   const std::string plan = scratch("int8.plan");
-  const std::string why = error_of([&] { crowdrt::Builder(options).build(kOnnx, plan); });
-  EXPECT_NE(why.find("calibrator, calib_cache, count_budget cannot be honoured"), std::string::npos) << why;
+  std::string why = error_of([&] { crowdrt::Builder(options).build(kOnnx, plan); });
+  EXPECT_NE(why.find("unknown calibrator 'bogus'"), std::string::npos) << why;
+  options.calibrator = "minmax";
+  options.calib_dir = scratch("no_such_calibration_folder");
+  why = error_of([&] { crowdrt::Builder(options).build(kOnnx, plan); });
+  EXPECT_NE(why.find("no_such_calibration_folder"), std::string::npos) << why;
+  options.count_budget = -1;
+  why = error_of([&] { crowdrt::Builder(options).build(kOnnx, plan); });
+  EXPECT_NE(why.find("count_budget is -1"), std::string::npos) << why;
   EXPECT_FALSE(std::filesystem::exists(plan));
+  EXPECT_FALSE(std::filesystem::exists(options.calib_cache));
 }
 
 TEST(PublicApi, ErrorsFromDeepInsideAreThePublicType) {

@@ -98,13 +98,13 @@ class ErrorTest(unittest.TestCase):
         self.assertError(r"flow preset 'slow': choose ultrafast, fast, medium", crowdrt.Engine, self.plan, flow="slow")
         self.assertError(r"threads is -1", crowdrt.Engine, self.plan, threads=-1)
 
-    def test_build_refuses_what_it_cannot_honour(self):
+    def test_build_passes_calibration_options_to_the_builder(self):
         out = os.path.join(self.dir, "calibrated.plan")
-        self.assertError(r"calib_dir, calib_max cannot be honoured .* leave them unset", crowdrt.build, self.onnx, out,
-                         precision="int8", calib_dir=self.dir, calib_max=10)
-        self.assertError(r"keep_fp32, sensitivity_report, save_qdq cannot be honoured", crowdrt.build, self.onnx, out,
-                         keep_fp32=["conv1"], sensitivity_report=os.path.join(self.dir, "s.json"),
-                         save_qdq=os.path.join(self.dir, "q.onnx"))
+        missing = os.path.join(self.dir, "no_calibration_here")
+        self.assertError(r"no_calibration_here", crowdrt.build, self.onnx, out, precision="int8", calib_dir=missing,
+                         calib_cache=os.path.join(self.dir, "c.bin"), calib_max=10)
+        self.assertError(r"unknown calibrator 'kl'", crowdrt.build, self.onnx, out, precision="int8", calibrator="kl",
+                         calib_cache=os.path.join(self.dir, "c.bin"))
         self.assertFalse(os.path.exists(out))
         self.assertError(r"precision", crowdrt.build, self.onnx, out, precision="fp8")
         self.assertError(r"device 'tpu' is not available", crowdrt.build, self.onnx, out, device="tpu")
