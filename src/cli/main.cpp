@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   crowdrt::cli::register_synth(app);
   crowdrt::cli::register_calib_data(app);
   crowdrt::cli::register_preprocess(app);
+  crowdrt::cli::register_eval(app);
 #endif
   crowdrt::cli::register_export(app);
   try {

@@ -1,0 +1,26 @@
+// What the frame-reading subcommands eval, run, bench and demo share (defined in cli_eval.cpp and
+// cli_bench.cpp). Kept apart from cli_common.h, which engine-only builds (no OpenCV) include too.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/runtime.h"
+#include "eval/frame_source.h"
+#include "eval/pipeline.h"
+
+namespace crowdrt::cli {
+
+struct PipelineArgs {
+  std::string flow = "medium";
+  bool serial = false, carry_flow = false;
+  int workers = 0, threads = 0;
+};
+void add_pipeline_options(CLI::App* cmd, PipelineArgs& args);
+eval::PipelineOptions pipeline_options(const PipelineArgs& args);
+nlohmann::json eval_settings(const Engine& engine, const std::string& plan, const eval::PipelineOptions& options);
+std::vector<eval::SequenceSource> dataset_sequences(const std::string& root, const std::string& split);
+void write_text_file(const std::string& path, const std::string& text);
+
+}  // namespace crowdrt::cli
