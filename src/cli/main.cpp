@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   crowdrt::cli::register_calib_data(app);
   crowdrt::cli::register_preprocess(app);
   crowdrt::cli::register_eval(app);
+  crowdrt::cli::register_run(app);
 #endif
   crowdrt::cli::register_export(app);
   try {

@@ -19,3 +19,8 @@ foreach(mode constant order)
                    ${eval_synth} ${eval_work}/models ${eval_work}/${mode} ${mode})
   set_tests_properties(eval_${mode} PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 endforeach()
+
+add_test(NAME eval_run
+         COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_run.py $<TARGET_FILE:crowdrt>
+                 ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/run)
+set_tests_properties(eval_run PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
