@@ -23,4 +23,9 @@ nlohmann::json eval_settings(const Engine& engine, const std::string& plan, cons
 std::vector<eval::SequenceSource> dataset_sequences(const std::string& root, const std::string& split);
 void write_text_file(const std::string& path, const std::string& text);
 
+// An .onnx model is returned as is; an smp checkpoint is exported for the network size `size` (WxH) into out_dir.
+std::string onnx_for_model(const std::string& model, cv::Size size, const std::string& out_dir, bool overwrite);
+Plan build_bench_plan(const std::string& onnx, Precision precision, int threads);
+std::vector<std::string> split_list(const std::string& text);
+
 }  // namespace crowdrt::cli

@@ -58,7 +58,7 @@ cv::Mat density_overlay(const cv::Mat& frame_bgr, const Tensor& density, double 
 
 cv::Mat count_plot(const std::vector<CountSeries>& series, const std::string& title, cv::Size size) {
   cv::Mat image(size, CV_8UC3, cv::Scalar(255, 255, 255));
-  const int left = 60, right = 20, top = 40, bottom = 40;
+  const int left = 60, right = 20, top = 60, bottom = 40;
   const cv::Rect area(left, top, size.width - left - right, size.height - top - bottom);
   size_t n = 0;
   double high = 1;
@@ -83,7 +83,7 @@ cv::Mat count_plot(const std::vector<CountSeries>& series, const std::string& ti
   for (const CountSeries& s : series)
     for (size_t i = 1; i < s.values.size(); ++i)
       cv::line(image, to_point(i - 1, s.values[i - 1]), to_point(i, s.values[i]), s.colour, 2, cv::LINE_AA);
-  cv::putText(image, title, {left, 25}, cv::FONT_HERSHEY_SIMPLEX, 0.6, black, 1, cv::LINE_AA);
+  cv::putText(image, title, {left, 22}, cv::FONT_HERSHEY_SIMPLEX, 0.6, black, 1, cv::LINE_AA);
   cv::putText(image, format("frame (0 .. %.0f)", n > 0 ? static_cast<double>(n - 1) : 0.0),
               {area.x + area.width / 2 - 60, size.height - 12}, cv::FONT_HERSHEY_SIMPLEX, 0.45, black, 1, cv::LINE_AA);
   int x = size.width - right - 10;
@@ -91,9 +91,9 @@ cv::Mat count_plot(const std::vector<CountSeries>& series, const std::string& ti
     int baseline = 0;
     const cv::Size t = cv::getTextSize(it->label, cv::FONT_HERSHEY_SIMPLEX, 0.5, 1, &baseline);
     x -= t.width;
-    cv::putText(image, it->label, {x, 25}, cv::FONT_HERSHEY_SIMPLEX, 0.5, it->colour, 1, cv::LINE_AA);
+    cv::putText(image, it->label, {x, 48}, cv::FONT_HERSHEY_SIMPLEX, 0.5, it->colour, 1, cv::LINE_AA);
     x -= 30;
-    cv::line(image, {x, 20}, {x + 24, 20}, it->colour, 2);
+    cv::line(image, {x, 43}, {x + 24, 43}, it->colour, 2);
     x -= 15;
   }
   return image;

@@ -1,11 +1,13 @@
 """`crowdrt eval` end to end on models whose output is known (tests/eval/make_models.py).
 
-usage: check_eval.py CROWDRT DATA_ROOT MODELS_DIR WORK_DIR constant|order
+usage: check_eval.py CROWDRT DATA_ROOT MODELS_DIR WORK_DIR constant|order|bench
   constant  every predicted count is 0.25 * 64 * 64 / 100 = 10.24; true counts, MAE, RMSE and GAME(0-3) are
             recomputed here from the annotation files
   order     the linear model: the pipelined run (2 workers) gives exactly the serial run's counts, with the flow
             restarting per sequence and carried over (the seed's way); the counts equal numpy on the seed's input
             recipe (tests/reference/seed_input.py); carrying the flow changes the first frame of later sequences
+  bench     `crowdrt bench` over 2 models x 2 precisions x 2 flow presets: every row, in order, in bench.json and
+            bench.md; the constant model's MAE equals eval's
 """
 import glob
 import json
@@ -143,10 +145,36 @@ def check_order(crowdrt, root, models, work):
     print(f"ok: {len(ref)} frames, pipelined == serial (reset and carried flow), numpy agrees")
 
 
+def check_bench(crowdrt, root, models, work):
+    out = os.path.join(work, "bench")
+    run(crowdrt, "bench", "--model", os.path.join(models, "constant.onnx"), "--model", os.path.join(models, "linear.onnx"),
+        "--data", root, "--split", "all", "--precisions", "fp32,bf16", "--flows", "fast,medium", "--out", out,
+        "--overwrite")
+    j = json.load(open(os.path.join(out, "bench.json")))
+    rows = [(r["model"], r["precision"], r["flow"]) for r in j["rows"]]
+    expected = [(m, p, f) for m in ("constant", "linear") for p in ("fp32", "bf16") for f in ("fast", "medium")]
+    if rows != expected:
+        sys.exit(f"FAIL: bench rows {rows}, expected {expected}")
+    # The constant model's MAE is the one `eval` reports, whatever the flow.
+    plan = os.path.join(out, "constant_fp32.plan")
+    ev = os.path.join(work, "bench_eval.json")
+    run(crowdrt, "eval", "--plan", plan, "--data", root, "--split", "all", "--json", ev, "--overwrite", "-q")
+    mae = json.load(open(ev))["mae"]
+    for r in j["rows"]:
+        if r["model"] == "constant":
+            close(r["mae"], mae, 1e-9, f"bench MAE of {r['precision']}/{r['flow']}")
+        if r["precision"] != "fp32" and "delta_mae_vs_fp32" not in r:
+            sys.exit("FAIL: a reduced-precision row has no change against fp32")
+    table = open(os.path.join(out, "bench.md")).read().strip().split("\n")
+    if len(table) != 2 + len(expected) or not table[0].startswith("| model | precision"):
+        sys.exit(f"FAIL: bench.md has {len(table)} lines, expected a header, a rule and {len(expected)} rows")
+    print(f"ok: {len(rows)} bench rows, constant MAE {mae}")
+
+
 def main():
     crowdrt, root, models, work, mode = sys.argv[1:6]
     os.makedirs(work, exist_ok=True)
-    {"constant": check_constant, "order": check_order}[mode](crowdrt, root, models, work)
+    {"constant": check_constant, "order": check_order, "bench": check_bench}[mode](crowdrt, root, models, work)
 
 
 if __name__ == "__main__":
