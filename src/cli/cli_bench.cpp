@@ -46,8 +46,9 @@ std::string onnx_for_model(const std::string& model, cv::Size size, const std::s
   return out;
 }
 
-Plan build_bench_plan(const std::string& onnx, Precision precision, int threads) {
+Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device) {
   BuildOptions options;
+  options.device = device;
   options.precision = precision;
   options.threads = threads;
   return build_plan(onnx, options);
@@ -65,7 +66,7 @@ void register_bench(CLI::App& app) {
   struct Args {
     std::vector<std::string> models;
     std::string data, split = "val", precisions = "fp32,bf16,int8", flows = "ultrafast,fast,medium", out = "out/bench",
-                      size = "608x608";
+                      size = "608x608", device = "cpu";
     PipelineArgs pipeline;
     bool overwrite = false;
   };
@@ -78,6 +79,8 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--flows", a->flows, "Comma-separated DIS presets: ultrafast, fast, medium")->capture_default_str();
   cmd->add_option("--size", a->size, "Network input WxH for checkpoints (ONNX models keep their own)")->capture_default_str();
   cmd->add_option("--out", a->out, "Folder for bench.md, bench.json, the plans and exported models")->capture_default_str();
+  cmd->add_option("--device", a->device, "Backend the plans are built for: cpu, cuda (where built with CUDA), ref")
+      ->capture_default_str();
   add_pipeline_options(cmd, a->pipeline);
   cmd->add_flag("--overwrite", a->overwrite, "Replace files of an earlier bench in --out");
   cmd->callback([a] {
@@ -102,7 +105,7 @@ void register_bench(CLI::App& app) {
       for (Precision p : options.precisions)
         check_writable((fs::path(a->out) / cat(m.name, "_", precision_name(p), ".plan")).string(), a->overwrite);
     const auto rows = eval::run_bench(sequences, options, [&](const eval::BenchModel& m, Precision p) {
-      return build_bench_plan(m.onnx, p, a->pipeline.threads);
+      return build_bench_plan(m.onnx, p, a->pipeline.threads, a->device);
     });
     const std::string table = eval::bench_markdown(rows);
     const nlohmann::json j = {{"data", a->data}, {"split", a->split}, {"pipeline", a->pipeline.serial ? "serial" : "pipelined"},

@@ -18,7 +18,7 @@ namespace crowdrt::cli {
 void register_demo(CLI::App& app) {
   struct Args {
     std::string out = "out/demo", checkpoint = "models/demo/demo_unet_mobilenet_v2.pth", size = "448x256",
-                precisions = "fp32,bf16,int8", flows = "medium";
+                precisions = "fp32,bf16,int8", flows = "medium", device = "cpu";
     int sequences = 3, frames = 12, threads = 0;
     bool overwrite = false;
   };
@@ -32,6 +32,8 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--sequences", a->sequences, "Synthetic sequences to evaluate on")->capture_default_str()->check(CLI::Range(1, 100));
   cmd->add_option("--frames", a->frames, "Frames per sequence")->capture_default_str()->check(CLI::Range(2, 1000));
   cmd->add_option("--threads", a->threads, "Engine threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--device", a->device, "Backend the plans are built for: cpu, cuda (where built with CUDA), ref")
+      ->capture_default_str();
   cmd->add_flag("--overwrite", a->overwrite, "Replace the files of an earlier demo in --out");
   cmd->callback([a] {
     namespace fs = std::filesystem;
@@ -76,7 +78,7 @@ void register_demo(CLI::App& app) {
         [&](const eval::BenchModel& m, Precision p) {
           std::printf("   build %s %s\n", m.name.c_str(), precision_name(p));
           std::fflush(stdout);
-          return build_bench_plan(m.onnx, p, a->threads);
+          return build_bench_plan(m.onnx, p, a->threads, a->device);
         },
         [&](const eval::BenchRow& row, const eval::EvalReport& report) {
           std::printf("   eval %-5s flow %-9s MAE %.3f  RMSE %.3f  %.2f FPS end to end\n", row.precision.c_str(),

@@ -25,7 +25,7 @@ void write_text_file(const std::string& path, const std::string& text);
 
 // An .onnx model is returned as is; an smp checkpoint is exported for the network size `size` (WxH) into out_dir.
 std::string onnx_for_model(const std::string& model, cv::Size size, const std::string& out_dir, bool overwrite);
-Plan build_bench_plan(const std::string& onnx, Precision precision, int threads);
+Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device);
 std::vector<std::string> split_list(const std::string& text);
 
 }  // namespace crowdrt::cli
