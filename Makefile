@@ -1,4 +1,5 @@
-# crowdrt: `make demo` runs the main job, `make test` installs what is missing, builds and runs every test.
+# crowdrt: `make demo` runs the main job (crowdrt demo: synthetic data, the demo model in each precision, the
+# benchmark table and pictures in out/demo), `make test` installs what is missing, builds and runs every test.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
@@ -30,7 +31,7 @@ test: build test-asan fuzz
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 demo: build
-	bash scripts/demo.sh $(BUILD)
+	$(BUILD)/crowdrt demo --out out/demo --overwrite
 
 bench: build
 	bash bench/cpu_vs_ort.sh $(BUILD)

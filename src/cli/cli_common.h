@@ -16,6 +16,10 @@ void register_synth(CLI::App& app);
 void register_calib_data(CLI::App& app);
 void register_preprocess(CLI::App& app);
 void register_export(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_run(CLI::App& app);
+void register_bench(CLI::App& app);
+void register_demo(CLI::App& app);
 
 // Error unless the path is free or overwrite was asked for; never deletes anything itself.
 void check_writable(const std::string& path, bool overwrite, const std::string& flag_hint = "--overwrite");

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   crowdrt::cli::register_synth(app);
   crowdrt::cli::register_calib_data(app);
   crowdrt::cli::register_preprocess(app);
+  crowdrt::cli::register_eval(app);
+  crowdrt::cli::register_run(app);
+  crowdrt::cli::register_bench(app);
+  crowdrt::cli::register_demo(app);
 #endif
   crowdrt::cli::register_export(app);
   try {

@@ -1,0 +1,119 @@
+// crowdrt bench: models x precisions x flow presets on one dataset, as the Markdown table the seed left empty
+// (MAE, RMSE, inference latency, end-to-end FPS, change against fp32) and as JSON.
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "checkpoint/checkpoint.h"
+#include "cli/cli_common.h"
+#include "cli/cli_evaluation.h"
+#include "core/log.h"
+#include "engine/builder.h"
+#include "eval/benchmark.h"
+#include "models/detect_model.h"
+#include "models/smp_model.h"
+#include "onnx/export.h"
+#include "vision/frame.h"
+
+namespace crowdrt::cli {
+
+std::string onnx_for_model(const std::string& model, cv::Size size, const std::string& out_dir, bool overwrite) {
+  namespace fs = std::filesystem;
+  const std::string ext = fs::path(model).extension().string();
+  if (ext == ".onnx") return model;
+  if (ext != ".pth" && ext != ".pt" && ext != ".safetensors")
+    throw Error(cat(model, ": give an ONNX model (.onnx) or an smp checkpoint (.pth, .pt, .safetensors)"));
+  const checkpoint::StateDict weights = checkpoint::read_checkpoint(model);
+  models::ModelSpec spec;
+  spec.height = size.height;
+  spec.width = size.width;
+  models::check_input_size(spec.height, spec.width);
+  const auto arch = models::detect_arch(weights);
+  const auto encoder = models::detect_encoder(weights);
+  if (!arch || !encoder)
+    throw Error(cat(model, ": not an smp Unet / UnetPlusPlus state_dict that crowdrt can recognise; export it with "
+                           "`crowdrt export` (which takes --arch / --encoder) and pass the .onnx"));
+  spec.arch = *arch;
+  spec.encoder = *encoder;
+  const auto channels = models::detect_in_channels(weights, spec.encoder);
+  if (!channels) throw Error(cat(model, ": the first convolution's weight is missing; export it with `crowdrt export`"));
+  spec.in_channels = *channels;
+  const std::string out = (fs::path(out_dir) / (fs::path(model).stem().string() + ".onnx")).string();
+  check_writable(out, overwrite);
+  onnx_export::write_onnx(models::build_smp_model(spec, weights), out, onnx_export::ExportOptions{});
+  log_info(cat("exported ", model, " to ", out, " (", models::arch_name(spec.arch), " ", spec.encoder, ", ",
+               spec.in_channels, " channels, ", size.width, "x", size.height, ")"));
+  return out;
+}
+
+Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device) {
+  BuildOptions options;
+  options.device = device;
+  options.precision = precision;
+  options.threads = threads;
+  return build_plan(onnx, options);
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+void register_bench(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> models;
+    std::string data, split = "val", precisions = "fp32,bf16,int8", flows = "ultrafast,fast,medium", out = "out/bench",
+                      size = "608x608", device = "cpu";
+    PipelineArgs pipeline;
+    bool overwrite = false;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("bench", "Build and evaluate models x precisions x flow presets; write the benchmark table (Markdown, JSON)");
+  cmd->add_option("--model", a->models, "An ONNX model or smp checkpoint (.pth / .safetensors); repeatable")->required();
+  cmd->add_option("--data", a->data, "Dataset root (sequences/, annotations/)")->required();
+  cmd->add_option("--split", a->split, "val, all, train, test, or a file of sequence names")->capture_default_str();
+  cmd->add_option("--precisions", a->precisions, "Comma-separated: fp32, fp16, bf16, int8")->capture_default_str();
+  cmd->add_option("--flows", a->flows, "Comma-separated DIS presets: ultrafast, fast, medium")->capture_default_str();
+  cmd->add_option("--size", a->size, "Network input WxH for checkpoints (ONNX models keep their own)")->capture_default_str();
+  cmd->add_option("--out", a->out, "Folder for bench.md, bench.json, the plans and exported models")->capture_default_str();
+  cmd->add_option("--device", a->device, "Backend the plans are built for: cpu, cuda (where built with CUDA), ref")
+      ->capture_default_str();
+  add_pipeline_options(cmd, a->pipeline);
+  cmd->add_flag("--overwrite", a->overwrite, "Replace files of an earlier bench in --out");
+  cmd->callback([a] {
+    namespace fs = std::filesystem;
+    fs::create_directories(a->out);
+    const std::string md = (fs::path(a->out) / "bench.md").string(), json = (fs::path(a->out) / "bench.json").string();
+    check_writable(md, a->overwrite);
+    check_writable(json, a->overwrite);
+    eval::BenchOptions options;
+    options.pipeline = pipeline_options(a->pipeline);
+    options.threads = a->pipeline.threads;
+    for (const std::string& p : split_list(a->precisions)) options.precisions.push_back(precision_from_name(p));
+    for (const std::string& f : split_list(a->flows)) options.flows.push_back(vision::parse_flow_preset(f));
+    if (options.precisions.empty() || options.flows.empty())
+      throw CLI::ValidationError("--precisions/--flows", "give at least one of each");
+    const auto sequences = dataset_sequences(a->data, a->split);
+    const cv::Size size = vision::parse_frame_size(a->size, "--size");
+    for (const std::string& m : a->models)
+      options.models.push_back({fs::path(m).stem().string(), onnx_for_model(m, size, a->out, a->overwrite)});
+    options.plan_dir = a->out;
+    for (const auto& m : options.models)
+      for (Precision p : options.precisions)
+        check_writable((fs::path(a->out) / cat(m.name, "_", precision_name(p), ".plan")).string(), a->overwrite);
+    const auto rows = eval::run_bench(sequences, options, [&](const eval::BenchModel& m, Precision p) {
+      return build_bench_plan(m.onnx, p, a->pipeline.threads, a->device);
+    });
+    const std::string table = eval::bench_markdown(rows);
+    const nlohmann::json j = {{"data", a->data}, {"split", a->split}, {"pipeline", a->pipeline.serial ? "serial" : "pipelined"},
+                              {"rows", eval::bench_json(rows)}};
+    write_text_file(md, table);
+    write_text_file(json, j.dump(1) + "\n");
+    std::printf("%s\nwrote %s and %s\n", table.c_str(), md.c_str(), json.c_str());
+  });
+}
+
+}  // namespace crowdrt::cli

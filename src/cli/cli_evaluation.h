@@ -1,0 +1,31 @@
+// What the frame-reading subcommands eval, run, bench and demo share (defined in cli_eval.cpp and
+// cli_bench.cpp). Kept apart from cli_common.h, which engine-only builds (no OpenCV) include too.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/runtime.h"
+#include "eval/frame_source.h"
+#include "eval/pipeline.h"
+
+namespace crowdrt::cli {
+
+struct PipelineArgs {
+  std::string flow = "medium";
+  bool serial = false, carry_flow = false;
+  int workers = 0, threads = 0;
+};
+void add_pipeline_options(CLI::App* cmd, PipelineArgs& args);
+eval::PipelineOptions pipeline_options(const PipelineArgs& args);
+nlohmann::json eval_settings(const Engine& engine, const std::string& plan, const eval::PipelineOptions& options);
+std::vector<eval::SequenceSource> dataset_sequences(const std::string& root, const std::string& split);
+void write_text_file(const std::string& path, const std::string& text);
+
+// An .onnx model is returned as is; an smp checkpoint is exported for the network size `size` (WxH) into out_dir.
+std::string onnx_for_model(const std::string& model, cv::Size size, const std::string& out_dir, bool overwrite);
+Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device);
+std::vector<std::string> split_list(const std::string& text);
+
+}  // namespace crowdrt::cli

@@ -1,0 +1,252 @@
+#include "eval/pipeline.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/error.h"
+#include "vision/frame.h"
+#include "vision/pack_five_channel.h"
+
+namespace crowdrt::eval {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+struct PreparedFrame {
+  cv::Mat bgr;  // kept only when asked
+  cv::Size source_size;
+  Tensor input;
+  StageTimes times;
+};
+
+// The seed's eval recipe (vision::NetworkInput's eval variant) with each stage timed.
+class FramePreparer {
+ public:
+  FramePreparer(cv::Size size, int channels, vision::FlowPreset flow) : size_(size), channels_(channels) {
+    if (channels != 3 && channels != 5)
+      throw Error(cat("the plan takes ", channels, " input channels: crowdrt feeds 3 (RGB) or 5 (RGB + optical flow)"));
+    if (channels == 5) {
+      if (flow == vision::FlowPreset::none)
+        throw Error("the plan takes 5 channels (RGB + optical flow): choose --flow ultrafast, fast or medium");
+      flow_ = std::make_unique<vision::DisFlow>(flow);
+    }
+  }
+  void start_sequence() {
+    if (flow_) flow_->start_sequence();
+  }
+  PreparedFrame prepare(cv::Mat bgr, double decode_ms, bool keep) {
+    PreparedFrame out;
+    out.times[Stage::decode] = decode_ms;
+    out.source_size = bgr.size();
+    auto t = Clock::now();
+    const cv::Mat rgb = vision::bgr_to_rgb(vision::resize_frame(bgr, size_));
+    cv::Mat gray;
+    if (flow_) gray = vision::seed_gray_from_rgb(rgb);
+    out.times[Stage::resize] = ms_since(t);
+    cv::Mat flow;
+    if (flow_) {
+      t = Clock::now();
+      flow = flow_->next(gray);
+      out.times[Stage::flow] = ms_since(t);
+    }
+    t = Clock::now();
+    out.input = vision::pack_network_input(rgb, flow, channels_);
+    out.times[Stage::packing] = ms_since(t);
+    if (keep) out.bgr = std::move(bgr);
+    return out;
+  }
+
+ private:
+  cv::Size size_;
+  int channels_;
+  std::unique_ptr<vision::DisFlow> flow_;
+};
+
+// One sequence's prepared frames, produced by one worker, consumed in order by the engine's thread.
+class FrameQueue {
+ public:
+  explicit FrameQueue(size_t capacity) : capacity_(capacity) {}
+  // False when the run was cancelled (the frame is dropped).
+  bool push(PreparedFrame frame) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [&] { return items_.size() < capacity_ || cancelled_; });
+    if (cancelled_) return false;
+    items_.push_back(std::move(frame));
+    ready_.notify_one();
+    return true;
+  }
+  void finish(std::exception_ptr error = nullptr) {
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    error_ = error;
+    ready_.notify_one();
+  }
+  void cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    space_.notify_all();
+  }
+  // The next frame; nullopt at the end of the sequence; rethrows the producer's error.
+  std::optional<PreparedFrame> pop() {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [&] { return !items_.empty() || finished_; });
+    if (!items_.empty()) {
+      PreparedFrame f = std::move(items_.front());
+      items_.pop_front();
+      space_.notify_one();
+      return f;
+    }
+    if (error_) std::rethrow_exception(error_);
+    return std::nullopt;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_, space_;
+  std::deque<PreparedFrame> items_;
+  size_t capacity_;
+  bool finished_ = false, cancelled_ = false;
+  std::exception_ptr error_;
+};
+
+struct NetworkShape {
+  cv::Size size;
+  int channels;
+};
+
+NetworkShape network_shape(const Engine& engine) {
+  if (engine.inputs().size() != 1 || engine.outputs().size() != 1)
+    throw Error(cat("the plan has ", engine.inputs().size(), " inputs and ", engine.outputs().size(),
+                    " outputs; evaluation needs one image input and one density output"));
+  const Shape& in = engine.inputs()[0].shape;
+  const Shape& out = engine.outputs()[0].shape;
+  if (in.size() != 4 || in[0] != 1)
+    throw Error(cat("the plan's input is ", shape_str(in), "; evaluation needs 1xCxHxW"));
+  if (out.size() != 4 || out[0] != 1 || out[1] != 1)
+    throw Error(cat("the plan's output is ", shape_str(out), "; evaluation needs a 1x1xHxW density map"));
+  return {cv::Size(static_cast<int>(in[3]), static_cast<int>(in[2])), static_cast<int>(in[1])};
+}
+
+void infer_into(Engine& engine, const PreparedFrame& frame, Tensor& density, StageTimes& times) {
+  const float* in[] = {frame.input.data<float>()};
+  float* out[] = {density.data<float>()};
+  const auto t = Clock::now();
+  engine.infer(in, out);
+  times = frame.times;
+  times[Stage::inference] = ms_since(t);
+  double total = 0;
+  for (int s = 0; s < kStages - 1; ++s) total += times.ms[s];
+  times[Stage::total] = total;
+}
+
+}  // namespace
+
+PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sources, const PipelineOptions& options,
+                         const std::function<void(const FrameOutput&)>& on_frame) {
+  const NetworkShape net = network_shape(engine);
+  Tensor density(DType::f32, engine.outputs()[0].shape);
+  PipelineRun run;
+  const auto start = Clock::now();
+  auto deliver = [&](size_t s, int64_t index, const PreparedFrame& frame) {
+    FrameOutput out;
+    out.sequence_index = s;
+    out.sequence = &sources[s];
+    out.frame = index;
+    out.source_size = frame.source_size;
+    out.density = &density;
+    out.frame_bgr = &frame.bgr;
+    infer_into(engine, frame, density, out.times);
+    on_frame(out);
+    ++run.frames;
+  };
+
+  if (options.serial) {
+    FramePreparer preparer(net.size, net.channels, options.flow);
+    for (size_t s = 0; s < sources.size(); ++s) {
+      if (s == 0 || !options.carry_flow) preparer.start_sequence();
+      auto reader = sources[s].open();
+      for (int64_t i = 0;; ++i) {
+        cv::Mat bgr;
+        const auto t = Clock::now();
+        if (!reader->read(bgr)) break;
+        const double decode_ms = ms_since(t);
+        deliver(s, i, preparer.prepare(std::move(bgr), decode_ms, options.keep_frames));
+      }
+    }
+    run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return run;
+  }
+
+  // Groups of sequences that share one flow chain: each sequence alone, or all of them when the flow carries over.
+  std::vector<std::vector<size_t>> groups;
+  for (size_t s = 0; s < sources.size(); ++s) {
+    if (options.carry_flow && !groups.empty()) groups.back().push_back(s);
+    else groups.push_back({s});
+  }
+  std::vector<std::unique_ptr<FrameQueue>> queues;
+  for (size_t s = 0; s < sources.size(); ++s)
+    queues.push_back(std::make_unique<FrameQueue>(static_cast<size_t>(std::max(1, options.lookahead))));
+  std::atomic<size_t> next_group{0};
+  std::atomic<bool> cancelled{false};
+  auto work = [&] {
+    for (size_t g; (g = next_group.fetch_add(1)) < groups.size();) {
+      std::optional<FramePreparer> preparer;
+      size_t current = groups[g].front();
+      try {
+        preparer.emplace(net.size, net.channels, options.flow);
+        for (size_t s : groups[g]) {
+          current = s;
+          if (s == groups[g].front() || !options.carry_flow) preparer->start_sequence();
+          auto reader = sources[s].open();
+          for (;;) {
+            if (cancelled) return;
+            cv::Mat bgr;
+            const auto t = Clock::now();
+            if (!reader->read(bgr)) break;
+            const double decode_ms = ms_since(t);
+            if (!queues[s]->push(preparer->prepare(std::move(bgr), decode_ms, options.keep_frames))) return;
+          }
+          queues[s]->finish();
+        }
+      } catch (...) {
+        // The failing sequence reports the error; later sequences of the group never start.
+        const auto error = std::current_exception();
+        for (size_t s : groups[g])
+          if (s >= current) queues[s]->finish(error);
+      }
+    }
+  };
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int workers = std::clamp(options.workers > 0 ? options.workers : cores, 1, static_cast<int>(std::max<size_t>(1, groups.size())));
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) threads.emplace_back(work);
+  auto stop = [&] {
+    cancelled = true;
+    for (auto& q : queues) q->cancel();
+    for (auto& t : threads) t.join();
+  };
+  try {
+    for (size_t s = 0; s < sources.size(); ++s)
+      for (int64_t i = 0;; ++i) {
+        std::optional<PreparedFrame> frame = queues[s]->pop();
+        if (!frame) break;
+        deliver(s, i, *frame);
+      }
+  } catch (...) {
+    stop();
+    throw;
+  }
+  stop();
+  run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return run;
+}
+
+}  // namespace crowdrt::eval

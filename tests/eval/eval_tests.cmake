@@ -1,0 +1,26 @@
+# End-to-end tests of eval / run / bench, labelled "eval": a tiny synthetic dataset and ONNX models whose output
+# is known exactly (tests/eval/make_models.py), driven through the crowdrt program.
+if(NOT TARGET crowdrt)
+  return()
+endif()
+set(CROWDRT_EVAL_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with onnx, numpy and cv2 for the eval tests")
+set(eval_work ${PROJECT_BINARY_DIR}/testdata/eval)
+set(eval_synth ${eval_work}/synth)
+
+add_test(NAME eval_fixture
+         COMMAND sh -c "\"$0\" synth --out \"$1\" --sequences 3 --frames 5 --size 128x96 --seed 21 --overwrite >/dev/null && \"$2\" \"$3\" \"$4\" 64"
+                 $<TARGET_FILE:crowdrt> ${eval_synth} ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/make_models.py
+                 ${eval_work}/models)
+set_tests_properties(eval_fixture PROPERTIES LABELS eval FIXTURES_SETUP eval_data)
+
+foreach(mode constant order bench)
+  add_test(NAME eval_${mode}
+           COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_eval.py $<TARGET_FILE:crowdrt>
+                   ${eval_synth} ${eval_work}/models ${eval_work}/${mode} ${mode})
+  set_tests_properties(eval_${mode} PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+endforeach()
+
+add_test(NAME eval_run
+         COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_run.py $<TARGET_FILE:crowdrt>
+                 ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/run)
+set_tests_properties(eval_run PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
