@@ -8,6 +8,7 @@
 #include "cli/cli_common.h"
 #include "cli/cli_evaluation.h"
 #include "core/log.h"
+#include "data/calibration_frames.h"
 #include "engine/builder.h"
 #include "eval/benchmark.h"
 #include "models/detect_model.h"
@@ -46,12 +47,44 @@ std::string onnx_for_model(const std::string& model, cv::Size size, const std::s
   return out;
 }
 
-Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device) {
+void add_calibration_options(CLI::App* cmd, CalibrationArgs& a) {
+  cmd->add_option("--calib-data", a.data, "int8: a VisDrone-CC root to calibrate on (not the one evaluated)");
+  cmd->add_option("--calib-dir", a.dir, "int8: or a calibration folder as the seed makes it (imgs/, imgs_flows/)");
+  cmd->add_option("--calib-max", a.max, "int8: at most N calibration frames (0: all)")->capture_default_str();
+  cmd->add_option("--calibrator", a.calibrator, "int8: entropy, minmax or percentile")->capture_default_str();
+}
+
+Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device,
+                      const CalibrationArgs& calibration) {
   BuildOptions options;
   options.device = device;
   options.precision = precision;
   options.threads = threads;
-  return build_plan(onnx, options);
+  if (precision == Precision::int8) {
+    if (calibration.data.empty() && calibration.dir.empty())
+      throw Error("int8 needs calibration frames: pass --calib-data ROOT (a VisDrone-CC root other than the one "
+                  "evaluated) or --calib-dir DIR");
+    options.calib_data = calibration.data;
+    options.calib_dir = calibration.dir;
+    options.calib_max = calibration.max;
+    options.calibrator = calibration.calibrator;
+    options.calib_cache = calibration.cache;
+  }
+  // The frames come from src/data, as `crowdrt build` reads them (the engine reads no images).
+  const CalibrationInputFactory frames = [](const BuildOptions& o, const Shape& input) {
+    auto reader = data::open_calibration_frames(o.calib_dir, o.calib_data, o.calib_flow, o.calib_max, input);
+    return CalibrationInput{reader->size(), [reader](Tensor* frame) { return reader->next(frame); }};
+  };
+  return build_plan(onnx, options, frames);
+}
+
+std::string calibration_cache_for(const std::string& out_dir, const std::string& model, bool overwrite) {
+  namespace fs = std::filesystem;
+  // A cache is read instead of calibrating when it exists (as TensorRT does); --overwrite replaces the one an
+  // earlier run left here, so that new calibration frames are used.
+  const std::string cache = (fs::path(out_dir) / (model + "_calib.bin")).string();
+  if (overwrite && fs::exists(cache)) fs::remove(cache);
+  return cache;
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -68,6 +101,7 @@ void register_bench(CLI::App& app) {
     std::string data, split = "val", precisions = "fp32,bf16,int8", flows = "ultrafast,fast,medium", out = "out/bench",
                       size = "608x608", device = "cpu";
     PipelineArgs pipeline;
+    CalibrationArgs calibration;
     bool overwrite = false;
   };
   auto a = std::make_shared<Args>();
@@ -82,7 +116,8 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--device", a->device, "Backend the plans are built for: cpu, cuda (where built with CUDA), ref")
       ->capture_default_str();
   add_pipeline_options(cmd, a->pipeline);
-  cmd->add_flag("--overwrite", a->overwrite, "Replace files of an earlier bench in --out");
+  add_calibration_options(cmd, a->calibration);
+  cmd->add_flag("--overwrite", a->overwrite, "Replace files of an earlier bench in --out (a calibration cache too)");
   cmd->callback([a] {
     namespace fs = std::filesystem;
     fs::create_directories(a->out);
@@ -105,7 +140,9 @@ void register_bench(CLI::App& app) {
       for (Precision p : options.precisions)
         check_writable((fs::path(a->out) / cat(m.name, "_", precision_name(p), ".plan")).string(), a->overwrite);
     const auto rows = eval::run_bench(sequences, options, [&](const eval::BenchModel& m, Precision p) {
-      return build_bench_plan(m.onnx, p, a->pipeline.threads, a->device);
+      CalibrationArgs calibration = a->calibration;
+      if (p == Precision::int8) calibration.cache = calibration_cache_for(a->out, m.name, a->overwrite);
+      return build_bench_plan(m.onnx, p, a->pipeline.threads, a->device, calibration);
     });
     const std::string table = eval::bench_markdown(rows);
     const nlohmann::json j = {{"data", a->data}, {"split", a->split}, {"pipeline", a->pipeline.serial ? "serial" : "pipelined"},

@@ -55,6 +55,13 @@ void register_demo(CLI::App& app) {
     synth.seed = 2027;
     data::write_synth_dataset(synth, (out / "data").string(), a->overwrite);
     std::printf("   %d sequences of %d frames in %s\n", synth.sequences, synth.frames, (out / "data").c_str());
+    data::SynthOptions calib = synth;  // int8 calibration frames: other sequences than the evaluated ones
+    calib.sequences = 2;
+    calib.frames = 16;
+    calib.seed = 3033;
+    data::write_synth_dataset(calib, (out / "calib").string(), a->overwrite);
+    std::printf("   %d sequences of %d frames for int8 calibration in %s\n", calib.sequences, calib.frames,
+                (out / "calib").c_str());
 
     step(cat("2. export ", a->checkpoint, " to ONNX at ", size.width, "x", size.height));
     eval::BenchOptions options;
@@ -78,7 +85,10 @@ void register_demo(CLI::App& app) {
         [&](const eval::BenchModel& m, Precision p) {
           std::printf("   build %s %s\n", m.name.c_str(), precision_name(p));
           std::fflush(stdout);
-          return build_bench_plan(m.onnx, p, a->threads, a->device);
+          CalibrationArgs calibration;
+          calibration.data = (out / "calib").string();
+          if (p == Precision::int8) calibration.cache = calibration_cache_for(out.string(), m.name, a->overwrite);
+          return build_bench_plan(m.onnx, p, a->threads, a->device, calibration);
         },
         [&](const eval::BenchRow& row, const eval::EvalReport& report) {
           std::printf("   eval %-5s flow %-9s MAE %.3f  RMSE %.3f  %.2f FPS end to end\n", row.precision.c_str(),

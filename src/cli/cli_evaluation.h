@@ -25,7 +25,16 @@ void write_text_file(const std::string& path, const std::string& text);
 
 // An .onnx model is returned as is; an smp checkpoint is exported for the network size `size` (WxH) into out_dir.
 std::string onnx_for_model(const std::string& model, cv::Size size, const std::string& out_dir, bool overwrite);
-Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device);
+// int8 calibration of bench / demo builds (BuildOptions' calib_* fields, `crowdrt build`'s flags).
+struct CalibrationArgs {
+  std::string dir, data, cache, calibrator = "entropy";
+  int64_t max = 500;
+};
+void add_calibration_options(CLI::App* cmd, CalibrationArgs& args);
+Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device,
+                      const CalibrationArgs& calibration);
 std::vector<std::string> split_list(const std::string& text);
+// <out_dir>/<model>_calib.bin; with overwrite, an earlier run's cache there is removed first.
+std::string calibration_cache_for(const std::string& out_dir, const std::string& model, bool overwrite);
 
 }  // namespace crowdrt::cli

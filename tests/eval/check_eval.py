@@ -7,7 +7,8 @@ usage: check_eval.py CROWDRT DATA_ROOT MODELS_DIR WORK_DIR constant|order|bench
             restarting per sequence and carried over (the seed's way); the counts equal numpy on the seed's input
             recipe (tests/reference/seed_input.py); carrying the flow changes the first frame of later sequences
   bench     `crowdrt bench` over 2 models x 2 precisions x 2 flow presets: every row, in order, in bench.json and
-            bench.md; the constant model's MAE equals eval's
+            bench.md; the constant model's MAE equals eval's; int8 is refused without calibration frames and
+            measured (with its change against fp32 and a calibration cache) with them
 """
 import glob
 import json
@@ -168,7 +169,21 @@ def check_bench(crowdrt, root, models, work):
     table = open(os.path.join(out, "bench.md")).read().strip().split("\n")
     if len(table) != 2 + len(expected) or not table[0].startswith("| model | precision"):
         sys.exit(f"FAIL: bench.md has {len(table)} lines, expected a header, a rule and {len(expected)} rows")
-    print(f"ok: {len(rows)} bench rows, constant MAE {mae}")
+    # int8 needs calibration frames: refused without them, built and measured with them.
+    out8 = os.path.join(work, "bench_int8")
+    r = subprocess.run([crowdrt, "bench", "--model", os.path.join(models, "linear.onnx"), "--data", root, "--split", "all",
+                        "--precisions", "int8", "--flows", "medium", "--out", out8, "--overwrite"],
+                       capture_output=True, text=True)
+    if r.returncode != 1 or "--calib-data" not in r.stderr:
+        sys.exit(f"FAIL: int8 without calibration frames: exit {r.returncode}, {r.stderr.strip()!r}")
+    run(crowdrt, "bench", "--model", os.path.join(models, "linear.onnx"), "--data", root, "--split", "all",
+        "--precisions", "fp32,int8", "--flows", "medium", "--calib-data", root, "--out", out8, "--overwrite")
+    j8 = json.load(open(os.path.join(out8, "bench.json")))["rows"]
+    if [r["precision"] for r in j8] != ["fp32", "int8"] or "delta_mae_vs_fp32" not in j8[1]:
+        sys.exit(f"FAIL: int8 bench rows {j8}")
+    if not os.path.exists(os.path.join(out8, "linear_calib.bin")):
+        sys.exit("FAIL: no calibration cache beside the int8 plan")
+    print(f"ok: {len(rows)} bench rows, constant MAE {mae}; int8 row with calibration cache")
 
 
 def main():
