@@ -52,6 +52,10 @@ void add_calibration_options(CLI::App* cmd, CalibrationArgs& a) {
   cmd->add_option("--calib-dir", a.dir, "int8: or a calibration folder as the seed makes it (imgs/, imgs_flows/)");
   cmd->add_option("--calib-max", a.max, "int8: at most N calibration frames (0: all)")->capture_default_str();
   cmd->add_option("--calibrator", a.calibrator, "int8: entropy, minmax or percentile")->capture_default_str();
+  cmd->add_option("--count-budget", a.count_budget,
+                  "int8: keep the most count-sensitive layers fp32 until the count error on the calibration frames "
+                  "is within this fraction (0: none)")
+      ->check(CLI::NonNegativeNumber);
 }
 
 Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device,
@@ -69,6 +73,7 @@ Plan build_bench_plan(const std::string& onnx, Precision precision, int threads,
     options.calib_max = calibration.max;
     options.calibrator = calibration.calibrator;
     options.calib_cache = calibration.cache;
+    options.count_budget = calibration.count_budget;
   }
   // The frames come from src/data, as `crowdrt build` reads them (the engine reads no images).
   const CalibrationInputFactory frames = [](const BuildOptions& o, const Shape& input) {

@@ -29,6 +29,7 @@ std::string onnx_for_model(const std::string& model, cv::Size size, const std::s
 struct CalibrationArgs {
   std::string dir, data, cache, calibrator = "entropy";
   int64_t max = 500;
+  double count_budget = 0;  // > 0: the builder keeps the most count-sensitive int8 layers fp32 within this budget
 };
 void add_calibration_options(CLI::App* cmd, CalibrationArgs& args);
 Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device,
