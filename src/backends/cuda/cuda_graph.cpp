@@ -78,6 +78,21 @@ size_t view_bytes(const View& v, int storage_channels) {
   return static_cast<size_t>(elements) * storage_bytes(v.type);
 }
 
+// Kernel, strides, dilations, pads (t, l, b, r) and group of a Conv / ConvTranspose node (canonical attributes).
+ConvShape conv_shape_of(const ir::Attributes& a) {
+  ConvShape shape;
+  const auto k = reference::per_axis(a, "kernel_shape", 2, 0), s = reference::per_axis(a, "strides", 2, 1),
+             d = reference::per_axis(a, "dilations", 2, 1), pads = reference::per_axis(a, "pads", 4, 0);
+  for (int i = 0; i < 2; ++i) {
+    shape.kernel[i] = static_cast<int>(k[i]);
+    shape.strides[i] = static_cast<int>(s[i]);
+    shape.dilations[i] = static_cast<int>(d[i]);
+  }
+  for (int i = 0; i < 4; ++i) shape.pads[i] = static_cast<int>(pads[i]);
+  shape.group = static_cast<int>(a.i("group", 1));
+  return shape;
+}
+
 Activation to_cuda(const reference::Activation& a) {
   return {static_cast<ActivationKind>(static_cast<int>(a.kind)), a.alpha, a.beta};
 }
@@ -108,6 +123,14 @@ class CudaCompiledGraph final : public CompiledGraph {
     DeviceMemory device;
   };
 
+  // A float32 NCHW buffer of `shape` in pinned host memory and on the device.
+  static Staging staging_for(const Shape& shape, const char* what) {
+    Staging st;
+    st.bytes = static_cast<size_t>(shape_numel(shape)) * sizeof(float);
+    st.host = pinned_alloc(st.bytes, what);
+    st.device = device_alloc(st.bytes, what);
+    return st;
+  }
   const float* upload_floats(const std::vector<float>& values, const char* what);
   View constant_view(ir::ValueId v);
   void add(const ir::Node* node, std::string op, std::string kernel, std::function<void(cudaStream_t)> run,
@@ -229,10 +252,7 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
   // Step 0: inputs from float32 NCHW staging into their arena layout.
   for (ir::ValueId v : graph.inputs()) {
     const Shape& s = graph.value(v).shape;
-    Staging st;
-    st.bytes = static_cast<size_t>(shape_numel(s)) * sizeof(float);
-    st.host = pinned_alloc(st.bytes, "an input's staging buffer");
-    st.device = device_alloc(st.bytes, "an input's staging buffer");
+    Staging st = staging_for(s, "an input's staging buffer");
     const View src = packed_f32_view(s, st.device.get());
     const View dst = views_[v];
     // The padding channels are zeroed on every run: the arena bytes under them are shared with later values.
@@ -252,10 +272,7 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
   for (const ir::Node& node : graph.nodes()) build_node(node);
   for (ir::ValueId v : graph.outputs()) {
     const Shape& s = graph.value(v).shape;
-    Staging st;
-    st.bytes = static_cast<size_t>(shape_numel(s)) * sizeof(float);
-    st.host = pinned_alloc(st.bytes, "an output's staging buffer");
-    st.device = device_alloc(st.bytes, "an output's staging buffer");
+    Staging st = staging_for(s, "an output's staging buffer");
     const View src = views_[v];
     const View dst = packed_f32_view(s, st.device.get());
     add(nullptr, "Output", "crowdrt:reformat", [src, dst](cudaStream_t s) { launch_activation(src, dst, {}, s); },
@@ -318,15 +335,7 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
                                                                            : nullptr;
       p.has_residual = a.i("fused_add", 0) != 0;
       if (p.has_residual) p.residual = in_view(3);
-      const auto k = reference::per_axis(a, "kernel_shape", 2, 0), s = reference::per_axis(a, "strides", 2, 1),
-                 d = reference::per_axis(a, "dilations", 2, 1), pads = reference::per_axis(a, "pads", 4, 0);
-      for (int i = 0; i < 2; ++i) {
-        p.shape.kernel[i] = static_cast<int>(k[i]);
-        p.shape.strides[i] = static_cast<int>(s[i]);
-        p.shape.dilations[i] = static_cast<int>(d[i]);
-      }
-      for (int i = 0; i < 4; ++i) p.shape.pads[i] = static_cast<int>(pads[i]);
-      p.shape.group = static_cast<int>(a.i("group", 1));
+      p.shape = conv_shape_of(a);
       p.act = to_cuda(reference::epilogue_activation(a));
       // Tactic: the plan's, else the timing cache's, else timed now (the builder).
       std::string tactic = options_.time_tactics ? "" : a.s("tactic", "");
@@ -352,16 +361,7 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       return;
     }
     case Op::ConvTranspose: {
-      ConvShape shape;
-      const auto k = reference::per_axis(a, "kernel_shape", 2, 0), s = reference::per_axis(a, "strides", 2, 1),
-                 d = reference::per_axis(a, "dilations", 2, 1), pads = reference::per_axis(a, "pads", 4, 0);
-      for (int i = 0; i < 2; ++i) {
-        shape.kernel[i] = static_cast<int>(k[i]);
-        shape.strides[i] = static_cast<int>(s[i]);
-        shape.dilations[i] = static_cast<int>(d[i]);
-      }
-      for (int i = 0; i < 4; ++i) shape.pads[i] = static_cast<int>(pads[i]);
-      shape.group = static_cast<int>(a.i("group", 1));
+      const ConvShape shape = conv_shape_of(a);
       const Tensor& w = *graph_.value(node.inputs[1]).data;
       const float* weight = upload_floats(std::vector<float>(w.data<float>(), w.data<float>() + w.numel()), "weights");
       const float* bias = nullptr;
