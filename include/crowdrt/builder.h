@@ -23,7 +23,8 @@ struct BuildOptions {
 
   // INT8 calibration (precision "int8") and mixed precision, as `crowdrt build` takes them. An engine-only
   // build (no frames) calibrates from an existing calib_cache only.
-  std::string calibrator = "entropy";  // entropy (TensorRT's EntropyCalibration2), minmax or percentile
+  // entropy (TensorRT's EntropyCalibration2; ReLU6 outputs keep their range), minmax or percentile
+  std::string calibrator = "entropy";
   std::string calib_dir;               // the seed's calibration folder (imgs/ and imgs_flows/)
   std::string calib_data;              // or a VisDrone-CC root, its flow computed with calib_flow
   std::string calib_flow = "medium";   // DIS preset for calib_data: ultrafast, fast or medium

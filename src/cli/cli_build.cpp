@@ -34,7 +34,8 @@ void register_build(CLI::App& app) {
   cmd->add_option("--timing-cache,--timingCacheFile", args->timing_cache,
                   "GPU: file of timed convolution tactics, read and updated, so rebuilds skip the timing");
   BuildOptions& b = args->build;
-  cmd->add_option("--calibrator", b.calibrator, "int8 calibration method: entropy (TensorRT's EntropyCalibration2), "
+  cmd->add_option("--calibrator", b.calibrator, "int8 calibration method: entropy (TensorRT's EntropyCalibration2; "
+                                                "outputs of a bounded Clip such as ReLU6 keep their observed range), "
                                                 "minmax, percentile (99.99%)")
       ->check(CLI::IsMember({"entropy", "minmax", "percentile"}))
       ->capture_default_str();

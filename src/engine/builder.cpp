@@ -81,14 +81,22 @@ std::vector<std::pair<std::string, float>> calibrate(const ir::Graph& unfused, c
   // Every node output becomes a graph output, so that one run shows every tensor TensorRT would name.
   ir::Graph all = unfused;
   all.outputs().clear();
+  // Outputs of a Clip bounded on both sides (ReLU6) are flagged: the entropy method keeps their observed range.
   std::set<ir::ValueId> seen;
-  for (const ir::Node& n : all.nodes())
+  std::vector<std::string> names{all.value(all.inputs()[0]).name};
+  std::vector<bool> bounded{false};
+  for (const ir::Node& n : all.nodes()) {
+    const bool clip = n.op == ir::Op::Clip && std::isfinite(n.attrs.f("min", -INFINITY)) &&
+                      std::isfinite(n.attrs.f("max", INFINITY));
     for (ir::ValueId v : n.outputs)
-      if (seen.insert(v).second) all.outputs().push_back(v);
+      if (seen.insert(v).second) {
+        all.outputs().push_back(v);
+        names.push_back(all.value(v).name);
+        bounded.push_back(clip);
+      }
+  }
   const ir::ValueId input_value = all.inputs()[0];
-  std::vector<std::string> names{all.value(input_value).name};
-  for (ir::ValueId v : all.outputs()) names.push_back(all.value(v).name);
-  quant::Calibrator calibrator(quant::calibration_method_from_name(method), names);
+  quant::Calibrator calibrator(quant::calibration_method_from_name(method), names, bounded);
 
   CompileOptions options;
   options.threads = threads;

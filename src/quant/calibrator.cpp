@@ -4,8 +4,12 @@
 
 namespace crowdrt::quant {
 
-Calibrator::Calibrator(CalibrationMethod method, std::vector<std::string> tensors)
-    : method_(method), tensors_(std::move(tensors)), histograms_(tensors_.size()) {}
+Calibrator::Calibrator(CalibrationMethod method, std::vector<std::string> tensors, std::vector<bool> bounded)
+    : method_(method), tensors_(std::move(tensors)), bounded_(std::move(bounded)), histograms_(tensors_.size()) {
+  if (bounded_.empty()) bounded_.assign(tensors_.size(), false);
+  if (bounded_.size() != tensors_.size())
+    throw Error(cat("calibrator: ", bounded_.size(), " bounded flags for ", tensors_.size(), " tensors"));
+}
 
 void Calibrator::collect(size_t index, std::span<const float> values) { histograms_.at(index).collect(values); }
 
@@ -14,8 +18,9 @@ std::vector<std::pair<std::string, float>> Calibrator::amax() const {
   for (size_t i = 0; i < tensors_.size(); ++i) {
     if (histograms_[i].counts().empty()) continue;
     AbsHistogram histogram = histograms_[i];
+    const bool whole_range = method_ == CalibrationMethod::entropy && bounded_[i];
     if (method_ == CalibrationMethod::entropy) histogram.coarsen(2048);
-    const float a = amax_of(histogram, method_);
+    const float a = whole_range ? minmax_amax(histogram) : amax_of(histogram, method_);
     if (a > 0) out.emplace_back(tensors_[i], a);
   }
   return out;

@@ -15,7 +15,11 @@ namespace crowdrt::quant {
 class Calibrator {
  public:
   // The tensors to collect, in the order the cache lists them (network input first, then layer outputs).
-  Calibrator(CalibrationMethod method, std::vector<std::string> tensors);
+  // `bounded` (empty, or one flag per tensor) marks outputs of a Clip with finite bounds (ReLU6): the entropy
+  // method keeps their whole observed range. Their values are already limited by the Clip, and the largest ones
+  // pile up at the bound; the KL search, which weighs bins by how many values they hold, would cut those few
+  // large values off (MobileNetV2's first ReLU6: a threshold of 0.68 for values reaching 6 zeroed the count).
+  Calibrator(CalibrationMethod method, std::vector<std::string> tensors, std::vector<bool> bounded = {});
   // One batch of values of tensor `index` (the constructor's order). Different tensors may be collected from
   // different threads at once; one tensor from one thread at a time.
   void collect(size_t index, std::span<const float> values);
@@ -28,6 +32,7 @@ class Calibrator {
  private:
   CalibrationMethod method_;
   std::vector<std::string> tensors_;
+  std::vector<bool> bounded_;
   std::vector<AbsHistogram> histograms_;
   int64_t batches_ = 0;
 };

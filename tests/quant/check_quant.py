@@ -8,6 +8,8 @@ synthetic VisDrone-format frames. One step per invocation (ctest runs each as it
   qdq        --save-qdq: checker-valid opset-13 QDQ model (per-channel weights on axis 0, zero points 0) that
              ONNX Runtime runs, agreeing with crowdrt's int8 engine
   budget     --sensitivity report (every Conv, sorted) and --count-budget keeping layers fp32; --keep-fp32
+  bounded    entropy calibration of a UNet-mobilenet_v2 keeps the observed range of its ReLU6 (Clip) outputs:
+             their cache scales equal min-max calibration's on the same frames, while other tensors' differ
 usage: check_quant.py STEP CROWDRT WORK [--node-path DIR]
 Tolerances (measured on this model, see the comments at each check) leave about 2x headroom; a broken int8
 path (wrong scales, lost bias, a missing requantisation) gives errors of the order of the output itself."""
@@ -253,6 +255,37 @@ def step_budget(crowdrt, work):
         raise TestFailure(f"--keep-fp32 layers should be fp32:\n" + "\n".join(rows))
 
 
+def cache_scales(path):
+    lines = open(path).read().splitlines()
+    return {line.split(": ")[0]: line.split(": ")[1] for line in lines[1:]}
+
+
+def step_bounded(crowdrt, work):
+    _, synth, _ = prepare(crowdrt, work)
+    model = os.path.join(work, "models", "unet_mbv2_c5_64", "model.onnx")
+    if not os.path.exists(model):
+        ok(run([PYTHON, EXPORT, os.path.join(work, "models"), "--model", "UNet", "mobilenet_v2", "5", "64", "64",
+                "--opset", "11", "--bn", "fused", "--name", "unet_mbv2_c5_64"]), "model export")
+    scales = {}
+    for method in ("entropy", "minmax"):
+        cache = os.path.join(work, f"{method}_calib.bin")
+        if os.path.exists(cache):
+            os.remove(cache)
+        build(crowdrt, model, os.path.join(work, f"{method}.plan"), *int8_args(synth, cache, "--calibrator", method))
+        scales[method] = cache_scales(cache)
+    entropy, minmax = scales["entropy"], scales["minmax"]
+    clips = [name for name in entropy if "/Clip_output" in name]
+    if len(clips) < 10:
+        raise TestFailure(f"expected the ReLU6 (Clip) outputs of MobileNetV2 in the cache, found {clips}")
+    wrong = [(n, entropy[n], minmax.get(n)) for n in clips if entropy[n] != minmax.get(n)]
+    if wrong:
+        raise TestFailure(f"Clip outputs should keep their min-max range under entropy calibration: {wrong[:3]}")
+    others = [n for n in entropy if n not in clips and entropy[n] != minmax.get(n)]
+    if len(others) < 10:
+        raise TestFailure(f"entropy should clip other tensors below their max (only {len(others)} differ)")
+    print(f"{len(clips)} Clip outputs at their min-max scale, {len(others)} other tensors clipped by entropy")
+
+
 # Tolerances relative to max|fp32 output| over the frames (measured values in the test log).
 # Measured: bf16 max 0.0046, mean 0.0013; int8 (entropy, 24 frames) max 0.022, mean 0.0037.
 BF16_MAX, BF16_MEAN = 0.015, 0.004
@@ -263,7 +296,7 @@ QDQ_MAX, QDQ_MEAN = 0.04, 0.006
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("step", choices=["engines", "cache", "qdq", "budget"])
+    p.add_argument("step", choices=["engines", "cache", "qdq", "budget", "bounded"])
     p.add_argument("crowdrt")
     p.add_argument("work")
     p.add_argument("--node-path", default="")
@@ -276,8 +309,10 @@ if __name__ == "__main__":
             step_cache(a.crowdrt, a.work)
         elif a.step == "qdq":
             step_qdq(a.crowdrt, a.work, a.node_path)
-        else:
+        elif a.step == "budget":
             step_budget(a.crowdrt, a.work)
+        else:
+            step_bounded(a.crowdrt, a.work)
     except TestFailure as e:
         print(f"FAIL: {e}")
         sys.exit(1)

@@ -1,5 +1,6 @@
 # End-to-end int8 / bf16 tests of `crowdrt build` (label "quant"): tests/quant/check_quant.py, one step each,
-# on a random-weight smp-layout UNet-resnet18 (5 channels, 64x64) and synthetic frames made by the test.
+# on a random-weight smp-layout UNet-resnet18 (5 channels, 64x64; a UNet-mobilenet_v2 for `bounded`) and
+# synthetic frames made by the test.
 # The QDQ step runs the exported model in ONNX Runtime (onnxruntime-node, installed by the export tests'
 # fixture export_ort; without node it reports itself skipped).
 if(NOT TARGET crowdrt)
@@ -11,7 +12,7 @@ if(NOT DEFINED export_node_dir)
   set(export_node_dir ${PROJECT_BINARY_DIR}/testdata/node)
 endif()
 # The steps share the model, dataset and frames in their own folders; each makes what it lacks.
-foreach(step engines cache qdq budget)
+foreach(step engines cache qdq budget bounded)
   set(fixtures "")
   if(step STREQUAL "qdq" AND TEST export_ort_package)
     set(fixtures export_ort)

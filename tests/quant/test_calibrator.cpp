@@ -114,5 +114,28 @@ TEST(Entropy, ZerosOfAReluDoNotPullTheThresholdToTheFirstCandidate) {
   EXPECT_LE(amax, 1.001f) << amax;
 }
 
+// A ReLU6 output: most values small (mean 0.125), 0.1% saturated at the bound 6. Entropy alone cuts the saturated values off
+// (they are few, and KL weighs bins by how many values they hold); flagged as bounded, the tensor keeps [0, 6].
+TEST(Calibrator, EntropyKeepsTheObservedRangeOfABoundedClipOutput) {
+  std::mt19937 rng(12);
+  std::exponential_distribution<float> e(8.f);
+  std::vector<float> v(200000);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = i % 1000 == 0 ? 6.f : std::min(e(rng), 6.f);
+  Calibrator c(CalibrationMethod::entropy, {"/relu/Relu_output_0", "/relu6/Clip_output_0"}, {false, true});
+  c.collect(0, v);
+  c.collect(1, v);
+  c.batch_done();
+  const auto amax = c.amax();
+  ASSERT_EQ(amax.size(), 2u);
+  EXPECT_LT(amax[0].second, 3.f) << "entropy on the unflagged tensor";
+  EXPECT_EQ(amax[1].second, 6.f);
+  // minmax and percentile are unchanged by the flag
+  Calibrator p(CalibrationMethod::percentile, {"a", "b"}, {false, true});
+  p.collect(0, v);
+  p.collect(1, v);
+  EXPECT_EQ(p.amax()[0].second, p.amax()[1].second);
+  EXPECT_THROW(Calibrator(CalibrationMethod::entropy, {"a", "b"}, {true}), Error);
+}
+
 }  // namespace
 }  // namespace crowdrt::quant
