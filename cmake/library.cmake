@@ -19,7 +19,7 @@ add_library(crowdrt::crowdrt ALIAS crowdrt_library)
 target_link_libraries(crowdrt_library PRIVATE crowdrt_engine)
 if(CROWDRT_WITH_FRAMES)
   find_package(OpenCV REQUIRED COMPONENTS videoio)  # FrameSource reads videos
-  target_link_libraries(crowdrt_library PRIVATE crowdrt_data opencv_videoio)
+  target_link_libraries(crowdrt_library PRIVATE crowdrt_eval opencv_videoio)
 endif()
 target_include_directories(crowdrt_library PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)

@@ -1,8 +1,8 @@
 // FrameSource (video, image folder, image), Preprocessor (the seed's input recipe) and Engine::count on
 // frames, over src/vision and src/data (OpenCV).
 // Internal headers first: see api/internal.h.
-#include "data/calibration_frames.h"
 #include "data/visdrone.h"
+#include "eval/calibration_input.h"
 #include "vision/frame.h"
 #include "vision/network_input.h"
 
@@ -27,12 +27,7 @@ cv::Mat frame_mat(const FrameView& frame) {
 
 void check_flow_preset(const std::string& name) { vision::parse_flow_preset(name); }
 
-::crowdrt::CalibrationInputFactory calibration_frames() {
-  return [](const PlanBuildOptions& o, const ::crowdrt::Shape& input) {
-    auto reader = data::open_calibration_frames(o.calib_dir, o.calib_data, o.calib_flow, o.calib_max, input);
-    return ::crowdrt::CalibrationInput{reader->size(), [reader](InternalTensor* frame) { return reader->next(frame); }};
-  };
-}
+::crowdrt::CalibrationInputFactory calibration_frames() { return eval::calibration_input(); }
 
 // Runs f, turning an OpenCV exception (a library bug or an odd image) into an Error that names `what`.
 template <class F>

@@ -8,7 +8,7 @@
 #include "cli/cli_common.h"
 #include "cli/cli_evaluation.h"
 #include "core/log.h"
-#include "data/calibration_frames.h"
+#include "eval/calibration_input.h"
 #include "engine/builder.h"
 #include "eval/benchmark.h"
 #include "models/detect_model.h"
@@ -75,12 +75,7 @@ Plan build_bench_plan(const std::string& onnx, Precision precision, int threads,
     options.calib_cache = calibration.cache;
     options.count_budget = calibration.count_budget;
   }
-  // The frames come from src/data, as `crowdrt build` reads them (the engine reads no images).
-  const CalibrationInputFactory frames = [](const BuildOptions& o, const Shape& input) {
-    auto reader = data::open_calibration_frames(o.calib_dir, o.calib_data, o.calib_flow, o.calib_max, input);
-    return CalibrationInput{reader->size(), [reader](Tensor* frame) { return reader->next(frame); }};
-  };
-  return build_plan(onnx, options, frames);
+  return build_plan(onnx, options, eval::calibration_input());
 }
 
 std::string calibration_cache_for(const std::string& out_dir, const std::string& model, bool overwrite) {

@@ -6,7 +6,7 @@
 #include "cli/cli_common.h"
 #include "core/log.h"
 #if CROWDRT_WITH_FRAMES
-#include "data/calibration_frames.h"
+#include "eval/calibration_input.h"
 #endif
 #include "engine/builder.h"
 
@@ -94,10 +94,7 @@ void register_build(CLI::App& app) {
     // Calibration frames are read with src/data (OpenCV); an engine-only build calibrates from a cache only.
     CalibrationInputFactory frames;
 #if CROWDRT_WITH_FRAMES
-    frames = [](const BuildOptions& o, const Shape& input) {
-      auto reader = data::open_calibration_frames(o.calib_dir, o.calib_data, o.calib_flow, o.calib_max, input);
-      return CalibrationInput{reader->size(), [reader](Tensor* frame) { return reader->next(frame); }};
-    };
+    frames = eval::calibration_input();
 #endif
     const Plan plan = build_plan(args->onnx, options, frames);
     write_plan(output, plan);
