@@ -180,6 +180,80 @@ TEST(CpuReducedPrecision, Bf16AgreesWithFp32) {
   }
 }
 
+// A UNet in small: input → Conv_0 3x3 stride 2, relu (a) → MaxPool_1 (p) → Conv_2 3x3, relu (b) → Resize_3 x2
+// (r) → Concat_4 [r, a] (c) → Conv_5 3x3 → output; with `concat_is_output`, c is a graph output too.
+ir::Graph unet_graph(const std::string& resize_mode, bool concat_is_output) {
+  GraphMaker g;
+  const ir::ValueId x = g.input({1, 5, 36, 36});
+  const ir::ValueId a = g.node(ir::Op::Conv, {x, g.weight({12, 5, 3, 3}, 0.3f), g.weight({12}, 0.1f)},
+                               conv_attrs(3, 2, "relu"));
+  ir::Attributes pool;
+  pool.set("kernel_shape", ints({2, 2}));
+  pool.set("strides", ints({2, 2}));
+  pool.set("pads", ints({0, 0, 0, 0}));
+  const ir::ValueId p = g.node(ir::Op::MaxPool, {a}, pool);
+  const ir::ValueId b = g.node(ir::Op::Conv, {p, g.weight({24, 12, 3, 3}, 0.2f), g.weight({24}, 0.1f)},
+                               conv_attrs(3, 1, "relu"));
+  ir::Attributes resize;
+  resize.set("mode", resize_mode);
+  resize.set("coordinate_transformation_mode", std::string("asymmetric"));
+  resize.set("nearest_mode", std::string("floor"));
+  resize.set("scales", std::vector<float>{1.f, 1.f, 2.f, 2.f});
+  const ir::ValueId r = g.node(ir::Op::Resize, {b}, resize);
+  ir::Attributes concat;
+  concat.set("axis", int64_t{1});
+  const ir::ValueId c = g.node(ir::Op::Concat, {r, a}, concat);
+  g.output(g.node(ir::Op::Conv, {c, g.weight({8, 36, 3, 3}, 0.1f), g.weight({8}, 0.1f)}, conv_attrs(3, 1, "")));
+  if (concat_is_output) g.output(c);
+  return g.graph;
+}
+
+// Reorders between layers (not the graph input's or outputs').
+int inner_reorders(const std::vector<LayerInfo>& layers) {
+  return static_cast<int>(std::count_if(layers.begin(), layers.end(), [](const LayerInfo& l) {
+    return l.op == "Reorder" && l.node.rfind("input:", 0) != 0 && l.node.rfind("output:", 0) != 0;
+  }));
+}
+
+TEST(CpuReducedPrecision, Bf16PassesThroughMaxPoolNearestResizeAndConcatUnchanged) {
+  const Tensor input = random_tensor({1, 5, 36, 36}, 7, 0.f, 1.f);
+  CompileOptions options;
+  options.precision = Precision::bf16;
+  std::vector<LayerInfo> through, converted;
+  const std::vector<Tensor> got = run(unet_graph("nearest", false), options, input, &through);
+  for (const std::string node : {"MaxPool_1", "Resize_3", "Concat_4"}) {
+    EXPECT_EQ(layer_of(through, node).precision, Precision::bf16) << node;
+    EXPECT_EQ(layer_of(through, node).note.find("fell back"), std::string::npos) << layer_of(through, node).note;
+  }
+  EXPECT_EQ(inner_reorders(through), 0);
+  // With c a graph output, Concat (and so Resize, and a, which Concat reads) runs float32 and each bf16 Conv
+  // converts its input: the same bf16 values, since these ops only select and copy (rounding is monotonic).
+  const std::vector<Tensor> reference = run(unet_graph("nearest", true), options, input, &converted);
+  EXPECT_EQ(layer_of(converted, "Concat_4").precision, Precision::fp32);
+  EXPECT_EQ(layer_of(converted, "MaxPool_1").precision, Precision::bf16);
+  EXPECT_GT(inner_reorders(converted), 0);
+  EXPECT_EQ(compare(got[0], reference[0]).max_abs, 0.0);
+  // and both agree with fp32 as bf16 does
+  const std::vector<Tensor> fp32 = run(unet_graph("nearest", false), CompileOptions{}, input);
+  const Error e = compare(got[0], fp32[0]);
+  EXPECT_LT(e.max_abs, 0.02 * e.ref_max);
+  EXPECT_GT(e.max_abs, 0.0);
+}
+
+// A linear Resize blends values, which bf16 would round once more: it stays float32.
+TEST(CpuReducedPrecision, Bf16DoesNotPassThroughLinearResize) {
+  const Tensor input = random_tensor({1, 5, 36, 36}, 7, 0.f, 1.f);
+  CompileOptions options;
+  options.precision = Precision::bf16;
+  std::vector<LayerInfo> layers;
+  const std::vector<Tensor> got = run(unet_graph("linear", false), options, input, &layers);
+  EXPECT_EQ(layer_of(layers, "Resize_3").precision, Precision::fp32);
+  EXPECT_NE(layer_of(layers, "Resize_3").note.find("fell back to fp32"), std::string::npos);
+  const std::vector<Tensor> fp32 = run(unet_graph("linear", false), CompileOptions{}, input);
+  const Error e = compare(got[0], fp32[0]);
+  EXPECT_LT(e.max_abs, 0.02 * e.ref_max);
+}
+
 TEST(CpuReducedPrecision, Fp16FallsBackToFp32OnThisCpuAndSaysWhy) {
   const ir::Graph graph = chain_graph();
   const Tensor input = random_tensor({1, 5, 24, 24}, 3, 0.f, 1.f);

@@ -21,18 +21,20 @@ void build_concat(GraphBuilder& builder, const ir::Node& node) {
   const int axis = static_cast<int>(node.attrs.i("axis", 0));
   std::vector<Slot> sources;
   std::vector<dnnl::memory::desc> source_mds;
+  const dnnl::memory::data_type type = builder.stored_type(y);  // bf16 when the concat passes bf16 through
+  const bool bf16 = type == dnnl::memory::data_type::bf16;
   for (ir::ValueId v : node.inputs) {
-    sources.push_back(builder.read(v));
+    sources.push_back(bf16 ? builder.read_as(v, with_data_type(builder.layout(v), type)) : builder.read(v));
     source_mds.push_back(sources.back().md);
   }
   // The output layout: the first source's format (oneDNN picks it from "any"), so blocked stays blocked.
-  const dnnl::memory::desc any_dst = any_desc(to_dims(builder.graph().value(y).shape));
+  const dnnl::memory::desc any_dst(to_dims(builder.graph().value(y).shape), type, dnnl::memory::format_tag::any);
   dnnl::concat::primitive_desc pd(any_dst, axis, source_mds, builder.engine(), builder.attr());
   const Slot dst = builder.write(y, pd.dst_desc());
   std::vector<std::pair<int, Slot>> args{{DNNL_ARG_DST, dst}};
   for (size_t i = 0; i < sources.size(); ++i) args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), sources[i]);
   builder.add_primitive(dnnl::concat(pd), pd, std::move(args), {},
-                        LayerInfo{node.name, "Concat", onednn_kernel_name(pd), Precision::fp32,
+                        LayerInfo{node.name, "Concat", onednn_kernel_name(pd), bf16 ? Precision::bf16 : Precision::fp32,
                                   describe_layout(dst.md), node.attrs.i("in_place", 0) ? "copied: in place refused" : ""});
 }
 

@@ -101,10 +101,11 @@ class CpuCompiledGraph final : public CompiledGraph {
     steps_ = builder.take_steps();
     bind_arena(builder.buffers());
     for (const Step& step : steps_) layers_.push_back(step.info);
-    // Precision is a permission (as in TensorRT): layers other than Conv have no lower-precision kernel here.
+    // Precision is a permission (as in TensorRT): layers other than Conv have no lower-precision kernel here,
+    // except the ones bf16 passes through (MaxPool, nearest Resize, Concat).
     if (options.precision != Precision::fp32)
       for (LayerInfo& layer : layers_)
-        if (layer.op != "Reorder" && layer.op.rfind("Conv", 0) != 0)
+        if (layer.op != "Reorder" && layer.op.rfind("Conv", 0) != 0 && layer.precision == Precision::fp32)
           layer.note += cat(layer.note.empty() ? "" : "; ", "fell back to fp32: no ", precision_name(options.precision),
                             " kernel for ", layer.op, " on cpu");
   }

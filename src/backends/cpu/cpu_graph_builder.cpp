@@ -33,6 +33,14 @@ std::optional<float> GraphBuilder::amax(ir::ValueId v) const {
   return it->second;
 }
 
+bool GraphBuilder::passes_bf16_through(const ir::Node& node) const {
+  if (node.op == ir::Op::MaxPool) return true;
+  if (node.op == ir::Op::Resize) return node.attrs.s("mode", "nearest") == "nearest";
+  // An in-place concat's slices are float32 (its producers write into them).
+  if (node.op == ir::Op::Concat) return !node.inputs.empty() && !forced_slots_.at(node.inputs[0]);
+  return false;
+}
+
 void GraphBuilder::set_conv_choices(std::unordered_map<std::string, ConvChoice> choices) {
   conv_choices_ = std::move(choices);
   std::vector<std::vector<std::pair<const ir::Node*, size_t>>> readers(graph_.value_count());
@@ -40,24 +48,48 @@ void GraphBuilder::set_conv_choices(std::unordered_map<std::string, ConvChoice> 
     for (size_t i = 0; i < node.inputs.size(); ++i)
       if (node.inputs[i] != ir::kNoValue) readers[node.inputs[i]].emplace_back(&node, i);
   const auto& outputs = graph_.outputs();
+  auto is_output = [&](ir::ValueId v) { return std::find(outputs.begin(), outputs.end(), v) != outputs.end(); };
+
+  // bf16: produced in bf16 by a bf16 Conv, or by an op that passes bf16 through from inputs all produced so.
+  std::vector<bool> bf16_produced(graph_.value_count(), false);
   for (const ir::Node& node : graph_.nodes()) {
-    if (node.op != ir::Op::Conv) continue;
-    const Precision precision = conv_choice(node).precision;
-    if (precision != Precision::int8 && precision != Precision::bf16) continue;
-    const ir::ValueId y = node.outputs[0];
-    if (forced_slots_[y] || std::find(outputs.begin(), outputs.end(), y) != outputs.end() || readers[y].empty())
-      continue;
-    const std::string activation = node.attrs.s("activation", "");
-    if (precision == Precision::int8 &&
-        (!amax(y) || (activation != "" && activation != "relu" && activation != "leaky_relu")))
-      continue;
-    bool all_same = true;
+    bool produced = node.op == ir::Op::Conv && conv_choice(node).precision == Precision::bf16;
+    if (passes_bf16_through(node)) {
+      produced = true;
+      for (ir::ValueId v : node.inputs) produced = produced && v != ir::kNoValue && bf16_produced[v];
+    }
+    bf16_produced[node.outputs[0]] = produced;
+  }
+  // Kept bf16 when every reader takes bf16 as it is; readers come later in the graph, so decide backwards.
+  const auto& nodes = graph_.nodes();
+  for (auto node = nodes.rbegin(); node != nodes.rend(); ++node) {
+    const ir::ValueId y = node->outputs[0];
+    if (!bf16_produced[y] || forced_slots_[y] || is_output(y) || readers[y].empty()) continue;
+    bool all_take_bf16 = true;
     for (const auto& [reader, index] : readers[y])
-      all_same = all_same && reader->op == ir::Op::Conv && (index == 0 || index == 3) &&
-                 conv_choice(*reader).precision == precision;
-    if (!all_same) continue;
-    stored_types_[y] = precision == Precision::int8 ? dnnl::memory::data_type::s8 : dnnl::memory::data_type::bf16;
-    stored_scales_[y] = precision == Precision::int8 ? *amax(y) / 127.f : 1.f;
+      all_take_bf16 = all_take_bf16 &&
+                      ((reader->op == ir::Op::Conv && (index == 0 || index == 3) &&
+                        conv_choice(*reader).precision == Precision::bf16) ||
+                       (passes_bf16_through(*reader) &&
+                        stored_types_[reader->outputs[0]] == dnnl::memory::data_type::bf16));
+    if (all_take_bf16) stored_types_[y] = dnnl::memory::data_type::bf16;
+  }
+
+  // int8: a Conv's output stays int8 when every reader is an int8 Conv (as source or residual), its epilogue
+  // commutes with the scale (none, relu, leaky_relu) and it has an amax.
+  for (const ir::Node& node : graph_.nodes()) {
+    if (node.op != ir::Op::Conv || conv_choice(node).precision != Precision::int8) continue;
+    const ir::ValueId y = node.outputs[0];
+    if (forced_slots_[y] || is_output(y) || readers[y].empty()) continue;
+    const std::string activation = node.attrs.s("activation", "");
+    if (!amax(y) || (activation != "" && activation != "relu" && activation != "leaky_relu")) continue;
+    bool all_int8 = true;
+    for (const auto& [reader, index] : readers[y])
+      all_int8 = all_int8 && reader->op == ir::Op::Conv && (index == 0 || index == 3) &&
+                 conv_choice(*reader).precision == Precision::int8;
+    if (!all_int8) continue;
+    stored_types_[y] = dnnl::memory::data_type::s8;
+    stored_scales_[y] = *amax(y) / 127.f;
   }
 }
 
@@ -327,8 +359,9 @@ void GraphBuilder::finish_inputs_and_outputs() {
     if (pd.scratchpad_desc().get_size() > 0) step.scratchpad = pd.scratchpad_desc();
     step.info = LayerInfo{"input:" + value.name, "Reorder", onednn_kernel_name(pd), Precision::fp32,
                           describe_layout(slot.md),
-                          slot.md.data_type() == dnnl::memory::data_type::f32 ? "graph input from nchw"
-                                                                               : "graph input from nchw, quantised"};
+                          slot.md.data_type() == dnnl::memory::data_type::f32    ? "graph input from nchw"
+                          : slot.md.data_type() == dnnl::memory::data_type::bf16 ? "graph input from nchw, converted"
+                                                                                  : "graph input from nchw, quantised"};
     touch(slot, static_cast<int>(i));
     steps_[i] = std::move(step);
   }

@@ -58,11 +58,15 @@ class GraphBuilder {
   // The calibrated amax of a value (CompileOptions::activation_amax by value name), if it has a usable one.
   std::optional<float> amax(ir::ValueId v) const;
 
-  // The Conv choices, once for all Convs; then decides which values stay in bf16 / int8 between layers: a
-  // Conv's output does when every reader is a Conv of the same precision (as source or residual), it is no
-  // graph output nor part of an in-place concat, its epilogue commutes with the scale (none, relu,
-  // leaky_relu) for int8, and for int8 it has an amax.
+  // The Conv choices, once for all Convs; then decides which values stay in bf16 / int8 between layers (none
+  // that is a graph output or part of an in-place concat). int8: a Conv's output whose every reader is an int8
+  // Conv (as source or residual), whose epilogue commutes with the scale (none, relu, leaky_relu) and which has
+  // an amax. bf16: the output of a bf16 Conv, or of an op that passes bf16 through, whose every reader is a
+  // bf16 Conv (as source or residual) or an op passing bf16 through.
   void set_conv_choices(std::unordered_map<std::string, ConvChoice> choices);
+  // Ops that only select or move values (MaxPool, nearest Resize, a copying Concat): bf16 goes through them
+  // with no rounding, so a bf16 network keeps bf16 across them instead of converting both ways.
+  bool passes_bf16_through(const ir::Node& node) const;
   const ConvChoice& conv_choice(const ir::Node& node) const;
   // The data type value `v` is stored in between layers (f32 unless set_conv_choices kept it lower), and the
   // scale of int8 ones (amax / 127).

@@ -52,7 +52,8 @@ std::string describe_layout(const dnnl::memory::desc& md) {
 
 std::optional<ChannelBlockedView> channel_blocked_view(const dnnl::memory::desc& md) {
   const dnnl_memory_desc_t& c = md.data;
-  if (c.ndims != 4 || c.format_kind != dnnl_blocked || c.data_type != dnnl_f32) return std::nullopt;
+  if (c.ndims != 4 || c.format_kind != dnnl_blocked || (c.data_type != dnnl_f32 && c.data_type != dnnl_bf16))
+    return std::nullopt;
   const dnnl_blocking_desc_t& b = c.format_desc.blocking;
   ChannelBlockedView v;
   const bool channels_innermost = b.inner_nblks == 0 && b.strides[1] == 1;  // nhwc: all channels form one block

@@ -31,7 +31,7 @@ std::optional<dnnl::memory::desc> same_format(const dnnl::memory::desc& md, cons
 // A rank-4 layout where element (n, c, h, w) lives at
 //   offset + n*stride_n + (c / block)*stride_block + h*stride_h + w*stride_w + c % block,
 // which covers nchw (block 1), nChw8c / nChw16c, and nhwc (one block of all channels, stride_block 0); the
-// last block's padded channels exist in memory.
+// last block's padded channels exist in memory. Float32 or bf16; strides and offset count elements.
 struct ChannelBlockedView {
   int64_t block = 1;
   int64_t blocks = 0;  // padded channels / block

@@ -37,14 +37,19 @@ void build_pool(GraphBuilder& builder, const ir::Node& node) {
                                                        : dnnl::algorithm::pooling_avg_exclude_padding;
   }
   const std::optional<dnnl::memory::desc> required = builder.required_output_layout(y);
-  const Slot src = required ? builder.read_as(x, channel_blocked_desc(to_dims(in))) : builder.read(x);
+  const dnnl::memory::data_type type = builder.stored_type(y);  // bf16 when MaxPool passes bf16 through
+  const bool bf16 = type == dnnl::memory::data_type::bf16;
+  const Slot src = required ? builder.read_as(x, channel_blocked_desc(to_dims(in)))
+                   : bf16   ? builder.read_as(x, with_data_type(builder.layout(x), type))
+                            : builder.read(x);
   dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src.md,
-                                      required ? *required : any_desc(to_dims(out)), strides, kernel, dilations,
-                                      pad_begin, pad_end);
+                                      required ? *required : dnnl::memory::desc(to_dims(out), type, dnnl::memory::format_tag::any),
+                                      strides, kernel, dilations, pad_begin, pad_end);
   dnnl::pooling_v2_forward::primitive_desc pd(desc, builder.attr(), builder.engine());
   const Slot dst = builder.write(y, pd.dst_desc());
   builder.add_primitive(dnnl::pooling_v2_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {},
-                        LayerInfo{node.name, ir::op_name(node.op), onednn_kernel_name(pd), Precision::fp32,
+                        LayerInfo{node.name, ir::op_name(node.op), onednn_kernel_name(pd),
+                                  bf16 ? Precision::bf16 : Precision::fp32,
                                   describe_layout(dst.md), required ? "writes into its concat in place" : ""});
 }
 

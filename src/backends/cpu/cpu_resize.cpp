@@ -3,6 +3,7 @@
 // row and column gets its source rows/columns and weights once at compile time (ONNX Resize, opset 11-19,
 // as the reference kernel computes them), and the run copies or blends whole 16-channel blocks.
 #include <cmath>
+#include <type_traits>
 
 #include "backends/cpu/cpu_graph_builder.h"
 
@@ -57,29 +58,31 @@ AxisMap map_axis(const ir::Attributes& attrs, bool linear, float scale, int64_t 
 }
 
 // kBlock > 0 fixes the block size at compile time so the lane loop vectorises; 0 reads it from the view.
-template <int64_t kBlock>
-void resize_blocks(const ChannelBlockedView& s, const float* src, const ChannelBlockedView& d, float* dst,
+// T is float, or uint16_t for bf16 values, which only nearest Resize keeps (copied bit for bit).
+template <class T, int64_t kBlock>
+void resize_blocks(const ChannelBlockedView& s, const T* src, const ChannelBlockedView& d, T* dst,
                    const AxisMap& rows, const AxisMap& cols, bool linear) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, uint16_t>);
   const int64_t block = kBlock > 0 ? kBlock : d.block;
 #pragma omp parallel for collapse(3) schedule(static)
   for (int64_t n = 0; n < d.batch; ++n) {
     for (int64_t b = 0; b < d.blocks; ++b) {
       for (int64_t oy = 0; oy < d.height; ++oy) {
-        const float* plane = src + s.offset + n * s.stride_n + b * s.stride_block;
-        const float* row_lo = plane + rows.lo[oy] * s.stride_h;
-        const float* row_hi = plane + rows.hi[oy] * s.stride_h;
+        const T* plane = src + s.offset + n * s.stride_n + b * s.stride_block;
+        const T* row_lo = plane + rows.lo[oy] * s.stride_h;
+        const T* row_hi = plane + rows.hi[oy] * s.stride_h;
         const float wy = rows.weight_hi[oy];
-        float* out_row = dst + d.offset + n * d.stride_n + b * d.stride_block + oy * d.stride_h;
+        T* out_row = dst + d.offset + n * d.stride_n + b * d.stride_block + oy * d.stride_h;
         for (int64_t ox = 0; ox < d.width; ++ox) {
-          float* out = out_row + ox * d.stride_w;
-          const float* a = row_lo + cols.lo[ox] * s.stride_w;
-          if (!linear) {  // copied, not weighted, so that inf and NaN pass through unchanged
+          T* out = out_row + ox * d.stride_w;
+          const T* a = row_lo + cols.lo[ox] * s.stride_w;
+          if (!std::is_same_v<T, float> || !linear) {  // copied, not weighted: inf and NaN pass unchanged
             for (int64_t k = 0; k < block; ++k) out[k] = a[k];
             continue;
           }
-          const float* c = row_lo + cols.hi[ox] * s.stride_w;
-          const float* e = row_hi + cols.lo[ox] * s.stride_w;
-          const float* f = row_hi + cols.hi[ox] * s.stride_w;
+          const T* c = row_lo + cols.hi[ox] * s.stride_w;
+          const T* e = row_hi + cols.lo[ox] * s.stride_w;
+          const T* f = row_hi + cols.hi[ox] * s.stride_w;
           const float wx = cols.weight_hi[ox];
           for (int64_t k = 0; k < block; ++k) {
             const float top = a[k] * (1.f - wx) + c[k] * wx;
@@ -101,6 +104,9 @@ void build_resize(GraphBuilder& builder, const ir::Node& node) {
   // nChw16c unless the producer wrote plain nchw (then plain stays plain); other layouts are reordered.
   const std::optional<dnnl::memory::desc> required = builder.required_output_layout(y);
   // The producer's format (nchw, nhwc, nChw16c, nChw8c) carries over; anything else is reordered to nChw16c.
+  // bf16 in and out when nearest Resize passes bf16 through (GraphBuilder::passes_bf16_through).
+  const dnnl::memory::data_type type = builder.stored_type(y);
+  const bool bf16 = type == dnnl::memory::data_type::bf16;
   dnnl::memory::desc src_md = channel_blocked_desc(in_dims), dst_md = channel_blocked_desc(out_dims);
   if (required) {
     dst_md = *required;
@@ -108,6 +114,8 @@ void build_resize(GraphBuilder& builder, const ir::Node& node) {
     src_md = builder.layout(x);
     dst_md = *kept;
   }
+  src_md = with_data_type(src_md, type);
+  dst_md = with_data_type(dst_md, type);
   const Slot src = builder.read_as(x, src_md);
   const Slot dst = builder.write(y, dst_md);
 
@@ -116,15 +124,17 @@ void build_resize(GraphBuilder& builder, const ir::Node& node) {
   const AxisMap rows = map_axis(node.attrs, linear, scales.at(2), in_dims[2], out_dims[2]);
   const AxisMap cols = map_axis(node.attrs, linear, scales.at(3), in_dims[3], out_dims[3]);
   const ChannelBlockedView src_view = *channel_blocked_view(src.md), dst_view = *channel_blocked_view(dst.md);
-  Kernel kernel = [=](const ArgMemories& args) {
-    const auto* s = static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle());
-    auto* d = static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle());
-    if (dst_view.block == kChannelBlock) resize_blocks<kChannelBlock>(src_view, s, dst_view, d, rows, cols, linear);
-    else resize_blocks<0>(src_view, s, dst_view, d, rows, cols, linear);
+  auto run = [=]<class T>(const ArgMemories& args, T) {
+    const auto* s = static_cast<const T*>(args.at(DNNL_ARG_SRC).get_data_handle());
+    auto* d = static_cast<T*>(args.at(DNNL_ARG_DST).get_data_handle());
+    if (dst_view.block == kChannelBlock) resize_blocks<T, kChannelBlock>(src_view, s, dst_view, d, rows, cols, linear);
+    else resize_blocks<T, 0>(src_view, s, dst_view, d, rows, cols, linear);
   };
+  Kernel kernel = bf16 ? Kernel([=](const ArgMemories& args) { run(args, uint16_t{}); })
+                       : Kernel([=](const ArgMemories& args) { run(args, float{}); });
   builder.add_kernel(std::move(kernel), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
                      LayerInfo{node.name, "Resize", linear ? "crowdrt:resize_linear" : "crowdrt:resize_nearest",
-                               Precision::fp32, describe_layout(dst.md),
+                               bf16 ? Precision::bf16 : Precision::fp32, describe_layout(dst.md),
                                cat(node.attrs.s("mode", "nearest"), " ",
                                    node.attrs.s("coordinate_transformation_mode", "half_pixel"),
                                    required ? ", writes into its concat in place" : "")});
