@@ -16,14 +16,9 @@ BUDGETS=${BUDGETS:-0.01 0.005}
 SIZE=${SIZE:-256x448}
 PYTHON=${PYTHON:-/usr/bin/python3}
 CROWDRT=$BUILD/crowdrt
-mkdir -p "$OUT"
-raw=$OUT/raw.txt
-: > "$raw"
-log() { echo "$@" | tee -a "$raw"; }
+source bench/lib.sh
+start_raw
 step() { log "\$ $*"; "$@" 2>&1 | tee -a "$raw"; }
-log "## machine"
-log "date: $(date -u +%FT%TZ)   commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-log "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') x $(nproc)   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The model card's data: calibration sequences (seed 77) and held-out sequences (seed 5151), never trained on.
 [ -f "$OUT/train/testlist.txt" ] || step "$CROWDRT" synth --out "$OUT/train" --sequences 40 --frames 20 --size 640x360 --seed 77 --overwrite

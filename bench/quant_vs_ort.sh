@@ -17,21 +17,10 @@ CALIB_MAX=${CALIB_MAX:-500}
 FLOW=${FLOW:-medium}
 OUT=${OUT:-$BUILD/bench_quant}
 PYTHON=${PYTHON:-/usr/bin/python3}
-ORT_VERSION=1.30.0
-NODE_DIR=bench/.node
 CROWDRT=$BUILD/crowdrt
-
-mkdir -p "$OUT"
-if [ "$(node -p "try{require('./$NODE_DIR/node_modules/onnxruntime-node/package.json').version}catch(e){''}" 2>/dev/null)" != "$ORT_VERSION" ]; then
-  echo "installing onnxruntime-node@$ORT_VERSION into $NODE_DIR (once)" >&2
-  npm install --ignore-scripts --no-audit --no-fund --prefix "$NODE_DIR" "onnxruntime-node@$ORT_VERSION" >&2
-fi
-raw=$OUT/raw.txt
-: > "$raw"
-log() { echo "$@" | tee -a "$raw"; }
-log "## machine"
-log "date: $(date -u +%FT%TZ)   commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-log "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') x $(nproc)   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+source bench/lib.sh
+ensure_ort
+start_raw
 log "node $(node --version), onnxruntime-node $ORT_VERSION, threads $THREADS, runs $RUNS"
 
 name=unet_resnet34_c5_${S}x${S}
