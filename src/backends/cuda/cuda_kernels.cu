@@ -14,6 +14,7 @@ __device__ __forceinline__ float load(const View& v, int64_t at) {
   switch (v.type) {
     case StorageType::f16: return __half2float(static_cast<const __half*>(v.data)[at]);
     case StorageType::bf16: return __bfloat162float(static_cast<const __nv_bfloat16*>(v.data)[at]);
+    case StorageType::i8: return static_cast<float>(static_cast<const int8_t*>(v.data)[at]) * v.scale;
     default: return static_cast<const float*>(v.data)[at];
   }
 }
@@ -22,6 +23,9 @@ __device__ __forceinline__ void store(const View& v, int64_t at, float x) {
   switch (v.type) {
     case StorageType::f16: static_cast<__half*>(v.data)[at] = __float2half_rn(x); break;
     case StorageType::bf16: static_cast<__nv_bfloat16*>(v.data)[at] = __float2bfloat16_rn(x); break;
+    case StorageType::i8:
+      static_cast<int8_t*>(v.data)[at] = static_cast<int8_t>(min(max(__float2int_rn(x / v.scale), -128), 127));
+      break;
     default: static_cast<float*>(v.data)[at] = x;
   }
 }
@@ -262,13 +266,18 @@ __global__ void fill_kernel(View out, float value, int64_t count) {
 // A view whose pixels are rows of channels: channel stride 1, and N, H, W strides multiples of one pixel stride.
 // Returns the pixel stride in 16-byte vectors, or 0 when the view does not qualify.
 int64_t pixel_stride_vectors(const View& v) {
-  const int64_t bytes = v.type == StorageType::f32 ? 4 : 2;
+  const int64_t bytes = static_cast<int64_t>(storage_bytes(v.type));
   const int64_t pixel = v.strides[3];
   const bool packed = v.strides[1] == 1 && (v.dims[3] == 1 || pixel > 0) && v.strides[2] == pixel * v.dims[3] &&
                       (v.dims[0] == 1 || v.strides[0] == v.strides[2] * v.dims[2]);
   const bool aligned = (v.dims[1] * bytes) % 16 == 0 && (pixel * bytes) % 16 == 0 &&
                        reinterpret_cast<uintptr_t>(v.data) % 16 == 0;
   return packed && aligned && pixel > 0 ? pixel * bytes / 16 : 0;
+}
+
+// Bytes copied unchanged mean the same values: same type and, for int8, the same scale.
+bool same_storage(const View& a, const View& b) {
+  return a.type == b.type && (a.type != StorageType::i8 || a.scale == b.scale);
 }
 
 __global__ void copy_pixels_kernel(const uint4* in, int in_stride, uint4* out, int out_stride, int vectors, int count) {
@@ -293,6 +302,105 @@ __global__ void resize_nearest_pixels_kernel(const uint4* in, int in_stride, int
   out[dst * out_stride + v] = in[src * in_stride + v];
 }
 
+// Eight channels of one pixel, fp16 or int8 (16 or 8 bytes, aligned), as floats; and back.
+__device__ __forceinline__ void load8(const void* base, StorageType type, float scale, int64_t at, float v[8]) {
+  if (type == StorageType::i8) {
+    const int2 raw = *reinterpret_cast<const int2*>(static_cast<const int8_t*>(base) + at);
+    const int8_t* q = reinterpret_cast<const int8_t*>(&raw);
+    for (int k = 0; k < 8; ++k) v[k] = static_cast<float>(q[k]) * scale;
+  } else {
+    const uint4 raw = *reinterpret_cast<const uint4*>(static_cast<const __half*>(base) + at);
+    const __half* h = reinterpret_cast<const __half*>(&raw);
+    for (int k = 0; k < 8; ++k) v[k] = __half2float(h[k]);
+  }
+}
+
+__device__ __forceinline__ void store8(void* base, StorageType type, float scale, int64_t at, const float v[8]) {
+  if (type == StorageType::i8) {
+    int2 raw;
+    int8_t* q = reinterpret_cast<int8_t*>(&raw);
+    for (int k = 0; k < 8; ++k) q[k] = static_cast<int8_t>(min(max(__float2int_rn(v[k] / scale), -128), 127));
+    *reinterpret_cast<int2*>(static_cast<int8_t*>(base) + at) = raw;
+  } else {
+    uint4 raw;
+    __half* h = reinterpret_cast<__half*>(&raw);
+    for (int k = 0; k < 8; ++k) h[k] = __float2half_rn(v[k]);
+    *reinterpret_cast<uint4*>(static_cast<__half*>(base) + at) = raw;
+  }
+}
+
+// NHWC pixels (as pixel_elements describes them) of fp16 or int8 storage, eight channels per thread.
+struct Pixels {
+  void* data;
+  StorageType type;
+  float scale;
+  int64_t stride;  // elements per pixel
+  int h, w;
+};
+
+// Copy (rows, cols null) or nearest resize, converting between fp16 and int8 scales on the way.
+__global__ void convert_pixels_kernel(Pixels in, Pixels out, const int* rows, const int* cols, int groups, int count) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  int p = i / groups;
+  const int g = i - p * groups;
+  const int ow = p % out.w;
+  p /= out.w;
+  const int oh = p % out.h, n = p / out.h;
+  const int ih = rows ? rows[oh] : oh, iw = cols ? cols[ow] : ow;
+  float v[8];
+  load8(in.data, in.type, in.scale, ((static_cast<int64_t>(n) * in.h + ih) * in.w + iw) * in.stride + g * 8, v);
+  store8(out.data, out.type, out.scale, ((static_cast<int64_t>(n) * out.h + oh) * out.w + ow) * out.stride + g * 8, v);
+}
+
+__global__ void max_pool_pixels_kernel(Pixels in, Pixels out, Window win, int groups, int count) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  int p = i / groups;
+  const int g = i - p * groups;
+  const int ow = p % out.w;
+  p /= out.w;
+  const int oh = p % out.h, n = p / out.h;
+  float best[8], v[8];
+  for (int k = 0; k < 8; ++k) best[k] = -INFINITY;
+  for (int ky = 0; ky < win.kernel[0]; ++ky) {
+    const int iy = oh * win.strides[0] - win.pads[0] + ky * win.dilations[0];
+    if (iy < 0 || iy >= in.h) continue;
+    for (int kx = 0; kx < win.kernel[1]; ++kx) {
+      const int ix = ow * win.strides[1] - win.pads[1] + kx * win.dilations[1];
+      if (ix < 0 || ix >= in.w) continue;
+      load8(in.data, in.type, in.scale, ((static_cast<int64_t>(n) * in.h + iy) * in.w + ix) * in.stride + g * 8, v);
+      for (int k = 0; k < 8; ++k) best[k] = fmaxf(best[k], v[k]);
+    }
+  }
+  store8(out.data, out.type, out.scale, ((static_cast<int64_t>(n) * out.h + oh) * out.w + ow) * out.stride + g * 8, best);
+}
+
+// A view of fp16 or int8 NHWC pixels whose channels come in aligned groups of 8: its Pixels, else false.
+bool pixels_of(const View& v, Pixels* px) {
+  if (v.type != StorageType::f16 && v.type != StorageType::i8) return false;
+  const int64_t pixel = v.strides[3], bytes = static_cast<int64_t>(storage_bytes(v.type));
+  const bool packed = v.strides[1] == 1 && pixel > 0 && v.strides[2] == pixel * v.dims[3] &&
+                      (v.dims[0] == 1 || v.strides[0] == v.strides[2] * v.dims[2]);
+  const bool aligned = v.dims[1] % 8 == 0 && pixel % 8 == 0 && reinterpret_cast<uintptr_t>(v.data) % (8 * bytes) == 0;
+  if (!packed || !aligned) return false;
+  *px = Pixels{v.data, v.type, v.scale, pixel, v.dims[2], v.dims[3]};
+  return true;
+}
+
+bool launch_convert_pixels(const View& in, const View& out, const int* rows, const int* cols, cudaStream_t stream) {
+  Pixels a, b;
+  if (!pixels_of(in, &a) || !pixels_of(out, &b) || in.dims[0] != out.dims[0] || in.dims[1] != out.dims[1] ||
+      (!rows && (in.dims[2] != out.dims[2] || in.dims[3] != out.dims[3])))
+    return false;
+  const int64_t groups = out.dims[1] / 8, count = int64_t{out.dims[0]} * out.dims[2] * out.dims[3] * groups;
+  if (count >= (int64_t{1} << 31)) return false;
+  if (count > 0)
+    convert_pixels_kernel<<<blocks_for(count), kThreads, 0, stream>>>(a, b, rows, cols, static_cast<int>(groups),
+                                                                       static_cast<int>(count));
+  return true;
+}
+
 __global__ void nchw_to_nhwc_kernel(const float* in, int channels, int plane, View out, int storage_channels,
                                     int count) {
   const int p = blockIdx.x * blockDim.x + threadIdx.x;  // pixel index over N x H x W
@@ -300,6 +408,15 @@ __global__ void nchw_to_nhwc_kernel(const float* in, int channels, int plane, Vi
   const int n = p / plane, at = p - n * plane;
   const float* src = in + static_cast<int64_t>(n) * channels * plane + at;
   const int64_t base = static_cast<int64_t>(p) * out.strides[3];
+  if (out.type == StorageType::f16 && storage_channels % 8 == 0 && out.strides[3] % 8 == 0 &&
+      reinterpret_cast<uintptr_t>(out.data) % 16 == 0) {
+    for (int c0 = 0; c0 < storage_channels; c0 += 8) {
+      float v[8];
+      for (int k = 0; k < 8; ++k) v[k] = c0 + k < channels ? src[static_cast<int64_t>(c0 + k) * plane] : 0.f;
+      store8(out.data, out.type, 1.f, base + c0, v);
+    }
+    return;
+  }
   for (int c = 0; c < storage_channels; ++c) store(out, base + c, c < channels ? src[static_cast<int64_t>(c) * plane] : 0.f);
 }
 
@@ -307,10 +424,11 @@ __global__ void nchw_to_nhwc_kernel(const float* in, int channels, int plane, Vi
 
 bool launch_copy_pixels(const View& in, const View& out, cudaStream_t stream) {
   const int64_t in_stride = pixel_stride_vectors(in), out_stride = pixel_stride_vectors(out);
-  if (!in_stride || !out_stride || in.type != out.type) return false;
   for (int d = 0; d < 4; ++d)
     if (in.dims[d] != out.dims[d]) return false;
-  const int64_t vectors = in.dims[1] * (in.type == StorageType::f32 ? 4 : 2) / 16;
+  if (!in_stride || !out_stride || !same_storage(in, out))
+    return launch_convert_pixels(in, out, nullptr, nullptr, stream);
+  const int64_t vectors = in.dims[1] * static_cast<int64_t>(storage_bytes(in.type)) / 16;
   const int64_t count = int64_t{in.dims[0]} * in.dims[2] * in.dims[3] * vectors;
   if (count >= (int64_t{1} << 31)) return false;
   if (count > 0)
@@ -322,10 +440,10 @@ bool launch_copy_pixels(const View& in, const View& out, cudaStream_t stream) {
 
 bool launch_resize_nearest_pixels(const View& in, const View& out, const ResizeMaps& maps, cudaStream_t stream) {
   const int64_t in_stride = pixel_stride_vectors(in), out_stride = pixel_stride_vectors(out);
-  if (maps.linear || !in_stride || !out_stride || in.type != out.type || in.dims[0] != out.dims[0] ||
-      in.dims[1] != out.dims[1])
-    return false;
-  const int64_t vectors = in.dims[1] * (in.type == StorageType::f32 ? 4 : 2) / 16;
+  if (maps.linear || in.dims[0] != out.dims[0] || in.dims[1] != out.dims[1]) return false;
+  if (!in_stride || !out_stride || !same_storage(in, out))
+    return launch_convert_pixels(in, out, maps.row_lo, maps.col_lo, stream);
+  const int64_t vectors = in.dims[1] * static_cast<int64_t>(storage_bytes(in.type)) / 16;
   const int64_t count = int64_t{out.dims[0]} * out.dims[2] * out.dims[3] * vectors;
   if (count >= (int64_t{1} << 31)) return false;
   if (count > 0)
@@ -354,7 +472,13 @@ bool launch_nchw_to_nhwc(const View& in, const View& out, int storage_channels, 
   return true;
 }
 
-size_t storage_bytes(StorageType type) { return type == StorageType::f32 ? 4 : 2; }
+size_t storage_bytes(StorageType type) {
+  switch (type) {
+    case StorageType::f32: return 4;
+    case StorageType::i8: return 1;
+    default: return 2;
+  }
+}
 
 void launch_activation(const View& in, const View& out, Activation act, cudaStream_t stream) {
   const int64_t n = out.count();
@@ -380,6 +504,16 @@ void launch_channel_affine(const View& in, const View& out, const float* scale, 
 }
 
 void launch_max_pool(const View& in, const View& out, const Window& window, cudaStream_t stream) {
+  Pixels a, b;
+  if (pixels_of(in, &a) && pixels_of(out, &b) && in.dims[0] == out.dims[0] && in.dims[1] == out.dims[1]) {
+    const int64_t groups = out.dims[1] / 8, count = int64_t{out.dims[0]} * out.dims[2] * out.dims[3] * groups;
+    if (count < (int64_t{1} << 31)) {
+      if (count > 0)
+        max_pool_pixels_kernel<<<blocks_for(count), kThreads, 0, stream>>>(a, b, window, static_cast<int>(groups),
+                                                                            static_cast<int>(count));
+      return;
+    }
+  }
   const int64_t n = out.count();
   if (n > 0) max_pool_kernel<<<blocks_for(n), kThreads, 0, stream>>>(in, out, window, n);
 }

@@ -1,7 +1,8 @@
 // Our own CUDA kernels: every op cuDNN does not run, plus the conversions at the graph's edges. Each kernel
 // reads and writes tensors through a View (logical N, C, H, W with element strides), so one kernel serves any
 // layout, broadcasting (stride 0) and slices of a larger tensor (a concat's part). Arithmetic is in float;
-// storage is float, half or bfloat16. The plain CPU reference kernels (backends/cpu/reference) are the spec.
+// storage is float, half, bfloat16 or int8 (symmetric, one scale per tensor: real = q * scale; stores round to
+// nearest and saturate to [-128, 127]), so every kernel also quantises, dequantises or requantises. The plain CPU reference kernels (backends/cpu/reference) are the spec.
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -9,7 +10,7 @@
 
 namespace crowdrt::cuda {
 
-enum class StorageType : int { f32 = 0, f16 = 1, bf16 = 2 };
+enum class StorageType : int { f32 = 0, f16 = 1, bf16 = 2, i8 = 3 };
 size_t storage_bytes(StorageType type);
 
 // A tensor of rank <= 4 seen as N x C x H x W (missing leading dimensions are 1).
@@ -18,6 +19,7 @@ struct View {
   StorageType type = StorageType::f32;
   int dims[4] = {1, 1, 1, 1};
   int64_t strides[4] = {0, 0, 0, 0};  // in elements; 0 broadcasts
+  float scale = 1.f;                  // i8 only: the real value of one step (amax / 127)
   int64_t count() const { return int64_t{dims[0]} * dims[1] * dims[2] * dims[3]; }
 };
 
@@ -80,7 +82,8 @@ void launch_direct_conv(const View& in, const float* weight, const float* bias, 
 void launch_conv_transpose(const View& in, const float* weight, const float* bias, const View& out,
                            const ConvShape& shape, cudaStream_t stream);
 
-// Fast paths for NHWC tensors whose channels fill 16-byte vectors (8 halves, 4 floats), where the general
+// Fast paths for NHWC tensors whose channels fill 16-byte vectors (16 int8, 8 halves, 4 floats; int8 only
+// between tensors of one scale), where the general
 // kernels' per-element index arithmetic would dominate. Each returns false, launching nothing, where the views
 // do not qualify (other layouts, types or alignment); the caller then uses the general kernel.
 bool launch_copy_pixels(const View& in, const View& out, cudaStream_t stream);  // same dims, e.g. into a slice
