@@ -3,6 +3,7 @@
 #include "backends/cuda/cuda_conv_graph.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -18,6 +19,7 @@ cudnnDataType_t cudnn_type(StorageType t) {
   switch (t) {
     case StorageType::f16: return CUDNN_DATA_HALF;
     case StorageType::bf16: return CUDNN_DATA_BFLOAT16;
+    case StorageType::i8: return CUDNN_DATA_INT8;
     default: return CUDNN_DATA_FLOAT;
   }
 }
@@ -26,6 +28,7 @@ const char* type_name(StorageType t) {
   switch (t) {
     case StorageType::f16: return "f16";
     case StorageType::bf16: return "bf16";
+    case StorageType::i8: return "i8";
     default: return "f32";
   }
 }
@@ -59,6 +62,10 @@ void set_view_descriptor(cudnnTensorDescriptor_t d, const View& v, int channels)
 
 }  // namespace
 
+bool ConvProblem::quantised() const {
+  return x.type == StorageType::i8 || y.type == StorageType::i8 || (has_residual && residual.type == StorageType::i8);
+}
+
 std::string ConvProblem::key() const {
   std::string k = cat(type_name(x.type), " x", x.dims[0], ",", x.dims[1], "/", x_storage_channels, ",", x.dims[2], ",",
                       x.dims[3], " xs", x.strides[0], ",", x.strides[1], ",", x.strides[2], ",", x.strides[3], " y",
@@ -67,6 +74,9 @@ std::string ConvProblem::key() const {
                       shape.strides[0], ",", shape.strides[1], " d", shape.dilations[0], ",", shape.dilations[1], " p",
                       shape.pads[0], ",", shape.pads[1], ",", shape.pads[2], ",", shape.pads[3], " g", shape.group,
                       " act", static_cast<int>(act.kind), " b", bias ? 1 : 0, " r", has_residual ? 1 : 0);
+  // Mixed storage (int8 convolutions): the output's and the residual's types too.
+  if (y.type != x.type || (has_residual && residual.type != x.type))
+    k += cat(" yt", type_name(y.type), has_residual ? cat(" rt", type_name(residual.type)) : std::string{});
   return k;
 }
 
@@ -78,10 +88,25 @@ struct ConvStep::Cudnn {
   DeviceMemory weight, bias_storage, zero_bias;
 };
 
+std::vector<float> weight_scales(const Tensor& weight) {
+  const int64_t out_c = weight.shape()[0], per = weight.numel() / out_c;
+  std::vector<float> scales(static_cast<size_t>(out_c));
+  for (int64_t o = 0; o < out_c; ++o) {
+    float m = 0.f;
+    for (int64_t i = 0; i < per; ++i) m = std::max(m, std::abs(weight.data<float>()[o * per + i]));
+    scales[o] = m > 0.f ? m / 127.f : 1.f;
+  }
+  return scales;
+}
+
 ConvStep::ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t stream, const std::string& tactic,
                    TacticTimes* times, bool time)
     : p_(problem), cudnn_handle_(cudnn) {
-  prepare_direct();
+  if (p_.quantised()) {
+    prepare_quantised();
+  } else {
+    prepare_direct();
+  }
   if (cudnn_possible()) {
     cudnn_ = std::make_unique<Cudnn>();
     Cudnn& c = *cudnn_;
@@ -133,7 +158,8 @@ ConvStep::ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t
     c.bias_storage = upload_as(bias, p_.y.type, "convolution bias");
     if (CudnnConvGraph::expressible(p_)) {
       try {
-        graph_ = std::make_unique<CudnnConvGraph>(p_, cudnn_handle_, c.weight.get(), c.bias_storage.get());
+        graph_ = std::make_unique<CudnnConvGraph>(p_, cudnn_handle_,
+                                                  ConvGraphOperands{c.weight.get(), c.bias_storage.get()});
       } catch (const Error&) {
         graph_.reset();  // no operation-graph engine for this problem: the legacy tactics remain
       }
@@ -144,6 +170,64 @@ ConvStep::ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t
 
 ConvStep::~ConvStep() = default;
 
+void ConvStep::prepare_quantised() {
+  const Tensor& weight = *p_.weight;
+  const int out_c = static_cast<int>(weight.shape()[0]), cin = static_cast<int>(weight.shape()[1]);
+  const int kh = p_.shape.kernel[0], kw = p_.shape.kernel[1];
+  const bool int8 = p_.x.type == StorageType::i8;
+  const int cin_storage = p_.x_storage_channels;
+  if (p_.shape.group != 1 || (int8 && cin_storage != cin))
+    throw Error("a convolution with int8 operands needs group 1 (and an int8 input unpadded channels)");
+  // An int8 x: weights quantised per output channel, int8 KRSC for cuDNN and dequantised (OIHW float) for the
+  // direct kernel, so that both compute the same int8 convolution. A 16-bit x: weights in its type, unscaled.
+  const std::vector<float> w_scales = int8 ? weight_scales(weight) : std::vector<float>(out_c, 1.f);
+  std::vector<int8_t> q8(int8 ? size_t(out_c) * kh * kw * cin : 0);
+  std::vector<float> krsc(int8 ? 0 : size_t(out_c) * kh * kw * cin_storage, 0.f);
+  std::vector<float> direct(static_cast<size_t>(weight.numel()));
+  const float* w = weight.data<float>();
+  for (int o = 0; o < out_c; ++o)
+    for (int i = 0; i < cin; ++i)
+      for (int y = 0; y < kh; ++y)
+        for (int x = 0; x < kw; ++x) {
+          const size_t at = ((size_t(o) * cin + i) * kh + y) * kw + x;
+          const size_t to = ((size_t(o) * kh + y) * kw + x) * (int8 ? cin : cin_storage) + i;
+          if (int8) {
+            const float q = std::clamp(std::nearbyint(w[at] / w_scales[o]), -127.f, 127.f);
+            q8[to] = static_cast<int8_t>(q);
+            direct[at] = q * w_scales[o];
+          } else {
+            krsc[to] = w[at];
+            direct[at] = w[at];
+          }
+        }
+  scaled_weight_ = int8 ? upload(q8.data(), q8.size(), "int8 convolution weights")
+                        : upload_as(krsc, p_.x.type, "convolution weights");
+  weight_f32_ = upload(direct.data(), direct.size() * sizeof(float), "convolution weights");
+  if (p_.bias) bias_f32_ = upload(p_.bias->data<float>(), p_.bias->numel() * sizeof(float), "convolution bias");
+  // y = relu(gamma * (acc * alpha + beta + r)), in the units of what is stored (int8 steps, or real values).
+  const float x_scale = int8 ? p_.x.scale : 1.f;
+  const float y_scale = p_.y.type == StorageType::i8 ? p_.y.scale : 1.f;
+  const float r_scale = p_.has_residual && p_.residual.type == StorageType::i8 ? p_.residual.scale : 1.f;
+  const float sum_unit = p_.has_residual ? r_scale : y_scale;  // the units alpha and beta produce
+  std::vector<float> alpha(out_c), beta(out_c, 0.f), gamma(out_c, r_scale / y_scale);
+  for (int o = 0; o < out_c; ++o) {
+    alpha[o] = x_scale * w_scales[o] / sum_unit;
+    if (p_.bias) beta[o] = p_.bias->data<float>()[o] / sum_unit;
+  }
+  scaled_alpha_ = upload(alpha.data(), alpha.size() * sizeof(float), "convolution output scales");
+  scaled_beta_ = upload(beta.data(), beta.size() * sizeof(float), "convolution bias");
+  scaled_gamma_ = upload(gamma.data(), gamma.size() * sizeof(float), "convolution output scales");
+  if (CudnnConvGraph::expressible(p_)) {
+    try {
+      graph_ = std::make_unique<CudnnConvGraph>(
+          p_, cudnn_handle_,
+          ConvGraphOperands{scaled_weight_.get(), scaled_beta_.get(), scaled_alpha_.get(), scaled_gamma_.get()});
+    } catch (const Error&) {
+      graph_.reset();  // no operation-graph engine here: the direct kernel remains
+    }
+  }
+}
+
 void ConvStep::prepare_direct() {
   weight_f32_ = upload(p_.weight->data<float>(), p_.weight->numel() * sizeof(float), "convolution weights");
   if (p_.bias) bias_f32_ = upload(p_.bias->data<float>(), p_.bias->numel() * sizeof(float), "convolution bias");
@@ -152,7 +236,7 @@ void ConvStep::prepare_direct() {
 bool ConvStep::cudnn_possible() const {
   const ConvShape& s = p_.shape;
   // cuDNN's legacy descriptor has one pad per axis: asymmetric pads go to the direct kernel.
-  return s.pads[0] == s.pads[2] && s.pads[1] == s.pads[3] && p_.x.type == p_.y.type &&
+  return s.pads[0] == s.pads[2] && s.pads[1] == s.pads[3] && p_.x.type == p_.y.type && !p_.quantised() &&
          (!p_.has_residual || p_.residual.type == p_.y.type) && p_.x.strides[1] == 1 && p_.y.strides[1] == 1;
 }
 
@@ -161,7 +245,7 @@ std::string ConvStep::kernel() const {
     case Kind::fused: return cat("cudnn:conv_bias_act:algo ", algo_);
     case Kind::split: return cat("cudnn:conv:algo ", algo_, "+epilogue");
     case Kind::graph: return cat("cudnn:graph:engine config ", algo_);
-    default: return "crowdrt:direct_conv";
+    default: return p_.x.type == StorageType::i8 ? "crowdrt:direct_conv (int8 emulated in float)" : "crowdrt:direct_conv";
   }
 }
 

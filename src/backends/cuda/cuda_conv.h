@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_resources.h"
@@ -15,6 +16,8 @@
 namespace crowdrt::cuda {
 
 struct ConvProblem {
+  // x int8 (View::scale set): an int8 convolution, weights quantised per output channel (max|w| / 127), int32
+  // accumulation. y and the residual may be int8 (at their own scales) or fp16 whatever x is.
   View x;                    // input, logical channels = weight's input channels (or fewer, zero-padded)
   int x_storage_channels = 0;  // channels in x's buffer (a multiple of 8 for tensor cores; >= x.dims[1])
   View y;
@@ -24,12 +27,17 @@ struct ConvProblem {
   const Tensor* bias = nullptr;    // float32 O, or null
   ConvShape shape;
   Activation act;
+  // Whether x, y or the residual is int8: the scaled epilogue (see CudnnConvGraph), no legacy cuDNN path.
+  bool quantised() const;
   // The identity of the problem for the timing cache (shapes, strides, types, epilogue).
   std::string key() const;
 };
 
 // Tactic name → milliseconds, as timed; for -v and tests.
 using TacticTimes = std::map<std::string, double>;
+
+// Per output channel: max|w| / 127 (1 where a channel is all zeros).
+std::vector<float> weight_scales(const Tensor& weight);
 
 class ConvStep {
  public:
@@ -50,6 +58,7 @@ class ConvStep {
   struct Cudnn;  // descriptors and device weights for the cuDNN tactics
   std::unique_ptr<class CudnnConvGraph> graph_;  // the operation-graph form, where cuDNN has one
   void prepare_direct();
+  void prepare_quantised();
   bool cudnn_possible() const;
   void choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times, bool time);
   void set_tactic(const std::string& tactic);
@@ -58,6 +67,7 @@ class ConvStep {
   cudnnHandle_t cudnn_handle_ = nullptr;
   std::unique_ptr<Cudnn> cudnn_;
   DeviceMemory weight_f32_, bias_f32_;  // for the direct kernel and the epilogue
+  DeviceMemory scaled_weight_, scaled_alpha_, scaled_beta_, scaled_gamma_;  // the scaled graph's operands
   std::string tactic_;
   enum class Kind { fused, split, graph, direct } kind_ = Kind::direct;
   int algo_ = 0;

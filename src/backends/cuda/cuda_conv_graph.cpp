@@ -12,6 +12,7 @@ cudnnDataType_t data_type(StorageType t) {
   switch (t) {
     case StorageType::f16: return CUDNN_DATA_HALF;
     case StorageType::bf16: return CUDNN_DATA_BFLOAT16;
+    case StorageType::i8: return CUDNN_DATA_INT8;
     default: return CUDNN_DATA_FLOAT;
   }
 }
@@ -40,15 +41,22 @@ struct CudnnConvGraph::Descriptor {
 };
 
 bool CudnnConvGraph::expressible(const ConvProblem& p) {
+  const auto int8_or_f16 = [](StorageType t) { return t == StorageType::i8 || t == StorageType::f16; };
+  const bool types = p.quantised() ? int8_or_f16(p.x.type) && int8_or_f16(p.y.type) &&
+                                         (!p.has_residual || int8_or_f16(p.residual.type))
+                                   : p.x.type == p.y.type && (!p.has_residual || p.residual.type == p.y.type);
   return p.shape.group == 1 && (p.act.kind == ActivationKind::none || p.act.kind == ActivationKind::relu) &&
-         p.x.strides[1] == 1 && p.y.strides[1] == 1 && p.x.type == p.y.type &&
-         (!p.has_residual || p.residual.type == p.y.type);
+         p.x.strides[1] == 1 && p.y.strides[1] == 1 && (!p.has_residual || p.residual.strides[1] == 1) && types;
 }
 
-CudnnConvGraph::CudnnConvGraph(const ConvProblem& p, cudnnHandle_t cudnn, const void* weight, const void* bias)
+CudnnConvGraph::CudnnConvGraph(const ConvProblem& p, cudnnHandle_t cudnn, const ConvGraphOperands& operands)
     : cudnn_(cudnn) {
   if (!expressible(p)) throw Error("this convolution has no cuDNN operation-graph form");
+  const bool int8 = p.x.type == StorageType::i8, scaled = p.quantised();
+  if (scaled && (!operands.alpha || (p.has_residual && !operands.gamma)))
+    throw Error("a convolution graph with int8 operands needs its alpha (and with a residual, gamma) scales");
   const cudnnDataType_t io = data_type(p.x.type), compute = CUDNN_DATA_FLOAT;
+  const cudnnDataType_t accumulate = int8 ? CUDNN_DATA_INT32 : CUDNN_DATA_FLOAT;
   const int64_t out_c = p.weight->shape()[0], kh = p.shape.kernel[0], kw = p.shape.kernel[1];
   const int64_t cin = p.x_storage_channels;
   int64_t next_uid = 1;
@@ -81,14 +89,21 @@ CudnnConvGraph::CudnnConvGraph(const ConvProblem& p, cudnnHandle_t cudnn, const 
   const std::array<int64_t, 4> y_dims = view_dims(p.y, p.y.dims[1]);
   const std::array<int64_t, 4> y_packed = {y_dims[1] * y_dims[2] * y_dims[3], 1, y_dims[1] * y_dims[3], y_dims[1]};
 
+  const std::array<int64_t, 4> vector_dims = {1, out_c, 1, 1}, vector_strides = {out_c, 1, out_c, out_c};
+  const auto vector = [&](cudnnDataType_t type, const void* data) -> Descriptor& {
+    return tensor(type, vector_dims, vector_strides, false, const_cast<void*>(data));
+  };
   Descriptor& x = tensor(io, view_dims(p.x, cin), view_strides(p.x), false, p.x.data);
-  Descriptor& w = tensor(io, {out_c, cin, kh, kw}, {kh * kw * cin, 1, kw * cin, cin}, false, const_cast<void*>(weight));
-  Descriptor& b = tensor(io, {1, out_c, 1, 1}, {out_c, 1, out_c, out_c}, false, const_cast<void*>(bias));
-  Descriptor* residual = p.has_residual ? &tensor(io, view_dims(p.residual, p.y.dims[1]), view_strides(p.residual),
-                                                  false, p.residual.data)
+  Descriptor& w = tensor(io, {out_c, cin, kh, kw}, {kh * kw * cin, 1, kw * cin, cin}, false,
+                         const_cast<void*>(operands.weight));
+  Descriptor& b = vector(scaled ? CUDNN_DATA_FLOAT : io, operands.bias);
+  Descriptor* alpha = scaled ? &vector(CUDNN_DATA_FLOAT, operands.alpha) : nullptr;
+  Descriptor* gamma = scaled && p.has_residual ? &vector(CUDNN_DATA_FLOAT, operands.gamma) : nullptr;
+  Descriptor* residual = p.has_residual ? &tensor(data_type(p.residual.type), view_dims(p.residual, p.y.dims[1]),
+                                                  view_strides(p.residual), false, p.residual.data)
                                         : nullptr;
   const bool relu = p.act.kind == ActivationKind::relu;
-  Descriptor& conv_out = tensor(compute, y_dims, y_packed, true, nullptr);
+  Descriptor& conv_out = tensor(accumulate, y_dims, y_packed, true, nullptr);
 
   auto conv_desc = std::make_unique<Descriptor>(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
   const int64_t spatial = 2;
@@ -96,7 +111,7 @@ CudnnConvGraph::CudnnConvGraph(const ConvProblem& p, cudnnHandle_t cudnn, const 
   const int64_t dil[2] = {p.shape.dilations[0], p.shape.dilations[1]};
   const int64_t str[2] = {p.shape.strides[0], p.shape.strides[1]};
   const int64_t pre[2] = {p.shape.pads[0], p.shape.pads[1]}, post[2] = {p.shape.pads[2], p.shape.pads[3]};
-  conv_desc->set(CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &compute)
+  conv_desc->set(CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &accumulate)
       .set(CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode)
       .set(CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &spatial)
       .set(CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, dil)
@@ -134,14 +149,18 @@ CudnnConvGraph::CudnnConvGraph(const ConvProblem& p, cudnnHandle_t cudnn, const 
     keep_.push_back(std::move(pw));
     keep_.push_back(std::move(op));
   };
-  // conv → + bias → (+ residual) → (ReLU) → y; every stage but the last writes a virtual float tensor. The bias
-  // stage is always there (zeros without a bias): the shape of graph cuDNN's fused engines know best.
-  std::vector<std::pair<cudnnPointwiseMode_t, Descriptor*>> chain = {{CUDNN_POINTWISE_ADD, &b}};
+  // conv → (× alpha) → + bias → (+ residual) → (× gamma) → (ReLU) → y; every stage but the last writes a virtual
+  // float tensor. The bias stage is always there (zeros without a bias): the shape of graph cuDNN's fused
+  // engines know best.
+  std::vector<std::pair<cudnnPointwiseMode_t, Descriptor*>> chain;
+  if (alpha) chain.push_back({CUDNN_POINTWISE_MUL, alpha});
+  chain.push_back({CUDNN_POINTWISE_ADD, &b});
   if (residual) chain.push_back({CUDNN_POINTWISE_ADD, residual});
+  if (gamma) chain.push_back({CUDNN_POINTWISE_MUL, gamma});
   if (relu) chain.push_back({CUDNN_POINTWISE_RELU_FWD, nullptr});
   Descriptor* current = &conv_out;
   for (size_t i = 0; i < chain.size(); ++i) {
-    Descriptor& out = i + 1 == chain.size() ? tensor(io, y_dims, view_strides(p.y), false, p.y.data)
+    Descriptor& out = i + 1 == chain.size() ? tensor(data_type(p.y.type), y_dims, view_strides(p.y), false, p.y.data)
                                             : tensor(compute, y_dims, y_packed, true, nullptr);
     pointwise(chain[i].first, *current, chain[i].second, out);
     current = &out;

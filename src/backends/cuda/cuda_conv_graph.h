@@ -2,6 +2,13 @@
 // so that cuDNN's fused engines, Hopper's included, compute it in one kernel. The engine configurations come
 // from cuDNN's heuristics (mode A); a tactic names one by its index there ("graph:3"), which is stable for one
 // cuDNN version on one GPU (both are in the plan's device fingerprint).
+//
+// With int8 operands (ConvProblem::quantised): x int8 with w int8 per output channel and int32 accumulation, or
+// x fp16 with w fp16; then in float
+//   y = relu(gamma[c] * (acc * alpha[c] + beta[c] + r))
+// where r is the residual as stored (int8 steps or fp16) and y is written as int8 or fp16 (alpha, beta and
+// gamma fold the scales of x, w, r and y; gamma only with a residual). Otherwise the graph is the plain chain
+// in the storage type: conv, + bias, + residual, ReLU.
 #pragma once
 #include <cudnn.h>
 
@@ -14,11 +21,19 @@ namespace crowdrt::cuda {
 
 struct ConvProblem;
 
+// Device operands the graph reads, owned by the caller: weights (O x kh x kw x I_storage; int8 for an int8 x),
+// the bias (storage type; float beta when scaled), and when scaled the float vectors alpha and gamma (O each).
+struct ConvGraphOperands {
+  const void* weight = nullptr;
+  const void* bias = nullptr;
+  const void* alpha = nullptr;
+  const void* gamma = nullptr;
+};
+
 class CudnnConvGraph {
  public:
-  // Device pointers of the weights (O x kh x kw x I_storage) and bias (storage type) stay owned by the caller.
   // Error when the problem has no operation-graph form (activation other than none/ReLU, groups).
-  CudnnConvGraph(const ConvProblem& problem, cudnnHandle_t cudnn, const void* weight, const void* bias);
+  CudnnConvGraph(const ConvProblem& problem, cudnnHandle_t cudnn, const ConvGraphOperands& operands);
   ~CudnnConvGraph();
   CudnnConvGraph(const CudnnConvGraph&) = delete;
   CudnnConvGraph& operator=(const CudnnConvGraph&) = delete;

@@ -2,13 +2,24 @@
 // engine's storage type; graph inputs and outputs also have float32 NCHW staging buffers on the device and in
 // pinned host memory. Steps are closures over fixed device pointers, so the whole inference is captured once
 // as a CUDA graph and replayed; the per-layer profile runs the same steps one by one between events.
+//
+// int8 (a permission, as in TensorRT): the engine is fp16, and a Conv runs int8 (cuDNN int8 operation graph,
+// epilogue fused) where its input has a calibrated amax, it is expressible (group 1, none/ReLU, channels a
+// multiple of 16) and, when the builder times tactics, its best int8 kernel beats its best fp16 one. A value is
+// stored int8 (scale amax / 127) where it has an amax, every Conv reading it runs int8, and a Conv writing it
+// runs int8 too (the requantisation is in that Conv's epilogue); other ops read and write int8 through their
+// load/store, so a MaxPool, Resize or Concat between int8 Convs stays int8 and quantises in its own kernel.
 #include "backends/cuda/cuda_graph.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <cstdio>
 #include <functional>
+#include <limits>
+#include <map>
+#include <optional>
 
 #include "backends/cpu/reference/reference_kernels.h"
 #include "backends/cuda/cuda_conv.h"
@@ -24,6 +35,11 @@ namespace {
 using ir::Op;
 
 constexpr int kTensorCoreChannels = 8;
+constexpr int kInt8Channels = 16;           // int8 tensors: channels fill 16-byte vectors
+constexpr double kInt8Margin = 0.97;        // int8 must time at least 3% faster than fp16 to be kept
+constexpr double kScaledSlack = 1.1;        // fp16 with an int8 output may cost 10% more (its readers gain)
+const std::string kInt8Tactic = "int8/";     // prefix of an int8 Conv's tactic in plans
+const std::string kScaledTactic = "scaled/"; // prefix of an fp16 Conv's that reads or writes int8
 
 bool rank_at_most_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() <= 4; }
 bool rank_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() == 4; }
@@ -132,9 +148,19 @@ class CudaCompiledGraph final : public CompiledGraph {
     return st;
   }
   const float* upload_floats(const std::vector<float>& values, const char* what);
+  std::optional<float> amax(ir::ValueId v) const;
+  bool scaled_form(const ir::Node& node) const;
+  bool int8_eligible(const ir::Node& node) const;
+  bool int8_candidate(ir::ValueId v) const;
+  struct Int8Timing {
+    double fp16_ms = std::numeric_limits<double>::infinity(), int8_ms = std::numeric_limits<double>::infinity(),
+           fp16_to_int8_ms = std::numeric_limits<double>::infinity();
+  };
+  Int8Timing time_int8(const ir::Node& node);
+  void choose_int8_values();
   View constant_view(ir::ValueId v);
   void add(const ir::Node* node, std::string op, std::string kernel, std::function<void(cudaStream_t)> run,
-           std::string note = "", std::string tactic = "");
+           std::string note = "", std::string tactic = "", bool int8 = false);
   void build_node(const ir::Node& node);
   void capture();
 
@@ -142,6 +168,9 @@ class CudaCompiledGraph final : public CompiledGraph {
   CompileOptions options_;
   StorageType type_ = StorageType::f32;
   Precision precision_ = Precision::fp32;
+  bool int8_ = false;                          // int8 permitted (the engine is fp16 otherwise)
+  std::vector<bool> int8_value_;               // per value id: stored int8
+  std::map<std::string, std::string> int8_notes_;  // per Conv node: why it runs fp16 under an int8 permission
   std::string precision_note_;
   Stream stream_;
   CudnnHandle cudnn_;
@@ -167,9 +196,7 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
   switch (options.precision) {
     case Precision::fp16: type_ = StorageType::f16; precision_ = Precision::fp16; break;
     case Precision::bf16: type_ = StorageType::bf16; precision_ = Precision::bf16; break;
-    case Precision::int8:
-      precision_note_ = "no int8 kernel in the CUDA backend yet: fp32";
-      break;
+    case Precision::int8: type_ = StorageType::f16; precision_ = Precision::fp16; int8_ = true; break;
     default: break;
   }
   stream_ = make_stream();
@@ -196,6 +223,9 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
     if (only_convs) storage_channels_[v] = static_cast<int>((s[1] + kTensorCoreChannels - 1) / kTensorCoreChannels) *
                                            kTensorCoreChannels;
   }
+
+  int8_value_.assign(n_values, false);
+  if (int8_) choose_int8_values();
 
   // A nearest/linear Resize read only by a channel Concat writes straight into its slice of the Concat's output
   // (our kernels take any output strides), so the upsampled tensor is never stored apart and never copied.
@@ -230,7 +260,8 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
   for (size_t v = 0; v < n_values; ++v) {
     const ir::Value& value = graph.value(static_cast<ir::ValueId>(v));
     if (value.is_constant() || first[v] < 0 || alias_[v].first != ir::kNoValue) continue;
-    views_[v] = layout_view(value.shape, type_, storage_channels_[v]);
+    views_[v] = layout_view(value.shape, int8_value_[v] ? StorageType::i8 : type_, storage_channels_[v]);
+    if (int8_value_[v]) views_[v].scale = *amax(static_cast<ir::ValueId>(v)) / 127.f;
     requests.push_back({view_bytes(views_[v], storage_channels_[v]), first[v], std::max(first[v], last[v])});
     requested.push_back(static_cast<ir::ValueId>(v));
   }
@@ -245,7 +276,7 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
     if (whole == ir::kNoValue) continue;
     View slice = views_[whole];
     slice.dims[1] = static_cast<int>(graph.value(static_cast<ir::ValueId>(v)).shape[1]);
-    slice.data = static_cast<char*>(slice.data) + channel * storage_bytes(type_);
+    slice.data = static_cast<char*>(slice.data) + channel * storage_bytes(slice.type);
     views_[v] = slice;
   }
 
@@ -294,6 +325,161 @@ const float* CudaCompiledGraph::upload_floats(const std::vector<float>& values, 
   return static_cast<const float*>(owned_.back().get());
 }
 
+std::optional<float> CudaCompiledGraph::amax(ir::ValueId v) const {
+  const auto it = options_.activation_amax.find(graph_.value(v).name);
+  if (it == options_.activation_amax.end() || !(it->second > 0.f) || !std::isfinite(it->second)) return std::nullopt;
+  return it->second;
+}
+
+// A Conv that may read or write int8 values: the scaled cuDNN graph's form (group 1, no activation or ReLU).
+bool CudaCompiledGraph::scaled_form(const ir::Node& n) const {
+  if (!int8_ || n.op != Op::Conv || options_.keep_fp32.count(n.name)) return false;
+  const std::string act = n.attrs.s("activation", "");
+  return n.attrs.i("group", 1) == 1 && (act.empty() || act == "relu");
+}
+
+// A Conv that may run int8: the scaled form and an int8-able input.
+bool CudaCompiledGraph::int8_eligible(const ir::Node& n) const {
+  return scaled_form(n) && int8_candidate(n.inputs[0]);
+}
+
+// A value that may be stored int8: a 4-D activation with an amax and channels that fill 16-byte vectors, read by
+// some node, neither a graph input nor a graph output (those are converted from and to float32).
+bool CudaCompiledGraph::int8_candidate(ir::ValueId v) const {
+  const ir::Value& value = graph_.value(v);
+  const auto& ins = graph_.inputs();
+  const auto& outs = graph_.outputs();
+  return !value.is_constant() && value.shape.size() == 4 && value.shape[1] % kInt8Channels == 0 && amax(v) &&
+         std::find(ins.begin(), ins.end(), v) == ins.end() && std::find(outs.begin(), outs.end(), v) == outs.end();
+}
+
+// Times the Conv's best kernel for fp16 x, y and residual, for int8 ones (each int8 where it may be), and for
+// fp16 x with the others int8, on scratch buffers; the times go into the timing cache.
+CudaCompiledGraph::Int8Timing CudaCompiledGraph::time_int8(const ir::Node& node) {
+  const auto view_of = [&](ir::ValueId v, bool int8) {
+    const bool q = int8 && int8_candidate(v);
+    View view = layout_view(graph_.value(v).shape, q ? StorageType::i8 : type_, v == node.inputs[0] ? storage_channels_[v] : 0);
+    if (q) view.scale = *amax(v) / 127.f;
+    return view;
+  };
+  std::vector<DeviceMemory> scratch;
+  const auto problem = [&](bool x_int8, bool others_int8) {
+    ConvProblem p;
+    p.x = view_of(node.inputs[0], x_int8);
+    p.x_storage_channels = storage_channels_[node.inputs[0]] && !x_int8 ? storage_channels_[node.inputs[0]] : p.x.dims[1];
+    p.y = view_of(node.outputs[0], others_int8);
+    p.weight = graph_.value(node.inputs[1]).data.get();
+    p.bias = node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue ? graph_.value(node.inputs[2]).data.get()
+                                                                         : nullptr;
+    p.has_residual = node.attrs.i("fused_add", 0) != 0;
+    if (p.has_residual) p.residual = view_of(node.inputs[3], others_int8);
+    p.shape = conv_shape_of(node.attrs);
+    p.act = to_cuda(reference::epilogue_activation(node.attrs));
+    for (View* v : {&p.x, &p.y, &p.residual}) {
+      if (v == &p.residual && !p.has_residual) continue;
+      const size_t bytes = view_bytes(*v, v == &p.x ? p.x_storage_channels : 0);
+      scratch.push_back(device_alloc(std::max<size_t>(bytes, 256), "int8 timing scratch"));
+      check(cudaMemsetAsync(scratch.back().get(), 0, bytes, stream_.get()), "cudaMemset");
+      v->data = scratch.back().get();
+    }
+    return p;
+  };
+  const bool x_int8 = int8_eligible(node);
+  const ConvProblem p16 = problem(false, false), p8 = problem(x_int8, true), p16q = problem(false, true);
+  const std::string key = "int8 timing: " + p16.key();
+  Int8Timing t;
+  if (const std::string* cached = timing_cache_->find(key)) {
+    if (std::sscanf(cached->c_str(), "fp16 %lf int8 %lf fp16->int8 %lf", &t.fp16_ms, &t.int8_ms, &t.fp16_to_int8_ms) == 3)
+      return t;
+  }
+  const auto best = [&](const ConvProblem& p) {
+    TacticTimes times;
+    double ms = std::numeric_limits<double>::infinity();
+    try {
+      ConvStep step(p, cudnn_.get(), stream_.get(), "", &times, true);
+      for (const auto& [tactic, m] : times) ms = std::min(ms, m);
+    } catch (const Error&) {
+    }
+    return ms;
+  };
+  t.fp16_ms = best(p16);
+  if (p8.x.type == StorageType::i8) t.int8_ms = best(p8);
+  if (p16q.quantised()) t.fp16_to_int8_ms = best(p16q);
+  timing_cache_->put(key, cat("fp16 ", t.fp16_ms, " int8 ", t.int8_ms, " fp16->int8 ", t.fp16_to_int8_ms));
+  log_verbose(cat("  int8 timing ", node.name, ": fp16 ", t.fp16_ms, " ms, int8 ", t.int8_ms, " ms, fp16 with int8 ",
+                  "output/residual ", t.fp16_to_int8_ms, " ms"));
+  return t;
+}
+
+// Which Convs run int8 and which values are stored int8 (see the top of this file).
+void CudaCompiledGraph::choose_int8_values() {
+  const size_t n_values = graph_.value_count();
+  const size_t n_nodes = graph_.nodes().size();
+  const std::vector<int> producer = graph_.producers();
+  // Per Conv: may it run int8 (x int8), may it run fp16 with an int8 output or residual (scaled)?
+  std::vector<bool> wants(n_nodes, false), scaled(n_nodes, false);
+  for (size_t i = 0; i < n_nodes; ++i) {
+    const ir::Node& n = graph_.nodes()[i];
+    if (!scaled_form(n)) continue;
+    const std::string tactic = n.attrs.s("tactic", "");
+    if (!options_.time_tactics && !tactic.empty()) {
+      // The plan's choice: "int8/" ran int8, "scaled/" ran fp16 reading or writing int8.
+      wants[i] = tactic.rfind(kInt8Tactic, 0) == 0;
+      scaled[i] = wants[i] || tactic.rfind(kScaledTactic, 0) == 0;
+    } else if (options_.time_tactics) {
+      const Int8Timing t = time_int8(n);
+      wants[i] = int8_eligible(n) && t.int8_ms < kInt8Margin * t.fp16_ms;
+      scaled[i] = t.fp16_to_int8_ms <= kScaledSlack * t.fp16_ms;
+      if (int8_eligible(n) && !wants[i])
+        int8_notes_[n.name] = cat("int8 permitted, fp16: int8 timed ", t.int8_ms, " ms against fp16 ", t.fp16_ms, " ms");
+    } else {
+      wants[i] = int8_eligible(n);  // untimed: the lowest permitted precision
+      scaled[i] = true;
+    }
+  }
+  std::vector<std::vector<std::pair<size_t, size_t>>> readers(n_values);  // (node, input index)
+  for (size_t i = 0; i < n_nodes; ++i)
+    for (size_t k = 0; k < graph_.nodes()[i].inputs.size(); ++k)
+      if (graph_.nodes()[i].inputs[k] != ir::kNoValue) readers[graph_.nodes()[i].inputs[k]].emplace_back(i, k);
+  for (size_t v = 0; v < n_values; ++v)
+    int8_value_[v] = int8_candidate(static_cast<ir::ValueId>(v)) && producer[v] >= 0 && !readers[v].empty();
+  // Drop values until every constraint holds: a Conv runs int8 only with an int8 input; a Conv reads an int8
+  // input only if it runs int8; a Conv writes an int8 output or reads an int8 residual only if it runs int8 or in
+  // the scaled fp16 form. Other ops convert in their own kernels.
+  const auto runs_int8 = [&](size_t node) { return wants[node] && int8_value_[graph_.nodes()[node].inputs[0]]; };
+  const auto int8_operands = [&](size_t node) { return runs_int8(node) || scaled[node]; };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t v = 0; v < n_values; ++v) {
+      if (!int8_value_[v]) continue;
+      bool ok = graph_.nodes()[producer[v]].op != Op::Conv || int8_operands(producer[v]);
+      for (const auto& [node, k] : readers[v]) {
+        if (graph_.nodes()[node].op != Op::Conv) continue;
+        if (k == 0) ok = ok && wants[node];
+        if (k == 3) ok = ok && int8_operands(node);
+      }
+      if (!ok) {
+        int8_value_[v] = false;
+        changed = true;
+      }
+    }
+  }
+  for (size_t i = 0; i < n_nodes; ++i) {
+    const ir::Node& n = graph_.nodes()[i];
+    if (n.op != Op::Conv || int8_notes_.count(n.name) || runs_int8(i)) continue;
+    if (wants[i])
+      int8_notes_[n.name] = cat("int8 permitted, fp16: its input '", graph_.value(n.inputs[0]).name,
+                                "' stays fp16 (a reader or writer of it is not int8)");
+    else if (options_.keep_fp32.count(n.name))
+      int8_notes_[n.name] = "int8 permitted, fp16: kept out of int8 (--keep-fp32)";
+    else if (!amax(n.inputs[0]))
+      int8_notes_[n.name] = cat("int8 permitted, fp16: no int8 scale for its input '", graph_.value(n.inputs[0]).name, "'");
+    else
+      int8_notes_[n.name] = "int8 permitted, fp16: no int8 form (group, activation, graph input or channels not a "
+                            "multiple of 16)";
+  }
+}
+
 View CudaCompiledGraph::constant_view(ir::ValueId v) {
   const Tensor& t = *graph_.value(v).data;
   const float* data = upload_floats(t.to_float(), "a constant");
@@ -301,13 +487,19 @@ View CudaCompiledGraph::constant_view(ir::ValueId v) {
 }
 
 void CudaCompiledGraph::add(const ir::Node* node, std::string op, std::string kernel,
-                            std::function<void(cudaStream_t)> run, std::string note, std::string tactic) {
+                            std::function<void(cudaStream_t)> run, std::string note, std::string tactic, bool int8) {
   LayerInfo info;
   info.node = node ? node->name : op;
   info.op = std::move(op);
   info.kernel = std::move(kernel);
-  info.precision = precision_;
-  info.layout = type_ == StorageType::f32 ? "NHWC fp32" : type_ == StorageType::f16 ? "NHWC fp16" : "NHWC bf16";
+  info.precision = int8 ? Precision::int8 : precision_;
+  const bool int8_out = node && !node->outputs.empty() && int8_value_[node->outputs[0]];
+  info.layout = int8_out ? "NHWC int8"
+                : type_ == StorageType::f32 ? "NHWC fp32"
+                : type_ == StorageType::f16 ? "NHWC fp16"
+                                            : "NHWC bf16";
+  if (node && node->op == Op::Conv)
+    if (auto it = int8_notes_.find(node->name); it != int8_notes_.end()) note = note.empty() ? it->second : note + "; " + it->second;
   info.note = precision_note_.empty() ? std::move(note)
                                       : (note.empty() ? precision_note_ : note + "; " + precision_note_);
   info.tactic = std::move(tactic);
@@ -337,8 +529,12 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       if (p.has_residual) p.residual = in_view(3);
       p.shape = conv_shape_of(a);
       p.act = to_cuda(reference::epilogue_activation(a));
-      // Tactic: the plan's, else the timing cache's, else timed now (the builder).
+      // Tactic: the plan's, else the timing cache's, else timed now (the builder). An int8 Conv's tactic carries
+      // the prefix "int8/" in the plan.
+      const bool int8 = p.x.type == StorageType::i8;
       std::string tactic = options_.time_tactics ? "" : a.s("tactic", "");
+      for (const std::string& prefix : {kInt8Tactic, kScaledTactic})
+        if (tactic.rfind(prefix, 0) == 0) tactic = tactic.substr(prefix.size());
       const std::string key = p.key();
       std::string from = tactic.empty() ? "" : "plan";
       if (tactic.empty())
@@ -357,7 +553,8 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       ConvStep* step = conv.get();
       convs_.push_back(std::move(conv));
       add(&node, op, step->kernel(), [this, step](cudaStream_t s) { step->run(s, workspace_.get()); },
-          from.empty() ? "" : cat("tactic from the ", from), step->tactic());
+          from.empty() ? "" : cat("tactic from the ", from),
+          (int8 ? kInt8Tactic : p.quantised() ? kScaledTactic : "") + step->tactic(), int8);
       return;
     }
     case Op::ConvTranspose: {
