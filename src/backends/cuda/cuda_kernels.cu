@@ -315,11 +315,12 @@ __device__ __forceinline__ void load8(const void* base, StorageType type, float 
   }
 }
 
-__device__ __forceinline__ void store8(void* base, StorageType type, float scale, int64_t at, const float v[8]) {
+// int8: `inverse` is 1 / scale (a multiply, not eight IEEE divisions, per thread).
+__device__ __forceinline__ void store8(void* base, StorageType type, float inverse, int64_t at, const float v[8]) {
   if (type == StorageType::i8) {
     int2 raw;
     int8_t* q = reinterpret_cast<int8_t*>(&raw);
-    for (int k = 0; k < 8; ++k) q[k] = static_cast<int8_t>(min(max(__float2int_rn(v[k] / scale), -128), 127));
+    for (int k = 0; k < 8; ++k) q[k] = static_cast<int8_t>(min(max(__float2int_rn(v[k] * inverse), -128), 127));
     *reinterpret_cast<int2*>(static_cast<int8_t*>(base) + at) = raw;
   } else {
     uint4 raw;
@@ -333,7 +334,7 @@ __device__ __forceinline__ void store8(void* base, StorageType type, float scale
 struct Pixels {
   void* data;
   StorageType type;
-  float scale;
+  float scale, inverse;  // int8: real value of one step, and its reciprocal
   int64_t stride;  // elements per pixel
   int h, w;
 };
@@ -350,7 +351,7 @@ __global__ void convert_pixels_kernel(Pixels in, Pixels out, const int* rows, co
   const int ih = rows ? rows[oh] : oh, iw = cols ? cols[ow] : ow;
   float v[8];
   load8(in.data, in.type, in.scale, ((static_cast<int64_t>(n) * in.h + ih) * in.w + iw) * in.stride + g * 8, v);
-  store8(out.data, out.type, out.scale, ((static_cast<int64_t>(n) * out.h + oh) * out.w + ow) * out.stride + g * 8, v);
+  store8(out.data, out.type, out.inverse, ((static_cast<int64_t>(n) * out.h + oh) * out.w + ow) * out.stride + g * 8, v);
 }
 
 __global__ void max_pool_pixels_kernel(Pixels in, Pixels out, Window win, int groups, int count) {
@@ -373,7 +374,8 @@ __global__ void max_pool_pixels_kernel(Pixels in, Pixels out, Window win, int gr
       for (int k = 0; k < 8; ++k) best[k] = fmaxf(best[k], v[k]);
     }
   }
-  store8(out.data, out.type, out.scale, ((static_cast<int64_t>(n) * out.h + oh) * out.w + ow) * out.stride + g * 8, best);
+  store8(out.data, out.type, out.inverse, ((static_cast<int64_t>(n) * out.h + oh) * out.w + ow) * out.stride + g * 8,
+         best);
 }
 
 // A view of fp16 or int8 NHWC pixels whose channels come in aligned groups of 8: its Pixels, else false.
@@ -384,7 +386,7 @@ bool pixels_of(const View& v, Pixels* px) {
                       (v.dims[0] == 1 || v.strides[0] == v.strides[2] * v.dims[2]);
   const bool aligned = v.dims[1] % 8 == 0 && pixel % 8 == 0 && reinterpret_cast<uintptr_t>(v.data) % (8 * bytes) == 0;
   if (!packed || !aligned) return false;
-  *px = Pixels{v.data, v.type, v.scale, pixel, v.dims[2], v.dims[3]};
+  *px = Pixels{v.data, v.type, v.scale, 1.f / v.scale, pixel, v.dims[2], v.dims[3]};
   return true;
 }
 
