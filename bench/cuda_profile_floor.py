@@ -8,7 +8,8 @@ usage: python3 bench/cuda_profile_floor.py PERF.json [--top N]
 import json
 import sys
 
-PEAK_FLOPS = {"fp16": 989e12, "bf16": 989e12, "fp32": 67e12}
+PEAK_FLOPS = {"fp16": 989e12, "bf16": 989e12, "int8": 1979e12, "fp32": 67e12}  # int8: dense TOP/s (an int8
+# plan's fp16 layers are floored at the int8 peak too: those floors are low by half)
 BANDWIDTH = 3.35e12
 
 
