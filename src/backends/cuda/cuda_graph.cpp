@@ -174,7 +174,6 @@ class CudaCompiledGraph final : public CompiledGraph {
   bool int8_ = false;                          // int8 permitted (the engine is fp16 otherwise)
   std::vector<bool> int8_value_;               // per value id: stored int8
   std::map<std::string, std::string> int8_notes_;  // per Conv node: why it runs fp16 under an int8 permission
-  std::string precision_note_;
   Stream stream_;
   CudnnHandle cudnn_;
   DeviceMemory arena_, workspace_;
@@ -529,9 +528,9 @@ void CudaCompiledGraph::add(const ir::Node* node, std::string op, std::string ke
                 : type_ == StorageType::f16 ? "NHWC fp16"
                                             : "NHWC bf16";
   if (node && node->op == Op::Conv)
-    if (auto it = int8_notes_.find(node->name); it != int8_notes_.end()) note = note.empty() ? it->second : note + "; " + it->second;
-  info.note = precision_note_.empty() ? std::move(note)
-                                      : (note.empty() ? precision_note_ : note + "; " + precision_note_);
+    if (auto it = int8_notes_.find(node->name); it != int8_notes_.end())
+      note = note.empty() ? it->second : note + "; " + it->second;
+  info.note = std::move(note);
   info.tactic = std::move(tactic);
   layers_.push_back(info);
   steps_.push_back({std::move(info), std::move(run)});
