@@ -42,7 +42,7 @@ constexpr double kInt8Margin = 0.9;         // int8 must time at least 10% faste
                                             // the CPU: in the graph, near ties often came out slower)
 constexpr double kScaledSlack = 1.1;        // fp16 with an int8 output may cost 10% more (its readers gain)
 const std::string kInt8Tactic = "int8/";     // prefix of an int8 Conv's tactic in plans
-const std::string kScaledTactic = "scaled/"; // prefix of an fp16 Conv's that reads or writes int8
+const std::string kScaledTactic = "scaled/"; // prefix of the tactic of an fp16 Conv reading or writing int8
 
 bool rank_at_most_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() <= 4; }
 bool rank_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() == 4; }
