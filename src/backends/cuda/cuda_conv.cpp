@@ -176,12 +176,11 @@ void ConvStep::prepare_quantised() {
   const int kh = p_.shape.kernel[0], kw = p_.shape.kernel[1];
   const bool int8 = p_.x.type == StorageType::i8;
   const int cin_storage = p_.x_storage_channels;
-  if (p_.shape.group != 1 || (int8 && cin_storage != cin))
-    throw Error("a convolution with int8 operands needs group 1 (and an int8 input unpadded channels)");
+  if (p_.shape.group != 1) throw Error("a convolution with int8 operands needs group 1");
   // An int8 x: weights quantised per output channel, int8 KRSC for cuDNN and dequantised (OIHW float) for the
   // direct kernel, so that both compute the same int8 convolution. A 16-bit x: weights in its type, unscaled.
   const std::vector<float> w_scales = int8 ? weight_scales(weight) : std::vector<float>(out_c, 1.f);
-  std::vector<int8_t> q8(int8 ? size_t(out_c) * kh * kw * cin : 0);
+  std::vector<int8_t> q8(int8 ? size_t(out_c) * kh * kw * cin_storage : 0, 0);  // padding channels zero
   std::vector<float> krsc(int8 ? 0 : size_t(out_c) * kh * kw * cin_storage, 0.f);
   std::vector<float> direct(static_cast<size_t>(weight.numel()));
   const float* w = weight.data<float>();
@@ -190,7 +189,7 @@ void ConvStep::prepare_quantised() {
       for (int y = 0; y < kh; ++y)
         for (int x = 0; x < kw; ++x) {
           const size_t at = ((size_t(o) * cin + i) * kh + y) * kw + x;
-          const size_t to = ((size_t(o) * kh + y) * kw + x) * (int8 ? cin : cin_storage) + i;
+          const size_t to = ((size_t(o) * kh + y) * kw + x) * cin_storage + i;
           if (int8) {
             const float q = std::clamp(std::nearbyint(w[at] / w_scales[o]), -127.f, 127.f);
             q8[to] = static_cast<int8_t>(q);

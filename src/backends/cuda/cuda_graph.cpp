@@ -47,6 +47,8 @@ const std::string kScaledTactic = "scaled/"; // prefix of the tactic of an fp16 
 bool rank_at_most_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() <= 4; }
 bool rank_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() == 4; }
 
+int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+
 // Dimensions left-padded to 4.
 void dims4(const Shape& shape, int dims[4]) {
   const size_t pad = 4 - shape.size();
@@ -155,6 +157,8 @@ class CudaCompiledGraph final : public CompiledGraph {
   bool scaled_form(const ir::Node& node) const;
   bool int8_eligible(const ir::Node& node) const;
   bool int8_candidate(ir::ValueId v) const;
+  bool read_only_by_convs(ir::ValueId v) const;
+  int int8_input_channels(ir::ValueId v) const;
   struct Int8Timing {
     double fp16_ms = std::numeric_limits<double>::infinity(), int8_ms = std::numeric_limits<double>::infinity(),
            fp16_to_int8_ms = std::numeric_limits<double>::infinity();
@@ -217,17 +221,15 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
   const std::vector<int> producer = graph.producers();
   for (ir::ValueId v : graph.inputs()) {
     const Shape& s = graph.value(v).shape;
-    if (s.size() != 4 || type_ == StorageType::f32 || s[1] % kTensorCoreChannels == 0) continue;
-    bool only_convs = true;
-    for (const ir::Node& n : graph.nodes())
-      for (size_t k = 0; k < n.inputs.size(); ++k)
-        if (n.inputs[k] == v && (n.op != Op::Conv || k != 0 || n.attrs.i("group", 1) != 1)) only_convs = false;
-    if (only_convs) storage_channels_[v] = static_cast<int>((s[1] + kTensorCoreChannels - 1) / kTensorCoreChannels) *
-                                           kTensorCoreChannels;
+    if (s.size() != 4 || type_ == StorageType::f32 || s[1] % kTensorCoreChannels == 0 || !read_only_by_convs(v)) continue;
+    storage_channels_[v] = static_cast<int>(round_up(s[1], kTensorCoreChannels));
   }
 
+  // int8 values; an int8 graph input is padded to 16 channels instead.
   int8_value_.assign(n_values, false);
   if (int8_) choose_int8_values();
+  for (ir::ValueId v : graph.inputs())
+    if (int8_value_[v]) storage_channels_[v] = int8_input_channels(v);
 
   // A nearest/linear Resize read only by a channel Concat writes straight into its slice of the Concat's output
   // (our kernels take any output strides), so the upsampled tensor is never stored apart and never copied.
@@ -298,7 +300,8 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
           if (pad) launch_fill(padded, 0.f, s);
           launch_activation(src, dst, {}, s);
         },
-        cat(graph.value(v).name, ": NCHW float32 to NHWC ", type_ == StorageType::f32 ? "fp32" : precision_name(precision_),
+        cat(graph.value(v).name, ": NCHW float32 to NHWC ",
+            int8_value_[v] ? "int8" : type_ == StorageType::f32 ? "fp32" : precision_name(precision_),
             storage_channels_[v] ? cat(", channels padded to ", storage_channels_[v]) : std::string{}));
     in_staging_.push_back(std::move(st));
   }
@@ -345,22 +348,45 @@ bool CudaCompiledGraph::int8_eligible(const ir::Node& n) const {
   return scaled_form(n) && int8_candidate(n.inputs[0]);
 }
 
-// A value that may be stored int8: a 4-D activation with an amax and channels that fill 16-byte vectors, read by
-// some node, neither a graph input nor a graph output (those are converted from and to float32).
+// A value read only as the input of ungrouped Convs (a graph input may then be stored with padding channels).
+bool CudaCompiledGraph::read_only_by_convs(ir::ValueId v) const {
+  for (const ir::Node& n : graph_.nodes())
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      if (n.inputs[k] == v && (n.op != Op::Conv || k != 0 || n.attrs.i("group", 1) != 1)) return false;
+  return true;
+}
+
+// The storage channels of a graph input stored int8: its channels padded to 16 (0 where no padding is needed),
+// -1 where it cannot be int8 (read by other than ungrouped Convs).
+int CudaCompiledGraph::int8_input_channels(ir::ValueId v) const {
+  const int64_t c = graph_.value(v).shape[1];
+  if (!read_only_by_convs(v)) return -1;
+  return c % kInt8Channels == 0 ? 0 : static_cast<int>(round_up(c, kInt8Channels));
+}
+
+// A value that may be stored int8: a 4-D activation with an amax, not a graph output (converted to float32),
+// with channels that fill 16-byte vectors; a graph input also where it is padded to them (read by Convs only).
 bool CudaCompiledGraph::int8_candidate(ir::ValueId v) const {
   const ir::Value& value = graph_.value(v);
   const auto& ins = graph_.inputs();
   const auto& outs = graph_.outputs();
-  return !value.is_constant() && value.shape.size() == 4 && value.shape[1] % kInt8Channels == 0 && amax(v) &&
-         std::find(ins.begin(), ins.end(), v) == ins.end() && std::find(outs.begin(), outs.end(), v) == outs.end();
+  if (value.is_constant() || value.shape.size() != 4 || !amax(v) || std::find(outs.begin(), outs.end(), v) != outs.end())
+    return false;
+  if (std::find(ins.begin(), ins.end(), v) != ins.end()) return int8_input_channels(v) >= 0;
+  return value.shape[1] % kInt8Channels == 0;
 }
 
 // Times the Conv's best kernel for fp16 x, y and residual, for int8 ones (each int8 where it may be), and for
 // fp16 x with the others int8, on scratch buffers; the times go into the timing cache.
 CudaCompiledGraph::Int8Timing CudaCompiledGraph::time_int8(const ir::Node& node) {
+  const auto& ins = graph_.inputs();
+  const auto storage_of = [&](ir::ValueId v, bool q) {
+    if (std::find(ins.begin(), ins.end(), v) == ins.end()) return 0;
+    return q ? int8_input_channels(v) : storage_channels_[v];
+  };
   const auto view_of = [&](ir::ValueId v, bool int8) {
     const bool q = int8 && int8_candidate(v);
-    View view = layout_view(graph_.value(v).shape, q ? StorageType::i8 : type_, v == node.inputs[0] ? storage_channels_[v] : 0);
+    View view = layout_view(graph_.value(v).shape, q ? StorageType::i8 : type_, storage_of(v, q));
     if (q) view.scale = *amax(v) / 127.f;
     return view;
   };
@@ -368,7 +394,8 @@ CudaCompiledGraph::Int8Timing CudaCompiledGraph::time_int8(const ir::Node& node)
   const auto problem = [&](bool x_int8, bool others_int8) {
     ConvProblem p;
     p.x = view_of(node.inputs[0], x_int8);
-    p.x_storage_channels = storage_channels_[node.inputs[0]] && !x_int8 ? storage_channels_[node.inputs[0]] : p.x.dims[1];
+    const int x_storage = storage_of(node.inputs[0], p.x.type == StorageType::i8);
+    p.x_storage_channels = x_storage > 0 ? x_storage : p.x.dims[1];
     p.y = view_of(node.outputs[0], others_int8);
     p.weight = graph_.value(node.inputs[1]).data.get();
     p.bias = node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue ? graph_.value(node.inputs[2]).data.get()
@@ -470,8 +497,12 @@ void CudaCompiledGraph::choose_int8_values() {
   for (size_t i = 0; i < n_nodes; ++i)
     for (size_t k = 0; k < graph_.nodes()[i].inputs.size(); ++k)
       if (graph_.nodes()[i].inputs[k] != ir::kNoValue) readers[graph_.nodes()[i].inputs[k]].emplace_back(i, k);
-  for (size_t v = 0; v < n_values; ++v)
-    int8_value_[v] = int8_candidate(static_cast<ir::ValueId>(v)) && producer[v] >= 0 && !readers[v].empty();
+  const auto& ins = graph_.inputs();
+  for (size_t v = 0; v < n_values; ++v) {
+    const auto id = static_cast<ir::ValueId>(v);
+    int8_value_[v] = int8_candidate(id) && !readers[v].empty() &&
+                     (producer[v] >= 0 || std::find(ins.begin(), ins.end(), id) != ins.end());
+  }
   // Drop values until every constraint holds: a Conv runs int8 only with an int8 input; a Conv reads an int8
   // input only if it runs int8; a Conv writes an int8 output or reads an int8 residual only if it runs int8 or in
   // the scaled fp16 form. Other ops convert in their own kernels.
@@ -481,7 +512,7 @@ void CudaCompiledGraph::choose_int8_values() {
     changed = false;
     for (size_t v = 0; v < n_values; ++v) {
       if (!int8_value_[v]) continue;
-      bool ok = graph_.nodes()[producer[v]].op != Op::Conv || int8_operands(producer[v]);
+      bool ok = producer[v] < 0 || graph_.nodes()[producer[v]].op != Op::Conv || int8_operands(producer[v]);
       for (const auto& [node, k] : readers[v]) {
         if (graph_.nodes()[node].op != Op::Conv) continue;
         if (k == 0) ok = ok && wants[node];

@@ -410,6 +410,20 @@ __global__ void nchw_to_nhwc_kernel(const float* in, int channels, int plane, Vi
   const int n = p / plane, at = p - n * plane;
   const float* src = in + static_cast<int64_t>(n) * channels * plane + at;
   const int64_t base = static_cast<int64_t>(p) * out.strides[3];
+  if (out.type == StorageType::i8 && storage_channels % 16 == 0 && out.strides[3] % 16 == 0 &&
+      reinterpret_cast<uintptr_t>(out.data) % 16 == 0) {
+    const float inverse = 1.f / out.scale;
+    for (int c0 = 0; c0 < storage_channels; c0 += 16) {
+      uint4 raw;
+      int8_t* q = reinterpret_cast<int8_t*>(&raw);
+      for (int k = 0; k < 16; ++k) {
+        const float v = c0 + k < channels ? src[static_cast<int64_t>(c0 + k) * plane] : 0.f;
+        q[k] = static_cast<int8_t>(min(max(__float2int_rn(v * inverse), -128), 127));
+      }
+      *reinterpret_cast<uint4*>(static_cast<int8_t*>(out.data) + base + c0) = raw;
+    }
+    return;
+  }
   if (out.type == StorageType::f16 && storage_channels % 8 == 0 && out.strides[3] % 8 == 0 &&
       reinterpret_cast<uintptr_t>(out.data) % 16 == 0) {
     for (int c0 = 0; c0 < storage_channels; c0 += 8) {
