@@ -5,7 +5,7 @@
 //
 // int8 (a permission, as in TensorRT): the engine is fp16, and a Conv runs int8 (cuDNN int8 operation graph,
 // epilogue fused) where its input has a calibrated amax, it is expressible (group 1, none/ReLU, channels a
-// multiple of 16) and, when the builder times tactics, its best int8 kernel beats its best fp16 one by 10% (the
+// multiple of 16, or a graph input padded to 16) and, when the builder times tactics, its best int8 kernel beats its best fp16 one by 10% (the
 // two timed side by side; the verdict is kept in the timing cache and, as the tactic's "int8/" prefix, in the
 // plan). A value is stored int8 (scale amax / 127) where it has an amax, every Conv reading it as input runs
 // int8, and a Conv writing it (or reading it as residual) runs int8 or fp16 in the scaled form whose epilogue
@@ -535,8 +535,8 @@ void CudaCompiledGraph::choose_int8_values() {
     else if (!amax(n.inputs[0]))
       int8_notes_[n.name] = cat("int8 permitted, fp16: no int8 scale for its input '", graph_.value(n.inputs[0]).name, "'");
     else
-      int8_notes_[n.name] = "int8 permitted, fp16: no int8 form (group, activation, graph input or channels not a "
-                            "multiple of 16)";
+      int8_notes_[n.name] = "int8 permitted, fp16: no int8 form (group, activation, channels not a multiple of 16, "
+                            "or a graph input read by other than Convs)";
   }
 }
 
