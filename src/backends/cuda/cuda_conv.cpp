@@ -239,11 +239,19 @@ bool ConvStep::cudnn_possible() const {
          (!p_.has_residual || p_.residual.type == p_.y.type) && p_.x.strides[1] == 1 && p_.y.strides[1] == 1;
 }
 
+// Our 3xTF32 kernel: fp32 problems it can run, reading the cuDNN form's KRSC weights (so cuDNN's form must exist).
+bool ConvStep::tf32x3_candidate() const {
+  return cudnn_ && p_.x.type == StorageType::f32 &&
+         tf32x3_possible(p_.x, p_.x_storage_channels, p_.y, p_.has_residual ? &p_.residual : nullptr, p_.shape,
+                         p_.act);
+}
+
 std::string ConvStep::kernel() const {
   switch (kind_) {
     case Kind::fused: return cat("cudnn:conv_bias_act:algo ", algo_);
     case Kind::split: return cat("cudnn:conv:algo ", algo_, "+epilogue");
     case Kind::graph: return cat("cudnn:graph:engine config ", algo_);
+    case Kind::tf32x3: return cat("crowdrt:tf32x3 ", tf32x3_.name());
     default: return p_.x.type == StorageType::i8 ? "crowdrt:direct_conv (int8 emulated in float)" : "crowdrt:direct_conv";
   }
 }
@@ -257,6 +265,14 @@ void ConvStep::set_tactic(const std::string& tactic) {
   }
   const size_t colon = tactic.find(':');
   const std::string kind = tactic.substr(0, colon);
+  if (kind == "tf32x3") {
+    if (colon == std::string::npos || !parse_tf32x3_config(tactic.substr(colon + 1), &tf32x3_) || !tf32x3_candidate())
+      throw Error(cat("convolution tactic '", tactic, "' cannot run here (an fp32 convolution our 3xTF32 kernel "
+                      "takes, with a tile such as 128x64 or 64x64s4); rebuild the plan"));
+    kind_ = Kind::tf32x3;
+    workspace_bytes_ = tf32x3_workspace_bytes(p_.y, tf32x3_);
+    return;
+  }
   if (kind == "graph" && graph_) {
     kind_ = Kind::graph;
     algo_ = std::stoi(tactic.substr(colon + 1));
@@ -266,7 +282,7 @@ void ConvStep::set_tactic(const std::string& tactic) {
     return;
   }
   if (colon == std::string::npos || (kind != "fused" && kind != "split") || !cudnn_)
-    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, graph:N, fused:N or split:N",
+    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, graph:N, fused:N, split:N or tf32x3:TILE",
                     cudnn_ ? "" : "; this convolution has no cuDNN form", "); rebuild the plan"));
   kind_ = kind == "fused" ? Kind::fused : Kind::split;
   algo_ = std::stoi(tactic.substr(colon + 1));
@@ -281,6 +297,12 @@ void ConvStep::run(cudaStream_t stream, void* workspace) const {
   const View* residual = p_.has_residual ? &p_.residual : nullptr;
   if (kind_ == Kind::graph) {
     graph_->run(workspace);
+    return;
+  }
+  if (kind_ == Kind::tf32x3) {
+    launch_tf32x3_conv(p_.x, p_.x_storage_channels, static_cast<const float*>(cudnn_->weight.get()),
+                       static_cast<const float*>(bias_f32_.get()), residual, p_.y, p_.shape, p_.act, tf32x3_,
+                       workspace, stream);
     return;
   }
   if (kind_ == Kind::direct) {
@@ -332,6 +354,20 @@ void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTime
   }
   if (graph_)
     for (int i = 0; i < std::min(graph_->engine_configs(), kMaxGraphConfigs); ++i) candidates.push_back(cat("graph:", i));
+  if (tf32x3_candidate()) {
+    // Splitting K pays where the output has too few tiles to fill the GPU (deep layers at low resolution).
+    int device = 0, sms = 0;
+    check(cudaGetDevice(&device), "cudaGetDevice");
+    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
+    const int64_t pixels = int64_t{p_.y.dims[0]} * p_.y.dims[2] * p_.y.dims[3];
+    const int64_t k = int64_t{p_.shape.kernel[0]} * p_.shape.kernel[1] * p_.x_storage_channels;
+    for (int tile_m : {128, 64})
+      for (int splits : {1, 2, 4, 8, 16}) {
+        const int64_t tiles = (pixels + tile_m - 1) / tile_m * ((p_.y.dims[1] + 63) / 64);
+        if (splits > 1 && (tiles * splits > 8 * sms || k / splits < 64)) continue;
+        candidates.push_back(cat("tf32x3:", Tf32x3Config{tile_m, splits}.name()));
+      }
+  }
   candidates.push_back("direct");
   if (!time) {
     // Untimed: the operation graph's first engine, else the legacy path's first algorithm, else the direct kernel.

@@ -1,7 +1,8 @@
 // A convolution with its epilogue y = act(conv(x) + bias + residual), on cuDNN or on our direct kernel.
 // Candidates ("tactics"): cuDNN operation graphs (conv + bias + residual + ReLU in one) per engine configuration,
 // cuDNN's legacy fused conv-bias-activation call per algorithm, cuDNN's plain convolution per algorithm followed
-// by our epilogue kernel, and our direct kernel. The builder times them on the real
+// by our epilogue kernel, our fp32-accurate tensor-core kernel (3xTF32, fp32 only: cuda_conv_tf32x3.h) per tile
+// configuration, and our direct kernel. The builder times them on the real
 // buffers and keeps the fastest; a plan (node attribute "tactic") or the timing cache names one directly.
 #pragma once
 #include <map>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cuda/cuda_conv_tf32x3.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_resources.h"
 #include "core/tensor.h"
@@ -52,7 +54,7 @@ class ConvStep {
   void run(cudaStream_t stream, void* workspace) const;
   size_t workspace_bytes() const { return workspace_bytes_; }
   const std::string& tactic() const { return tactic_; }
-  std::string kernel() const;  // "cudnn:fused:algo 1", "cudnn+epilogue:algo 6", "direct"
+  std::string kernel() const;  // "cudnn:fused:algo 1", "cudnn+epilogue:algo 6", "crowdrt:tf32x3 128x64", "direct"
 
  private:
   struct Cudnn;  // descriptors and device weights for the cuDNN tactics
@@ -60,6 +62,7 @@ class ConvStep {
   void prepare_direct();
   void prepare_quantised();
   bool cudnn_possible() const;
+  bool tf32x3_candidate() const;
   void choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times, bool time);
   void set_tactic(const std::string& tactic);
 
@@ -69,8 +72,9 @@ class ConvStep {
   DeviceMemory weight_f32_, bias_f32_;  // for the direct kernel and the epilogue
   DeviceMemory scaled_weight_, scaled_alpha_, scaled_beta_, scaled_gamma_;  // the scaled graph's operands
   std::string tactic_;
-  enum class Kind { fused, split, graph, direct } kind_ = Kind::direct;
+  enum class Kind { fused, split, graph, tf32x3, direct } kind_ = Kind::direct;
   int algo_ = 0;
+  Tf32x3Config tf32x3_;
   size_t workspace_bytes_ = 0;
 };
 
