@@ -6,6 +6,7 @@
 # peers/gpu_peers.py. int8: a min-max calibration cache from 4 random frames (calib_cache_random.py, ONNX Runtime
 # on the CPU), then `build --precision int8 -v` for UNet-resnet34 (its per-layer choices and int8/fp16 timings go to OUT).
 #   usage: bash B/bench/cuda_vs_pytorch.sh B OUT [--no-peers] [--int8-only]
+#   env: PRECISIONS (default "fp32 fp16 int8"), GTEST_FILTER (which GPU tests run; gtest reads it)
 set -uo pipefail
 B=$(cd "$1" && pwd); OUT=$2; shift 2
 source "$B/device-env.sh" "$B"
@@ -14,9 +15,9 @@ echo "== machine"; nvidia-smi --query-gpu=name,driver_version,memory.total --for
 echo "== models"
 python3 "$B/bench/export_gpu_models.py" "$B/reference" "$work/models" --bench 2>&1 | grep -v Warning
 echo "== gpu tests"
-CROWDRT_GPU_MODELS="$work/models/small" "$B/bin/test_cuda" 2>&1 | tail -70
+CROWDRT_GPU_MODELS="$work/models/small" "$B/bin/test_cuda" 2>&1 | tail -80
 echo "== crowdrt"
-precisions="fp32 fp16 int8"
+precisions=${PRECISIONS:-"fp32 fp16 int8"}
 [[ " $* " == *" --int8-only "* ]] && precisions="fp16 int8"
 for m in unet_resnet34_608 unetpp_resnet34_608; do
   for p in $precisions; do
