@@ -53,6 +53,21 @@ DeviceMemory upload_as(const std::vector<float>& values, StorageType t, const ch
   return upload(v.data(), v.size() * sizeof(uint16_t), what);
 }
 
+// W: O x I x kh x kw (float) → O x kh x kw x I_storage, the storage channels beyond I zero.
+std::vector<float> krsc_weights(const ConvProblem& p, int cin_storage) {
+  const Shape& shape = p.weight->shape();
+  const int out_c = static_cast<int>(shape[0]), in_c = static_cast<int>(shape[1]);
+  const int kh = static_cast<int>(shape[2]), kw = static_cast<int>(shape[3]);
+  const float* w = p.weight->data<float>();
+  std::vector<float> krsc(size_t(out_c) * kh * kw * cin_storage, 0.f);
+  for (int o = 0; o < out_c; ++o)
+    for (int i = 0; i < in_c; ++i)
+      for (int y = 0; y < kh; ++y)
+        for (int x = 0; x < kw; ++x)
+          krsc[((size_t(o) * kh + y) * kw + x) * cin_storage + i] = w[((size_t(o) * in_c + i) * kh + y) * kw + x];
+  return krsc;
+}
+
 void set_view_descriptor(cudnnTensorDescriptor_t d, const View& v, int channels) {
   check(cudnnSetTensor4dDescriptorEx(d, cudnn_type(v.type), v.dims[0], channels, v.dims[2], v.dims[3],
                                      static_cast<int>(v.strides[0]), static_cast<int>(v.strides[1]),
@@ -144,15 +159,7 @@ ConvStep::ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t
     check(cudnnSetActivationDescriptor(c.identity.get(), CUDNN_ACTIVATION_IDENTITY, CUDNN_NOT_PROPAGATE_NAN, 0.0),
           "activation descriptor");
 
-    // W: O x I x kh x kw (float) → O x kh x kw x I_storage in the storage type.
-    const float* w = p_.weight->data<float>();
-    std::vector<float> krsc(size_t(out_c) * kh * kw * cin_storage, 0.f);
-    for (int o = 0; o < out_c; ++o)
-      for (int i = 0; i < in_per_group; ++i)
-        for (int y = 0; y < kh; ++y)
-          for (int x = 0; x < kw; ++x)
-            krsc[((size_t(o) * kh + y) * kw + x) * cin_storage + i] = w[((size_t(o) * in_per_group + i) * kh + y) * kw + x];
-    c.weight = upload_as(krsc, p_.x.type, "convolution weights");
+    c.weight = upload_as(krsc_weights(p_, cin_storage), p_.x.type, "convolution weights");
     std::vector<float> bias(out_c, 0.f);
     if (p_.bias) std::copy(p_.bias->data<float>(), p_.bias->data<float>() + out_c, bias.begin());
     c.bias_storage = upload_as(bias, p_.y.type, "convolution bias");
@@ -230,6 +237,14 @@ void ConvStep::prepare_quantised() {
 void ConvStep::prepare_direct() {
   weight_f32_ = upload(p_.weight->data<float>(), p_.weight->numel() * sizeof(float), "convolution weights");
   if (p_.bias) bias_f32_ = upload(p_.bias->data<float>(), p_.bias->numel() * sizeof(float), "convolution bias");
+  if (narrow_candidate()) {
+    const std::vector<float> krsc = krsc_weights(p_, p_.x_storage_channels);
+    narrow_weight_ = upload(krsc.data(), krsc.size() * sizeof(float), "convolution weights (narrow)");
+  }
+}
+
+bool ConvStep::narrow_candidate() const {
+  return narrow_conv_possible(p_.x, p_.x_storage_channels, p_.y, p_.has_residual, p_.shape, p_.act);
 }
 
 bool ConvStep::cudnn_possible() const {
@@ -252,6 +267,7 @@ std::string ConvStep::kernel() const {
     case Kind::split: return cat("cudnn:conv:algo ", algo_, "+epilogue");
     case Kind::graph: return cat("cudnn:graph:engine config ", algo_);
     case Kind::tf32x3: return cat("crowdrt:tf32x3 ", tf32x3_.name());
+    case Kind::narrow: return "crowdrt:narrow_conv";
     default: return p_.x.type == StorageType::i8 ? "crowdrt:direct_conv (int8 emulated in float)" : "crowdrt:direct_conv";
   }
 }
@@ -265,6 +281,14 @@ void ConvStep::set_tactic(const std::string& tactic) {
   }
   const size_t colon = tactic.find(':');
   const std::string kind = tactic.substr(0, colon);
+  if (tactic == "narrow") {
+    if (!narrow_weight_)
+      throw Error(cat("convolution tactic 'narrow' cannot run here (it takes at most ", kNarrowMaxOutputs,
+                      " output channels over 16-byte vectors of input channels); rebuild the plan"));
+    kind_ = Kind::narrow;
+    workspace_bytes_ = 0;
+    return;
+  }
   if (kind == "tf32x3") {
     if (colon == std::string::npos || !parse_tf32x3_config(tactic.substr(colon + 1), &tf32x3_) || !tf32x3_candidate())
       throw Error(cat("convolution tactic '", tactic, "' cannot run here (an fp32 convolution our 3xTF32 kernel "
@@ -282,7 +306,7 @@ void ConvStep::set_tactic(const std::string& tactic) {
     return;
   }
   if (colon == std::string::npos || (kind != "fused" && kind != "split") || !cudnn_)
-    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, graph:N, fused:N, split:N or tf32x3:TILE",
+    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, narrow, graph:N, fused:N, split:N or tf32x3:TILE",
                     cudnn_ ? "" : "; this convolution has no cuDNN form", "); rebuild the plan"));
   kind_ = kind == "fused" ? Kind::fused : Kind::split;
   algo_ = std::stoi(tactic.substr(colon + 1));
@@ -297,6 +321,11 @@ void ConvStep::run(cudaStream_t stream, void* workspace) const {
   const View* residual = p_.has_residual ? &p_.residual : nullptr;
   if (kind_ == Kind::graph) {
     graph_->run(workspace);
+    return;
+  }
+  if (kind_ == Kind::narrow) {
+    launch_narrow_conv(p_.x, p_.x_storage_channels, static_cast<const float*>(narrow_weight_.get()),
+                       static_cast<const float*>(bias_f32_.get()), p_.y, p_.shape, p_.act, stream);
     return;
   }
   if (kind_ == Kind::tf32x3) {
@@ -368,6 +397,7 @@ void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTime
         candidates.push_back(cat("tf32x3:", Tf32x3Config{tile_m, splits}.name()));
       }
   }
+  if (narrow_weight_) candidates.push_back("narrow");
   candidates.push_back("direct");
   if (!time) {
     // Untimed: the operation graph's first engine, else the legacy path's first algorithm, else the direct kernel.

@@ -2,7 +2,8 @@
 // Candidates ("tactics"): cuDNN operation graphs (conv + bias + residual + ReLU in one) per engine configuration,
 // cuDNN's legacy fused conv-bias-activation call per algorithm, cuDNN's plain convolution per algorithm followed
 // by our epilogue kernel, our fp32-accurate tensor-core kernel (3xTF32, fp32 only: cuda_conv_tf32x3.h) per tile
-// configuration, and our direct kernel. The builder times them on the real
+// configuration, our kernel for few output channels (cuda_conv_narrow.h), and our direct kernel. The builder
+// times them on the real
 // buffers and keeps the fastest; a plan (node attribute "tactic") or the timing cache names one directly.
 #pragma once
 #include <map>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cuda/cuda_conv_narrow.h"
 #include "backends/cuda/cuda_conv_tf32x3.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_resources.h"
@@ -63,6 +65,7 @@ class ConvStep {
   void prepare_quantised();
   bool cudnn_possible() const;
   bool tf32x3_candidate() const;
+  bool narrow_candidate() const;
   void choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times, bool time);
   void set_tactic(const std::string& tactic);
 
@@ -71,8 +74,9 @@ class ConvStep {
   std::unique_ptr<Cudnn> cudnn_;
   DeviceMemory weight_f32_, bias_f32_;  // for the direct kernel and the epilogue
   DeviceMemory scaled_weight_, scaled_alpha_, scaled_beta_, scaled_gamma_;  // the scaled graph's operands
+  DeviceMemory narrow_weight_;          // float32 KRSC for the narrow kernel, where it can run
   std::string tactic_;
-  enum class Kind { fused, split, graph, tf32x3, direct } kind_ = Kind::direct;
+  enum class Kind { fused, split, graph, tf32x3, narrow, direct } kind_ = Kind::direct;
   int algo_ = 0;
   Tf32x3Config tf32x3_;
   size_t workspace_bytes_ = 0;

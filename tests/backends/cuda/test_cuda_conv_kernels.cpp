@@ -1,8 +1,9 @@
-// The 3xTF32 convolution (cuda_conv_tf32x3.h) against our direct fp32 kernel on the same device buffers, through
-// ConvStep with the tactic named: every tile configuration, split K, odd sizes (partial tiles), strides, dilation,
-// an input with zero-padded storage channels, an output written into a slice of a wider tensor, bias, residual and
-// ReLU. The bound, 1e-5 of max|direct|, is what fp32 accuracy means here: plain TF32 (one product) misses it by
-// about two orders of magnitude. Skips where no CUDA device is present.
+// Our own convolution kernels against our direct kernel on the same device buffers, through ConvStep with the
+// tactic named. The 3xTF32 kernel (cuda_conv_tf32x3.h): every tile configuration, split K, odd sizes (partial
+// tiles), strides, dilation, an input with zero-padded storage channels, an output written into a slice of a wider
+// tensor, bias, residual and ReLU; the bound, 1e-5 of max|direct|, is what fp32 accuracy means here: plain TF32
+// (one product) misses it by about two orders of magnitude. The narrow kernel (cuda_conv_narrow.h): 1, 3 and 8
+// output channels in fp32 and fp16. Skips where no CUDA device is present.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@ namespace {
 
 struct Case {
   const char* name;
+  StorageType type;
   int n, in_c, storage_c, h, w, out_c;  // storage_c >= in_c: channels per input pixel in memory (extra ones zero)
   ConvShape shape;
   bool bias, residual;
@@ -44,14 +46,36 @@ std::vector<float> uniform(size_t n, uint32_t seed, float scale) {
   return v;
 }
 
-View nhwc(void* data, int n, int c, int h, int w, int storage_c) {
+View nhwc(void* data, StorageType type, int n, int c, int h, int w, int storage_c) {
   View v;
   v.data = data;
-  v.type = StorageType::f32;
+  v.type = type;
   v.dims[0] = n, v.dims[1] = c, v.dims[2] = h, v.dims[3] = w;
   v.strides[0] = int64_t{h} * w * storage_c, v.strides[1] = 1, v.strides[2] = int64_t{w} * storage_c,
   v.strides[3] = storage_c;
   return v;
+}
+
+void upload(void* device, const std::vector<float>& values, StorageType type) {
+  if (type == StorageType::f32) {
+    check(cudaMemcpy(device, values.data(), values.size() * sizeof(float), cudaMemcpyHostToDevice), "upload");
+    return;
+  }
+  std::vector<uint16_t> bits(values.size());
+  for (size_t i = 0; i < values.size(); ++i) bits[i] = float_to_half(values[i]);
+  check(cudaMemcpy(device, bits.data(), bits.size() * sizeof(uint16_t), cudaMemcpyHostToDevice), "upload");
+}
+
+std::vector<float> download(const void* device, size_t count, StorageType type) {
+  std::vector<float> out(count);
+  if (type == StorageType::f32) {
+    check(cudaMemcpy(out.data(), device, count * sizeof(float), cudaMemcpyDeviceToHost), "download");
+    return out;
+  }
+  std::vector<uint16_t> bits(count);
+  check(cudaMemcpy(bits.data(), device, count * sizeof(uint16_t), cudaMemcpyDeviceToHost), "download");
+  for (size_t i = 0; i < count; ++i) out[i] = half_to_float(bits[i]);
+  return out;
 }
 
 // Runs the case with each tactic on fresh output buffers; the outputs (whole wider tensor) in tactic order.
@@ -72,21 +96,22 @@ std::vector<std::vector<float>> run_tactics(const Case& c, const std::vector<std
   std::copy(bv.begin(), bv.end(), bias.data<float>());
   const std::vector<float> r = uniform(size_t(c.n) * oh * ow * c.out_c, 4, 1.f);
   const size_t y_count = size_t(c.n) * oh * ow * c.out_storage_c;
+  const size_t element = storage_bytes(c.type);
 
   const Stream stream = make_stream();
   const CudnnHandle cudnn = make_cudnn(stream.get());
-  DeviceMemory dx = device_alloc(x.size() * sizeof(float), "x");
-  DeviceMemory dr = device_alloc(r.size() * sizeof(float), "residual");
-  DeviceMemory dy = device_alloc(y_count * sizeof(float), "y");
-  check(cudaMemcpy(dx.get(), x.data(), x.size() * sizeof(float), cudaMemcpyHostToDevice), "x");
-  check(cudaMemcpy(dr.get(), r.data(), r.size() * sizeof(float), cudaMemcpyHostToDevice), "residual");
+  DeviceMemory dx = device_alloc(x.size() * element, "x");
+  DeviceMemory dr = device_alloc(r.size() * element, "residual");
+  DeviceMemory dy = device_alloc(y_count * element, "y");
+  upload(dx.get(), x, c.type);
+  upload(dr.get(), r, c.type);
 
   ConvProblem p;
-  p.x = nhwc(dx.get(), c.n, c.in_c, c.h, c.w, c.storage_c);
+  p.x = nhwc(dx.get(), c.type, c.n, c.in_c, c.h, c.w, c.storage_c);
   p.x_storage_channels = c.storage_c;
-  p.y = nhwc(static_cast<float*>(dy.get()) + c.out_offset, c.n, c.out_c, oh, ow, c.out_storage_c);
+  p.y = nhwc(static_cast<char*>(dy.get()) + c.out_offset * element, c.type, c.n, c.out_c, oh, ow, c.out_storage_c);
   p.has_residual = c.residual;
-  if (c.residual) p.residual = nhwc(dr.get(), c.n, c.out_c, oh, ow, c.out_c);
+  if (c.residual) p.residual = nhwc(dr.get(), c.type, c.n, c.out_c, oh, ow, c.out_c);
   p.weight = &weight;
   p.bias = c.bias ? &bias : nullptr;
   p.shape = c.shape;
@@ -94,16 +119,14 @@ std::vector<std::vector<float>> run_tactics(const Case& c, const std::vector<std
 
   std::vector<std::vector<float>> outputs;
   for (const std::string& tactic : tactics) {
-    check(cudaMemset(dy.get(), 0, y_count * sizeof(float)), "y");
+    check(cudaMemset(dy.get(), 0, y_count * element), "y");
     ConvStep step(p, cudnn.get(), stream.get(), tactic);
     EXPECT_EQ(step.tactic(), tactic);
     DeviceMemory workspace = device_alloc(std::max<size_t>(step.workspace_bytes(), 16), "workspace");
     step.run(stream.get(), workspace.get());
     check(cudaStreamSynchronize(stream.get()), c.name);
     check(cudaGetLastError(), c.name);
-    std::vector<float> y(y_count);
-    check(cudaMemcpy(y.data(), dy.get(), y_count * sizeof(float), cudaMemcpyDeviceToHost), "y");
-    outputs.push_back(std::move(y));
+    outputs.push_back(download(dy.get(), y_count, c.type));
   }
   return outputs;
 }
@@ -112,15 +135,15 @@ TEST(CudaTf32x3Conv, MatchesTheDirectFp32KernelToFp32Accuracy) {
   std::string why;
   if (!device_available(&why)) GTEST_SKIP() << why << ": CUDA tests skipped";
   const std::vector<Case> cases = {
-      {"3x3 64->64 38x38 bias+residual+relu", 1, 64, 64, 38, 38, 64, conv_shape(3, 1, 1), true, true,
+      {"3x3 64->64 38x38 bias+residual+relu", StorageType::f32, 1, 64, 64, 38, 38, 64, conv_shape(3, 1, 1), true, true,
        ActivationKind::relu, 64, 0},
-      {"7x7/2 stem, 5 of 8 channels", 1, 5, 8, 61, 67, 64, conv_shape(7, 2, 3), true, false, ActivationKind::relu, 64,
+      {"7x7/2 stem, 5 of 8 channels", StorageType::f32, 1, 5, 8, 61, 67, 64, conv_shape(7, 2, 3), true, false, ActivationKind::relu, 64,
        0},
-      {"1x1/2 128->256 into a slice", 1, 128, 128, 19, 19, 256, conv_shape(1, 2, 0), true, false,
+      {"1x1/2 128->256 into a slice", StorageType::f32, 1, 128, 128, 19, 19, 256, conv_shape(1, 2, 0), true, false,
        ActivationKind::none, 384, 64},
-      {"3x3 dilation 2 32->48, no bias", 2, 32, 32, 23, 17, 48, conv_shape(3, 1, 2, 2), false, false,
+      {"3x3 dilation 2 32->48, no bias", StorageType::f32, 2, 32, 32, 23, 17, 48, conv_shape(3, 1, 2, 2), false, false,
        ActivationKind::none, 48, 0},
-      {"3x3 512->512 10x10 (split K)", 1, 512, 512, 10, 10, 512, conv_shape(3, 1, 1), true, true,
+      {"3x3 512->512 10x10 (split K)", StorageType::f32, 1, 512, 512, 10, 10, 512, conv_shape(3, 1, 1), true, true,
        ActivationKind::relu, 512, 0},
   };
   const std::vector<std::string> tactics = {"direct",         "tf32x3:128x64",  "tf32x3:64x64",
@@ -149,13 +172,43 @@ TEST(CudaTf32x3Conv, MatchesTheDirectFp32KernelToFp32Accuracy) {
 TEST(CudaTf32x3Conv, TacticsItCannotRunAreRefusedWithAMessage) {
   std::string why;
   if (!device_available(&why)) GTEST_SKIP() << why << ": CUDA tests skipped";
-  const Case c{"3x3", 1, 16, 16, 8, 8, 16, conv_shape(3, 1, 1), true, false, ActivationKind::relu, 16, 0};
+  const Case c{"3x3", StorageType::f32, 1, 16, 16, 8, 8, 16, conv_shape(3, 1, 1), true, false, ActivationKind::relu, 16, 0};
   for (const char* bad : {"tf32x3:bogus", "tf32x3:32x64", "tf32x3"}) {
     try {
       run_tactics(c, {bad});
       ADD_FAILURE() << bad << " was accepted";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("rebuild the plan"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// The density head's shape and its neighbours: 16 -> 1 (3x3, the head), 32 -> 3 with stride 2 and ReLU, 8 -> 8
+// (1x1) into a slice; fp32 within 1e-5 of the direct kernel (both sum in fp32), fp16 within 2e-3 (the direct
+// kernel rounds its fp16 output the same way; the difference is summation order in fp32 before that rounding).
+TEST(CudaNarrowConv, MatchesTheDirectKernel) {
+  std::string why;
+  if (!device_available(&why)) GTEST_SKIP() << why << ": CUDA tests skipped";
+  for (StorageType type : {StorageType::f32, StorageType::f16}) {
+    const std::vector<Case> cases = {
+        {"head 3x3 16->1", type, 1, 16, 16, 45, 61, 1, conv_shape(3, 1, 1), true, false, ActivationKind::none, 1, 0},
+        {"3x3/2 32->3 relu", type, 2, 32, 32, 33, 20, 3, conv_shape(3, 2, 1), true, false, ActivationKind::relu, 3,
+         0},
+        {"1x1 8->8 into a slice, no bias", type, 1, 8, 8, 17, 19, 8, conv_shape(1, 1, 0), false, false,
+         ActivationKind::none, 24, 8},
+    };
+    for (const Case& c : cases) {
+      const auto outputs = run_tactics(c, {"direct", "narrow"});
+      float ref_max = 0.f, worst = 0.f;
+      for (size_t i = 0; i < outputs[0].size(); ++i) {
+        ref_max = std::max(ref_max, std::abs(outputs[0][i]));
+        worst = std::max(worst, std::isfinite(outputs[1][i]) ? std::abs(outputs[1][i] - outputs[0][i]) : INFINITY);
+      }
+      const float bound = type == StorageType::f32 ? 1e-5f : 2e-3f;
+      std::printf("narrow %-34s %s max|d| %.3g of max|direct| %.3g\n", c.name,
+                  type == StorageType::f32 ? "f32" : "f16", worst / ref_max, ref_max);
+      EXPECT_GT(ref_max, 0.1f) << c.name;
+      EXPECT_LE(worst, bound * ref_max) << c.name;
     }
   }
 }
