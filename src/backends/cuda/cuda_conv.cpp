@@ -3,6 +3,7 @@
 #include "backends/cuda/cuda_conv_graph.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -51,6 +52,17 @@ DeviceMemory upload_as(const std::vector<float>& values, StorageType t, const ch
   if (t == StorageType::f32) return upload(values.data(), values.size() * sizeof(float), what);
   const std::vector<uint16_t> v = to_16bit(values, t);
   return upload(v.data(), v.size() * sizeof(uint16_t), what);
+}
+
+// The N of a tactic "kind:N" from a plan (untrusted): Error unless N is a non-negative decimal number.
+int tactic_number(const std::string& tactic, size_t colon) {
+  int n = -1;
+  const char* begin = colon == std::string::npos ? tactic.data() + tactic.size() : tactic.data() + colon + 1;
+  const char* end = tactic.data() + tactic.size();
+  const auto [at, error] = std::from_chars(begin, end, n);
+  if (begin == end || error != std::errc() || at != end || n < 0)
+    throw Error(cat("convolution tactic '", tactic, "': expected a number after the ':'; rebuild the plan"));
+  return n;
 }
 
 // W: O x I x kh x kw (float) → O x kh x kw x I_storage, the storage channels beyond I zero.
@@ -299,7 +311,7 @@ void ConvStep::set_tactic(const std::string& tactic) {
   }
   if (kind == "graph" && graph_) {
     kind_ = Kind::graph;
-    algo_ = std::stoi(tactic.substr(colon + 1));
+    algo_ = tactic_number(tactic, colon);
     if (!graph_->select(algo_))
       throw Error(cat("convolution tactic '", tactic, "': cuDNN refuses that engine configuration here; rebuild the plan"));
     workspace_bytes_ = graph_->workspace_bytes();
@@ -309,7 +321,7 @@ void ConvStep::set_tactic(const std::string& tactic) {
     throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, narrow, graph:N, fused:N, split:N or tf32x3:TILE",
                     cudnn_ ? "" : "; this convolution has no cuDNN form", "); rebuild the plan"));
   kind_ = kind == "fused" ? Kind::fused : Kind::split;
-  algo_ = std::stoi(tactic.substr(colon + 1));
+  algo_ = tactic_number(tactic, colon);
   size_t bytes = 0;
   check(cudnnGetConvolutionForwardWorkspaceSize(cudnn_handle_, cudnn_->x.get(), cudnn_->w.get(), cudnn_->conv.get(),
                                                 cudnn_->y.get(), static_cast<cudnnConvolutionFwdAlgo_t>(algo_), &bytes),

@@ -175,7 +175,7 @@ TEST(CudaTf32x3Conv, TacticsItCannotRunAreRefusedWithAMessage) {
   std::string why;
   if (!device_available(&why)) GTEST_SKIP() << why << ": CUDA tests skipped";
   const Case c{"3x3", StorageType::f32, 1, 16, 16, 8, 8, 16, conv_shape(3, 1, 1), true, false, ActivationKind::relu, 16, 0};
-  for (const char* bad : {"tf32x3:bogus", "tf32x3:32x64", "tf32x3"}) {
+  for (const char* bad : {"tf32x3:bogus", "tf32x3:32x64", "tf32x3", "graph:x", "graph", "split:-1", "fused:7z"}) {
     try {
       run_tactics(c, {bad});
       ADD_FAILURE() << bad << " was accepted";
