@@ -30,16 +30,11 @@ log "node $(node --version), onnxruntime-node $ORT_VERSION, threads $THREADS, ru
 
 rows=()
 for S in $SIZES; do
-  name=unet_resnet34_c5_${S}x${S}
-  "$PYTHON" tests/reference/export_models.py "$OUT/models" --model UNet resnet34 5 "$S" "$S" --opset 11 --bn fused \
-    --name "$name" >&2
-  onnx=$OUT/models/$name/model.onnx
+  export_unet "$S"
 
   log ""
   log "## $name: ONNX Runtime $ORT_VERSION CPU"
-  log "\$ NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js $onnx 5 $S $S $RUNS $THREADS"
-  ort_json=$(NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js "$onnx" 5 "$S" "$S" "$RUNS" "$THREADS")
-  log "$ort_json"
+  ort_latency
   ort_ms=$("$PYTHON" -c 'import json,sys; print("%.1f" % json.loads(sys.argv[1])["median_ms"])' "$ort_json")
 
   crt_ms=n/a; ratio=n/a; check=

@@ -23,10 +23,7 @@ ensure_ort
 start_raw
 log "node $(node --version), onnxruntime-node $ORT_VERSION, threads $THREADS, runs $RUNS"
 
-name=unet_resnet34_c5_${S}x${S}
-"$PYTHON" tests/reference/export_models.py "$OUT/models" --model UNet resnet34 5 "$S" "$S" --opset 11 --bn fused \
-  --name "$name" >&2
-onnx=$OUT/models/$name/model.onnx
+export_unet "$S"
 synth=$OUT/synth
 if [ ! -f "$synth/testlist.txt" ]; then
   log "\$ $CROWDRT synth --out $synth --sequences 12 --frames 60 --size 640x360 --seed 3"
@@ -49,9 +46,7 @@ log "\$ $CROWDRT inspect $OUT/int8.plan (precision per layer)"
 
 log ""
 log "## latency"
-log "\$ NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js $onnx 5 $S $S $RUNS $THREADS"
-ort_json=$(NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js "$onnx" 5 "$S" "$S" "$RUNS" "$THREADS")
-log "$ort_json"
+ort_latency
 ort_ms=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.loads(sys.argv[1])["median_ms"])' "$ort_json")
 ort_min=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.loads(sys.argv[1])["min_ms"])' "$ort_json")
 declare -A ms mins
