@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "backends/cuda/cuda_conv_geometry.h"
 #include "backends/cuda/cuda_conv_narrow.h"
 
 namespace crowdrt::cuda {
@@ -14,13 +15,8 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kMaxWeights = 8192;  // floats of shared memory for the weights (32 KB)
 
-struct NarrowProblem {
+struct NarrowProblem : ConvGeometry {
   const void* x;
-  int64_t xs_n, xs_h, xs_w;
-  int in_h, in_w, channels;
-  int kh, kw, stride_h, stride_w, dil_h, dil_w, pad_t, pad_l;
-  int out_h, out_w, out_c;
-  int64_t m;
   const float* w;  // [out_c][kh][kw][channels]
   const float* bias;
   View y;
@@ -145,24 +141,7 @@ void launch_narrow_conv(const View& x, int channels, const float* weight, const 
                         const ConvShape& shape, Activation act, cudaStream_t stream) {
   NarrowProblem p{};
   p.x = x.data;
-  p.xs_n = x.strides[0];
-  p.xs_h = x.strides[2];
-  p.xs_w = x.strides[3];
-  p.in_h = x.dims[2];
-  p.in_w = x.dims[3];
-  p.channels = channels;
-  p.kh = shape.kernel[0];
-  p.kw = shape.kernel[1];
-  p.stride_h = shape.strides[0];
-  p.stride_w = shape.strides[1];
-  p.dil_h = shape.dilations[0];
-  p.dil_w = shape.dilations[1];
-  p.pad_t = shape.pads[0];
-  p.pad_l = shape.pads[1];
-  p.out_h = y.dims[2];
-  p.out_w = y.dims[3];
-  p.out_c = y.dims[1];
-  p.m = int64_t{y.dims[0]} * y.dims[2] * y.dims[3];
+  static_cast<ConvGeometry&>(p) = conv_geometry(x, channels, y, shape);
   p.w = weight;
   p.bias = bias;
   p.y = y;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "backends/cuda/cuda_conv_geometry.h"
+
 namespace crowdrt::cuda {
 namespace {
 
@@ -15,13 +17,8 @@ constexpr int kTileN = 64;
 constexpr int kTileK = 16;
 constexpr int kRow = kTileK + 4;  // padded shared-memory row (floats)
 
-struct Problem {
+struct Problem : ConvGeometry {  // channels: a multiple of 4
   const float* x;
-  int64_t xs_n, xs_h, xs_w;  // element strides of x (channel stride 1)
-  int in_h, in_w, channels;  // channels: per pixel, a multiple of 4
-  int kh, kw, stride_h, stride_w, dil_h, dil_w, pad_t, pad_l;
-  int out_h, out_w, out_c;
-  int64_t m;                 // output pixels (N · out_h · out_w)
   int k;                     // kh · kw · channels
   int k_tiles_per_split;
   const float* w;            // [out_c][k]
@@ -263,24 +260,7 @@ void launch_tf32x3_conv(const View& x, int channels, const float* weight, const 
                         void* workspace, cudaStream_t stream) {
   Problem p{};
   p.x = static_cast<const float*>(x.data);
-  p.xs_n = x.strides[0];
-  p.xs_h = x.strides[2];
-  p.xs_w = x.strides[3];
-  p.in_h = x.dims[2];
-  p.in_w = x.dims[3];
-  p.channels = channels;
-  p.kh = shape.kernel[0];
-  p.kw = shape.kernel[1];
-  p.stride_h = shape.strides[0];
-  p.stride_w = shape.strides[1];
-  p.dil_h = shape.dilations[0];
-  p.dil_w = shape.dilations[1];
-  p.pad_t = shape.pads[0];
-  p.pad_l = shape.pads[1];
-  p.out_h = y.dims[2];
-  p.out_w = y.dims[3];
-  p.out_c = y.dims[1];
-  p.m = int64_t{y.dims[0]} * y.dims[2] * y.dims[3];
+  static_cast<ConvGeometry&>(p) = conv_geometry(x, channels, y, shape);
   p.k = p.kh * p.kw * channels;
   const int splits = config.splits > 1 ? config.splits : 1;
   p.k_tiles_per_split = k_tiles_per_split(p.k, splits);
