@@ -339,15 +339,23 @@ struct Pixels {
   int h, w;
 };
 
-// Copy (rows, cols null) or nearest resize, converting between fp16 and int8 scales on the way.
-__global__ void convert_pixels_kernel(Pixels in, Pixels out, const int* rows, const int* cols, int groups, int count) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= count) return;
+// Thread i of a pixel kernel: its output pixel (image, row, column) and its group of 8 channels.
+struct OutputGroup {
+  int n, oh, ow, g;
+};
+__device__ __forceinline__ OutputGroup output_group(int i, int groups, const Pixels& out) {
   int p = i / groups;
   const int g = i - p * groups;
   const int ow = p % out.w;
   p /= out.w;
-  const int oh = p % out.h, n = p / out.h;
+  return {p / out.h, p % out.h, ow, g};
+}
+
+// Copy (rows, cols null) or nearest resize, converting between fp16 and int8 scales on the way.
+__global__ void convert_pixels_kernel(Pixels in, Pixels out, const int* rows, const int* cols, int groups, int count) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  const auto [n, oh, ow, g] = output_group(i, groups, out);
   const int ih = rows ? rows[oh] : oh, iw = cols ? cols[ow] : ow;
   float v[8];
   load8(in.data, in.type, in.scale, ((static_cast<int64_t>(n) * in.h + ih) * in.w + iw) * in.stride + g * 8, v);
@@ -357,11 +365,7 @@ __global__ void convert_pixels_kernel(Pixels in, Pixels out, const int* rows, co
 __global__ void max_pool_pixels_kernel(Pixels in, Pixels out, Window win, int groups, int count) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  int p = i / groups;
-  const int g = i - p * groups;
-  const int ow = p % out.w;
-  p /= out.w;
-  const int oh = p % out.h, n = p / out.h;
+  const auto [n, oh, ow, g] = output_group(i, groups, out);
   float best[8], v[8];
   for (int k = 0; k < 8; ++k) best[k] = -INFINITY;
   for (int ky = 0; ky < win.kernel[0]; ++ky) {
