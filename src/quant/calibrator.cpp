@@ -16,11 +16,18 @@ void Calibrator::collect(size_t index, std::span<const float> values) { histogra
 std::vector<std::pair<std::string, float>> Calibrator::amax() const {
   std::vector<std::pair<std::string, float>> out;
   for (size_t i = 0; i < tensors_.size(); ++i) {
-    if (histograms_[i].counts().empty()) continue;
-    AbsHistogram histogram = histograms_[i];
-    const bool whole_range = method_ == CalibrationMethod::entropy && bounded_[i];
-    if (method_ == CalibrationMethod::entropy) histogram.coarsen(2048);
-    const float a = whole_range ? minmax_amax(histogram) : amax_of(histogram, method_);
+    const AbsHistogram& collected = histograms_[i];
+    if (collected.counts().empty()) continue;
+    float a = 0.f;
+    if (method_ != CalibrationMethod::entropy) {
+      a = amax_of(collected, method_);
+    } else if (bounded_[i]) {
+      a = minmax_amax(collected);  // a bounded Clip's output keeps its observed range (see the constructor)
+    } else {
+      AbsHistogram coarse = collected;
+      coarse.coarsen(2048);
+      a = entropy_amax(coarse);
+    }
     if (a > 0) out.emplace_back(tensors_[i], a);
   }
   return out;
