@@ -25,6 +25,7 @@
 
 #include "backends/cpu/reference/reference_kernels.h"
 #include "backends/cuda/cuda_conv.h"
+#include "backends/cuda/cuda_conv_chain.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_resources.h"
 #include "backends/cuda/cuda_timing_cache.h"
@@ -43,6 +44,12 @@ constexpr double kInt8Margin = 0.9;         // int8 must time at least 10% faste
 constexpr double kScaledSlack = 1.1;        // fp16 with an int8 output may cost 10% more (its readers gain)
 const std::string kInt8Tactic = "int8/";     // prefix of an int8 Conv's tactic in plans
 const std::string kScaledTactic = "scaled/"; // prefix of the tactic of an fp16 Conv reading or writing int8
+const std::string kChainTactic = "chain/";   // prefix of the tactics of the nodes a convolution chain runs
+
+// A node's tactic as its own step reads it: without the "chain/" prefix of a fused chain's member.
+std::string own_tactic(const std::string& tactic) {
+  return tactic.rfind(kChainTactic, 0) == 0 ? tactic.substr(kChainTactic.size()) : tactic;
+}
 
 bool rank_at_most_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() <= 4; }
 bool rank_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() == 4; }
@@ -123,6 +130,42 @@ struct Step {
   std::function<void(cudaStream_t)> run;
 };
 
+// Convolutions (and the upsampling before them) that one kernel may run (cuda_conv_chain.h): members in order,
+// the chain's input and output values.
+struct ChainCandidate {
+  std::vector<size_t> members;  // node indices: [Resize,] Conv, Conv[, Conv]
+  ir::ValueId in = ir::kNoValue, out = ir::kNoValue;
+  ChainShape shape;
+};
+
+// A Conv that can be a chain stage: 3x3, stride 1, dilation 1, pads 1, group 1, no residual, none or ReLU, a bias
+// or none.
+bool chain_stage(const ir::Graph& g, const ir::Node& n) {
+  if (n.op != Op::Conv || n.attrs.i("fused_add", 0) != 0 || n.inputs.size() < 2) return false;
+  const ConvShape s = conv_shape_of(n.attrs);
+  const std::string act = n.attrs.s("activation", "");
+  const Shape& w = g.value(n.inputs[1]).shape;
+  return s.kernel[0] == 3 && s.kernel[1] == 3 && s.strides[0] == 1 && s.strides[1] == 1 && s.dilations[0] == 1 &&
+         s.dilations[1] == 1 && s.pads[0] == 1 && s.pads[1] == 1 && s.pads[2] == 1 && s.pads[3] == 1 && s.group == 1 &&
+         (act.empty() || act == "relu") && w.size() == 4 && g.value(n.inputs[1]).data &&
+         g.value(n.inputs[1]).data->dtype() == DType::f32;
+}
+
+// A nearest Resize that doubles H and W, output pixel (h, w) reading input (h / 2, w / 2).
+bool upsampling_by_2(const ir::Graph& g, const ir::Node& n) {
+  if (n.op != Op::Resize || n.attrs.s("mode", "nearest") != "nearest") return false;
+  const std::vector<float> scales = n.attrs.floats("scales");
+  const Shape& x = g.value(n.inputs[0]).shape;
+  const Shape& y = g.value(n.outputs[0]).shape;
+  if (scales.size() != 4 || x.size() != 4 || y[2] != 2 * x[2] || y[3] != 2 * x[3]) return false;
+  for (int axis : {2, 3}) {
+    const auto map = reference::resize_axis_map(n.attrs, false, scales[axis], x[axis], y[axis]);
+    for (size_t i = 0; i < map.lo.size(); ++i)
+      if (map.lo[i] != static_cast<int64_t>(i / 2)) return false;
+  }
+  return true;
+}
+
 class CudaCompiledGraph final : public CompiledGraph {
  public:
   CudaCompiledGraph(const ir::Graph& graph, const CompileOptions& options);
@@ -169,6 +212,8 @@ class CudaCompiledGraph final : public CompiledGraph {
   void add(const ir::Node* node, std::string op, std::string kernel, std::function<void(cudaStream_t)> run,
            std::string note = "", std::string tactic = "", bool int8 = false);
   void build_node(const ir::Node& node);
+  std::vector<ChainCandidate> find_chains() const;
+  void fuse_chain(const ChainCandidate& chain);
   void capture();
 
   const ir::Graph& graph_;
@@ -190,6 +235,7 @@ class CudaCompiledGraph final : public CompiledGraph {
   std::unique_ptr<TimingCache> timing_cache_;
   std::vector<Step> steps_;
   std::vector<LayerInfo> layers_;
+  std::vector<size_t> node_step_;              // per node: its step
   std::vector<Staging> in_staging_, out_staging_;
   GraphExec exec_;
   Event h2d_start_, compute_start_, compute_end_, d2h_end_;
@@ -246,6 +292,9 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
     }
   }
 
+  // Convolution chains one kernel may run (fp16 engines: the kernel computes in fp16).
+  const std::vector<ChainCandidate> chains = find_chains();
+
   // Lifetimes in steps: step 0 converts the inputs, node i is step i + 1, the last step converts the outputs.
   const int last_step = static_cast<int>(graph.nodes().size()) + 1;
   std::vector<BufferRequest> requests;
@@ -259,6 +308,13 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
     for (ir::ValueId v : n.outputs) first[v] = last[v] = static_cast<int>(i) + 1;
   }
   for (ir::ValueId v : graph.outputs()) last[v] = last_step;
+  // A chain's kernel runs at its first member's step, reading its input and writing its output then: both live
+  // over all of its members' steps, so that nothing else shares their memory whether it is fused or not.
+  for (const ChainCandidate& c : chains) {
+    const int from = static_cast<int>(c.members.front()) + 1, to = static_cast<int>(c.members.back()) + 1;
+    last[c.in] = std::max(last[c.in], to);
+    first[c.out] = std::min(first[c.out], from);
+  }
   for (size_t v = 0; v < n_values; ++v)
     if (alias_[v].first != ir::kNoValue) first[alias_[v].first] = std::min(first[alias_[v].first], first[v]);
   for (size_t v = 0; v < n_values; ++v) {
@@ -305,7 +361,11 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
             storage_channels_[v] ? cat(", channels padded to ", storage_channels_[v]) : std::string{}));
     in_staging_.push_back(std::move(st));
   }
-  for (const ir::Node& node : graph.nodes()) build_node(node);
+  for (const ir::Node& node : graph.nodes()) {
+    node_step_.push_back(steps_.size());
+    build_node(node);
+  }
+  for (const ChainCandidate& c : chains) fuse_chain(c);
   for (ir::ValueId v : graph.outputs()) {
     const Shape& s = graph.value(v).shape;
     Staging st = staging_for(s, "an output's staging buffer");
@@ -477,7 +537,7 @@ void CudaCompiledGraph::choose_int8_values() {
   for (size_t i = 0; i < n_nodes; ++i) {
     const ir::Node& n = graph_.nodes()[i];
     if (!scaled_form(n)) continue;
-    const std::string tactic = n.attrs.s("tactic", "");
+    const std::string tactic = own_tactic(n.attrs.s("tactic", ""));
     if (!options_.time_tactics && !tactic.empty()) {
       // The plan's choice: "int8/" ran int8, "scaled/" ran fp16 reading or writing int8.
       wants[i] = tactic.rfind(kInt8Tactic, 0) == 0;
@@ -592,7 +652,7 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       // Tactic: the plan's, else the timing cache's, else timed now (the builder). An int8 Conv's tactic carries
       // the prefix "int8/" in the plan.
       const bool int8 = p.x.type == StorageType::i8;
-      std::string tactic = options_.time_tactics ? "" : a.s("tactic", "");
+      std::string tactic = options_.time_tactics ? "" : own_tactic(a.s("tactic", ""));
       for (const std::string& prefix : {kInt8Tactic, kScaledTactic})
         if (tactic.rfind(prefix, 0) == 0) tactic = tactic.substr(prefix.size());
       const std::string key = p.key();
@@ -778,6 +838,154 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
     }
     default:
       throw Error(cat("node '", node.name, "' (", ir::op_name(node.op), ") has no CUDA kernel"));
+  }
+}
+
+std::vector<ChainCandidate> CudaCompiledGraph::find_chains() const {
+  std::vector<ChainCandidate> chains;
+  if (type_ != StorageType::f16) return chains;
+  const auto& nodes = graph_.nodes();
+  const std::vector<int> producer = graph_.producers();
+  const std::vector<int> uses = graph_.use_counts();
+  const auto& outs = graph_.outputs();
+  const auto is_output = [&](ir::ValueId v) { return std::find(outs.begin(), outs.end(), v) != outs.end(); };
+  std::vector<int> reader(graph_.value_count(), -1);  // a reader of each value (the only one where uses is 1)
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (ir::ValueId v : nodes[i].inputs)
+      if (v != ir::kNoValue) reader[v] = static_cast<int>(i);
+  const auto view_of = [&](ir::ValueId v) {
+    return layout_view(graph_.value(v).shape, int8_value_[v] ? StorageType::i8 : type_, storage_channels_[v]);
+  };
+  const auto single_use = [&](ir::ValueId v) {
+    return uses[v] == 1 && !is_output(v) && alias_[v].first == ir::kNoValue && storage_channels_[v] == 0;
+  };
+  std::vector<bool> taken(nodes.size(), false);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (taken[i] || !chain_stage(graph_, nodes[i])) continue;
+    ChainCandidate c;
+    c.in = nodes[i].inputs[0];
+    const int p = producer[c.in];
+    if (p >= 0 && !taken[p] && single_use(c.in) && upsampling_by_2(graph_, nodes[p])) {
+      c.members.push_back(static_cast<size_t>(p));
+      c.shape.upsample = 2;
+      c.in = nodes[p].inputs[0];
+    }
+    for (size_t at = i;;) {
+      const ir::Node& n = nodes[at];
+      const Shape& w = graph_.value(n.inputs[1]).shape;
+      c.members.push_back(at);
+      c.shape.stage[c.shape.stages++] = {static_cast<int>(w[1]), static_cast<int>(w[0]),
+                                         n.attrs.s("activation", "") == "relu"};
+      const ir::ValueId out = n.outputs[0];
+      if (c.shape.stages == kChainMaxStages || !single_use(out)) break;
+      const int next = reader[out];
+      if (next < 0 || taken[next] || !chain_stage(graph_, nodes[next]) || nodes[next].inputs[0] != out) break;
+      at = static_cast<size_t>(next);
+    }
+    // The longest prefix of two or more convolutions a compiled variant runs.
+    while (c.shape.stages >= 2) {
+      c.out = nodes[c.members.back()].outputs[0];
+      if (!graph_.value(c.in).is_constant() && conv_chain_possible(c.shape, view_of(c.in), view_of(c.out))) break;
+      c.members.pop_back();
+      --c.shape.stages;
+    }
+    if (c.shape.stages < 2) continue;
+    for (size_t m : c.members) taken[m] = true;
+    chains.push_back(c);
+  }
+  return chains;
+}
+
+// Runs the chain in one kernel where that is faster than its members' own steps (timed side by side when the
+// builder times tactics, the verdict kept in the timing cache), where a plan says so ("chain/" tactics) or, untimed
+// without a plan's tactics, always. The first member's step runs the kernel; the others' run nothing.
+void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
+  const auto& nodes = graph_.nodes();
+  const ir::Node& head = nodes[c.members.front()];
+  const View x = views_[c.in], y = views_[c.out];
+  ChainShape shape = c.shape;
+  std::vector<const float*> weights, biases;
+  for (size_t m : c.members) {
+    const ir::Node& n = nodes[m];
+    if (n.op != Op::Conv) continue;
+    weights.push_back(graph_.value(n.inputs[1]).data->data<float>());
+    const bool bias = n.inputs.size() > 2 && n.inputs[2] != ir::kNoValue;
+    biases.push_back(bias ? graph_.value(n.inputs[2]).data->data<float>() : nullptr);
+  }
+  weights.resize(kChainMaxStages, nullptr);
+  biases.resize(kChainMaxStages, nullptr);
+  const std::vector<uint16_t> w = conv_chain_weights(shape, weights.data());
+  DeviceMemory w_device = device_alloc(w.size() * sizeof(uint16_t), "convolution chain weights");
+  check(cudaMemcpy(w_device.get(), w.data(), w.size() * sizeof(uint16_t), cudaMemcpyHostToDevice),
+        "convolution chain weights");
+  const void* w_ptr = w_device.get();
+  owned_.push_back(std::move(w_device));
+  const float* b_ptr = upload_floats(conv_chain_biases(shape, biases.data()), "convolution chain biases");
+  prepare_conv_chain(shape);
+  const auto fused = [shape, x, w_ptr, b_ptr, y](cudaStream_t s) { launch_conv_chain(shape, x, w_ptr, b_ptr, y, s); };
+
+  std::string names, ops;
+  for (size_t m : c.members) {
+    names += (names.empty() ? "" : ", ") + nodes[m].name;
+    ops += (ops.empty() ? "" : " → ") + ir::fused_op_name(nodes[m]);
+  }
+  bool fuse = true;
+  std::string why = "untimed";
+  const std::string planned = head.attrs.s("tactic", nodes[c.members.back()].attrs.s("tactic", ""));
+  if (!options_.time_tactics && !planned.empty()) {
+    fuse = planned.rfind(kChainTactic, 0) == 0;
+    why = "the plan's choice";
+  } else if (options_.time_tactics) {
+    std::string key = cat("conv chain: x ", static_cast<int>(x.type), " ", x.dims[0], ",", x.dims[1], ",", x.dims[2],
+                          ",", x.dims[3], " up", shape.upsample, " y ", static_cast<int>(y.type), " ys", y.strides[0],
+                          ",", y.strides[1], ",", y.strides[2], ",", y.strides[3]);
+    for (int s = 0; s < shape.stages; ++s)
+      key += cat(" ", shape.stage[s].in_channels, ">", shape.stage[s].out_channels, shape.stage[s].relu ? "r" : "");
+    double fused_ms = 0, separate_ms = 0;
+    const std::string* cached = timing_cache_->find(key);
+    if (!cached || std::sscanf(cached->c_str(), "fused %lf separate %lf", &fused_ms, &separate_ms) != 2) {
+      // Both forms on the real buffers, interleaved: 20 runs a round, best of 3 rounds.
+      const Event start = make_event(), stop = make_event();
+      const auto time = [&](const std::function<void()>& run) {
+        run();
+        check(cudaEventRecord(start.get(), stream_.get()), "cudaEventRecord");
+        for (int i = 0; i < 20; ++i) run();
+        check(cudaEventRecord(stop.get(), stream_.get()), "cudaEventRecord");
+        check(cudaEventSynchronize(stop.get()), "convolution chain timing");
+        float ms = 0.f;
+        check(cudaEventElapsedTime(&ms, start.get(), stop.get()), "cudaEventElapsedTime");
+        return ms / 20.0;
+      };
+      fused_ms = separate_ms = std::numeric_limits<double>::infinity();
+      for (int round = 0; round < 3; ++round) {
+        fused_ms = std::min(fused_ms, time([&] { fused(stream_.get()); }));
+        separate_ms = std::min(separate_ms, time([&] {
+                                 for (size_t m : c.members) steps_[node_step_[m]].run(stream_.get());
+                               }));
+      }
+      timing_cache_->put(key, cat("fused ", fused_ms, " separate ", separate_ms));
+    }
+    fuse = fused_ms < separate_ms;
+    why = cat("timed ", fused_ms, " ms against ", separate_ms, " ms for their own kernels");
+    log_verbose(cat("  conv chain ", names, ": one kernel ", fused_ms, " ms, separate ", separate_ms, " ms -> ",
+                    fuse ? "fused" : "separate"));
+  }
+  if (!fuse) return;
+  for (size_t k = 0; k < c.members.size(); ++k) {
+    Step& step = steps_[node_step_[c.members[k]]];
+    LayerInfo& layer = layers_[node_step_[c.members[k]]];
+    for (LayerInfo* info : {&step.info, &layer}) {
+      info->tactic = kChainTactic + info->tactic;
+      if (k == 0) {
+        info->kernel = "crowdrt:conv_chain";
+        info->precision = Precision::fp16;
+        info->note = cat("runs ", ops, " in one kernel (", why, ")");
+      } else {
+        info->kernel = cat("(in ", head.name, "'s conv_chain)");
+        info->note = "fused into the chain of " + head.name;
+      }
+    }
+    step.run = k == 0 ? std::function<void(cudaStream_t)>(fused) : [](cudaStream_t) {};
   }
 }
 

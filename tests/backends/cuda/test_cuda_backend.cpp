@@ -49,7 +49,8 @@ std::vector<Tensor> run_graph(const Backend& backend, const ir::Graph& graph, co
 float tolerance(Precision p) { return p == Precision::fp32 ? 1e-3f : p == Precision::fp16 ? 1e-2f : 3e-2f; }
 
 // max|cuda - cpu| <= tolerance * max(1, max|cpu|) on every output.
-void expect_cuda_matches_cpu(const ir::Graph& graph, Precision precision, uint32_t seed = 7) {
+void expect_cuda_matches_cpu(const ir::Graph& graph, Precision precision, uint32_t seed = 7,
+                             std::vector<LayerInfo>* cuda_layers = nullptr) {
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < graph.inputs().size(); ++i)
     inputs.push_back(random_tensor(graph.value(graph.inputs()[i]).shape, seed + static_cast<uint32_t>(i)));
@@ -74,6 +75,7 @@ void expect_cuda_matches_cpu(const ir::Graph& graph, Precision precision, uint32
     EXPECT_LE(error, tolerance(precision) * std::max(1.f, reference_max))
         << precision_name(precision) << " output " << o << " " << shape_str(expected[o].shape()) << info;
   }
+  if (cuda_layers) *cuda_layers = layers;
 }
 
 const std::vector<Shape> kShapes = {{1, 1, 1, 1}, {1, 3, 7, 9}, {1, 5, 33, 17}, {1, 16, 12, 10}, {2, 17, 9, 11}};
@@ -248,6 +250,81 @@ TEST(CudaOps, ConcatPoolsReduceResizePad) {
           return g.node(ir::Op::Pad, {x}, a);
         },
         {{1, 3, 7, 9}, {1, 16, 12, 10}});
+  }
+}
+
+// The U-Net's full-resolution tail: [nearest 2x Resize →] 3x3 conv 32→16 + ReLU → 16→16 + ReLU [→ head 16→1].
+ir::ValueId unet_tail(GraphMaker& g, ir::ValueId x, bool upsample, int stages) {
+  if (upsample) {
+    ir::Attributes a;
+    a.set("mode", std::string("nearest"));
+    a.set("coordinate_transformation_mode", std::string("asymmetric"));
+    a.set("nearest_mode", std::string("floor"));
+    a.set("scales", std::vector<float>{1.f, 1.f, 2.f, 2.f});
+    x = g.node(ir::Op::Resize, {x}, a);
+  }
+  ir::Attributes relu = conv_attrs(3, 1, {1, 1, 1, 1});
+  relu.set("activation", std::string("relu"));
+  x = g.node(ir::Op::Conv, {x, g.weight({16, 32, 3, 3}, 0.15f), g.weight({16}, 0.2f)}, relu);
+  x = g.node(ir::Op::Conv, {x, g.weight({16, 16, 3, 3}, 0.2f), g.weight({16}, 0.2f)}, relu);
+  if (stages == 3) x = g.node(ir::Op::Conv, {x, g.weight({1, 16, 3, 3}, 0.2f), g.weight({1}, 0.2f)}, conv_attrs(3, 1, {1, 1, 1, 1}));
+  return x;
+}
+
+bool ran_as_chain(const std::vector<LayerInfo>& layers) {
+  return std::any_of(layers.begin(), layers.end(), [](const LayerInfo& l) { return l.kernel == "crowdrt:conv_chain"; });
+}
+
+// In the fp16 engine (untimed: fused wherever a compiled variant runs it) the tail runs as one conv_chain kernel,
+// with and without its upsampling, 2 or 3 convolutions, partial 16x32 tiles and two images, within fp16's bound of
+// the CPU fp32 engine.
+TEST(CudaChain, TheUNetTailRunsAsOneKernel) {
+  SKIP_WITHOUT_GPU();
+  for (bool upsample : {true, false})
+    for (int stages : {3, 2})
+      for (const Shape& shape : {Shape{1, 32, 19, 23}, Shape{2, 32, 8, 16}}) {
+        SCOPED_TRACE(cat(upsample ? "upsampled " : "", stages, " convs on ", shape_str(shape)));
+        GraphMaker g;
+        g.output(unet_tail(g, g.input(shape), upsample, stages));
+        std::vector<LayerInfo> layers;
+        expect_cuda_matches_cpu(g.graph, Precision::fp16, 7, &layers);
+        EXPECT_TRUE(ran_as_chain(layers));
+      }
+}
+
+// int8 engine: the chain reads an int8 input (relu(x) at amax 1) as its steps; the CPU engine, fed the same
+// quantised values, must agree within fp16's bound (the chain computes in fp16, no further quantisation).
+TEST(CudaChain, AnInt8InputIsReadAsItsSteps) {
+  SKIP_WITHOUT_GPU();
+  for (bool upsample : {true, false}) {
+    SCOPED_TRACE(upsample ? "upsampled" : "not upsampled");
+    const Shape shape{1, 32, 19, 23};
+    GraphMaker g;
+    const ir::ValueId a = g.node(ir::Op::Relu, {g.input(shape)});
+    g.output(unet_tail(g, a, upsample, 3));
+    const Tensor x = random_tensor(shape, 31);
+    Tensor quantised = x;
+    for (float& v : quantised.span<float>()) v = std::nearbyint(std::max(v, 0.f) * 127.f) / 127.f;
+    const Tensor expected = run_graph(CpuBackend(), g.graph, {quantised}, Precision::fp32)[0];
+    CompileOptions options;
+    options.precision = Precision::int8;
+    options.activation_amax = {{g.graph.value(a).name, 1.f}};
+    const std::unique_ptr<CompiledGraph> compiled = CudaBackend().compile(g.graph, options);
+    Tensor actual(DType::f32, expected.shape());
+    const std::vector<const float*> ins = {x.data<float>()};
+    const std::vector<float*> outs = {actual.data<float>()};
+    compiled->run(ins, outs);
+    EXPECT_TRUE(ran_as_chain(compiled->layers()));
+    bool int8_input = false;
+    for (const LayerInfo& l : compiled->layers()) int8_input = int8_input || (l.op == "Relu" && l.layout == "NHWC int8");
+    EXPECT_TRUE(int8_input) << "relu(x) was not stored int8";
+    float ref_max = 0.f, err = 0.f;
+    for (int64_t i = 0; i < expected.numel(); ++i) {
+      ref_max = std::max(ref_max, std::abs(expected.data<float>()[i]));
+      err = std::max(err, std::abs(expected.data<float>()[i] - actual.data<float>()[i]));
+    }
+    EXPECT_LE(err, tolerance(Precision::fp16) * ref_max) << "max|ref| " << ref_max;
+    std::printf("int8 input, %s chain: max|Δ|/max|ref| = %.3g\n", upsample ? "upsampled" : "plain", err / ref_max);
   }
 }
 
