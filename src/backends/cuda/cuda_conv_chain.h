@@ -35,18 +35,23 @@ struct ChainShape {
 // times `upsample`.
 bool conv_chain_possible(const ChainShape& shape, const View& x, const View& y);
 
-// The weights of every stage in the layout the kernel copies into shared memory as they are: per stage, rows of
-// out_channels (rounded up to 8) x (9 · in_channels + padding) fp16, k = (kh · 3 + kw) · in_channels + c.
-// weights[s]: float32 OIHW (out x in x 3 x 3) on the host.
-std::vector<uint16_t> conv_chain_weights(const ChainShape& shape, const float* const weights[kChainMaxStages]);
-// The biases of every stage, each rounded up to 8 channels (zeros beyond), float32.
-std::vector<float> conv_chain_biases(const ChainShape& shape, const float* const biases[kChainMaxStages]);
+// int8: x is int8 (its steps enter the first stage exactly); the first stage then multiplies them by int8 weights
+// (quantised per output channel, max|w| / 127) on int8 tensor cores, as an int8 convolution does, and the other
+// stages run fp16. The bytes the kernel copies into shared memory as they are: per stage, rows of out_channels
+// (rounded up to 8 for the last) x (9 · in_channels + padding) weights, int8 or fp16, k = (kh · 3 + kw) ·
+// in_channels + c. weights[s]: float32 OIHW (out x in x 3 x 3) on the host.
+std::vector<uint8_t> conv_chain_weights(const ChainShape& shape, const float* const weights[kChainMaxStages],
+                                        bool int8);
+// Floats: the first stage's per-output-channel weight scales (1 unless int8), then every stage's biases (zeros
+// where a stage has none; the last stage's rounded up to 8 channels).
+std::vector<float> conv_chain_constants(const ChainShape& shape, const float* const weights[kChainMaxStages],
+                                        const float* const biases[kChainMaxStages], bool int8);
 
-// Allows the kernel its shared memory (over 48 KB) on the current device: once before it is launched, outside a
-// stream capture.
-void prepare_conv_chain(const ChainShape& shape);
-// weights, biases: the device copies of conv_chain_weights / conv_chain_biases.
-void launch_conv_chain(const ChainShape& shape, const View& x, const void* weights, const float* biases,
+// Allows the kernel its shared memory (over 48 KB) on the current device and sizes its persistent grid: once
+// before it is launched, outside a stream capture.
+void prepare_conv_chain(const ChainShape& shape, bool int8);
+// weights, constants: the device copies of conv_chain_weights / conv_chain_constants for x's type.
+void launch_conv_chain(const ChainShape& shape, const View& x, const void* weights, const float* constants,
                        const View& y, cudaStream_t stream);
 
 }  // namespace crowdrt::cuda

@@ -365,7 +365,6 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
     node_step_.push_back(steps_.size());
     build_node(node);
   }
-  for (const ChainCandidate& c : chains) fuse_chain(c);
   for (ir::ValueId v : graph.outputs()) {
     const Shape& s = graph.value(v).shape;
     Staging st = staging_for(s, "an output's staging buffer");
@@ -375,6 +374,7 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
         cat(graph.value(v).name, ": to NCHW float32"));
     out_staging_.push_back(std::move(st));
   }
+  for (const ChainCandidate& c : chains) fuse_chain(c);
   for (const auto& conv : convs_) workspace_bytes_ = std::max(workspace_bytes_, conv->workspace_bytes());
   workspace_ = device_alloc(std::max<size_t>(workspace_bytes_, 256), "the convolution workspace");
   timing_cache_->save();
@@ -902,7 +902,17 @@ std::vector<ChainCandidate> CudaCompiledGraph::find_chains() const {
 void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
   const auto& nodes = graph_.nodes();
   const ir::Node& head = nodes[c.members.front()];
-  const View x = views_[c.in], y = views_[c.out];
+  const View x = views_[c.in];
+  View y = views_[c.out];
+  // A chain whose output is only a graph output writes the float32 NCHW staging buffer itself; the output's
+  // conversion step then runs nothing.
+  std::optional<size_t> output_step;
+  const auto& outs = graph_.outputs();
+  if (graph_.use_counts()[c.out] == 1 && std::count(outs.begin(), outs.end(), c.out) == 1) {  // no node reads it
+    const size_t k = static_cast<size_t>(std::find(outs.begin(), outs.end(), c.out) - outs.begin());
+    y = packed_f32_view(graph_.value(c.out).shape, out_staging_[k].device.get());
+    output_step = steps_.size() - outs.size() + k;
+  }
   ChainShape shape = c.shape;
   std::vector<const float*> weights, biases;
   for (size_t m : c.members) {
@@ -914,14 +924,15 @@ void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
   }
   weights.resize(kChainMaxStages, nullptr);
   biases.resize(kChainMaxStages, nullptr);
-  const std::vector<uint16_t> w = conv_chain_weights(shape, weights.data());
-  DeviceMemory w_device = device_alloc(w.size() * sizeof(uint16_t), "convolution chain weights");
-  check(cudaMemcpy(w_device.get(), w.data(), w.size() * sizeof(uint16_t), cudaMemcpyHostToDevice),
-        "convolution chain weights");
+  const bool int8 = x.type == StorageType::i8;
+  const std::vector<uint8_t> w = conv_chain_weights(shape, weights.data(), int8);
+  DeviceMemory w_device = device_alloc(w.size(), "convolution chain weights");
+  check(cudaMemcpy(w_device.get(), w.data(), w.size(), cudaMemcpyHostToDevice), "convolution chain weights");
   const void* w_ptr = w_device.get();
   owned_.push_back(std::move(w_device));
-  const float* b_ptr = upload_floats(conv_chain_biases(shape, biases.data()), "convolution chain biases");
-  prepare_conv_chain(shape);
+  const float* b_ptr =
+      upload_floats(conv_chain_constants(shape, weights.data(), biases.data(), int8), "convolution chain constants");
+  prepare_conv_chain(shape, int8);
   const auto fused = [shape, x, w_ptr, b_ptr, y](cudaStream_t s) { launch_conv_chain(shape, x, w_ptr, b_ptr, y, s); };
 
   std::string names, ops;
@@ -961,6 +972,7 @@ void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
         fused_ms = std::min(fused_ms, time([&] { fused(stream_.get()); }));
         separate_ms = std::min(separate_ms, time([&] {
                                  for (size_t m : c.members) steps_[node_step_[m]].run(stream_.get());
+                                 if (output_step) steps_[*output_step].run(stream_.get());
                                }));
       }
       timing_cache_->put(key, cat("fused ", fused_ms, " separate ", separate_ms));
@@ -978,7 +990,7 @@ void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
       info->tactic = kChainTactic + info->tactic;
       if (k == 0) {
         info->kernel = "crowdrt:conv_chain";
-        info->precision = Precision::fp16;
+        info->precision = int8 ? Precision::int8 : Precision::fp16;  // int8: the first convolution
         info->note = cat("runs ", ops, " in one kernel (", why, ")");
       } else {
         info->kernel = cat("(in ", head.name, "'s conv_chain)");
@@ -986,6 +998,13 @@ void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
       }
     }
     step.run = k == 0 ? std::function<void(cudaStream_t)>(fused) : [](cudaStream_t) {};
+  }
+  if (output_step) {
+    steps_[*output_step].run = [](cudaStream_t) {};
+    for (LayerInfo* info : {&steps_[*output_step].info, &layers_[*output_step]}) {
+      info->kernel = cat("(in ", head.name, "'s conv_chain)");
+      info->note += "; written by the chain of " + head.name;
+    }
   }
 }
 

@@ -292,8 +292,9 @@ TEST(CudaChain, TheUNetTailRunsAsOneKernel) {
       }
 }
 
-// int8 engine: the chain reads an int8 input (relu(x) at amax 1) as its steps; the CPU engine, fed the same
-// quantised values, must agree within fp16's bound (the chain computes in fp16, no further quantisation).
+// int8 engine: the chain reads an int8 input (relu(x) at amax 1) as its steps and multiplies them by its first
+// convolution's weights quantised per output channel (max|w| / 127) on int8 tensor cores, then runs fp16. The CPU
+// engine, fed the same quantised input and weights, must agree within fp16's bound.
 TEST(CudaChain, AnInt8InputIsReadAsItsSteps) {
   SKIP_WITHOUT_GPU();
   for (bool upsample : {true, false}) {
@@ -305,7 +306,23 @@ TEST(CudaChain, AnInt8InputIsReadAsItsSteps) {
     const Tensor x = random_tensor(shape, 31);
     Tensor quantised = x;
     for (float& v : quantised.span<float>()) v = std::nearbyint(std::max(v, 0.f) * 127.f) / 127.f;
-    const Tensor expected = run_graph(CpuBackend(), g.graph, {quantised}, Precision::fp32)[0];
+    ir::Graph cpu_graph = g.graph;
+    for (const ir::Node& n : cpu_graph.nodes()) {
+      if (n.op != ir::Op::Conv) continue;
+      Tensor w = *cpu_graph.value(n.inputs[1]).data;
+      const int64_t per = w.numel() / w.shape()[0];
+      for (int64_t o = 0; o < w.shape()[0]; ++o) {
+        float m = 0.f;
+        for (int64_t i = 0; i < per; ++i) m = std::max(m, std::abs(w.data<float>()[o * per + i]));
+        for (int64_t i = 0; i < per; ++i) {
+          float& v = w.data<float>()[o * per + i];
+          v = std::nearbyint(v / (m / 127.f)) * (m / 127.f);
+        }
+      }
+      cpu_graph.value(n.inputs[1]).data = std::make_shared<const Tensor>(std::move(w));
+      break;  // the first convolution only
+    }
+    const Tensor expected = run_graph(CpuBackend(), cpu_graph, {quantised}, Precision::fp32)[0];
     CompileOptions options;
     options.precision = Precision::int8;
     options.activation_amax = {{g.graph.value(a).name, 1.f}};
