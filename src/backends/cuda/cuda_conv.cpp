@@ -134,6 +134,13 @@ ConvStep::ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t
   } else {
     prepare_direct();
   }
+  // The stem kernel's weights (fp16 x, fp16 or int8 y: the fp16 engine's form and the int8 engine's scaled one).
+  if (stem_candidate(stem_configs().front())) {
+    const Shape& w = p_.weight->shape();
+    stem_weight_ = upload_as(stem_conv_weights(p_.weight->data<float>(), static_cast<int>(w[0]), static_cast<int>(w[1]),
+                                               static_cast<int>(w[2]), static_cast<int>(w[3]), p_.x_storage_channels),
+                             StorageType::f16, "convolution weights (stem)");
+  }
   if (cudnn_possible()) {
     cudnn_ = std::make_unique<Cudnn>();
     Cudnn& c = *cudnn_;
@@ -259,6 +266,10 @@ bool ConvStep::narrow_candidate() const {
   return narrow_conv_possible(p_.x, p_.x_storage_channels, p_.y, p_.has_residual, p_.shape, p_.act);
 }
 
+bool ConvStep::stem_candidate(const StemConfig& config) const {
+  return stem_conv_possible(p_.x, p_.x_storage_channels, p_.y, p_.has_residual, p_.shape, p_.act, config);
+}
+
 bool ConvStep::cudnn_possible() const {
   const ConvShape& s = p_.shape;
   // cuDNN's legacy descriptor has one pad per axis: asymmetric pads go to the direct kernel.
@@ -280,6 +291,7 @@ std::string ConvStep::kernel() const {
     case Kind::graph: return cat("cudnn:graph:engine config ", algo_);
     case Kind::tf32x3: return cat("crowdrt:tf32x3 ", tf32x3_.name());
     case Kind::narrow: return "crowdrt:narrow_conv";
+    case Kind::stem: return cat("crowdrt:stem ", stem_.name());
     default: return p_.x.type == StorageType::i8 ? "crowdrt:direct_conv (int8 emulated in float)" : "crowdrt:direct_conv";
   }
 }
@@ -301,6 +313,17 @@ void ConvStep::set_tactic(const std::string& tactic) {
     workspace_bytes_ = 0;
     return;
   }
+  if (kind == "stem") {
+    if (colon == std::string::npos || !parse_stem_config(tactic.substr(colon + 1), &stem_) || !stem_weight_ ||
+        !stem_candidate(stem_))
+      throw Error(cat("convolution tactic '", tactic, "' cannot run here (an fp16 convolution over 8 or 16 input "
+                      "channels, fp16 or int8 output, 16·k output channels, a kernel up to 7x7 with stride 1 or 2, no "
+                      "residual, tiles such as 8x16 or 16x16w); rebuild the plan"));
+    prepare_stem_conv(p_.x, p_.x_storage_channels, p_.y, p_.shape, &stem_);
+    kind_ = Kind::stem;
+    workspace_bytes_ = 0;
+    return;
+  }
   if (kind == "tf32x3") {
     if (colon == std::string::npos || !parse_tf32x3_config(tactic.substr(colon + 1), &tf32x3_) || !tf32x3_candidate())
       throw Error(cat("convolution tactic '", tactic, "' cannot run here (an fp32 convolution our 3xTF32 kernel "
@@ -318,7 +341,7 @@ void ConvStep::set_tactic(const std::string& tactic) {
     return;
   }
   if (colon == std::string::npos || (kind != "fused" && kind != "split") || !cudnn_)
-    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, narrow, graph:N, fused:N, split:N or tf32x3:TILE",
+    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, narrow, graph:N, fused:N, split:N, tf32x3:TILE or stem:TILE",
                     cudnn_ ? "" : "; this convolution has no cuDNN form", "); rebuild the plan"));
   kind_ = kind == "fused" ? Kind::fused : Kind::split;
   algo_ = tactic_number(tactic, colon);
@@ -338,6 +361,11 @@ void ConvStep::run(cudaStream_t stream, void* workspace) const {
   if (kind_ == Kind::narrow) {
     launch_narrow_conv(p_.x, p_.x_storage_channels, static_cast<const float*>(narrow_weight_.get()),
                        static_cast<const float*>(bias_f32_.get()), p_.y, p_.shape, p_.act, stream);
+    return;
+  }
+  if (kind_ == Kind::stem) {
+    launch_stem_conv(p_.x, p_.x_storage_channels, stem_weight_.get(), static_cast<const float*>(bias_f32_.get()), p_.y,
+                     p_.shape, p_.act, stem_, stream);
     return;
   }
   if (kind_ == Kind::tf32x3) {
@@ -409,6 +437,9 @@ void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTime
         candidates.push_back(cat("tf32x3:", Tf32x3Config{tile_m, splits}.name()));
       }
   }
+  if (stem_weight_)
+    for (const StemConfig& config : stem_configs())
+      if (stem_candidate(config)) candidates.push_back(cat("stem:", config.name()));
   if (narrow_weight_) candidates.push_back("narrow");
   candidates.push_back("direct");
   if (!time) {

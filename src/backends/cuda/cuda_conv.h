@@ -2,7 +2,9 @@
 // Candidates ("tactics"): cuDNN operation graphs (conv + bias + residual + ReLU in one) per engine configuration,
 // cuDNN's legacy fused conv-bias-activation call per algorithm, cuDNN's plain convolution per algorithm followed
 // by our epilogue kernel, our fp32-accurate tensor-core kernel (3xTF32, fp32 only: cuda_conv_tf32x3.h) per tile
-// configuration, our kernel for few output channels (cuda_conv_narrow.h), and our direct kernel. The builder
+// configuration, our kernel for few output channels (cuda_conv_narrow.h), our tensor-core kernel for few input
+// channels and large windows such as a ResNet's first convolution (cuda_conv_stem.h) per tile configuration, and
+// our direct kernel. The builder
 // times them on the real
 // buffers and keeps the fastest; a plan (node attribute "tactic") or the timing cache names one directly.
 #pragma once
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "backends/cuda/cuda_conv_narrow.h"
+#include "backends/cuda/cuda_conv_stem.h"
 #include "backends/cuda/cuda_conv_tf32x3.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_resources.h"
@@ -56,7 +59,8 @@ class ConvStep {
   void run(cudaStream_t stream, void* workspace) const;
   size_t workspace_bytes() const { return workspace_bytes_; }
   const std::string& tactic() const { return tactic_; }
-  std::string kernel() const;  // "cudnn:fused:algo 1", "cudnn+epilogue:algo 6", "crowdrt:tf32x3 128x64", "direct"
+  // "cudnn:conv_bias_act:algo 1", "cudnn:conv:algo 6+epilogue", "crowdrt:tf32x3 128x64", "crowdrt:stem 8x16", ...
+  std::string kernel() const;
 
  private:
   struct Cudnn;  // descriptors and device weights for the cuDNN tactics
@@ -66,6 +70,7 @@ class ConvStep {
   bool cudnn_possible() const;
   bool tf32x3_candidate() const;
   bool narrow_candidate() const;
+  bool stem_candidate(const StemConfig& config) const;
   void choose(const std::string& tactic, cudaStream_t stream, TacticTimes* times, bool time);
   void set_tactic(const std::string& tactic);
 
@@ -75,10 +80,12 @@ class ConvStep {
   DeviceMemory weight_f32_, bias_f32_;  // for the direct kernel and the epilogue
   DeviceMemory scaled_weight_, scaled_alpha_, scaled_beta_, scaled_gamma_;  // the scaled graph's operands
   DeviceMemory narrow_weight_;          // float32 KRSC for the narrow kernel, where it can run
+  DeviceMemory stem_weight_;            // fp16 in the stem kernel's order (stem_conv_weights), where it can run
   std::string tactic_;
-  enum class Kind { fused, split, graph, tf32x3, narrow, direct } kind_ = Kind::direct;
+  enum class Kind { fused, split, graph, tf32x3, narrow, stem, direct } kind_ = Kind::direct;
   int algo_ = 0;
   Tf32x3Config tf32x3_;
+  StemConfig stem_;
   size_t workspace_bytes_ = 0;
 };
 
