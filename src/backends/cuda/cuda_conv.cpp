@@ -318,7 +318,7 @@ void ConvStep::set_tactic(const std::string& tactic) {
         !stem_candidate(stem_))
       throw Error(cat("convolution tactic '", tactic, "' cannot run here (an fp16 convolution over 8 or 16 input "
                       "channels, fp16 or int8 output, 16·k output channels, a kernel up to 7x7 with stride 1 or 2, no "
-                      "residual, tiles such as 8x16 or 16x16w); rebuild the plan"));
+                      "residual, a configuration such as 8x16 or 16x16p); rebuild the plan"));
     prepare_stem_conv(p_.x, p_.x_storage_channels, p_.y, p_.shape, &stem_);
     kind_ = Kind::stem;
     workspace_bytes_ = 0;

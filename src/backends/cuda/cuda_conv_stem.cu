@@ -1,11 +1,12 @@
 // The stem convolution of cuda_conv_stem.h. A persistent block keeps the weights of 64 output channels in shared
 // memory and walks output tiles of ROWS x 16 pixels; for each it copies the tile's input window (zeros outside
-// the image) into shared memory once, then every warp computes 64 pixels (4 output rows of 16) x 32 or 64
-// channels with mma.m16n8k16 (fp16 in, fp32 sums). K runs over 16-byte chunks, a tap's 8 channels each, two
-// chunks per K step (taps padded to an even count with zero weights). The window's columns are stored split by
-// their residue modulo the stride (for stride 2: even columns, then odd), so that 8 neighbouring output pixels
-// read 8 consecutive chunks at any tap: ldmatrix rows without bank conflicts. The epilogue (bias, ReLU, fp16 or
-// int8 rounding) goes through shared memory, for 16-byte stores of whole pixels.
+// the image) into shared memory once, then every warp computes 64 pixels (4 output rows of 16) x 32 channels
+// with mma.m16n8k16 (fp16 in, fp32 sums). K runs over 16-byte chunks, a tap's 8 channels each, two chunks per K
+// step (taps padded to an even count with zero weights). The window's columns are stored split by their residue
+// modulo the stride (for stride 2: even columns, then odd), so that 8 neighbouring output pixels read 8
+// consecutive chunks at any tap: ldmatrix rows without bank conflicts. The epilogue (bias, ReLU, fp16 or int8
+// rounding) goes through shared memory, for 16-byte stores of whole pixels. Every block copies all the weights
+// at its start; with `progressive` its first tile starts on the first taps while the later ones still arrive.
 #include "backends/cuda/cuda_conv_stem.h"
 
 #include <cuda_fp16.h>
@@ -36,9 +37,12 @@ struct StemProblem : ConvGeometry {
   int halves;                     // chunks per pixel: channels / 8
   int q_count, q_pad;             // K chunks (taps x halves), padded to even
   int tiles_h, tiles_w, tiles;    // output tiles per column, per row, in all
-  int win_rows, win_cols;         // input window of a tile: rows, columns
-  int win_sub, win_pitch;         // columns of one residue class (stride) and the stored row length
+  int win_rows, win_cols;         // input window of a tile: rows, columns (also the stored row length)
+  int win_sub;                    // columns of one residue class modulo the stride
+  int segments;                   // commit groups of the weights: 1, or kSegments (progressive)
 };
+
+constexpr int kSegments = 5;
 
 __device__ __forceinline__ uint32_t shared_address(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -49,9 +53,16 @@ __device__ __forceinline__ void copy16(void* dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)), "l"(src),
                "r"(valid ? 16 : 0));
 }
-__device__ __forceinline__ void wait_copies() {
-  asm volatile("cp.async.commit_group;\n" ::);
-  asm volatile("cp.async.wait_group 0;\n" ::);
+__device__ __forceinline__ void commit() { asm volatile("cp.async.commit_group;\n" ::); }
+// Until at most `n` (< kSegments) of the last committed groups are still in flight.
+__device__ __forceinline__ void wait_pending(int n) {
+  switch (n) {
+    case 0: asm volatile("cp.async.wait_group 0;\n" ::); break;
+    case 1: asm volatile("cp.async.wait_group 1;\n" ::); break;
+    case 2: asm volatile("cp.async.wait_group 2;\n" ::); break;
+    case 3: asm volatile("cp.async.wait_group 3;\n" ::); break;
+    default: asm volatile("cp.async.wait_group 4;\n" ::); break;
+  }
 }
 
 __device__ __forceinline__ void load_matrices(uint32_t (&r)[4], uint32_t address) {
@@ -72,21 +83,41 @@ __device__ __forceinline__ int saturated_step(float v, float scale) {
   return min(max(__float2int_rn(v / scale), -128), 127);  // as cuda_kernels.cu's int8 stores
 }
 
-template <int ROWS, bool WIDE>
+// The input window of output tile `tile` (`rows` x 16 pixels) into `window`, in reading order (row, column,
+// half), each chunk to its residue-split place (halves and strides are 1 or 2: shifts and masks).
+__device__ void load_window(const StemProblem& p, int tile, int rows, uint4* window, int tid, int threads) {
+  const int per_image = p.tiles_h * p.tiles_w;
+  const int img = tile / per_image, rest = tile - img * per_image;
+  const int ih0 = (rest / p.tiles_w) * rows * p.stride_h - p.pad_t;
+  const int iw0 = (rest % p.tiles_w) * kTileCols * p.stride_w - p.pad_l;
+  const __half* x = p.x + img * p.xs_n;
+  const int row_chunks = p.win_cols * p.halves;
+  const int half_shift = p.halves - 1, stride_shift = p.stride_w - 1;
+  for (int i = tid; i < p.win_rows * row_chunks; i += threads) {
+    const int row = i / row_chunks, rem = i - row * row_chunks;
+    const int col = rem >> half_shift, half = rem & half_shift;
+    const int ih = ih0 + row, iw = iw0 + col;
+    const bool ok = ih >= 0 && ih < p.in_h && iw >= 0 && iw < p.in_w;
+    const __half* src = ok ? x + ih * p.xs_h + iw * p.xs_w + half * 8 : p.x;
+    const int at = (half * p.win_rows + row) * p.win_cols + (col & stride_shift) * p.win_sub + (col >> stride_shift);
+    copy16(&window[at], src, ok);
+  }
+}
+
+template <int ROWS>
 struct Shape {
-  static constexpr int kWarpsN = WIDE ? 1 : 2;
+  static constexpr int kWarpsN = 2;
   static constexpr int kWarpsM = ROWS / 4;  // 4 output rows (64 pixels) per warp
   static constexpr int kThreads = 32 * kWarpsM * kWarpsN;
   static constexpr int kWarpChannels = kGroup / kWarpsN;
   static constexpr int kNTiles = kWarpChannels / 8;
   // Blocks per SM the registers must allow (shared memory allows about as many for the 7x7 stem).
-  static constexpr int kMinBlocks = WIDE ? 1 : 256 / kThreads + 1;
+  static constexpr int kMinBlocks = 256 / kThreads + 1;
 };
 
-template <int ROWS, bool WIDE>
-__global__ void __launch_bounds__(Shape<ROWS, WIDE>::kThreads, Shape<ROWS, WIDE>::kMinBlocks)
-    stem_conv_kernel(StemProblem p) {
-  using S = Shape<ROWS, WIDE>;
+template <int ROWS>
+__global__ void __launch_bounds__(Shape<ROWS>::kThreads, Shape<ROWS>::kMinBlocks) stem_conv_kernel(StemProblem p) {
+  using S = Shape<ROWS>;
   constexpr int kThreads = S::kThreads, kNT = S::kNTiles;
   extern __shared__ uint4 smem[];
   uint4* w_s = smem;                                            // [q_pad][64]
@@ -96,13 +127,23 @@ __global__ void __launch_bounds__(Shape<ROWS, WIDE>::kThreads, Shape<ROWS, WIDE>
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int n0 = blockIdx.y * kGroup;
   const int n_count = min(kGroup, p.out_c - n0);
+  // The first tile's window, then the weights in `segments` groups of K steps, each committed on its own.
+  int tile = blockIdx.x;  // the grid has at most one block per tile
+  load_window(p, tile, ROWS, region, tid, kThreads);
+  commit();
+  const int k_steps = p.q_pad / 2;
   const uint4* w = p.w + size_t(blockIdx.y) * p.q_pad * kGroup;
-  for (int i = tid; i < p.q_pad * kGroup; i += kThreads) copy16(&w_s[i], &w[i], true);
+  for (int segment = 0; segment < p.segments; ++segment) {
+    const int begin = segment * k_steps / p.segments * 2 * kGroup;
+    const int end = (segment + 1) * k_steps / p.segments * 2 * kGroup;
+    for (int i = begin + tid; i < end; i += kThreads) copy16(&w_s[i], &w[i], true);
+    commit();
+  }
   for (int q = tid; q < p.q_pad; q += kThreads) {
     const int qq = q < p.q_count ? q : 0;  // the padding chunk reads tap 0's pixels against zero weights
     const int tap = qq / p.halves, half = qq - tap * p.halves;
     const int r = tap / p.kw, s = tap - r * p.kw;
-    off_s[q] = ((half * p.win_rows + r) * p.win_pitch + (s % p.stride_w) * p.win_sub + s / p.stride_w) * kChunk;
+    off_s[q] = ((half * p.win_rows + r) * p.win_cols + (s % p.stride_w) * p.win_sub + s / p.stride_w) * kChunk;
   }
 
   const int warp_m = warp / S::kWarpsN, warp_n = warp % S::kWarpsN;
@@ -112,9 +153,8 @@ __global__ void __launch_bounds__(Shape<ROWS, WIDE>::kThreads, Shape<ROWS, WIDE>
   // + 8 * bit 4 (+16 per pair of n tiles), chunk 2j + bit 3.
   const int a_pixel = (lane & 7) + ((lane >> 3) & 1) * 8;
   const int a_chunk = lane >> 4;
-  const uint32_t a_base =
-      shared_address(region) + ((warp_m * 4 * p.stride_h) * p.win_pitch + a_pixel) * kChunk;
-  const uint32_t a_row_step = p.stride_h * p.win_pitch * kChunk;
+  const uint32_t a_base = shared_address(region) + ((warp_m * 4 * p.stride_h) * p.win_cols + a_pixel) * kChunk;
+  const uint32_t a_row_step = p.stride_h * p.win_cols * kChunk;
   const uint32_t b_base =
       shared_address(w_s) + (((lane >> 3) & 1) * kGroup + nb + (lane & 7) + (lane >> 4) * 8) * kChunk;
   const int g = lane / 4, t = lane % 4;
@@ -126,35 +166,30 @@ __global__ void __launch_bounds__(Shape<ROWS, WIDE>::kThreads, Shape<ROWS, WIDE>
       const int c = nb + nt * 8 + 2 * t + j;
       bias[nt][j] = p.bias && c < n_count ? p.bias[n0 + c] : 0.f;
     }
-  const int k_steps = p.q_pad / 2;
   const int stage_pitch = p.int8_out ? kStagePitchI8 : kStagePitchF16;
   char* stage = reinterpret_cast<char*>(region);
 
-  for (int tile = blockIdx.x; tile < p.tiles; tile += gridDim.x) {
+  for (bool first = true; tile < p.tiles; tile += gridDim.x, first = false) {
     const int per_image = p.tiles_h * p.tiles_w;
     const int img = tile / per_image, rest = tile - img * per_image;
     const int oh0 = (rest / p.tiles_w) * ROWS, ow0 = (rest % p.tiles_w) * kTileCols;
-    const int ih0 = oh0 * p.stride_h - p.pad_t, iw0 = ow0 * p.stride_w - p.pad_l;
-    const __half* x = p.x + img * p.xs_n;
-    // The window in reading order (row, column, half), each chunk to its residue-split place (halves and
-    // strides are 1 or 2: shifts and masks).
-    const int row_chunks = p.win_cols * p.halves;
-    const int half_shift = p.halves - 1, stride_shift = p.stride_w - 1;
-    for (int i = tid; i < p.win_rows * row_chunks; i += kThreads) {
-      const int row = i / row_chunks, rem = i - row * row_chunks;
-      const int col = rem >> half_shift, half = rem & half_shift;
-      const int ih = ih0 + row, iw = iw0 + col;
-      const bool ok = ih >= 0 && ih < p.in_h && iw >= 0 && iw < p.in_w;
-      const __half* src = ok ? x + ih * p.xs_h + iw * p.xs_w + half * 8 : p.x;
-      const int at = (half * p.win_rows + row) * p.win_pitch + (col & stride_shift) * p.win_sub + (col >> stride_shift);
-      copy16(&region[at], src, ok);
+    if (!first) {
+      load_window(p, tile, ROWS, region, tid, kThreads);
+      commit();
+      wait_pending(0);
+      __syncthreads();
     }
-    wait_copies();  // (the first tile: the weights too)
-    __syncthreads();
 
     float acc[4][kNT][4] = {};
-    if (warp_busy) {
-      for (int j = 0; j < k_steps; ++j) {
+    // The first tile waits for the window and each segment of the weights as it comes to it.
+    for (int segment = 0; segment < p.segments; ++segment) {
+      if (first) {
+        wait_pending(p.segments - 1 - segment);
+        __syncthreads();
+      }
+      if (!warp_busy) continue;
+      const int end = (segment + 1) * k_steps / p.segments;
+      for (int j = segment * k_steps / p.segments; j < end; ++j) {
         uint32_t a[4][4], b[kNT / 2][4];
         const uint32_t off = off_s[2 * j + a_chunk];
 #pragma unroll
@@ -226,15 +261,9 @@ __global__ void __launch_bounds__(Shape<ROWS, WIDE>::kThreads, Shape<ROWS, WIDE>
 
 using Kernel = void (*)(StemProblem);
 
-Kernel kernel_for(const StemConfig& c) {
-  if (c.tile_rows == 16) return c.wide_warps ? stem_conv_kernel<16, true> : stem_conv_kernel<16, false>;
-  return stem_conv_kernel<8, false>;
-}
+Kernel kernel_for(const StemConfig& c) { return c.tile_rows == 16 ? stem_conv_kernel<16> : stem_conv_kernel<8>; }
 
-int threads_for(const StemConfig& c) {
-  if (c.tile_rows == 16) return c.wide_warps ? Shape<16, true>::kThreads : Shape<16, false>::kThreads;
-  return Shape<8, false>::kThreads;
-}
+int threads_for(const StemConfig& c) { return c.tile_rows == 16 ? Shape<16>::kThreads : Shape<8>::kThreads; }
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
@@ -255,11 +284,11 @@ StemProblem stem_problem(const View& x, int channels, const View& y, const ConvS
   p.win_rows = (c.tile_rows - 1) * p.stride_h + p.kh;
   p.win_cols = (kTileCols - 1) * p.stride_w + p.kw;
   p.win_sub = (p.win_cols + p.stride_w - 1) / p.stride_w;
-  p.win_pitch = p.win_sub * p.stride_w;
+  p.segments = c.progressive ? kSegments : 1;
   const int element = p.int8_out ? 1 : 2;
   p.vector_store = aligned16(y.data) && (y.strides[0] * element) % kChunk == 0 &&
                    (y.strides[2] * element) % kChunk == 0 && (y.strides[3] * element) % kChunk == 0;
-  const size_t window = size_t(p.halves) * p.win_rows * p.win_pitch * kChunk;
+  const size_t window = size_t(p.halves) * p.win_rows * p.win_cols * kChunk;
   const size_t staged = size_t(c.tile_rows) * kTileCols * (p.int8_out ? kStagePitchI8 : kStagePitchF16);
   *shared_bytes = (size_t(p.q_pad) * kGroup + (p.q_pad + 3) / 4) * kChunk + std::max(window, staged);
   return p;
@@ -276,11 +305,13 @@ int shared_memory_limit() {
 
 std::string StemConfig::name() const {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%dx%d%s", tile_rows, kTileCols, wide_warps ? "w" : "");
+  std::snprintf(buf, sizeof(buf), "%dx%d%s", tile_rows, kTileCols, progressive ? "p" : "");
   return buf;
 }
 
-std::vector<StemConfig> stem_configs() { return {StemConfig{8, false}, StemConfig{16, false}, StemConfig{16, true}}; }
+std::vector<StemConfig> stem_configs() {
+  return {StemConfig{8, false}, StemConfig{8, true}, StemConfig{16, false}, StemConfig{16, true}};
+}
 
 bool parse_stem_config(const std::string& name, StemConfig* config) {
   for (const StemConfig& c : stem_configs())

@@ -16,10 +16,10 @@
 namespace crowdrt::cuda {
 
 struct StemConfig {
-  int tile_rows = 8;    // output rows per block tile (8 or 16), each 16 output pixels wide
-  bool wide_warps = false;  // each warp computes 64 pixels x 64 channels (else 64 x 32)
-  int blocks = 0;       // blocks of the persistent grid; set by prepare_stem_conv
-  std::string name() const;  // the tactic's suffix: "8x16", "16x16", "16x16w"
+  int tile_rows = 8;         // output rows per block tile (8 or 16), each 16 output pixels wide
+  bool progressive = false;  // the first tile starts on the first taps' weights while the rest arrive
+  int blocks = 0;            // blocks of the persistent grid; set by prepare_stem_conv
+  std::string name() const;  // the tactic's suffix: "8x16", "8x16p", "16x16", "16x16p"
 };
 // The configurations the tactic timing tries, and the one a tactic suffix names (false for anything else).
 std::vector<StemConfig> stem_configs();

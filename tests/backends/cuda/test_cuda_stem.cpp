@@ -1,8 +1,9 @@
 // The stem kernel (cuda_conv_stem.h) against our direct kernel on the same device buffers, through ConvStep with
-// the tactic named, in every tile configuration: ResNet's 7x7/2 stem over 5 of 8 channels at an odd size with two
-// images, 3x3/1 over 16 channels, 5x5/2 and 1x7 with asymmetric pads and unequal strides, 48 and 80 output
-// channels (a partial group of 64), fp16 and int8 outputs, outputs into channel slices of wider tensors (aligned
-// for 16-byte stores and not). Skips where no CUDA device is present.
+// the tactic named, in every configuration, and launched as one block (which then walks every tile, the weights
+// staying in shared memory): ResNet's 7x7/2 stem over 5 of 8 channels at an odd size with two images, 3x3/1 over
+// 16 channels, 5x5/2 and 1x7 with asymmetric pads and unequal strides, 48 and 80 output channels (a partial group
+// of 64), fp16 and int8 outputs, outputs into channel slices of wider tensors (aligned for 16-byte stores and not).
+// Skips where no CUDA device is present.
 //
 // Bound, per output element, from a host sum in double: the stem kernel rounds the weights to fp16 (relative error
 // <= 2^-11 each) where the direct kernel keeps them float, so their sums differ by at most 2^-11 · S, S = Σ|x·w|;
@@ -113,7 +114,7 @@ float int8_scale(const Operands& o) {
 }
 
 // Runs the case with each tactic on a fresh (zeroed) output; the whole wider output per tactic, fp16 values or
-// int8 steps as floats.
+// int8 steps as floats. "stem:CONFIG one block": the kernel launched directly on a grid of one block.
 std::vector<std::vector<float>> run_tactics(const StemCase& c, const Operands& o, StorageType x_type,
                                             bool residual, const std::vector<std::string>& tactics) {
   const int oh = c.out_h(), ow = c.out_w();
@@ -149,10 +150,30 @@ std::vector<std::vector<float>> run_tactics(const StemCase& c, const Operands& o
   std::vector<std::vector<float>> outputs;
   for (const std::string& tactic : tactics) {
     check(cudaMemset(dy.get(), 0, y_count * y_element), "y");
-    ConvStep step(p, cudnn.get(), stream.get(), tactic);
-    EXPECT_EQ(step.tactic(), tactic);
-    DeviceMemory workspace = device_alloc(std::max<size_t>(step.workspace_bytes(), 16), "workspace");
-    step.run(stream.get(), workspace.get());
+    const size_t one_block = tactic.find(" one block");
+    if (one_block != std::string::npos) {
+      StemConfig config;
+      if (!parse_stem_config(tactic.substr(5, one_block - 5), &config) ||
+          !stem_conv_possible(p.x, c.storage_c, p.y, false, p.shape, p.act, config))
+        throw Error(cat(c.name, ": ", tactic, " cannot run"));
+      const std::vector<float> packed =
+          stem_conv_weights(o.weight.data<float>(), c.out_c, c.in_c, c.kh, c.kw, c.storage_c);
+      std::vector<uint16_t> bits(packed.size());
+      std::transform(packed.begin(), packed.end(), bits.begin(), float_to_half);
+      DeviceMemory weights = device_alloc(bits.size() * sizeof(uint16_t), "stem weights");
+      DeviceMemory bias = device_alloc(c.out_c * sizeof(float), "bias");
+      check(cudaMemcpy(weights.get(), bits.data(), bits.size() * sizeof(uint16_t), cudaMemcpyHostToDevice), "w");
+      check(cudaMemcpy(bias.get(), o.bias.data<float>(), c.out_c * sizeof(float), cudaMemcpyHostToDevice), "b");
+      prepare_stem_conv(p.x, c.storage_c, p.y, p.shape, &config);
+      config.blocks = 1;
+      launch_stem_conv(p.x, c.storage_c, weights.get(), c.bias ? static_cast<const float*>(bias.get()) : nullptr,
+                       p.y, p.shape, p.act, config, stream.get());
+    } else {
+      ConvStep step(p, cudnn.get(), stream.get(), tactic);
+      EXPECT_EQ(step.tactic(), tactic);
+      DeviceMemory workspace = device_alloc(std::max<size_t>(step.workspace_bytes(), 16), "workspace");
+      step.run(stream.get(), workspace.get());
+    }
     check(cudaStreamSynchronize(stream.get()), c.name);
     check(cudaGetLastError(), c.name);
     std::vector<float> out(y_count);
@@ -170,7 +191,11 @@ std::vector<std::vector<float>> run_tactics(const StemCase& c, const Operands& o
   return outputs;
 }
 
-const std::vector<std::string> kStemTactics = {"stem:8x16", "stem:16x16", "stem:16x16w"};
+std::vector<std::string> stem_tactics() {
+  std::vector<std::string> names;
+  for (const StemConfig& c : stem_configs()) names.push_back("stem:" + c.name());
+  return names;
+}
 
 TEST(CudaStemConv, MatchesTheDirectKernelWithinFp16Rounding) {
   std::string why;
@@ -191,7 +216,7 @@ TEST(CudaStemConv, MatchesTheDirectKernelWithinFp16Rounding) {
   for (const StemCase& c : cases) {
     const Operands o = make_operands(c);
     std::vector<std::string> tactics = {"direct"};
-    tactics.insert(tactics.end(), kStemTactics.begin(), kStemTactics.end());
+    for (const std::string& stem : stem_tactics()) tactics.insert(tactics.end(), {stem, stem + " one block"});
     const auto outputs = run_tactics(c, o, StorageType::f16, false, tactics);
     const std::vector<float>& direct = outputs[0];
     const double k = double(c.kh) * c.kw * c.storage_c;
@@ -225,7 +250,7 @@ TEST(CudaStemConv, MatchesTheDirectKernelWithinFp16Rounding) {
           ADD_FAILURE() << c.name << ", " << tactics[t] << ": element " << i << " is " << outputs[t][i]
                         << ", direct " << direct[i] << " (bound " << bound << ")";
       }
-      std::printf("stem %-44s %-12s max|d| %.3g%s (%.2f of its bound), %zu of %zu differ, max|direct| %.3g\n",
+      std::printf("stem %-44s %-22s max|d| %.3g%s (%.2f of its bound), %zu of %zu differ, max|direct| %.3g\n",
                   c.name, tactics[t].c_str(), worst, c.y_type == StorageType::i8 ? " steps" : "", worst_of_bound,
                   differing, direct.size(), direct_max);
     }
@@ -252,12 +277,12 @@ TEST(CudaStemConv, TacticsItCannotRunAreRefusedWithAMessage) {
   };
   const std::vector<Refusal> refusals = {
       {stem, StorageType::f32, false, "stem:8x16"},  // fp32 input
-      {stem, StorageType::f16, true, "stem:8x16"},   // a residual to add
+      {stem, StorageType::f16, true, "stem:8x16p"},  // a residual to add
       {dilated, StorageType::f16, false, "stem:16x16"},
       {wide_input, StorageType::f16, false, "stem:8x16"},
-      {odd_outputs, StorageType::f16, false, "stem:8x16"},
-      {stride3, StorageType::f16, false, "stem:16x16w"},
-      {stem, StorageType::f16, false, "stem"},       // no tile named
+      {odd_outputs, StorageType::f16, false, "stem:16x16p"},
+      {stride3, StorageType::f16, false, "stem:8x16"},
+      {stem, StorageType::f16, false, "stem"},       // no configuration named
       {stem, StorageType::f16, false, "stem:8x8"},
   };
   for (const Refusal& r : refusals) {
@@ -274,14 +299,16 @@ TEST(CudaStemConv, TacticsItCannotRunAreRefusedWithAMessage) {
 }
 
 TEST(CudaStemConv, ConfigNamesRoundTrip) {
+  EXPECT_EQ(stem_tactics(), (std::vector<std::string>{"stem:8x16", "stem:8x16p", "stem:16x16", "stem:16x16p"}));
   for (const StemConfig& c : stem_configs()) {
     StemConfig back;
     ASSERT_TRUE(parse_stem_config(c.name(), &back)) << c.name();
     EXPECT_EQ(back.tile_rows, c.tile_rows);
-    EXPECT_EQ(back.wide_warps, c.wide_warps);
+    EXPECT_EQ(back.progressive, c.progressive);
   }
   StemConfig unused;
   EXPECT_FALSE(parse_stem_config("8x8", &unused));
+  EXPECT_FALSE(parse_stem_config("16x16w", &unused));
   EXPECT_FALSE(parse_stem_config("", &unused));
 }
 
