@@ -1,9 +1,8 @@
 // Convolutions with few input channels and a large window, such as the first convolution of a ResNet encoder
 // (the "stem": 7x7, stride 2, the 5-channel network input stored as 8 fp16 channels, 64 output channels): an
 // implicit GEMM on the tensor cores (fp16 products, fp32 sums) whose block loads the input window of a whole
-// output tile into shared memory once and walks the kernel's taps in it. cuDNN's best engine takes 47 us for
-// UNet-resnet34's stem at 608x608 on the H100 (its byte floor is about 5 us): K is only 8 channels per tap,
-// and GEMM kernels that fetch their A tile per K step spend that time on address arithmetic and reloads.
+// output tile into shared memory once and walks the kernel's taps in it. UNet-resnet34's stem at 608x608 on the
+// H100 (byte floor about 5 us, FLOP floor about 3 us): cuDNN's best engine 46 us, this kernel 23-24 us (8x16).
 #pragma once
 #include <cuda_runtime_api.h>
 
