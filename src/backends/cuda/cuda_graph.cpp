@@ -236,6 +236,7 @@ class CudaCompiledGraph final : public CompiledGraph {
   std::vector<Step> steps_;
   std::vector<LayerInfo> layers_;
   std::vector<size_t> node_step_;              // per node: its step
+  std::map<ir::ValueId, ResizeMaps> resize_maps_;  // per Resize output: its maps on the device
   std::vector<Staging> in_staging_, out_staging_;
   GraphExec exec_;
   Event h2d_start_, compute_start_, compute_end_, d2h_end_;
@@ -308,6 +309,13 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
     for (ir::ValueId v : n.outputs) first[v] = last[v] = static_cast<int>(i) + 1;
   }
   for (ir::ValueId v : graph.outputs()) last[v] = last_step;
+  // A Resize writing into its Concat's slice may be run by the Concat's own kernel (launch_concat_pixels): its
+  // input lives until the Concat's step.
+  for (size_t v = 0; v < n_values; ++v)
+    if (alias_[v].first != ir::kNoValue) {
+      const ir::ValueId resized = graph.nodes()[producer[v]].inputs[0];
+      last[resized] = std::max(last[resized], producer[alias_[v].first] + 1);
+    }
   // A chain's kernel runs at its first member's step, reading its input and writing its output then: both live
   // over all of its members' steps, so that nothing else shares their memory whether it is fused or not.
   for (const ChainCandidate& c : chains) {
@@ -736,6 +744,42 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       int64_t axis = a.i("axis", 0);
       if (axis < 0) axis += rank;
       const int axis4 = static_cast<int>(axis) + 4 - rank;
+      // Channels of NHWC pixels: one kernel writes every input, the upsampling of those that Resize would write in
+      // place included (their Resize steps then run nothing).
+      if (axis4 == 1 && node.inputs.size() <= static_cast<size_t>(kMaxConcatInputs)) {
+        std::vector<ConcatInput> inputs;
+        std::vector<size_t> resizes;
+        const std::vector<int> producer = graph_.producers();
+        for (ir::ValueId v : node.inputs) {
+          ConcatInput in;
+          if (alias_[v].first != ir::kNoValue) {
+            const ResizeMaps& m = resize_maps_.at(v);
+            if (m.linear) break;
+            in.x = views_[graph_.nodes()[producer[v]].inputs[0]];
+            in.rows = m.row_lo;
+            in.cols = m.col_lo;
+            resizes.push_back(static_cast<size_t>(producer[v]));
+          } else {
+            in.x = in_view(inputs.size());
+          }
+          inputs.push_back(in);
+        }
+        if (inputs.size() == node.inputs.size() &&
+            concat_pixels_possible(inputs.data(), static_cast<int>(inputs.size()), out)) {
+          for (size_t r : resizes) {
+            Step& step = steps_[node_step_[r]];
+            step.run = [](cudaStream_t) {};
+            for (LayerInfo* info : {&step.info, &layers_[node_step_[r]]}) {
+              info->kernel = cat("(in ", node.name, "'s concat)");
+              info->note = "upsampled by " + node.name + "'s kernel";
+            }
+          }
+          add(&node, op, "crowdrt:concat_pixels", [inputs, out](cudaStream_t s) {
+            launch_concat_pixels(inputs.data(), static_cast<int>(inputs.size()), out, s);
+          }, resizes.empty() ? "" : "upsamples its Resize inputs itself");
+          return;
+        }
+      }
       std::vector<std::pair<View, View>> copies;
       int64_t at = 0;
       for (size_t k = 0; k < node.inputs.size(); ++k) {
@@ -812,6 +856,7 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       m.col_lo = upload_ints(cols.lo);
       m.col_hi = upload_ints(cols.hi);
       m.col_weight = upload_floats(cols.weight_hi, "resize weights");
+      resize_maps_[node.outputs[0]] = m;
       add(&node, op, linear ? "crowdrt:resize_linear" : "crowdrt:resize_nearest",
           [x, out, m](cudaStream_t s) {
             if (!launch_resize_nearest_pixels(x, out, m, s)) launch_resize(x, out, m, s);

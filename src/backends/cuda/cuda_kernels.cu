@@ -407,6 +407,33 @@ bool launch_convert_pixels(const View& in, const View& out, const int* rows, con
   return true;
 }
 
+// One Concat over channels in one kernel: output group g (8 channels) comes from the source whose groups hold it,
+// copied or read through its nearest-resize maps, converted between fp16 and int8 scales on the way.
+struct ConcatSource {
+  Pixels in;
+  const int* rows;  // nearest maps (output row / column → source), or null for a copy
+  const int* cols;
+  int first_group;
+};
+struct ConcatSources {
+  ConcatSource s[kMaxConcatInputs];
+  int count;
+};
+
+__global__ void concat_pixels_kernel(ConcatSources src, Pixels out, int groups, int count) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  const auto [n, oh, ow, g] = output_group(i, groups, out);
+  int k = 0;
+  while (k + 1 < src.count && g >= src.s[k + 1].first_group) ++k;
+  const ConcatSource& c = src.s[k];
+  const int ih = c.rows ? c.rows[oh] : oh, iw = c.cols ? c.cols[ow] : ow;
+  float v[8];
+  load8(c.in.data, c.in.type, c.in.scale,
+        ((static_cast<int64_t>(n) * c.in.h + ih) * c.in.w + iw) * c.in.stride + (g - c.first_group) * 8, v);
+  store8(out.data, out.type, out.inverse, ((static_cast<int64_t>(n) * out.h + oh) * out.w + ow) * out.stride + g * 8, v);
+}
+
 __global__ void nchw_to_nhwc_kernel(const float* in, int channels, int plane, View out, int storage_channels,
                                     int count) {
   const int p = blockIdx.x * blockDim.x + threadIdx.x;  // pixel index over N x H x W
@@ -471,6 +498,46 @@ bool launch_resize_nearest_pixels(const View& in, const View& out, const ResizeM
         static_cast<const uint4*>(in.data), static_cast<int>(in_stride), in.dims[2], in.dims[3],
         static_cast<uint4*>(out.data), static_cast<int>(out_stride), out.dims[2], out.dims[3], maps.row_lo,
         maps.col_lo, static_cast<int>(vectors), static_cast<int>(count));
+  return true;
+}
+
+namespace {
+// The kernel's operands for a Concat, or false where it cannot run it.
+bool concat_sources(const ConcatInput* inputs, int count, const View& out, ConcatSources* src, Pixels* o) {
+  *src = ConcatSources{};
+  if (count < 1 || count > kMaxConcatInputs || !pixels_of(out, o)) return false;
+  int channels = 0;
+  for (int k = 0; k < count; ++k) {
+    const View& x = inputs[k].x;
+    const bool resized = inputs[k].rows && inputs[k].cols;
+    if (!pixels_of(x, &src->s[k].in) || x.dims[0] != out.dims[0] ||
+        (!resized && (x.dims[2] != out.dims[2] || x.dims[3] != out.dims[3])))
+      return false;
+    src->s[k].rows = resized ? inputs[k].rows : nullptr;
+    src->s[k].cols = resized ? inputs[k].cols : nullptr;
+    src->s[k].first_group = channels / 8;
+    channels += x.dims[1];
+  }
+  src->count = count;
+  const int64_t total = int64_t{out.dims[0]} * out.dims[2] * out.dims[3] * (out.dims[1] / 8);
+  return channels == out.dims[1] && total < (int64_t{1} << 31);
+}
+}  // namespace
+
+bool concat_pixels_possible(const ConcatInput* inputs, int count, const View& out) {
+  ConcatSources src;
+  Pixels o;
+  return concat_sources(inputs, count, out, &src, &o);
+}
+
+bool launch_concat_pixels(const ConcatInput* inputs, int count, const View& out, cudaStream_t stream) {
+  ConcatSources src;
+  Pixels o;
+  if (!concat_sources(inputs, count, out, &src, &o)) return false;
+  const int64_t groups = out.dims[1] / 8, total = int64_t{out.dims[0]} * out.dims[2] * out.dims[3] * groups;
+  if (total > 0)
+    concat_pixels_kernel<<<blocks_for(total), kThreads, 0, stream>>>(src, o, static_cast<int>(groups),
+                                                                      static_cast<int>(total));
   return true;
 }
 

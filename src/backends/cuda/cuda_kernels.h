@@ -88,6 +88,17 @@ void launch_conv_transpose(const View& in, const float* weight, const float* bia
 // do not qualify (other layouts, types or alignment); the caller then uses the general kernel.
 bool launch_copy_pixels(const View& in, const View& out, cudaStream_t stream);  // same dims, e.g. into a slice
 bool launch_resize_nearest_pixels(const View& in, const View& out, const ResizeMaps& maps, cudaStream_t stream);
+// A Concat over channels in one kernel: each input copied, or read through nearest-resize maps (device arrays,
+// output row / column → input row / column: the upsampling that would write into the Concat's slice), into its
+// channels of `out`, converting between fp16 and int8 scales (fp16 or int8 NHWC views, channels in groups of 8).
+constexpr int kMaxConcatInputs = 4;
+struct ConcatInput {
+  View x;
+  const int* rows = nullptr;
+  const int* cols = nullptr;
+};
+bool concat_pixels_possible(const ConcatInput* inputs, int count, const View& out);
+bool launch_concat_pixels(const ConcatInput* inputs, int count, const View& out, cudaStream_t stream);
 // NCHW float32 (packed) into NHWC 16-bit or float storage with `storage_channels` >= C per pixel, the extra
 // channels zero; one thread per pixel.
 bool launch_nchw_to_nhwc(const View& in, const View& out, int storage_channels, cudaStream_t stream);

@@ -253,6 +253,27 @@ TEST(CudaOps, ConcatPoolsReduceResizePad) {
   }
 }
 
+// A decoder's Concat of an upsampled tensor and a skip tensor (fp16, channels in groups of 8): the Concat's own
+// kernel upsamples (the Resize step runs nothing) and copies, two images, within fp16's bound of the CPU engine.
+TEST(CudaOps, AConcatUpsamplesItsResizeInputInItsOwnKernel) {
+  SKIP_WITHOUT_GPU();
+  GraphMaker g;
+  const ir::ValueId x = g.input({2, 16, 5, 7}), skip = g.input({2, 8, 10, 14});
+  ir::Attributes up;
+  up.set("mode", std::string("nearest"));
+  up.set("coordinate_transformation_mode", std::string("asymmetric"));
+  up.set("nearest_mode", std::string("floor"));
+  up.set("scales", std::vector<float>{1.f, 1.f, 2.f, 2.f});
+  ir::Attributes axis;
+  axis.set("axis", int64_t{1});
+  g.output(g.node(ir::Op::Concat, {g.node(ir::Op::Resize, {x}, up), skip}, axis));
+  std::vector<LayerInfo> layers;
+  expect_cuda_matches_cpu(g.graph, Precision::fp16, 7, &layers);
+  EXPECT_TRUE(std::any_of(layers.begin(), layers.end(), [](const LayerInfo& l) {
+    return l.kernel == "crowdrt:concat_pixels" && l.note == "upsamples its Resize inputs itself";
+  }));
+}
+
 // The U-Net's full-resolution tail: [nearest 2x Resize →] 3x3 conv 32→16 + ReLU → 16→16 + ReLU [→ head 16→1].
 ir::ValueId unet_tail(GraphMaker& g, ir::ValueId x, bool upsample, int stages) {
   if (upsample) {
