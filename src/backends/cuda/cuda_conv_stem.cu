@@ -29,6 +29,9 @@ constexpr int kStagePitchI8 = 80;    // 64 int8 + 16 (rows shift by 20 banks)
 
 struct StemProblem : ConvGeometry {
   const __half* x;
+  const float* x_nchw;            // or x as float32 NCHW planes (a network input's staging buffer), 8 channels
+  int64_t plane;                  // x_nchw: elements per channel plane
+  int x_channels;                 // x_nchw: channels stored (the others up to 8 are zero)
   const uint4* w;  // [groups][q_pad][64] chunks
   const float* bias;
   View y;
@@ -90,9 +93,39 @@ __device__ void load_window(const StemProblem& p, int tile, int rows, uint4* win
   const int img = tile / per_image, rest = tile - img * per_image;
   const int ih0 = (rest / p.tiles_w) * rows * p.stride_h - p.pad_t;
   const int iw0 = (rest % p.tiles_w) * kTileCols * p.stride_w - p.pad_l;
-  const __half* x = p.x + img * p.xs_n;
   const int row_chunks = p.win_cols * p.halves;
   const int half_shift = p.halves - 1, stride_shift = p.stride_w - 1;
+  if (p.x_nchw) {  // float32 planes: converted here to one chunk of 8 fp16 channels per pixel
+    // Every load of a round of kRound pixels per thread is issued before the first is converted, so that the
+    // window costs about one memory latency per round (cp.async cannot convert).
+    constexpr int kRound = 4;
+    const float* x = p.x_nchw + img * p.xs_n;
+    const int count = p.win_rows * row_chunks;
+    for (int first = tid; first < count; first += kRound * threads) {
+      float v[kRound][8];
+      int at[kRound];
+#pragma unroll
+      for (int r = 0; r < kRound; ++r) {
+        const int i = first + r * threads;
+        const int row = i / row_chunks, col = i - row * row_chunks;
+        const int ih = ih0 + row, iw = iw0 + col;
+        const bool ok = i < count && ih >= 0 && ih < p.in_h && iw >= 0 && iw < p.in_w;
+        at[r] = i < count ? row * p.win_cols + (col & stride_shift) * p.win_sub + (col >> stride_shift) : -1;
+#pragma unroll
+        for (int c = 0; c < 8; ++c) v[r][c] = ok && c < p.x_channels ? x[c * p.plane + ih * p.xs_h + iw] : 0.f;
+      }
+#pragma unroll
+      for (int r = 0; r < kRound; ++r) {
+        if (at[r] < 0) continue;
+        __align__(16) __half h[8];
+#pragma unroll
+        for (int c = 0; c < 8; ++c) h[c] = __float2half_rn(v[r][c]);
+        window[at[r]] = *reinterpret_cast<const uint4*>(h);
+      }
+    }
+    return;
+  }
+  const __half* x = p.x + img * p.xs_n;
   for (int i = tid; i < p.win_rows * row_chunks; i += threads) {
     const int row = i / row_chunks, rem = i - row * row_chunks;
     const int col = rem >> half_shift, half = rem & half_shift;
@@ -324,12 +357,17 @@ bool parse_stem_config(const std::string& name, StemConfig* config) {
 
 bool stem_conv_possible(const View& x, int channels, const View& y, bool has_residual, const ConvShape& shape,
                         Activation act, const StemConfig& config) {
-  if (x.type != StorageType::f16 || (y.type != StorageType::f16 && y.type != StorageType::i8) || has_residual ||
+  // x float32 NCHW (packed planes, at most 8 channels read as 8): a network input read from its staging buffer.
+  const bool nchw = x.type == StorageType::f32 && channels == 8 && x.dims[1] <= 8 && x.strides[3] == 1 &&
+                    x.strides[2] == x.dims[3] && x.strides[1] == int64_t{x.dims[2]} * x.dims[3] &&
+                    x.strides[0] == x.strides[1] * x.dims[1];
+  if ((x.type != StorageType::f16 && !nchw) || (y.type != StorageType::f16 && y.type != StorageType::i8) || has_residual ||
       shape.group != 1 || (act.kind != ActivationKind::none && act.kind != ActivationKind::relu))
     return false;
-  if ((channels != 8 && channels != 16) || x.strides[1] != 1 || x.strides[3] % 8 != 0 || x.strides[2] % 8 != 0 ||
-      x.strides[0] % 8 != 0 || !aligned16(x.data) || y.strides[1] != 1 || y.dims[1] % 16 != 0 || y.dims[1] == 0)
+  if (!nchw && ((channels != 8 && channels != 16) || x.strides[1] != 1 || x.strides[3] % 8 != 0 ||
+                x.strides[2] % 8 != 0 || x.strides[0] % 8 != 0 || !aligned16(x.data)))
     return false;
+  if (y.strides[1] != 1 || y.dims[1] % 16 != 0 || y.dims[1] == 0) return false;
   for (int axis : {0, 1})
     if (shape.kernel[axis] < 1 || shape.kernel[axis] > 7 || shape.strides[axis] < 1 || shape.strides[axis] > 2 ||
         shape.dilations[axis] != 1)
@@ -377,7 +415,13 @@ void launch_stem_conv(const View& x, int channels, const void* weight, const flo
                       const ConvShape& shape, Activation act, const StemConfig& config, cudaStream_t stream) {
   size_t bytes = 0;
   StemProblem p = stem_problem(x, channels, y, shape, config, &bytes);
-  p.x = static_cast<const __half*>(x.data);
+  if (x.type == StorageType::f32) {
+    p.x_nchw = static_cast<const float*>(x.data);
+    p.plane = x.strides[1];
+    p.x_channels = x.dims[1];
+  } else {
+    p.x = static_cast<const __half*>(x.data);
+  }
   p.w = static_cast<const uint4*>(weight);
   p.bias = bias;
   p.relu = act.kind == ActivationKind::relu;

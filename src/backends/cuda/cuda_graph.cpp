@@ -26,6 +26,7 @@
 #include "backends/cpu/reference/reference_kernels.h"
 #include "backends/cuda/cuda_conv.h"
 #include "backends/cuda/cuda_conv_chain.h"
+#include "backends/cuda/cuda_conv_stem.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_resources.h"
 #include "backends/cuda/cuda_timing_cache.h"
@@ -45,10 +46,14 @@ constexpr double kScaledSlack = 1.1;        // fp16 with an int8 output may cost
 const std::string kInt8Tactic = "int8/";     // prefix of an int8 Conv's tactic in plans
 const std::string kScaledTactic = "scaled/"; // prefix of the tactic of an fp16 Conv reading or writing int8
 const std::string kChainTactic = "chain/";   // prefix of the tactics of the nodes a convolution chain runs
+const std::string kStagingTactic = "staging/";  // prefix of the tactic of a Conv reading a network input's staging
 
-// A node's tactic as its own step reads it: without the "chain/" prefix of a fused chain's member.
-std::string own_tactic(const std::string& tactic) {
-  return tactic.rfind(kChainTactic, 0) == 0 ? tactic.substr(kChainTactic.size()) : tactic;
+// A node's tactic as its own step reads it: without the "chain/" prefix of a fused chain's member or the
+// "staging/" one of a Conv reading a network input's staging buffer.
+std::string own_tactic(std::string tactic) {
+  for (const std::string& prefix : {kChainTactic, kStagingTactic})
+    if (tactic.rfind(prefix, 0) == 0) tactic = tactic.substr(prefix.size());
+  return tactic;
 }
 
 bool rank_at_most_4(const ir::Graph& g, ir::ValueId v) { return v != ir::kNoValue && g.value(v).shape.size() <= 4; }
@@ -658,31 +663,119 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       p.shape = conv_shape_of(a);
       p.act = to_cuda(reference::epilogue_activation(a));
       // Tactic: the plan's, else the timing cache's, else timed now (the builder). An int8 Conv's tactic carries
-      // the prefix "int8/" in the plan.
+      // the prefix "int8/" in the plan, one reading a network input's staging buffer "staging/".
       const bool int8 = p.x.type == StorageType::i8;
-      std::string tactic = options_.time_tactics ? "" : own_tactic(a.s("tactic", ""));
+      const std::string planned = options_.time_tactics ? "" : a.s("tactic", "");
+      std::string tactic = own_tactic(planned);
       for (const std::string& prefix : {kInt8Tactic, kScaledTactic})
         if (tactic.rfind(prefix, 0) == 0) tactic = tactic.substr(prefix.size());
-      const std::string key = p.key();
-      std::string from = tactic.empty() ? "" : "plan";
-      if (tactic.empty())
-        if (const std::string* cached = timing_cache_->find(key)) {
-          tactic = *cached;
-          from = "timing cache";
+      const auto make_step = [&](const ConvProblem& problem, const std::string& wanted, std::string* from) {
+        std::string chosen = wanted;
+        const std::string key = problem.key();
+        *from = chosen.empty() ? "" : "plan";
+        if (chosen.empty())
+          if (const std::string* cached = timing_cache_->find(key)) {
+            chosen = *cached;
+            *from = "timing cache";
+          }
+        TacticTimes times;
+        auto conv = std::make_unique<ConvStep>(problem, cudnn_.get(), stream_.get(), chosen, &times,
+                                               options_.time_tactics);
+        if (from->empty() && options_.time_tactics) {
+          timing_cache_->put(key, conv->tactic());
+          std::string timed;
+          for (const auto& [t, ms] : times) timed += cat(" ", t, "=", ms, "ms");
+          log_verbose(cat("  timed ", node.name, ":", timed, " -> ", conv->tactic()));
         }
-      TacticTimes times;
-      auto conv = std::make_unique<ConvStep>(p, cudnn_.get(), stream_.get(), tactic, &times, options_.time_tactics);
-      if (from.empty() && options_.time_tactics) {
-        timing_cache_->put(key, conv->tactic());
-        std::string timed;
-        for (const auto& [t, ms] : times) timed += cat(" ", t, "=", ms, "ms");
-        log_verbose(cat("  timed ", node.name, ":", timed, " -> ", conv->tactic()));
+        return conv;
+      };
+
+      // A network input read only by this Conv, stored fp16: our stem kernel may read its float32 staging buffer
+      // itself (converting as it loads), and the input's conversion step then runs nothing.
+      const auto& ins = graph_.inputs();
+      const auto input = std::find(ins.begin(), ins.end(), node.inputs[0]);
+      std::optional<ConvProblem> staged;
+      if (input != ins.end() && p.x.type == StorageType::f16 && p.y.type == StorageType::f16 &&
+          graph_.use_counts()[node.inputs[0]] == 1 && p.x.dims[1] <= 8) {
+        ConvProblem q = p;
+        const size_t k = static_cast<size_t>(input - ins.begin());
+        q.x = packed_f32_view(graph_.value(node.inputs[0]).shape, in_staging_[k].device.get());
+        q.x_storage_channels = 8;
+        const auto configs = stem_configs();
+        if (std::any_of(configs.begin(), configs.end(), [&](const StemConfig& c) {
+              return stem_conv_possible(q.x, 8, q.y, q.has_residual, q.shape, q.act, c);
+            }))
+          staged = q;
+      }
+      std::string from;
+      std::unique_ptr<ConvStep> conv;
+      bool staging = false;
+      std::string staging_note;
+      if (staged && !options_.time_tactics && !planned.empty()) {
+        staging = planned.rfind(kStagingTactic, 0) == 0;  // the plan's choice
+      } else if (staged && !options_.time_tactics) {
+        staging = true;  // untimed: the one kernel
+      } else if (staged) {
+        // Timed: the input's conversion and this Conv's best kernel, against the stem kernel on the staging buffer.
+        const size_t k = static_cast<size_t>(input - ins.begin());
+        std::string from_staged;
+        conv = make_step(p, tactic, &from);
+        std::unique_ptr<ConvStep> direct = make_step(*staged, "", &from_staged);
+        const std::string key = "staging: " + staged->key();
+        double staged_ms = 0, separate_ms = 0;
+        const std::string* cached = timing_cache_->find(key);
+        if (!cached || std::sscanf(cached->c_str(), "staging %lf separate %lf", &staged_ms, &separate_ms) != 2) {
+          workspace_ = device_alloc(std::max<size_t>({256, conv->workspace_bytes(), direct->workspace_bytes()}),
+                                    "the convolution workspace (timing)");
+          const Event start = make_event(), stop = make_event();
+          const auto time = [&](const std::function<void()>& run) {
+            run();
+            check(cudaEventRecord(start.get(), stream_.get()), "cudaEventRecord");
+            for (int i = 0; i < 20; ++i) run();
+            check(cudaEventRecord(stop.get(), stream_.get()), "cudaEventRecord");
+            check(cudaEventSynchronize(stop.get()), "staging timing");
+            float ms = 0.f;
+            check(cudaEventElapsedTime(&ms, start.get(), stop.get()), "cudaEventElapsedTime");
+            return ms / 20.0;
+          };
+          staged_ms = separate_ms = std::numeric_limits<double>::infinity();
+          for (int round = 0; round < 3; ++round) {
+            staged_ms = std::min(staged_ms, time([&] { direct->run(stream_.get(), workspace_.get()); }));
+            separate_ms = std::min(separate_ms, time([&] {
+                                     steps_[k].run(stream_.get());
+                                     conv->run(stream_.get(), workspace_.get());
+                                   }));
+          }
+          timing_cache_->put(key, cat("staging ", staged_ms, " separate ", separate_ms));
+        }
+        staging = staged_ms < separate_ms;
+        staging_note = cat(" (timed ", staged_ms, " ms against ", separate_ms, " ms with the conversion)");
+        log_verbose(cat("  ", node.name, " on the staging buffer: ", staged_ms, " ms, converted input and its own ",
+                        "kernel ", separate_ms, " ms -> ", staging ? "staging" : "separate"));
+        if (staging) {
+          conv = std::move(direct);
+          from = from_staged;
+        }
+      }
+      if (staging) {
+        if (!conv) conv = make_step(*staged, own_tactic(planned.substr(std::min(planned.size(), kStagingTactic.size()))), &from);
+        const size_t k = static_cast<size_t>(input - ins.begin());
+        steps_[k].run = [](cudaStream_t) {};
+        for (LayerInfo* info : {&steps_[k].info, &layers_[k]}) {
+          info->kernel = cat("(in ", node.name, "'s kernel)");
+          info->note += cat("; read as float32 NCHW by ", node.name);
+        }
+      } else if (!conv) {
+        conv = make_step(p, tactic, &from);
       }
       ConvStep* step = conv.get();
       convs_.push_back(std::move(conv));
-      add(&node, op, step->kernel(), [this, step](cudaStream_t s) { step->run(s, workspace_.get()); },
-          from.empty() ? "" : cat("tactic from the ", from),
-          (int8 ? kInt8Tactic : p.quantised() ? kScaledTactic : "") + step->tactic(), int8);
+      std::string note = from.empty() ? "" : cat("tactic from the ", from);
+      if (staging) note += cat(note.empty() ? "" : "; ", "reads the network input's float32 staging buffer", staging_note);
+      add(&node, op, step->kernel(), [this, step](cudaStream_t s) { step->run(s, workspace_.get()); }, note,
+          (staging ? kStagingTactic : "") + (int8 ? kInt8Tactic : p.quantised() && !staging ? kScaledTactic : "") +
+              step->tactic(),
+          int8);
       return;
     }
     case Op::ConvTranspose: {

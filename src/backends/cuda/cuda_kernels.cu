@@ -3,6 +3,9 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "backends/cuda/cuda_kernels.h"
 
 namespace crowdrt::cuda {
@@ -407,31 +410,34 @@ bool launch_convert_pixels(const View& in, const View& out, const int* rows, con
   return true;
 }
 
-// One Concat over channels in one kernel: output group g (8 channels) comes from the source whose groups hold it,
-// copied or read through its nearest-resize maps, converted between fp16 and int8 scales on the way.
+// One Concat over channels in one kernel. Threads are laid out source after source (a warp reads one source,
+// so the loads of different types and maps do not diverge), each taking 8 channels of one pixel: copied, or read
+// through the source's nearest-resize maps, converted between fp16 and int8 scales on the way.
 struct ConcatSource {
   Pixels in;
   const int* rows;  // nearest maps (output row / column → source), or null for a copy
   const int* cols;
-  int first_group;
+  int first_group, groups;  // the source's 8-channel groups in the output, and their count
+  int first_thread;         // the source's first thread
 };
 struct ConcatSources {
   ConcatSource s[kMaxConcatInputs];
   int count;
 };
 
-__global__ void concat_pixels_kernel(ConcatSources src, Pixels out, int groups, int count) {
+__global__ void concat_pixels_kernel(ConcatSources src, Pixels out, int count) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  const auto [n, oh, ow, g] = output_group(i, groups, out);
   int k = 0;
-  while (k + 1 < src.count && g >= src.s[k + 1].first_group) ++k;
+  while (k + 1 < src.count && i >= src.s[k + 1].first_thread) ++k;
   const ConcatSource& c = src.s[k];
+  const auto [n, oh, ow, g] = output_group(i - c.first_thread, c.groups, out);
   const int ih = c.rows ? c.rows[oh] : oh, iw = c.cols ? c.cols[ow] : ow;
   float v[8];
-  load8(c.in.data, c.in.type, c.in.scale,
-        ((static_cast<int64_t>(n) * c.in.h + ih) * c.in.w + iw) * c.in.stride + (g - c.first_group) * 8, v);
-  store8(out.data, out.type, out.inverse, ((static_cast<int64_t>(n) * out.h + oh) * out.w + ow) * out.stride + g * 8, v);
+  load8(c.in.data, c.in.type, c.in.scale, ((static_cast<int64_t>(n) * c.in.h + ih) * c.in.w + iw) * c.in.stride + g * 8,
+        v);
+  store8(out.data, out.type, out.inverse,
+         ((static_cast<int64_t>(n) * out.h + oh) * out.w + ow) * out.stride + (c.first_group + g) * 8, v);
 }
 
 __global__ void nchw_to_nhwc_kernel(const float* in, int channels, int plane, View out, int storage_channels,
@@ -502,11 +508,14 @@ bool launch_resize_nearest_pixels(const View& in, const View& out, const ResizeM
 }
 
 namespace {
-// The kernel's operands for a Concat, or false where it cannot run it.
-bool concat_sources(const ConcatInput* inputs, int count, const View& out, ConcatSources* src, Pixels* o) {
+// The kernel's operands for a Concat (and its thread count), or false where it cannot run it.
+bool concat_sources(const ConcatInput* inputs, int count, const View& out, ConcatSources* src, Pixels* o,
+                    int64_t* threads) {
   *src = ConcatSources{};
   if (count < 1 || count > kMaxConcatInputs || !pixels_of(out, o)) return false;
   int channels = 0;
+  int64_t total = 0;
+  const int64_t pixels = int64_t{out.dims[0]} * out.dims[2] * out.dims[3];
   for (int k = 0; k < count; ++k) {
     const View& x = inputs[k].x;
     const bool resized = inputs[k].rows && inputs[k].cols;
@@ -516,10 +525,13 @@ bool concat_sources(const ConcatInput* inputs, int count, const View& out, Conca
     src->s[k].rows = resized ? inputs[k].rows : nullptr;
     src->s[k].cols = resized ? inputs[k].cols : nullptr;
     src->s[k].first_group = channels / 8;
+    src->s[k].groups = x.dims[1] / 8;
+    src->s[k].first_thread = static_cast<int>(std::min<int64_t>(total, INT32_MAX));
     channels += x.dims[1];
+    total += pixels * (x.dims[1] / 8);
   }
   src->count = count;
-  const int64_t total = int64_t{out.dims[0]} * out.dims[2] * out.dims[3] * (out.dims[1] / 8);
+  *threads = total;
   return channels == out.dims[1] && total < (int64_t{1} << 31);
 }
 }  // namespace
@@ -527,17 +539,17 @@ bool concat_sources(const ConcatInput* inputs, int count, const View& out, Conca
 bool concat_pixels_possible(const ConcatInput* inputs, int count, const View& out) {
   ConcatSources src;
   Pixels o;
-  return concat_sources(inputs, count, out, &src, &o);
+  int64_t threads = 0;
+  return concat_sources(inputs, count, out, &src, &o, &threads);
 }
 
 bool launch_concat_pixels(const ConcatInput* inputs, int count, const View& out, cudaStream_t stream) {
   ConcatSources src;
   Pixels o;
-  if (!concat_sources(inputs, count, out, &src, &o)) return false;
-  const int64_t groups = out.dims[1] / 8, total = int64_t{out.dims[0]} * out.dims[2] * out.dims[3] * groups;
-  if (total > 0)
-    concat_pixels_kernel<<<blocks_for(total), kThreads, 0, stream>>>(src, o, static_cast<int>(groups),
-                                                                      static_cast<int>(total));
+  int64_t threads = 0;
+  if (!concat_sources(inputs, count, out, &src, &o, &threads)) return false;
+  if (threads > 0)
+    concat_pixels_kernel<<<blocks_for(threads), kThreads, 0, stream>>>(src, o, static_cast<int>(threads));
   return true;
 }
 

@@ -274,6 +274,24 @@ TEST(CudaOps, AConcatUpsamplesItsResizeInputInItsOwnKernel) {
   }));
 }
 
+// A network input read only by a ResNet stem (7x7, stride 2, 5 → 64 channels): in the fp16 engine (untimed) the
+// stem kernel reads the input's float32 NCHW staging buffer itself and its conversion step runs nothing; two
+// images, odd sizes, within fp16's bound of the CPU engine.
+TEST(CudaOps, AStemReadsTheNetworkInputsStagingBuffer) {
+  SKIP_WITHOUT_GPU();
+  GraphMaker g;
+  ir::Attributes a = conv_attrs(7, 2, {3, 3, 3, 3});
+  a.set("activation", std::string("relu"));
+  g.output(g.node(ir::Op::Conv, {g.input({2, 5, 37, 45}), g.weight({64, 5, 7, 7}, 0.1f), g.weight({64}, 0.2f)}, a));
+  std::vector<LayerInfo> layers;
+  expect_cuda_matches_cpu(g.graph, Precision::fp16, 7, &layers);
+  EXPECT_TRUE(std::any_of(layers.begin(), layers.end(), [](const LayerInfo& l) {
+    return l.kernel.rfind("crowdrt:stem", 0) == 0 && l.tactic.rfind("staging/", 0) == 0;
+  }));
+  EXPECT_TRUE(std::any_of(layers.begin(), layers.end(),
+                          [](const LayerInfo& l) { return l.op == "Input" && l.kernel.rfind("(in ", 0) == 0; }));
+}
+
 // The U-Net's full-resolution tail: [nearest 2x Resize →] 3x3 conv 32→16 + ReLU → 16→16 + ReLU [→ head 16→1].
 ir::ValueId unet_tail(GraphMaker& g, ir::ValueId x, bool upsample, int stages) {
   if (upsample) {
