@@ -17,8 +17,19 @@ def main():
     d = json.load(open(sys.argv[1]))
     top = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 12
     peak = PEAK_FLOPS.get(d["precision"], 67e12)
+    # A layer whose kernel reads "(in NAME's ...)" runs inside layer NAME's kernel (a fused chain, a Concat that
+    # upsamples, an input read from its staging buffer): its MACs count there, its bytes not (they are the
+    # intermediate tensors the fusion keeps on chip), and its own row keeps only the empty step's time.
+    profile = [dict(p) for p in d["profile"]]
+    by_name = {p["layer"]: p for p in profile}
+    for p in profile:
+        if p["kernel"].startswith("(in "):
+            host = by_name.get(p["kernel"][4:].split("'s ")[0])
+            if host is not None:
+                host["macs"] = host.get("macs", 0) + p.get("macs", 0)
+            p["macs"] = p["bytes"] = 0
     rows = []
-    for p in d["profile"]:
+    for p in profile:
         floor = max(2 * p.get("macs", 0) / peak, p.get("bytes", 0) / BANDWIDTH) * 1e3
         rows.append((p["mean_ms"], floor, p))
     measured = sum(r[0] for r in rows)
@@ -27,7 +38,8 @@ def main():
           f"per-layer events sum {measured:.3f} ms over {len(rows)} layers; sum of floors {floors:.3f} ms")
     kinds = {}
     for ms, floor, p in rows:
-        k = p["kernel"].split(":")[0] + ":" + p["kernel"].split(":")[1]
+        parts = p["kernel"].split(":")
+        k = "(fused into another)" if p["kernel"].startswith("(in ") else ":".join(parts[:2])
         a = kinds.setdefault(k, [0, 0.0, 0.0])
         a[0] += 1
         a[1] += ms
