@@ -15,10 +15,16 @@
 #include <cstring>
 #include <type_traits>
 
+#include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_resources.h"
 
 namespace crowdrt::cuda {
 namespace {
+
+using device::commit;
+using device::copy16;
+using device::shared_address;
+using device::store;
 
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
@@ -69,9 +75,6 @@ struct Params {
   int tiles_x, tiles_y;  // 16x32 tiles per image
 };
 
-__device__ __forceinline__ uint32_t shared_address(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const unsigned char* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
@@ -98,16 +101,6 @@ __device__ __forceinline__ void mma(int (&d)[4], const uint32_t (&a)[4], const u
 
 __device__ __forceinline__ int floor_div(int a, int f) { return f == 1 ? a : (a >= 0 ? a / f : -((f - 1 - a) / f)); }
 
-__device__ __forceinline__ void store(const View& v, int64_t at, float x) {
-  switch (v.type) {
-    case StorageType::f16: static_cast<__half*>(v.data)[at] = __float2half_rn(x); break;
-    case StorageType::bf16: static_cast<__nv_bfloat16*>(v.data)[at] = __float2bfloat16_rn(x); break;
-    case StorageType::i8:
-      static_cast<int8_t*>(v.data)[at] = static_cast<int8_t>(min(max(__float2int_rn(x / v.scale), -128), 127));
-      break;
-    default: static_cast<float*>(v.data)[at] = x;
-  }
-}
 
 // Where a stage reads: its output region's origin in the image, and for the first stage of an upsampled chain the
 // window's source origin (x's row and column of its first pixel).
@@ -215,12 +208,6 @@ __device__ __forceinline__ void stage(const unsigned char* in, const unsigned ch
   }
 }
 
-// 16 bytes from global to shared memory without passing through registers; zeros where `valid` is false.
-__device__ __forceinline__ void copy16(void* dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)), "l"(src),
-               "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void copy_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void copy_wait() { asm volatile("cp.async.wait_group 0;\n" ::); }
 
 // Tile t of the grid of tiles over the output: its image and top-left output pixel.
@@ -249,7 +236,7 @@ __device__ __forceinline__ void fetch_window(const Params& p, int t, unsigned ch
     const int64_t at = inside ? tile.img * p.x.strides[0] + xr * p.x.strides[2] + xc * p.x.strides[3] : 0;
     copy16(window + pix * PIN + chunk * 16, x + at * E + chunk * 16, inside);
   }
-  copy_commit();
+  commit();
 }
 
 // A persistent block: it loads the weights once, then takes tiles t = blockIdx.x, + gridDim.x, ...; the next tile's

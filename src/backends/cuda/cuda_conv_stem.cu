@@ -15,6 +15,7 @@
 #include <cstdio>
 
 #include "backends/cuda/cuda_conv_geometry.h"
+#include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_resources.h"
 #include "core/error.h"
 
@@ -47,16 +48,9 @@ struct StemProblem : ConvGeometry {
 
 constexpr int kSegments = 5;
 
-__device__ __forceinline__ uint32_t shared_address(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16 bytes from global to shared memory; zeros where `valid` is false (nothing is read then).
-__device__ __forceinline__ void copy16(void* dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)), "l"(src),
-               "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void commit() { asm volatile("cp.async.commit_group;\n" ::); }
+using device::commit;
+using device::copy16;
+using device::shared_address;
 // Until at most `n` (< kSegments) of the last committed groups are still in flight.
 __device__ __forceinline__ void wait_pending(int n) {
   switch (n) {

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "backends/cuda/cuda_conv_geometry.h"
+#include "backends/cuda/cuda_device.cuh"
 
 namespace crowdrt::cuda {
 namespace {
@@ -32,16 +33,9 @@ struct Epilogue {
   bool relu;
 };
 
-__device__ __forceinline__ uint32_t shared_address(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16 bytes from global to shared memory; zeros where `valid` is false (nothing is read then).
-__device__ __forceinline__ void copy16(float* dst, const float* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)), "l"(src),
-               "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void commit() { asm volatile("cp.async.commit_group;\n" ::); }
+using device::commit;
+using device::copy16;
+using device::shared_address;
 template <int N>
 __device__ __forceinline__ void wait_pending() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));

@@ -171,6 +171,26 @@ bool upsampling_by_2(const ir::Graph& g, const ir::Node& n) {
   return true;
 }
 
+// Milliseconds per run of each of `forms` (the same work done two ways), timed side by side and interleaved: one
+// warm-up run, then 20 runs a round, the best of 3 rounds (near ties would otherwise be left to noise).
+std::vector<double> time_side_by_side(cudaStream_t stream, const std::vector<std::function<void()>>& forms) {
+  const Event start = make_event(), stop = make_event();
+  std::vector<double> best(forms.size(), std::numeric_limits<double>::infinity());
+  constexpr int kRounds = 3, kRuns = 20;
+  for (int round = 0; round < kRounds; ++round)
+    for (size_t k = 0; k < forms.size(); ++k) {
+      forms[k]();
+      check(cudaEventRecord(start.get(), stream), "cudaEventRecord");
+      for (int i = 0; i < kRuns; ++i) forms[k]();
+      check(cudaEventRecord(stop.get(), stream), "cudaEventRecord");
+      check(cudaEventSynchronize(stop.get()), "side-by-side timing");
+      float ms = 0.f;
+      check(cudaEventElapsedTime(&ms, start.get(), stop.get()), "cudaEventElapsedTime");
+      best[k] = std::min(best[k], double(ms) / kRuns);
+    }
+  return best;
+}
+
 class CudaCompiledGraph final : public CompiledGraph {
  public:
   CudaCompiledGraph(const ir::Graph& graph, const CompileOptions& options);
@@ -727,25 +747,14 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
         if (!cached || std::sscanf(cached->c_str(), "staging %lf separate %lf", &staged_ms, &separate_ms) != 2) {
           workspace_ = device_alloc(std::max<size_t>({256, conv->workspace_bytes(), direct->workspace_bytes()}),
                                     "the convolution workspace (timing)");
-          const Event start = make_event(), stop = make_event();
-          const auto time = [&](const std::function<void()>& run) {
-            run();
-            check(cudaEventRecord(start.get(), stream_.get()), "cudaEventRecord");
-            for (int i = 0; i < 20; ++i) run();
-            check(cudaEventRecord(stop.get(), stream_.get()), "cudaEventRecord");
-            check(cudaEventSynchronize(stop.get()), "staging timing");
-            float ms = 0.f;
-            check(cudaEventElapsedTime(&ms, start.get(), stop.get()), "cudaEventElapsedTime");
-            return ms / 20.0;
-          };
-          staged_ms = separate_ms = std::numeric_limits<double>::infinity();
-          for (int round = 0; round < 3; ++round) {
-            staged_ms = std::min(staged_ms, time([&] { direct->run(stream_.get(), workspace_.get()); }));
-            separate_ms = std::min(separate_ms, time([&] {
-                                     steps_[k].run(stream_.get());
-                                     conv->run(stream_.get(), workspace_.get());
-                                   }));
-          }
+          const std::vector<double> ms = time_side_by_side(
+              stream_.get(), {[&] { direct->run(stream_.get(), workspace_.get()); },
+                              [&] {
+                                steps_[k].run(stream_.get());
+                                conv->run(stream_.get(), workspace_.get());
+                              }});
+          staged_ms = ms[0];
+          separate_ms = ms[1];
           timing_cache_->put(key, cat("staging ", staged_ms, " separate ", separate_ms));
         }
         staging = staged_ms < separate_ms;
@@ -1093,26 +1102,13 @@ void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
     double fused_ms = 0, separate_ms = 0;
     const std::string* cached = timing_cache_->find(key);
     if (!cached || std::sscanf(cached->c_str(), "fused %lf separate %lf", &fused_ms, &separate_ms) != 2) {
-      // Both forms on the real buffers, interleaved: 20 runs a round, best of 3 rounds.
-      const Event start = make_event(), stop = make_event();
-      const auto time = [&](const std::function<void()>& run) {
-        run();
-        check(cudaEventRecord(start.get(), stream_.get()), "cudaEventRecord");
-        for (int i = 0; i < 20; ++i) run();
-        check(cudaEventRecord(stop.get(), stream_.get()), "cudaEventRecord");
-        check(cudaEventSynchronize(stop.get()), "convolution chain timing");
-        float ms = 0.f;
-        check(cudaEventElapsedTime(&ms, start.get(), stop.get()), "cudaEventElapsedTime");
-        return ms / 20.0;
-      };
-      fused_ms = separate_ms = std::numeric_limits<double>::infinity();
-      for (int round = 0; round < 3; ++round) {
-        fused_ms = std::min(fused_ms, time([&] { fused(stream_.get()); }));
-        separate_ms = std::min(separate_ms, time([&] {
-                                 for (size_t m : c.members) steps_[node_step_[m]].run(stream_.get());
-                                 if (output_step) steps_[*output_step].run(stream_.get());
-                               }));
-      }
+      // Both forms on the real buffers.
+      const std::vector<double> ms = time_side_by_side(stream_.get(), {[&] { fused(stream_.get()); }, [&] {
+                                                         for (size_t m : c.members) steps_[node_step_[m]].run(stream_.get());
+                                                         if (output_step) steps_[*output_step].run(stream_.get());
+                                                       }});
+      fused_ms = ms[0];
+      separate_ms = ms[1];
       timing_cache_->put(key, cat("fused ", fused_ms, " separate ", separate_ms));
     }
     fuse = fused_ms < separate_ms;

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_device.cuh"
 
 namespace crowdrt::cuda {
 namespace {
@@ -22,16 +23,7 @@ __device__ __forceinline__ float load(const View& v, int64_t at) {
   }
 }
 
-__device__ __forceinline__ void store(const View& v, int64_t at, float x) {
-  switch (v.type) {
-    case StorageType::f16: static_cast<__half*>(v.data)[at] = __float2half_rn(x); break;
-    case StorageType::bf16: static_cast<__nv_bfloat16*>(v.data)[at] = __float2bfloat16_rn(x); break;
-    case StorageType::i8:
-      static_cast<int8_t*>(v.data)[at] = static_cast<int8_t>(min(max(__float2int_rn(x / v.scale), -128), 127));
-      break;
-    default: static_cast<float*>(v.data)[at] = x;
-  }
-}
+using device::store;
 
 __device__ __forceinline__ int64_t offset(const View& v, int n, int c, int h, int w) {
   return n * v.strides[0] + c * v.strides[1] + h * v.strides[2] + w * v.strides[3];

@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "backends/cuda/cuda_conv.h"
 #include "backends/cuda/cuda_resources.h"
 #include "core/error.h"
@@ -48,15 +49,6 @@ std::vector<float> uniform(size_t n, uint32_t seed, float scale) {
   return v;
 }
 
-View nhwc(void* data, StorageType type, int n, int c, int h, int w, int storage_c) {
-  View v;
-  v.data = data;
-  v.type = type;
-  v.dims[0] = n, v.dims[1] = c, v.dims[2] = h, v.dims[3] = w;
-  v.strides[0] = int64_t{h} * w * storage_c, v.strides[1] = 1, v.strides[2] = int64_t{w} * storage_c,
-  v.strides[3] = storage_c;
-  return v;
-}
 
 void upload(void* device, const std::vector<float>& values, StorageType type) {
   if (type == StorageType::f32) {
@@ -122,12 +114,7 @@ std::vector<std::vector<float>> run_tactics(const Case& c, const std::vector<std
   std::vector<std::vector<float>> outputs;
   for (const std::string& tactic : tactics) {
     check(cudaMemset(dy.get(), 0, y_count * element), "y");
-    ConvStep step(p, cudnn.get(), stream.get(), tactic);
-    EXPECT_EQ(step.tactic(), tactic);
-    DeviceMemory workspace = device_alloc(std::max<size_t>(step.workspace_bytes(), 16), "workspace");
-    step.run(stream.get(), workspace.get());
-    check(cudaStreamSynchronize(stream.get()), c.name);
-    check(cudaGetLastError(), c.name);
+    run_conv_tactic(p, cudnn.get(), stream.get(), tactic, c.name);
     outputs.push_back(download(dy.get(), y_count, c.type));
   }
   return outputs;

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "backends/cuda/cuda_conv.h"
 #include "backends/cuda/cuda_resources.h"
 #include "core/error.h"
@@ -52,15 +53,6 @@ ConvShape shape_of(const StemCase& c) {
   return s;
 }
 
-View packed_nhwc(void* data, StorageType type, int n, int c, int h, int w, int pixel_stride) {
-  View v;
-  v.data = data;
-  v.type = type;
-  v.dims[0] = n, v.dims[1] = c, v.dims[2] = h, v.dims[3] = w;
-  v.strides[0] = int64_t{h} * w * pixel_stride, v.strides[1] = 1, v.strides[2] = int64_t{w} * pixel_stride,
-  v.strides[3] = pixel_stride;
-  return v;
-}
 
 // The case's operands on the host (x already rounded to fp16, as the device holds it), and per output element
 // (NHWC over the wider output) the exact sum and S = Σ|x·w| + |bias|; elements outside the slice stay 0.
@@ -137,13 +129,13 @@ std::vector<std::vector<float>> run_tactics(const StemCase& c, const Operands& o
   check(cudaMemset(dr.get(), 0, size_t(c.n) * oh * ow * c.out_c * y_element), "residual");
 
   ConvProblem p;
-  p.x = packed_nhwc(dx.get(), x_type, c.n, c.in_c, c.h, c.w, c.storage_c);
+  p.x = nhwc(dx.get(), x_type, c.n, c.in_c, c.h, c.w, c.storage_c);
   p.x_storage_channels = c.storage_c;
-  p.y = packed_nhwc(static_cast<char*>(dy.get()) + c.out_offset * y_element, c.y_type, c.n, c.out_c, oh, ow,
+  p.y = nhwc(static_cast<char*>(dy.get()) + c.out_offset * y_element, c.y_type, c.n, c.out_c, oh, ow,
                     c.out_storage_c);
   if (c.y_type == StorageType::i8) p.y.scale = int8_scale(o);
   p.has_residual = residual;
-  if (residual) p.residual = packed_nhwc(dr.get(), c.y_type, c.n, c.out_c, oh, ow, c.out_c);
+  if (residual) p.residual = nhwc(dr.get(), c.y_type, c.n, c.out_c, oh, ow, c.out_c);
   p.weight = &o.weight;
   p.bias = c.bias ? &o.bias : nullptr;
   p.shape = shape_of(c);
@@ -170,14 +162,11 @@ std::vector<std::vector<float>> run_tactics(const StemCase& c, const Operands& o
       config.blocks = 1;
       launch_stem_conv(p.x, c.storage_c, weights.get(), c.bias ? static_cast<const float*>(bias.get()) : nullptr,
                        p.y, p.shape, p.act, config, stream.get());
+      check(cudaStreamSynchronize(stream.get()), c.name);
+      check(cudaGetLastError(), c.name);
     } else {
-      ConvStep step(p, cudnn.get(), stream.get(), tactic);
-      EXPECT_EQ(step.tactic(), tactic);
-      DeviceMemory workspace = device_alloc(std::max<size_t>(step.workspace_bytes(), 16), "workspace");
-      step.run(stream.get(), workspace.get());
+      run_conv_tactic(p, cudnn.get(), stream.get(), tactic, c.name);
     }
-    check(cudaStreamSynchronize(stream.get()), c.name);
-    check(cudaGetLastError(), c.name);
     std::vector<float> out(y_count);
     if (c.y_type == StorageType::i8) {
       std::vector<int8_t> steps(y_count);
