@@ -29,8 +29,8 @@ struct LayerInfo {
   Precision precision = Precision::fp32;
   std::string layout;     // e.g. "nChw16c"
   std::string note;       // e.g. "concat in place", "fell back to fp32: no int8 kernel"
-  std::string tactic;     // the algorithm chosen by timing (e.g. "winograd"); the builder stores it in the
-                          // plan (node attribute "tactic") so that loading a plan reuses it without timing
+  std::string tactic = {};  // the algorithm chosen by timing (e.g. "winograd"); the builder stores it in the
+                            // plan (node attribute "tactic") so that loading a plan reuses it without timing
 };
 
 struct CompileOptions {
@@ -46,7 +46,7 @@ struct CompileOptions {
   // only where its input has an amax; its output stays int8 between layers only where the output has one too.
   // Weights need no entry: their scales are per output channel, max|w| / 127, taken from the weights.
   std::map<std::string, float> activation_amax;
-  std::set<std::string> keep_fp32;        // node names that run fp32 whatever the permission (--keep-fp32)
+  std::set<std::string> keep_fp32 = {};   // node names that run fp32 whatever the permission (--keep-fp32)
 };
 
 // Where a GPU run's time went, as trtexec reports it: copies apart from the compute.
