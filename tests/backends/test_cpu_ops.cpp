@@ -158,7 +158,7 @@ TEST(CpuOps, ResizeMatchesReferenceInEveryModeAndCoordinateTransform) {
 TEST(CpuOps, PadMatchesReferenceInEveryModeIncludingCrops) {
   const std::vector<std::vector<int64_t>> pad_sets = {{0, 0, 1, 2, 0, 0, 3, 0}, {0, 0, 2, 2, 0, 0, 2, 2},
                                                       {0, 0, -1, 1, 0, 0, 1, -1}};
-  for (const std::string& mode : {"constant", "reflect", "edge"})
+  for (const char* mode : {"constant", "reflect", "edge"})
     for (const auto& pads : pad_sets) {
       SCOPED_TRACE(cat(mode, " pads ", shape_str(pads)));
       for_every_shape([&](GraphMaker& g, ir::ValueId x, const Shape& s) {

@@ -16,7 +16,9 @@ TEST(MemoryPlan, BuffersAliveTogetherNeverOverlap) {
     EXPECT_LE(plan.offsets[i] + r[i].bytes, plan.total_bytes);
     for (size_t j = i + 1; j < r.size(); ++j) {
       const bool together = !(r[i].last_step < r[j].first_step || r[j].last_step < r[i].first_step);
-      if (together) EXPECT_FALSE(overlaps(plan.offsets[i], r[i].bytes, plan.offsets[j], r[j].bytes)) << i << " " << j;
+      if (together) {
+        EXPECT_FALSE(overlaps(plan.offsets[i], r[i].bytes, plan.offsets[j], r[j].bytes)) << i << " " << j;
+      }
     }
   }
 }
