@@ -669,7 +669,8 @@ TEST(CudaModels, SmpModelsInInt8MatchTheCpuEngine) {
     EXPECT_LE(err, 0.1 * ref_max) << "int8: max|Δ| " << err << " vs max|ref| " << ref_max;
     EXPECT_LE(err_sum, 0.03 * ref_sum) << "int8: mean|Δ| " << err_sum / expected.numel() << " vs mean|ref| "
                                        << ref_sum / expected.numel();
-    std::printf("%s int8 (%zu of %zu convs int8): max|Δ|/max|ref| = %.3g, mean|Δ|/mean|ref| = %.3g\n",
+    // int8 layers: Convs, and a fused chain whose first convolution is int8 (its own layer, a Resize's).
+    std::printf("%s int8 (%zu int8 layers; %zu convs): max|Δ|/max|ref| = %.3g, mean|Δ|/mean|ref| = %.3g\n",
                 file.filename().c_str(), int8_layers, convs, err / ref_max, err_sum / ref_sum);
   }
 }
