@@ -401,18 +401,27 @@ Tensor run_plan(Plan plan, const Tensor& input) {
   return engine.infer(input);
 }
 
+// A model file's reference: an input uniform in [0, 1) (seed 11) and the CPU fp32 engine's output for it.
+struct CpuReference {
+  Tensor input, expected;
+};
+CpuReference cpu_reference(const std::filesystem::path& file) {
+  BuildOptions cpu;
+  cpu.device = "cpu";
+  const Plan cpu_plan = build_plan(file.string(), cpu);
+  const Shape shape = cpu_plan.graph.value(cpu_plan.graph.inputs()[0]).shape;
+  Tensor input = random_tensor(shape, 11, 0.f, 1.f);
+  Tensor expected = run_plan(cpu_plan, input);
+  return {std::move(input), std::move(expected)};
+}
+
 TEST(CudaModels, SmpModelsMatchTheCpuEngine) {
   SKIP_WITHOUT_GPU();
   const auto files = model_files();
   ASSERT_FALSE(files.empty()) << "no .onnx models: run `ctest -R e2e_models_fixture` or set CROWDRT_GPU_MODELS";
   for (const auto& file : files) {
     SCOPED_TRACE(file.filename().string());
-    BuildOptions cpu;
-    cpu.device = "cpu";
-    const Plan cpu_plan = build_plan(file.string(), cpu);
-    const Shape shape = cpu_plan.graph.value(cpu_plan.graph.inputs()[0]).shape;
-    const Tensor input = random_tensor(shape, 11, 0.f, 1.f);
-    const Tensor expected = run_plan(cpu_plan, input);
+    const auto [input, expected] = cpu_reference(file);
     for (Precision p : {Precision::fp32, Precision::fp16}) {
       BuildOptions gpu;
       gpu.device = "cuda";
@@ -634,12 +643,7 @@ TEST(CudaModels, SmpModelsInInt8MatchTheCpuEngine) {
   ASSERT_FALSE(files.empty()) << "no .onnx models: run `ctest -R e2e_models_fixture` or set CROWDRT_GPU_MODELS";
   for (const auto& file : files) {
     SCOPED_TRACE(file.filename().string());
-    BuildOptions cpu;
-    cpu.device = "cpu";
-    const Plan cpu_plan = build_plan(file.string(), cpu);
-    const Shape shape = cpu_plan.graph.value(cpu_plan.graph.inputs()[0]).shape;
-    const Tensor input = random_tensor(shape, 11, 0.f, 1.f);
-    const Tensor expected = run_plan(cpu_plan, input);
+    const auto [input, expected] = cpu_reference(file);
     BuildOptions gpu;
     gpu.device = "cuda";
     gpu.precision = Precision::int8;
