@@ -130,8 +130,8 @@ Activation to_cuda(const reference::Activation& a) {
   return {static_cast<ActivationKind>(static_cast<int>(a.kind)), a.alpha, a.beta};
 }
 
+// What a step launches; layers_ holds what it is (the same index).
 struct Step {
-  LayerInfo info;
   std::function<void(cudaStream_t)> run;
 };
 
@@ -239,6 +239,7 @@ class CudaCompiledGraph final : public CompiledGraph {
   void build_node(const ir::Node& node);
   std::vector<ChainCandidate> find_chains() const;
   void fuse_chain(const ChainCandidate& chain);
+  void run_inside(size_t step, std::string kernel, std::string note);
   void capture();
 
   const ir::Graph& graph_;
@@ -407,9 +408,10 @@ CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOption
         cat(graph.value(v).name, ": to NCHW float32"));
     out_staging_.push_back(std::move(st));
   }
-  for (const ChainCandidate& c : chains) fuse_chain(c);
+  // The workspace first: timing a chain runs its members' own steps.
   for (const auto& conv : convs_) workspace_bytes_ = std::max(workspace_bytes_, conv->workspace_bytes());
   workspace_ = device_alloc(std::max<size_t>(workspace_bytes_, 256), "the convolution workspace");
+  for (const ChainCandidate& c : chains) fuse_chain(c);
   timing_cache_->save();
   check(cudaStreamSynchronize(stream_.get()), "compile");
   capture();
@@ -657,7 +659,7 @@ void CudaCompiledGraph::add(const ir::Node* node, std::string op, std::string ke
   info.note = std::move(note);
   info.tactic = std::move(tactic);
   layers_.push_back(info);
-  steps_.push_back({std::move(info), std::move(run)});
+  steps_.push_back({std::move(run)});
 }
 
 void CudaCompiledGraph::build_node(const ir::Node& node) {
@@ -713,12 +715,11 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       // A network input read only by this Conv, stored fp16: our stem kernel may read its float32 staging buffer
       // itself (converting as it loads), and the input's conversion step then runs nothing.
       const auto& ins = graph_.inputs();
-      const auto input = std::find(ins.begin(), ins.end(), node.inputs[0]);
-      std::optional<ConvProblem> staged;
-      if (input != ins.end() && p.x.type == StorageType::f16 && p.y.type == StorageType::f16 &&
+      const size_t k = static_cast<size_t>(std::find(ins.begin(), ins.end(), node.inputs[0]) - ins.begin());
+      std::optional<ConvProblem> staged;  // the input's conversion is step k, as it is input k
+      if (k < ins.size() && p.x.type == StorageType::f16 && p.y.type == StorageType::f16 &&
           graph_.use_counts()[node.inputs[0]] == 1 && p.x.dims[1] <= 8) {
         ConvProblem q = p;
-        const size_t k = static_cast<size_t>(input - ins.begin());
         q.x = packed_f32_view(graph_.value(node.inputs[0]).shape, in_staging_[k].device.get());
         q.x_storage_channels = 8;
         const auto configs = stem_configs();
@@ -737,7 +738,6 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
         staging = true;  // untimed: the one kernel
       } else if (staged) {
         // Timed: the input's conversion and this Conv's best kernel, against the stem kernel on the staging buffer.
-        const size_t k = static_cast<size_t>(input - ins.begin());
         std::string from_staged;
         conv = make_step(p, tactic, &from);
         std::unique_ptr<ConvStep> direct = make_step(*staged, "", &from_staged);
@@ -745,13 +745,13 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
         double staged_ms = 0, separate_ms = 0;
         const std::string* cached = timing_cache_->find(key);
         if (!cached || std::sscanf(cached->c_str(), "staging %lf separate %lf", &staged_ms, &separate_ms) != 2) {
-          workspace_ = device_alloc(std::max<size_t>({256, conv->workspace_bytes(), direct->workspace_bytes()}),
-                                    "the convolution workspace (timing)");
+          const DeviceMemory workspace = device_alloc(
+              std::max<size_t>({256, conv->workspace_bytes(), direct->workspace_bytes()}), "convolution workspace (timing)");
           const std::vector<double> ms = time_side_by_side(
-              stream_.get(), {[&] { direct->run(stream_.get(), workspace_.get()); },
+              stream_.get(), {[&] { direct->run(stream_.get(), workspace.get()); },
                               [&] {
                                 steps_[k].run(stream_.get());
-                                conv->run(stream_.get(), workspace_.get());
+                                conv->run(stream_.get(), workspace.get());
                               }});
           staged_ms = ms[0];
           separate_ms = ms[1];
@@ -767,13 +767,8 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
         }
       }
       if (staging) {
-        if (!conv) conv = make_step(*staged, own_tactic(planned.substr(std::min(planned.size(), kStagingTactic.size()))), &from);
-        const size_t k = static_cast<size_t>(input - ins.begin());
-        steps_[k].run = [](cudaStream_t) {};
-        for (LayerInfo* info : {&steps_[k].info, &layers_[k]}) {
-          info->kernel = cat("(in ", node.name, "'s kernel)");
-          info->note += cat("; read as float32 NCHW by ", node.name);
-        }
+        if (!conv) conv = make_step(*staged, tactic, &from);
+        run_inside(k, cat("(in ", node.name, "'s kernel)"), layers_[k].note + "; read as float32 NCHW by " + node.name);
       } else if (!conv) {
         conv = make_step(p, tactic, &from);
       }
@@ -868,14 +863,8 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
         }
         if (inputs.size() == node.inputs.size() &&
             concat_pixels_possible(inputs.data(), static_cast<int>(inputs.size()), out)) {
-          for (size_t r : resizes) {
-            Step& step = steps_[node_step_[r]];
-            step.run = [](cudaStream_t) {};
-            for (LayerInfo* info : {&step.info, &layers_[node_step_[r]]}) {
-              info->kernel = cat("(in ", node.name, "'s concat)");
-              info->note = "upsampled by " + node.name + "'s kernel";
-            }
-          }
+          for (size_t r : resizes)
+            run_inside(node_step_[r], cat("(in ", node.name, "'s concat)"), "upsampled by " + node.name + "'s kernel");
           add(&node, op, "crowdrt:concat_pixels", [inputs, out](cudaStream_t s) {
             launch_concat_pixels(inputs.data(), static_cast<int>(inputs.size()), out, s);
           }, resizes.empty() ? "" : "upsamples its Resize inputs itself");
@@ -1117,29 +1106,23 @@ void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
                     fuse ? "fused" : "separate"));
   }
   if (!fuse) return;
-  for (size_t k = 0; k < c.members.size(); ++k) {
-    Step& step = steps_[node_step_[c.members[k]]];
-    LayerInfo& layer = layers_[node_step_[c.members[k]]];
-    for (LayerInfo* info : {&step.info, &layer}) {
-      info->tactic = kChainTactic + info->tactic;
-      if (k == 0) {
-        info->kernel = "crowdrt:conv_chain";
-        info->precision = int8 ? Precision::int8 : Precision::fp16;  // int8: the first convolution
-        info->note = cat("runs ", ops, " in one kernel (", why, ")");
-      } else {
-        info->kernel = cat("(in ", head.name, "'s conv_chain)");
-        info->note = "fused into the chain of " + head.name;
-      }
-    }
-    step.run = k == 0 ? std::function<void(cudaStream_t)>(fused) : [](cudaStream_t) {};
-  }
-  if (output_step) {
-    steps_[*output_step].run = [](cudaStream_t) {};
-    for (LayerInfo* info : {&steps_[*output_step].info, &layers_[*output_step]}) {
-      info->kernel = cat("(in ", head.name, "'s conv_chain)");
-      info->note += "; written by the chain of " + head.name;
-    }
-  }
+  for (size_t m : c.members) layers_[node_step_[m]].tactic = kChainTactic + layers_[node_step_[m]].tactic;
+  const std::string inside = cat("(in ", head.name, "'s conv_chain)");
+  for (size_t k = 1; k < c.members.size(); ++k)
+    run_inside(node_step_[c.members[k]], inside, "fused into the chain of " + head.name);
+  if (output_step) run_inside(*output_step, inside, layers_[*output_step].note + "; written by the chain of " + head.name);
+  LayerInfo& first = layers_[node_step_[c.members.front()]];
+  first.kernel = "crowdrt:conv_chain";
+  first.precision = int8 ? Precision::int8 : Precision::fp16;  // int8: the first convolution
+  first.note = cat("runs ", ops, " in one kernel (", why, ")");
+  steps_[node_step_[c.members.front()]].run = fused;
+}
+
+// Step `step` launches nothing: another step's kernel does its work, as `kernel` and `note` say in the layer list.
+void CudaCompiledGraph::run_inside(size_t step, std::string kernel, std::string note) {
+  steps_[step].run = [](cudaStream_t) {};
+  layers_[step].kernel = std::move(kernel);
+  layers_[step].note = std::move(note);
 }
 
 void CudaCompiledGraph::capture() {
