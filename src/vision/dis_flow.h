@@ -4,10 +4,9 @@
 #include <opencv2/video/tracking.hpp>
 #include <string>
 
-namespace crowdrt::vision {
+#include "vision/flow_preset.h"
 
-// `none` means no flow channels (3-channel models).
-enum class FlowPreset { none, ultrafast, fast, medium };
+namespace crowdrt::vision {
 FlowPreset parse_flow_preset(const std::string& name);  // Error listing the choices
 const char* flow_preset_name(FlowPreset preset);
 
