@@ -1,7 +1,7 @@
 // GPU DIS optical flow beside OpenCV's DIS on the same machine, one program so that both figures come from one
 // moment: per-frame time at 608x608 (or --size WxH) on a synthetic sequence, warm start included, for each preset;
 // OpenCV (crowdrt's DisFlow: warm start warped on the CPU, as the CPU path runs it) at 1, 2 and all threads.
-// usage: bench_cuda_flow [--frames N] [--size WxH]      prints a table and one JSON line per row
+// usage: bench_cuda_flow [--frames N] [--size WxH] [--preset P]      prints a table and one JSON line per row
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -38,9 +38,11 @@ void check(cudaError_t e) {
 int main(int argc, char** argv) {
   int frames = 60;
   cv::Size size(608, 608);
+  std::string only;  // --preset NAME: that preset alone
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--frames")) frames = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--size")) std::sscanf(argv[i + 1], "%dx%d", &size.width, &size.height);
+    else if (!std::strcmp(argv[i], "--preset")) only = argv[i + 1];
   }
   data::SynthSequence sequence({1920, 1080}, 11, 0);
   std::vector<cv::Mat> grays;
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
     check(cudaMemcpy(device_frames + i * frame_bytes, grays[i].data, frame_bytes, cudaMemcpyHostToDevice));
 
   for (FlowPreset preset : {FlowPreset::ultrafast, FlowPreset::fast, FlowPreset::medium}) {
+    if (!only.empty() && only != flow_preset_name(preset)) continue;
     CudaDisFlow gpu(preset, size.width, size.height);
     cudaEvent_t start, stop;
     check(cudaEventCreate(&start));

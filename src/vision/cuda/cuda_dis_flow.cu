@@ -57,7 +57,8 @@ int coarsest_scale(int w, int h, int patch_size) {
 
 struct Level {
   int w = 0, h = 0, ws = 0, hs = 0;
-  size_t offset = 0;  // element offset of this level in the per-level arrays
+  size_t offset = 0;         // element offset of this level in the per-level arrays
+  size_t sparse_offset = 0;  // element offset of this level's patch grid (ws x hs) in the per-level grid arrays
 };
 
 // The levels finest..coarsest of a frame, or an empty vector when the frame is too small.
@@ -76,6 +77,7 @@ std::vector<Level> pyramid_levels(int width, int height, const DisSettings& s) {
     l.hs = 1 + (l.h - s.patch_size) / s.patch_stride;
     l.offset = offset;
     offset += static_cast<size_t>(l.w) * l.h;
+    l.sparse_offset = i == s.finest_scale ? 0 : levels[i - 1].sparse_offset + static_cast<size_t>(levels[i - 1].ws) * levels[i - 1].hs;
   }
   return levels;
 }
@@ -121,6 +123,11 @@ struct CudaDisFlow::Impl {
   std::vector<Level> levels;
   int finest = 0, coarsest = 0;
   size_t level_pixels = 0;  // sum over the levels of w * h
+  size_t level_patches = 0;  // sum over the levels of ws * hs
+  // The structure tensors depend on the first frame alone: a second stream computes them for every level while the
+  // main one builds the new frame's pyramid and the warm start (a parallel branch in the captured graph).
+  cudaStream_t side = nullptr;
+  cudaEvent_t fork = nullptr, join = nullptr;
 
   DeviceArray<uint8_t> pyramid[2];
   DeviceArray<int16_t> grad_x[2], grad_y[2];
@@ -152,7 +159,10 @@ struct CudaDisFlow::Impl {
                       dis_minimum_size(p), "x", dis_minimum_size(p), "); use a larger network input or another preset"));
     finest = s.finest_scale;
     coarsest = static_cast<int>(levels.size()) - 1;
-    for (int i = finest; i <= coarsest; ++i) level_pixels += static_cast<size_t>(levels[i].w) * levels[i].h;
+    for (int i = finest; i <= coarsest; ++i) {
+      level_pixels += static_cast<size_t>(levels[i].w) * levels[i].h;
+      level_patches += static_cast<size_t>(levels[i].ws) * levels[i].hs;
+    }
     const char* env = std::getenv("CROWDRT_DIS_GRAPHS");
     graphs = !(env && std::string(env) == "0");
     if (st) {
@@ -161,13 +171,33 @@ struct CudaDisFlow::Impl {
       check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "creating a stream");
       own_stream = true;
     }
+    check(cudaStreamCreateWithFlags(&side, cudaStreamNonBlocking), "creating a stream");
+    check(cudaEventCreateWithFlags(&fork, cudaEventDisableTiming), "creating an event");
+    check(cudaEventCreateWithFlags(&join, cudaEventDisableTiming), "creating an event");
     allocate();
+    if (2 * s.sor_iterations > k::kSorHalo)
+      throw Error(cat("GPU optical flow: ", s.sor_iterations, " SOR iterations need a halo the kernel does not have (at most ",
+                      k::kSorHalo / 2, ")"));
+    int device = 0, optin = 0;
+    check(cudaGetDevice(&device), "querying the device");
+    check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "querying shared memory");
+    const size_t rows_shared = tensor_rows_shared(levels[finest]);
+    if (rows_shared > static_cast<size_t>(optin))
+      throw Error(cat("GPU optical flow: ", w, "x", h, " frames are too wide for this GPU's shared memory; use --flow-device cpu"));
+    check(cudaFuncSetAttribute(k::tensor_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(rows_shared)),
+          "configuring the structure tensor kernel");
+    check(cudaFuncSetAttribute(k::vr_sor_tiled, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(k::kSorSharedBytes)),
+          "configuring the refinement kernel");
   }
 
   ~Impl() {
     for (auto& per_slot : graph)
       for (auto& g : per_slot)
         if (g) cudaGraphExecDestroy(g);
+    if (fork) cudaEventDestroy(fork);
+    if (join) cudaEventDestroy(join);
+    if (side) cudaStreamDestroy(side);
     if (own_stream) cudaStreamDestroy(stream);
   }
 
@@ -192,11 +222,12 @@ struct CudaDisFlow::Impl {
     uy = DeviceArray<float>(level_pixels, "allocating the flow pyramid");
     init_x = DeviceArray<float>(level_pixels, "allocating the warm start");
     init_y = DeviceArray<float>(level_pixels, "allocating the warm start");
-    const size_t sparse = static_cast<size_t>(f.ws) * f.hs;
-    sparse_x = DeviceArray<float>(sparse, "allocating the patch flow");
-    sparse_y = DeviceArray<float>(sparse, "allocating the patch flow");
-    tensor = DeviceArray<float>(5 * sparse, "allocating the structure tensor");
-    tensor_aux = DeviceArray<float>(5 * static_cast<size_t>(f.h) * f.ws, "allocating the structure tensor");
+    sparse_x = DeviceArray<float>(static_cast<size_t>(f.ws) * f.hs, "allocating the patch flow");
+    sparse_y = DeviceArray<float>(static_cast<size_t>(f.ws) * f.hs, "allocating the patch flow");
+    tensor = DeviceArray<float>(5 * level_patches, "allocating the structure tensor");
+    size_t aux = 0;
+    for (int i = finest; i <= coarsest; ++i) aux += 5 * static_cast<size_t>(levels[i].h) * levels[i].ws;
+    tensor_aux = DeviceArray<float>(aux, "allocating the structure tensor");
     if (s.variational_iterations > 0)
       vr = DeviceArray<float>(static_cast<size_t>(k::kVrPlanes) * f.w * f.h, "allocating the variational refinement");
     flow = DeviceArray<float>(2 * static_cast<size_t>(width) * height, "allocating the flow");
@@ -270,8 +301,28 @@ struct CudaDisFlow::Impl {
 
   // Everything after the finest pyramid level of the new frame: the rest of its pyramid, its gradients, the warm
   // start, and the coarse-to-fine search.
+  // The structure tensor of every level of the first frame (I0), on the side stream.
+  void enqueue_tensors(int i0_slot) {
+    check(cudaEventRecord(fork, stream), "forking the tensor branch");
+    check(cudaStreamWaitEvent(side, fork), "forking the tensor branch");
+    size_t aux_offset = 0;
+    for (int i = finest; i <= coarsest; ++i) {
+      const Level& l = levels[i];
+      float* aux = tensor_aux.get() + aux_offset;
+      aux_offset += 5 * static_cast<size_t>(l.h) * l.ws;
+      k::tensor_rows<<<(l.h + k::kTensorRows - 1) / k::kTensorRows, 32, tensor_rows_shared(l), side>>>(
+          grad_x[i0_slot].get() + l.offset, grad_y[i0_slot].get() + l.offset, l.w, l.h, l.ws, s.patch_size,
+          s.patch_stride, aux);
+      k::tensor_cols<<<(5 * l.ws + 63) / 64, 64, 0, side>>>(aux, l.h, l.ws, l.hs, s.patch_size, s.patch_stride,
+                                                            tensor.get() + 5 * l.sparse_offset);
+    }
+    check(cudaEventRecord(join, side), "joining the tensor branch");
+  }
+  size_t tensor_rows_shared(const Level& l) const { return sizeof(int16_t) * 2 * k::kTensorRows * l.w; }
+
   void enqueue_frame(int new_slot, bool first) {
     const dim3 block(32, 8);
+    if (!first) enqueue_tensors(1 - new_slot);  // the previous frame's gradients are ready
     for (int i = finest + 1; i <= coarsest; ++i) resize_level(new_slot, i, image(new_slot, i - 1), levels[i - 1].w);
     for (int i = finest; i <= coarsest; ++i) {
       const Level& l = levels[i];
@@ -280,6 +331,7 @@ struct CudaDisFlow::Impl {
                                                                           grad_y[new_slot].get() + l.offset);
     }
     const int i0_slot = first ? new_slot : 1 - new_slot;
+    if (first) enqueue_tensors(i0_slot);  // the frame is its own first frame: after its gradients
     if (!first) {
       k::warp_flow_by_itself<<<grid_for(width, height, block), block, 0, stream>>>(
           reinterpret_cast<const float2*>(flow.get()), width, height, reinterpret_cast<float2*>(init_full.get()));
@@ -296,6 +348,7 @@ struct CudaDisFlow::Impl {
       k::fill_zero<<<(n + 255) / 256, 256, 0, stream>>>(ux.get() + c.offset, n);
       k::fill_zero<<<(n + 255) / 256, 256, 0, stream>>>(uy.get() + c.offset, n);
     }
+    check(cudaStreamWaitEvent(stream, join), "joining the tensor branch");
     for (int i = coarsest; i >= finest; --i) {
       const Level& l = levels[i];
       const uint8_t* I0 = image(i0_slot, i);
@@ -305,12 +358,9 @@ struct CudaDisFlow::Impl {
       float* Ux = ux.get() + l.offset;
       float* Uy = uy.get() + l.offset;
 
-      k::tensor_rows<<<(l.h + 63) / 64, 64, 0, stream>>>(gx, gy, l.w, l.h, l.ws, s.patch_size, s.patch_stride, tensor_aux.get());
-      k::tensor_cols<<<(l.ws + 63) / 64, 64, 0, stream>>>(tensor_aux.get(), l.h, l.ws, l.hs, s.patch_size, s.patch_stride,
-                                                          tensor.get());
       k::SearchArgs args{I0, I1, gx, gy, l.w, l.h, l.ws, l.hs, s.patch_stride, s.gradient_descent_iterations, Ux, Uy,
                          first ? nullptr : init_x.get() + l.offset, first ? nullptr : init_y.get() + l.offset,
-                         tensor.get(), sparse_x.get(), sparse_y.get()};
+                         tensor.get() + 5 * l.sparse_offset, sparse_x.get(), sparse_y.get()};
       const int threads = 4 * l.ws * l.hs;
       k::patch_search<<<(threads + 127) / 128, 128, 0, stream>>>(args);
       k::densify<<<grid_for(l.w, l.h, block), block, 0, stream>>>(sparse_x.get(), sparse_y.get(), I0, I1, l.w, l.h, l.ws,
@@ -330,20 +380,17 @@ struct CudaDisFlow::Impl {
 
   void refine(const uint8_t* I0, const uint8_t* I1, float* Ux, float* Uy, int w, int h) {
     const dim3 block(32, 8);
-    const dim3 grid = grid_for(w, h, block), half = grid_for((w + 1) / 2, h, block);
+    const dim3 grid = grid_for(w, h, block);
     k::VrArgs a{I0, I1, Ux, Uy, vr.get(), w, h, static_cast<size_t>(w) * h, s.alpha, s.gamma, s.delta};
     k::vr_prepare<<<grid, block, 0, stream>>>(a);
     k::vr_first_derivatives<<<grid, block, 0, stream>>>(a);
     k::vr_second_derivatives<<<grid, block, 0, stream>>>(a);
+    const dim3 tiles((w + k::kSorTileW - 1) / k::kSorTileW, (h + k::kSorTileH - 1) / k::kSorTileH);
     for (int it = 0; it < s.variational_iterations; ++it) {
-      k::vr_weights<<<grid, block, 0, stream>>>(a);
       k::vr_system<<<grid, block, 0, stream>>>(a);
-      for (int sor = 0; sor < s.sor_iterations; ++sor) {
-        k::vr_sor<<<half, block, 0, stream>>>(a, 0);
-        k::vr_sor<<<half, block, 0, stream>>>(a, 1);
-      }
-      k::vr_update<<<grid, block, 0, stream>>>(a, it + 1 == s.variational_iterations);
+      k::vr_sor_tiled<<<tiles, dim3(32, 32), k::kSorSharedBytes, stream>>>(a, 2 * s.sor_iterations);
     }
+    k::vr_finish<<<grid, block, 0, stream>>>(a);
   }
 
   void next(const uint8_t* gray, size_t pitch) {

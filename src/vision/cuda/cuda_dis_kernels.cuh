@@ -67,14 +67,23 @@ __global__ void sobel_gradient(const uint8_t* img, int w, int h, int16_t* gx, in
 }
 
 // ---- structure tensor (precomputeStructureTensor): sliding sums, as OpenCV accumulates them -------------------
-// Planes of `aux` and `out`: xx, yy, xy, x, y.
-__global__ void tensor_rows(const int16_t* gx, const int16_t* gy, int w, int h, int ws, int psz, int stride,
-                            float* aux) {
-  int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= h) return;
+// Planes of `aux` and `out`: xx, yy, xy, x, y. One thread per row; a block's rows are first copied into shared memory
+// (coalesced), since each thread then walks its row sequentially, as OpenCV's loop does. kTensorRows rows per block.
+constexpr int kTensorRows = 16;
+__global__ void tensor_rows(const int16_t* __restrict__ gx, const int16_t* __restrict__ gy, int w, int h, int ws,
+                            int psz, int stride, float* __restrict__ aux) {
+  extern __shared__ int16_t rows[];  // kTensorRows rows of gx, then of gy
+  const int first = blockIdx.x * kTensorRows, count = min(kTensorRows, h - first);
+  for (int e = threadIdx.x; e < count * w; e += blockDim.x) {
+    rows[e] = gx[static_cast<size_t>(first) * w + e];
+    rows[kTensorRows * w + e] = gy[static_cast<size_t>(first) * w + e];
+  }
+  __syncthreads();
+  if (static_cast<int>(threadIdx.x) >= count) return;
+  const int i = first + threadIdx.x;
   const size_t plane = static_cast<size_t>(h) * ws;
-  const int16_t* xr = gx + static_cast<size_t>(i) * w;
-  const int16_t* yr = gy + static_cast<size_t>(i) * w;
+  const int16_t* xr = rows + threadIdx.x * w;
+  const int16_t* yr = rows + (kTensorRows + threadIdx.x) * w;
   float sxx = 0, syy = 0, sxy = 0, sx = 0, sy = 0;
   for (int j = 0; j < psz; ++j) {
     int a = xr[j], b = yr[j];
@@ -83,6 +92,7 @@ __global__ void tensor_rows(const int16_t* gx, const int16_t* gy, int w, int h, 
   float* o = aux + static_cast<size_t>(i) * ws;
   o[0] = sxx; o[plane] = syy; o[2 * plane] = sxy; o[3 * plane] = sx; o[4 * plane] = sy;
   int js = 1;
+#pragma unroll 4
   for (int j = psz; j < w; ++j) {
     int a = xr[j], b = yr[j], a0 = xr[j - psz], b0 = yr[j - psz];
     sxx += (a * a - a0 * a0); syy += (b * b - b0 * b0); sxy += (a * b - a0 * b0); sx += (a - a0); sy += (b - b0);
@@ -92,21 +102,23 @@ __global__ void tensor_rows(const int16_t* gx, const int16_t* gy, int w, int h, 
     }
   }
 }
-__global__ void tensor_cols(const float* aux, int h, int ws, int hs, int psz, int stride, float* out) {
-  int j = blockIdx.x * blockDim.x + threadIdx.x;
-  if (j >= ws) return;
-  const size_t aplane = static_cast<size_t>(h) * ws, oplane = static_cast<size_t>(hs) * ws;
-  float s[5] = {0, 0, 0, 0, 0};
-  for (int i = 0; i < psz; ++i)
-    for (int k = 0; k < 5; ++k) s[k] += aux[k * aplane + static_cast<size_t>(i) * ws + j];
-  for (int k = 0; k < 5; ++k) out[k * oplane + j] = s[k];
+// One thread per sparse column and quantity (the five sums are independent), rows in OpenCV's order.
+__global__ void tensor_cols(const float* __restrict__ aux, int h, int ws, int hs, int psz, int stride,
+                            float* __restrict__ out) {
+  const int t = blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= 5 * ws) return;
+  const int j = t % ws, k = t / ws;
+  const float* __restrict__ column = aux + static_cast<size_t>(k) * h * ws + j;
+  float* o = out + static_cast<size_t>(k) * hs * ws + j;
+  float s = 0;
+  for (int i = 0; i < psz; ++i) s += column[static_cast<size_t>(i) * ws];
+  o[0] = s;
   int is = 1;
+#pragma unroll 8
   for (int i = psz; i < h; ++i) {
-    for (int k = 0; k < 5; ++k)
-      s[k] += (aux[k * aplane + static_cast<size_t>(i) * ws + j] - aux[k * aplane + static_cast<size_t>(i - psz) * ws + j]);
+    s += (column[static_cast<size_t>(i) * ws] - column[static_cast<size_t>(i - psz) * ws]);
     if ((i - psz + 1) % stride == 0) {
-      if (is < hs)
-        for (int k = 0; k < 5; ++k) out[k * oplane + static_cast<size_t>(is) * ws + j] = s[k];
+      if (is < hs) o[static_cast<size_t>(is) * ws] = s;
       ++is;
     }
   }
@@ -359,14 +371,14 @@ __global__ void area2_f32(const float* src, int sw, int src_cn, float* dst, int 
 }
 
 // ---- variational refinement (VariationalRefinementImpl::calcUV) ----------------------------------------------------
-// Planes of the refinement's scratch, each w x h.
-enum VrPlane { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kAvg, kA11, kA12, kA22, kB1, kB2, kWeight, kTmpU, kTmpV,
-               kDU, kDV, kVrPlanes };
+// Planes of the refinement's scratch, each w x h: the derivatives, then the state the fixed-point iterations update.
+enum VrPlane { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kAvg, kA11, kA12, kA22, kB1, kB2, kWeight, kDU, kDV, kVrPlanes };
+constexpr int kVrStatePlanes = kVrPlanes - kA11;  // A11 .. dV, in the order of VrState
 
 struct VrArgs {
   const uint8_t* I0;
   const uint8_t* I1;
-  float* Wu;  // the flow being refined (read throughout, overwritten at the end)
+  float* Wu;  // the flow being refined (read throughout, W + dW written at the end)
   float* Wv;
   float* scratch;  // kVrPlanes planes
   int w, h;
@@ -375,8 +387,17 @@ struct VrArgs {
   __device__ float* at(int p) const { return scratch + p * plane; }
 };
 
+// The linear system, the smoothness weights and the increments: global planes, or one block's shared memory.
+struct VrState {
+  float *a11, *a12, *a22, *b1, *b2, *weight, *du, *dv;
+  __device__ static VrState from(float* base, size_t plane) {
+    return {base, base + plane, base + 2 * plane, base + 3 * plane, base + 4 * plane, base + 5 * plane,
+            base + 6 * plane, base + 7 * plane};
+  }
+};
+
 // warpImage (remap of float(I1), BORDER_REPLICATE), the average with I0 and the temporal derivative Iz;
-// the increments start at zero and the current flow at W.
+// the increments start at zero.
 __global__ void vr_prepare(VrArgs a) {
   int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= a.w || y >= a.h) return;
@@ -389,8 +410,6 @@ __global__ void vr_prepare(VrArgs a) {
   float i0 = a.I0[idx];
   a.at(kAvg)[idx] = i0 * 0.5f + warped * 0.5f;
   a.at(kIz)[idx] = warped - i0;
-  a.at(kTmpU)[idx] = a.Wu[idx];
-  a.at(kTmpV)[idx] = a.Wv[idx];
   a.at(kDU)[idx] = 0.0f;
   a.at(kDV)[idx] = 0.0f;
 }
@@ -420,31 +439,27 @@ __global__ void vr_second_derivatives(VrArgs a) {
   a.at(kIyy)[idx] = diff_y(a.at(kIy), a.w, a.h, x, y);
 }
 
-// The smoothness weight of each pixel from the current flow's forward differences (ComputeSmoothnessTermHorPass).
-__global__ void vr_weights(VrArgs a) {
-  int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
-  if (x >= a.w || y >= a.h) return;
-  const int idx = y * a.w + x;
-  const float* u = a.at(kTmpU);
-  const float* v = a.at(kTmpV);
-  int xr = min(x + 1, a.w - 1), yd = min(y + 1, a.h - 1);
-  float ux = u[y * a.w + xr] - u[idx], vx = v[y * a.w + xr] - v[idx];
-  float uy = u[yd * a.w + x] - u[idx], vy = v[yd * a.w + x] - v[idx];
+// The smoothness weight of pixel (x, y) from the current flow W + dW (OpenCV's tempW) and its forward differences,
+// borders replicated (ComputeSmoothnessTermHorPass).
+__device__ inline float smoothness_weight(const VrArgs& a, const VrState& s, int x, int y) {
+  const int idx = y * a.w + x, r = y * a.w + min(x + 1, a.w - 1), d = min(y + 1, a.h - 1) * a.w + x;
+  const float u = a.Wu[idx] + s.du[idx], v = a.Wv[idx] + s.dv[idx];
+  float ux = (a.Wu[r] + s.du[r]) - u, vx = (a.Wv[r] + s.dv[r]) - v;
+  float uy = (a.Wu[d] + s.du[d]) - u, vy = (a.Wv[d] + s.dv[d]) - v;
   const float eps2 = 0.001f * 0.001f;
-  a.at(kWeight)[idx] = (a.alpha / 2) / sqrtf(ux * ux + vx * vx + uy * uy + vy * vy + eps2);
+  return (a.alpha / 2) / sqrtf(ux * ux + vx * vx + uy * uy + vy * vy + eps2);
 }
 
 // The linear system of one pixel: the data term (ComputeDataTerm_ParBody), then the smoothness edges added in the
-// order OpenCV's four passes (horizontal red, black, vertical red, black) reach this pixel.
-__global__ void vr_system(VrArgs a) {
-  int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
-  if (x >= a.w || y >= a.h) return;
+// order OpenCV's four passes (horizontal red, black, vertical red, black) reach this pixel. Writes the pixel's own
+// smoothness weight for the SOR; its left and upper neighbours' weights are computed again here.
+__device__ inline void system_at(const VrArgs& a, const VrState& s, int x, int y) {
   const int idx = y * a.w + x;
   const float zeta2 = 0.1f * 0.1f, eps2 = 0.001f * 0.001f, gamma2 = a.gamma / 2, delta2 = a.delta / 2;
   const float Ix = a.at(kIx)[idx], Iy = a.at(kIy)[idx], Iz = a.at(kIz)[idx];
   const float Ixx = a.at(kIxx)[idx], Ixy = a.at(kIxy)[idx], Iyy = a.at(kIyy)[idx];
   const float Ixz = a.at(kIxz)[idx], Iyz = a.at(kIyz)[idx];
-  const float dU = a.at(kDU)[idx], dV = a.at(kDV)[idx];
+  const float dU = s.du[idx], dV = s.dv[idx];
 
   float norm = Ix * Ix + Iy * Iy + zeta2;
   float ik1z = Iz + Ix * dU + Iy * dV;
@@ -466,10 +481,9 @@ __global__ void vr_system(VrArgs a) {
   b1 += -weight * (Ixx * Ixz / norm + Ixy * Iyz / norm2);
   b2 += -weight * (Ixy * Ixz / norm + Iyy * Iyz / norm2);
 
-  const float* wgt = a.at(kWeight);
   const float* Wu = a.Wu;
   const float* Wv = a.Wv;
-  const float wp = wgt[idx];
+  const float wp = smoothness_weight(a, s, x, y);
   // Each edge adds its weight to both ends and w * (W[q] - W[p]) to p, the opposite to q, where p is the edge's
   // left or upper pixel, whose weight the edge carries.
   auto right = [&]() {
@@ -481,7 +495,7 @@ __global__ void vr_system(VrArgs a) {
   };
   auto left = [&]() {
     if (x > 0) {
-      float wl = wgt[idx - 1];
+      float wl = smoothness_weight(a, s, x - 1, y);
       a11 += wl; a22 += wl;
       b1 -= wl * (Wu[idx] - Wu[idx - 1]);
       b2 -= wl * (Wv[idx] - Wv[idx - 1]);
@@ -496,7 +510,7 @@ __global__ void vr_system(VrArgs a) {
   };
   auto up = [&]() {
     if (y > 0) {
-      float wu = wgt[idx - a.w];
+      float wu = smoothness_weight(a, s, x, y - 1);
       a11 += wu; a22 += wu;
       b1 -= wu * (Wu[idx] - Wu[idx - a.w]);
       b2 -= wu * (Wv[idx] - Wv[idx - a.w]);
@@ -507,51 +521,102 @@ __global__ void vr_system(VrArgs a) {
   } else {
     left(); right(); up(); down();
   }
-  a.at(kA11)[idx] = a11;
-  a.at(kA12)[idx] = a12;
-  a.at(kA22)[idx] = a22;
-  a.at(kB1)[idx] = b1;
-  a.at(kB2)[idx] = b2;
+  s.a11[idx] = a11;
+  s.a12[idx] = a12;
+  s.a22[idx] = a22;
+  s.b1[idx] = b1;
+  s.b2[idx] = b2;
+  s.weight[idx] = wp;
 }
 
-// One colour's half of a red-black SOR iteration (RedBlackSOR_ParBody); omega 1.6.
-__global__ void vr_sor(VrArgs a, int colour) {
-  int xh = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
-  int x = 2 * xh + ((y + colour) & 1);
-  if (x >= a.w || y >= a.h) return;
-  const int idx = y * a.w + x;
-  const float* wgt = a.at(kWeight);
-  float* du = a.at(kDU);
-  float* dv = a.at(kDV);
-  const float wp = wgt[idx];
-  float wl = 0, dul = 0, dvl = 0, dur = 0, dvr = 0, wu = 0, duu = 0, dvu = 0, dud = 0, dvd = 0;
-  if (x > 0) wl = wgt[idx - 1], dul = du[idx - 1], dvl = dv[idx - 1];
-  if (x + 1 < a.w) dur = du[idx + 1], dvr = dv[idx + 1];
-  if (y > 0) wu = wgt[idx - a.w], duu = du[idx - a.w], dvu = dv[idx - a.w];
-  if (y + 1 < a.h) dud = du[idx + a.w], dvd = dv[idx + a.w];
+// One pixel's update in a red-black SOR pass (RedBlackSOR_ParBody, omega 1.6): the neighbours' weights and
+// increments are zero where the neighbour lies outside the frame.
+__device__ inline void sor_update(float wp, float wl, float dul, float dvl, float dur, float dvr, float wu, float duu,
+                                  float dvu, float dud, float dvd, float a11, float a12, float a22, float b1, float b2,
+                                  float* du, float* dv) {
   float sigma_u = wl * dul + wp * dur + wu * duu + wp * dud;
   float sigma_v = wl * dvl + wp * dvr + wu * dvu + wp * dvd;
   const float omega = 1.6f;
-  float u = du[idx], v = dv[idx];
-  u += omega * ((sigma_u + a.at(kB1)[idx] - v * a.at(kA12)[idx]) / a.at(kA11)[idx] - u);
-  v += omega * ((sigma_v + a.at(kB2)[idx] - u * a.at(kA12)[idx]) / a.at(kA22)[idx] - v);
-  du[idx] = u;
-  dv[idx] = v;
+  float u = *du, v = *dv;
+  u += omega * ((sigma_u + b1 - v * a12) / a11 - u);
+  v += omega * ((sigma_v + b2 - u * a12) / a22 - v);
+  *du = u;
+  *dv = v;
 }
 
-// tempW = W + dW; the last fixed-point iteration writes the result into W.
-__global__ void vr_update(VrArgs a, int last) {
+__device__ inline VrState global_state(const VrArgs& a) { return VrState::from(a.at(kA11), a.plane); }
+
+__global__ void vr_system(VrArgs a) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= a.w || y >= a.h) return;
+  system_at(a, global_state(a), x, y);
+}
+// Every SOR pass of one fixed-point iteration (2 x sor_iterations colour passes, at most 2 x kSorHalo / 2) on one
+// tile: the tile and a halo of one cell per pass are loaded into shared memory, and every pass updates the whole
+// region. A halo cell's inputs from beyond the region are missing, so wrong values creep in by one cell per pass;
+// after all passes they have not reached the tile, whose cells hold exactly what pass-by-pass launches give.
+constexpr int kSorTileW = 32, kSorTileH = 16, kSorHalo = 10;
+constexpr int kSorRegionW = kSorTileW + 2 * kSorHalo, kSorRegionH = kSorTileH + 2 * kSorHalo;
+static_assert(kSorRegionW % 2 == 0, "vr_sor_tiled walks one colour as every other cell of a row");
+constexpr size_t kSorSharedBytes = sizeof(float) * 8 * kSorRegionW * kSorRegionH;
+
+__global__ void vr_sor_tiled(VrArgs a, int passes) {
+  extern __shared__ float shared[];
+  constexpr int n = kSorRegionW * kSorRegionH;
+  float* a11 = shared;
+  float* a12 = a11 + n;
+  float* a22 = a12 + n;
+  float* b1 = a22 + n;
+  float* b2 = b1 + n;
+  float* wt = b2 + n;
+  float* du = wt + n;
+  float* dv = du + n;
+  const VrState g = global_state(a);
+  const int x0 = blockIdx.x * kSorTileW - kSorHalo, y0 = blockIdx.y * kSorTileH - kSorHalo;
+  const int threads = blockDim.x * blockDim.y, tid = threadIdx.y * blockDim.x + threadIdx.x;
+  for (int i = tid; i < n; i += threads) {
+    const int gx = x0 + i % kSorRegionW, gy = y0 + i / kSorRegionW;
+    if (gx >= 0 && gx < a.w && gy >= 0 && gy < a.h) {
+      const int idx = gy * a.w + gx;
+      a11[i] = g.a11[idx], a12[i] = g.a12[idx], a22[i] = g.a22[idx], b1[i] = g.b1[idx], b2[i] = g.b2[idx];
+      wt[i] = g.weight[idx], du[i] = g.du[idx], dv[i] = g.dv[idx];
+    } else {
+      wt[i] = 0.0f, du[i] = 0.0f, dv[i] = 0.0f;
+    }
+  }
+  __syncthreads();
+  constexpr int half_w = kSorRegionW / 2;  // cells of one colour per region row (the width is even)
+  for (int pass = 0; pass < passes; ++pass) {
+    const int colour = pass & 1;
+    for (int c = tid; c < half_w * kSorRegionH; c += threads) {
+      const int ry = c / half_w, rx = 2 * (c % half_w) + ((x0 + y0 + ry + colour) & 1);
+      const int gx = x0 + rx, gy = y0 + ry, i = ry * kSorRegionW + rx;
+      if (gx < 0 || gx >= a.w || gy < 0 || gy >= a.h) continue;
+      const bool left = gx > 0 && rx > 0, right = gx + 1 < a.w && rx + 1 < kSorRegionW;
+      const bool up = gy > 0 && ry > 0, down = gy + 1 < a.h && ry + 1 < kSorRegionH;
+      sor_update(wt[i], left ? wt[i - 1] : 0.0f, left ? du[i - 1] : 0.0f, left ? dv[i - 1] : 0.0f,
+                 right ? du[i + 1] : 0.0f, right ? dv[i + 1] : 0.0f, up ? wt[i - kSorRegionW] : 0.0f,
+                 up ? du[i - kSorRegionW] : 0.0f, up ? dv[i - kSorRegionW] : 0.0f, down ? du[i + kSorRegionW] : 0.0f,
+                 down ? dv[i + kSorRegionW] : 0.0f, a11[i], a12[i], a22[i], b1[i], b2[i], &du[i], &dv[i]);
+    }
+    __syncthreads();
+  }
+  for (int i = tid; i < kSorTileW * kSorTileH; i += threads) {
+    const int gx = x0 + kSorHalo + i % kSorTileW, gy = y0 + kSorHalo + i / kSorTileW;
+    if (gx >= a.w || gy >= a.h) continue;
+    const int r = (gy - y0) * kSorRegionW + (gx - x0);
+    g.du[gy * a.w + gx] = du[r];
+    g.dv[gy * a.w + gx] = dv[r];
+  }
+}
+
+// W = W + dW (OpenCV's last tempW).
+__global__ void vr_finish(VrArgs a) {
   int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= a.w || y >= a.h) return;
   const int idx = y * a.w + x;
-  float u = a.Wu[idx] + a.at(kDU)[idx], v = a.Wv[idx] + a.at(kDV)[idx];
-  if (last) {
-    a.Wu[idx] = u;
-    a.Wv[idx] = v;
-  } else {
-    a.at(kTmpU)[idx] = u;
-    a.at(kTmpV)[idx] = v;
-  }
+  a.Wu[idx] = a.Wu[idx] + a.at(kDU)[idx];
+  a.Wv[idx] = a.Wv[idx] + a.at(kDV)[idx];
 }
 
 __global__ void fill_zero(float* p, size_t n) {
