@@ -68,6 +68,26 @@ class CompiledGraph {
     (void)times;
     return false;
   }
+
+  // Inference on device-resident data (GPU backends), so that frames prepared on the device never pass through host
+  // memory: the float32 NCHW input buffers on the device and the stream (a cudaStream_t) the plan runs on. Work that
+  // writes the inputs must be queued on that stream before run_on_device(). False on backends that run on the host.
+  struct DeviceIo {
+    void* stream = nullptr;
+    std::vector<float*> inputs;
+    std::vector<const float*> outputs;  // float32 NCHW, valid once the stream has passed run_on_device()
+  };
+  virtual bool device_io(DeviceIo* io) {
+    (void)io;
+    return false;
+  }
+  // Queues the plan on the device inputs (returns before it has run); with sum_output, also the sum of output 0's
+  // elements on the device (a fixed reduction order, so equal inputs give equal sums). Error on host backends.
+  virtual void run_on_device(bool sum_output);
+  // Waits for the last run_on_device(true) and returns its sum of output 0.
+  virtual double wait_output_sum();
+  // Waits for the last run_on_device and copies output `index` (float32 NCHW) to `host`.
+  virtual void wait_output(size_t index, float* host);
 };
 
 class Backend {

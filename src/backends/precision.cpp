@@ -1,5 +1,7 @@
 #include "backends/backend.h"
 
+#include "core/error.h"
+
 namespace crowdrt {
 
 const char* precision_name(Precision precision) {
@@ -27,5 +29,16 @@ Precision precision_from_name(const std::string& name) {
     if (name == precision_name(p)) return p;
   throw Error(cat("unknown precision '", name, "': use fp32, fp16, bf16 or int8"));
 }
+
+}  // namespace crowdrt
+
+namespace crowdrt {
+
+// Host backends: the defaults of CompiledGraph's device-resident entry points refuse.
+void CompiledGraph::run_on_device(bool) {
+  throw Error("this plan runs on the CPU: device-resident inference needs a CUDA plan (build with --device cuda)");
+}
+double CompiledGraph::wait_output_sum() { throw Error("wait_output_sum: no device-resident inference on this backend"); }
+void CompiledGraph::wait_output(size_t, float*) { throw Error("wait_output: no device-resident inference on this backend"); }
 
 }  // namespace crowdrt

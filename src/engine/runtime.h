@@ -40,6 +40,12 @@ class Engine {
   // One input, one output; Error when the tensor's shape differs from the plan's input.
   Tensor infer(const Tensor& input);
 
+  // Device-resident inference (CUDA plans; false / Error elsewhere): see CompiledGraph::device_io.
+  bool device_io(CompiledGraph::DeviceIo* io) { return compiled_->device_io(io); }
+  void run_on_device(bool sum_output) { compiled_->run_on_device(sum_output); }
+  double wait_output_sum() { return compiled_->wait_output_sum(); }
+  void wait_output(size_t index, float* host) { compiled_->wait_output(index, host); }
+
  private:
   Plan plan_;
   std::unique_ptr<Backend> backend_;

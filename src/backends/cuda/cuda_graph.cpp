@@ -204,6 +204,10 @@ class CudaCompiledGraph final : public CompiledGraph {
     *times = times_;
     return true;
   }
+  bool device_io(DeviceIo* io) override;
+  void run_on_device(bool sum_output) override;
+  double wait_output_sum() override;
+  void wait_output(size_t index, float* host) override;
 
  private:
   struct Staging {
@@ -268,6 +272,10 @@ class CudaCompiledGraph final : public CompiledGraph {
   Event h2d_start_, compute_start_, compute_end_, d2h_end_;
   DeviceTimes times_;
   bool has_times_ = false;
+  // run_on_device's sum of output 0: partial sums, the sum on the device and its pinned host copy.
+  DeviceMemory sum_scratch_;
+  PinnedMemory sum_host_;
+  bool sum_queued_ = false;
 };
 
 CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOptions& options)
@@ -1182,6 +1190,53 @@ void CudaCompiledGraph::run(std::span<const float* const> inputs, std::span<floa
   has_times_ = true;
   for (size_t i = 0; i < out_staging_.size(); ++i)
     std::memcpy(outputs[i], out_staging_[i].host.get(), out_staging_[i].bytes);
+}
+
+bool CudaCompiledGraph::device_io(DeviceIo* io) {
+  io->stream = stream_.get();
+  io->inputs.clear();
+  io->outputs.clear();
+  for (Staging& st : in_staging_) io->inputs.push_back(static_cast<float*>(st.device.get()));
+  for (Staging& st : out_staging_) io->outputs.push_back(static_cast<const float*>(st.device.get()));
+  return true;
+}
+
+void CudaCompiledGraph::run_on_device(bool sum_output) {
+  cudaStream_t s = stream_.get();
+  check(cudaEventRecord(compute_start_.get(), s), "cudaEventRecord");
+  check(cudaGraphLaunch(exec_.get(), s), "cudaGraphLaunch");
+  check(cudaEventRecord(compute_end_.get(), s), "cudaEventRecord");
+  sum_queued_ = sum_output;
+  if (sum_output) {
+    if (!sum_scratch_) {
+      sum_scratch_ = device_alloc(sizeof(double) * (kSumBlocks + 1), "the output sum");
+      sum_host_ = pinned_alloc(sizeof(double), "the output sum");
+    }
+    double* partials = static_cast<double*>(sum_scratch_.get());
+    launch_sum(static_cast<const float*>(out_staging_.at(0).device.get()),
+               static_cast<int64_t>(out_staging_[0].bytes / sizeof(float)), partials, partials + kSumBlocks, s);
+    check(cudaMemcpyAsync(sum_host_.get(), partials + kSumBlocks, sizeof(double), cudaMemcpyDeviceToHost, s),
+          "copying the output sum");
+  }
+  check(cudaEventRecord(d2h_end_.get(), s), "cudaEventRecord");
+  check(cudaGetLastError(), "inference kernels");
+}
+
+double CudaCompiledGraph::wait_output_sum() {
+  if (!sum_queued_) throw Error("wait_output_sum: the last run_on_device did not sum its output");
+  check(cudaEventSynchronize(d2h_end_.get()), "inference");
+  float compute = 0.f;
+  check(cudaEventElapsedTime(&compute, compute_start_.get(), compute_end_.get()), "cudaEventElapsedTime");
+  times_ = {0.0, compute, 0.0};
+  has_times_ = true;
+  return *static_cast<const double*>(sum_host_.get());
+}
+
+void CudaCompiledGraph::wait_output(size_t index, float* host) {
+  const Staging& st = out_staging_.at(index);
+  check(cudaMemcpyAsync(st.host.get(), st.device.get(), st.bytes, cudaMemcpyDeviceToHost, stream_.get()), "output copy");
+  check(cudaStreamSynchronize(stream_.get()), "inference");
+  std::memcpy(host, st.host.get(), st.bytes);
 }
 
 }  // namespace

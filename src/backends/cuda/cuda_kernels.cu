@@ -658,4 +658,36 @@ void launch_fill(const View& out, float value, cudaStream_t stream) {
   if (n > 0) fill_kernel<<<blocks_for(n), kThreads, 0, stream>>>(out, value, n);
 }
 
+namespace {
+// Block-wide sum of one double per thread (256 threads), tree order fixed.
+__device__ double block_sum(double v, double* shared) {
+  shared[threadIdx.x] = v;
+  __syncthreads();
+  for (int half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) shared[threadIdx.x] += shared[threadIdx.x + half];
+    __syncthreads();
+  }
+  return shared[0];
+}
+__global__ void sum_partials(const float* x, int64_t n, double* partials) {
+  __shared__ double shared[256];
+  double v = 0;
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) v += x[i];
+  const double total = block_sum(v, shared);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
+}
+__global__ void sum_final(const double* partials, int count, double* out) {
+  __shared__ double shared[256];
+  double v = 0;
+  for (int i = threadIdx.x; i < count; i += blockDim.x) v += partials[i];
+  const double total = block_sum(v, shared);
+  if (threadIdx.x == 0) *out = total;
+}
+}  // namespace
+
+void launch_sum(const float* x, int64_t n, double* partials, double* out, cudaStream_t stream) {
+  sum_partials<<<kSumBlocks, 256, 0, stream>>>(x, n, partials);
+  sum_final<<<1, 256, 0, stream>>>(partials, kSumBlocks, out);
+}
+
 }  // namespace crowdrt::cuda

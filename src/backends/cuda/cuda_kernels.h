@@ -106,4 +106,9 @@ bool launch_nchw_to_nhwc(const View& in, const View& out, int storage_channels, 
 // Every element of `out` set to `value` (e.g. the zero channels that pad a network input to 8).
 void launch_fill(const View& out, float value, cudaStream_t stream);
 
+// The sum of n floats in double precision, in a fixed order (partials: kSumBlocks doubles of scratch): equal inputs
+// give equal sums, whatever else runs on the device.
+inline constexpr int kSumBlocks = 256;
+void launch_sum(const float* x, int64_t n, double* partials, double* out, cudaStream_t stream);
+
 }  // namespace crowdrt::cuda

@@ -1,0 +1,110 @@
+#include "eval/device_frames.h"
+
+#include <cstring>
+
+#include "core/error.h"
+#ifdef CROWDRT_WITH_CUDA_FLOW
+#include <cuda_runtime_api.h>
+
+#include "vision/cuda/cuda_network_input.h"
+#endif
+
+namespace crowdrt::eval {
+
+#ifdef CROWDRT_WITH_CUDA_FLOW
+
+bool device_frames_available(Engine& engine) {
+  CompiledGraph::DeviceIo io;
+  return engine.device_io(&io);
+}
+
+struct DeviceFramePath::Impl {
+  Engine& engine;
+  CompiledGraph::DeviceIo io;
+  Shape input_shape, output_shape;
+  vision::CudaNetworkInput input;
+  bool submitted = false, waited = false;
+
+  static Shape checked_input(Engine& engine) {
+    if (engine.inputs().size() != 1 || engine.outputs().empty())
+      throw Error(cat("GPU frames: the plan has ", engine.inputs().size(), " inputs; counting frames needs one"));
+    const Shape& s = engine.inputs()[0].shape;
+    if (s.size() != 4 || s[0] != 1 || (s[1] != 3 && s[1] != 5))
+      throw Error(cat("GPU frames: the plan's input '", engine.inputs()[0].name, "' is ", shape_str(s),
+                      "; counting frames needs one 1 x 3 x H x W or 1 x 5 x H x W input"));
+    return s;
+  }
+  static CompiledGraph::DeviceIo checked_io(Engine& engine) {
+    CompiledGraph::DeviceIo io;
+    if (!engine.device_io(&io))
+      throw Error("GPU frames: this plan runs on the CPU; the GPU frame path needs a CUDA plan (or use --flow-device cpu)");
+    return io;
+  }
+
+  Impl(Engine& e, vision::FlowPreset flow)
+      : engine(e),
+        io(checked_io(e)),
+        input_shape(checked_input(e)),
+        output_shape(e.outputs()[0].shape),
+        input(static_cast<int>(input_shape[3]), static_cast<int>(input_shape[2]), static_cast<int>(input_shape[1]),
+              input_shape[1] == 3 ? vision::FlowPreset::none : flow, static_cast<CUstream_st*>(io.stream)) {}
+};
+
+DeviceFramePath::DeviceFramePath(Engine& engine, vision::FlowPreset flow) : impl_(std::make_unique<Impl>(engine, flow)) {}
+DeviceFramePath::~DeviceFramePath() = default;
+DeviceFramePath::DeviceFramePath(DeviceFramePath&&) noexcept = default;
+
+void DeviceFramePath::start_sequence() { impl_->input.start_sequence(); }
+
+void DeviceFramePath::submit(const cv::Mat& bgr) {
+  if (bgr.empty()) throw Error("GPU frames: empty frame");
+  if (bgr.type() != CV_8UC3)
+    throw Error(cat("GPU frames: a frame with ", bgr.channels(), " channel(s) of depth ", bgr.depth(),
+                    "; expected an 8-bit, 3-channel BGR image"));
+  impl_->input.next(bgr.data, bgr.cols, bgr.rows, bgr.step[0], impl_->io.inputs[0]);
+  impl_->engine.run_on_device(true);
+  impl_->submitted = true;
+  impl_->waited = false;
+}
+
+double DeviceFramePath::wait_count() {
+  if (!impl_->submitted) throw Error("GPU frames: wait_count() before any submit()");
+  const double sum = impl_->engine.wait_output_sum();
+  impl_->waited = true;
+  return sum / 100.0;
+}
+
+void DeviceFramePath::density(Tensor* density) {
+  if (!impl_->waited) throw Error("GPU frames: density() before wait_count()");
+  *density = Tensor(DType::f32, impl_->output_shape);
+  impl_->engine.wait_output(0, density->data<float>());
+}
+
+Tensor DeviceFramePath::network_input() {
+  if (!impl_->submitted) throw Error("GPU frames: network_input() before any submit()");
+  Tensor t(DType::f32, impl_->input_shape);
+  cudaStream_t stream = static_cast<cudaStream_t>(impl_->io.stream);
+  if (cudaMemcpyAsync(t.data<float>(), impl_->io.inputs[0], t.bytes(), cudaMemcpyDeviceToHost, stream) != cudaSuccess ||
+      cudaStreamSynchronize(stream) != cudaSuccess)
+    throw Error("GPU frames: copying the network input to the host failed");
+  return t;
+}
+
+#else
+
+bool device_frames_available(Engine&) { return false; }
+struct DeviceFramePath::Impl {};
+DeviceFramePath::DeviceFramePath(Engine&, vision::FlowPreset) {
+  throw Error("GPU frames: this build of crowdrt has no CUDA; use --flow-device cpu");
+}
+DeviceFramePath::~DeviceFramePath() = default;
+DeviceFramePath::DeviceFramePath(DeviceFramePath&&) noexcept = default;
+void DeviceFramePath::start_sequence() {}
+void DeviceFramePath::submit(const cv::Mat&) {}
+double DeviceFramePath::wait_count() { return 0; }
+void DeviceFramePath::density(Tensor*) {}
+Tensor DeviceFramePath::network_input() { return {}; }
+
+#endif
+
+}  // namespace crowdrt::eval
