@@ -146,17 +146,18 @@ PYBIND11_MODULE(crowdrt, m) {
 
   py::class_<crowdrt::Engine>(m, "Engine", "A plan loaded for inference.")
       .def(py::init<>(), "An engine without a plan; every use raises crowdrt.Error until load() succeeds.")
-      .def(py::init([](const py::object& plan, int threads, const std::string& flow) {
-             return crowdrt::Engine(fspath(plan), crowdrt::EngineOptions{threads, flow});
+      .def(py::init([](const py::object& plan, int threads, const std::string& flow, const std::string& flow_device) {
+             return crowdrt::Engine(fspath(plan), crowdrt::EngineOptions{threads, flow, flow_device});
            }),
-           py::arg("plan"), py::arg("threads") = 0, py::arg("flow") = "medium",
-           "Loads a plan file; flow is the DIS preset count() uses on frames.")
+           py::arg("plan"), py::arg("threads") = 0, py::arg("flow") = "medium", py::arg("flow_device") = "",
+           "Loads a plan file; flow is the DIS preset count() uses on frames, flow_device where it prepares them: "
+           "'cuda' (the whole frame on the GPU, CUDA plans), 'cpu' (OpenCV), or '' for the plan's device.")
       .def(
           "load",
-          [](crowdrt::Engine& e, const py::object& plan, int threads, const std::string& flow) {
-            e.load(fspath(plan), crowdrt::EngineOptions{threads, flow});
+          [](crowdrt::Engine& e, const py::object& plan, int threads, const std::string& flow, const std::string& flow_device) {
+            e.load(fspath(plan), crowdrt::EngineOptions{threads, flow, flow_device});
           },
-          py::arg("plan"), py::arg("threads") = 0, py::arg("flow") = "medium")
+          py::arg("plan"), py::arg("threads") = 0, py::arg("flow") = "medium", py::arg("flow_device") = "")
       .def_property_readonly("loaded", &crowdrt::Engine::loaded)
       .def_property_readonly("inputs", [](const crowdrt::Engine& e) { return specs(e.inputs()); },
                              "[(name, shape)] of the network inputs")

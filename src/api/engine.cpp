@@ -32,6 +32,8 @@ void Engine::load(const std::string& plan_path, const EngineOptions& options) {
   try {
     if (options.threads < 0) throw Error(cat("EngineOptions::threads is ", options.threads, "; use 0 for all cores"));
     internal::check_flow_preset(options.flow);  // a bad preset is reported at load, not at the first frame
+    if (!options.flow_device.empty() && options.flow_device != "cpu" && options.flow_device != "cuda")
+      throw Error(cat("EngineOptions::flow_device '", options.flow_device, "': choose cpu, cuda, or empty for the plan's device"));
     impl_ = std::make_unique<Impl>(internal::RuntimeEngine::load(plan_path, internal::RuntimeOptions{options.threads}),
                                    options);
   } catch (const Error& e) {

@@ -3,6 +3,7 @@
 // Internal headers first: see api/internal.h.
 #include "data/visdrone.h"
 #include "eval/calibration_input.h"
+#include "eval/device_frames.h"
 #include "vision/frame.h"
 #include "vision/network_input.h"
 
@@ -43,8 +44,10 @@ auto opencv_call(const char* what, F&& f) {
 
 namespace crowdrt::v0 {
 
+// The CPU recipe (OpenCV) or the whole frame on the GPU (CUDA plans), whichever EngineOptions::flow_device chose.
 struct FrameInput {
-  vision::NetworkInput input;
+  std::unique_ptr<vision::NetworkInput> cpu;
+  std::unique_ptr<eval::DeviceFramePath> gpu;
 };
 void FrameInputDeleter::operator()(FrameInput* input) const { delete input; }
 
@@ -177,11 +180,30 @@ const PreprocessOptions& Preprocessor::options() const {
 double Engine::count(const FrameView& frame) {
   Impl& d = impl();
   const cv::Mat bgr = internal::frame_mat(frame);
+  const std::string plan_device = device();
   internal::InternalTensor input;
   {
     const std::lock_guard<std::mutex> lock(d.running);
-    if (!d.frames) d.frames.reset(new FrameInput{frame_input_for(d.inputs, d.options.flow)});
-    input = internal::opencv_call("count", [&] { return d.frames->input.next(bgr); });
+    if (!d.frames) {
+      // flow_device "" follows the plan: a CUDA plan prepares its frames on the GPU.
+      auto input = std::make_unique<FrameInput>();
+      const bool gpu = d.options.flow_device == "cuda" || (d.options.flow_device.empty() && plan_device == "cuda");
+      if (gpu) {
+        if (!eval::device_frames_available(d.engine))
+          throw Error(cat("count: flow_device 'cuda' needs a CUDA plan and a crowdrt built with CUDA; this plan runs on '",
+                          plan_device, "' (use flow_device 'cpu')"));
+        frame_input_for(d.inputs, d.options.flow);  // the same checks and messages as the CPU path
+        input->gpu = std::make_unique<eval::DeviceFramePath>(d.engine, vision::parse_flow_preset(d.options.flow));
+      } else {
+        input->cpu = std::make_unique<vision::NetworkInput>(frame_input_for(d.inputs, d.options.flow));
+      }
+      d.frames.reset(input.release());
+    }
+    if (d.frames->gpu) {
+      d.frames->gpu->submit(bgr);
+      return d.frames->gpu->wait_count();
+    }
+    input = internal::opencv_call("count", [&] { return d.frames->cpu->next(bgr); });
   }
   return count(TensorView(input.data<float>(), internal::to_dims(input.shape())));
 }
@@ -189,7 +211,9 @@ double Engine::count(const FrameView& frame) {
 void Engine::reset() {
   Impl& d = impl();
   const std::lock_guard<std::mutex> lock(d.running);
-  if (d.frames) d.frames->input.start_sequence();
+  if (!d.frames) return;
+  if (d.frames->gpu) d.frames->gpu->start_sequence();
+  if (d.frames->cpu) d.frames->cpu->start_sequence();
 }
 
 }  // namespace crowdrt::v0

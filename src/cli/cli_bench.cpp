@@ -127,6 +127,7 @@ void register_bench(CLI::App& app) {
     eval::BenchOptions options;
     options.pipeline = pipeline_options(a->pipeline);
     options.threads = a->pipeline.threads;
+    options.flow_device = a->pipeline.flow_device;
     for (const std::string& p : split_list(a->precisions)) options.precisions.push_back(precision_from_name(p));
     for (const std::string& f : split_list(a->flows)) options.flows.push_back(vision::parse_flow_preset(f));
     if (options.precisions.empty() || options.flows.empty())

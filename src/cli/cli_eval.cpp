@@ -3,6 +3,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/cli_evaluation.h"
+#include "eval/device_frames.h"
 #include "core/file.h"
 #include "eval/evaluation.h"
 
@@ -26,7 +27,14 @@ void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
   cmd->add_flag("--carry-flow", a.carry_flow,
                 "Keep the previous frame and flow across sequences, as the seed's eval.py does (default: restart "
                 "the flow at each sequence)");
-  cmd->add_option("--workers", a.workers, "Threads preparing frames (0: the number of cores)")
+  cmd->add_option("--flow-device", a.flow_device,
+                  "Where frames are prepared: cuda (upload, resize, gray, DIS flow and packing on the GPU, straight into "
+                  "the engine's input; CUDA plans) or cpu (OpenCV); default: the plan's device")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--lanes", a.lanes, "With frames on the GPU: sequences in flight at once, each on its own CUDA stream")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--workers", a.workers, "Threads preparing frames on the CPU (0: the number of cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", a.threads, "Engine threads (0: all cores)")->check(CLI::NonNegativeNumber);
 }
@@ -37,7 +45,16 @@ eval::PipelineOptions pipeline_options(const PipelineArgs& a) {
   o.serial = a.serial;
   o.carry_flow = a.carry_flow;
   o.workers = a.workers;
+  o.lanes = a.lanes;
   return o;
+}
+
+void choose_flow_device(eval::PipelineOptions& o, const PipelineArgs& a, Engine& engine, const std::string& plan_path) {
+  o.device_frames = eval::use_device_frames(engine, a.flow_device);
+  if (o.device_frames) {
+    const int threads = a.threads;
+    o.more_engines = [plan_path, threads] { return std::make_unique<Engine>(Engine::load(plan_path, RuntimeOptions{threads})); };
+  }
 }
 
 nlohmann::json eval_settings(const Engine& engine, const std::string& plan, const eval::PipelineOptions& o) {
@@ -48,6 +65,7 @@ nlohmann::json eval_settings(const Engine& engine, const std::string& plan, cons
           {"input", shape_str(engine.inputs()[0].shape)},
           {"flow", engine.inputs()[0].shape[1] == 5 ? vision::flow_preset_name(o.flow) : "none"},
           {"pipeline", o.serial ? "serial" : "pipelined"},
+          {"flow_device", o.device_frames ? "cuda" : "cpu"},
           {"flow_across_sequences", o.carry_flow}};
 }
 
@@ -72,9 +90,10 @@ void register_eval(CLI::App& app) {
   cmd->callback([a] {
     if (!a->json.empty()) check_writable(a->json, a->overwrite);
     if (!a->csv.empty()) check_writable(a->csv, a->overwrite);
-    const eval::PipelineOptions options = pipeline_options(a->pipeline);
+    eval::PipelineOptions options = pipeline_options(a->pipeline);
     const auto sequences = dataset_sequences(a->data, a->split);
     Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});
+    choose_flow_device(options, a->pipeline, engine, a->plan);
     eval::EvalReport report = eval::evaluate(engine, sequences, options);
     report.settings = eval_settings(engine, a->plan, options);
     report.settings["data"] = a->data;
@@ -84,11 +103,11 @@ void register_eval(CLI::App& app) {
       std::printf("frames: %zu   MAE: %.3f   RMSE: %.3f   end-to-end FPS: %.2f\n", report.frames.size(), e.mae, e.rmse,
                   report.end_to_end_fps());
     } else {
-      std::printf("plan %s (%s, %s), input %s, flow %s, %s\n\n", a->plan.c_str(),
+      std::printf("plan %s (%s, %s), input %s, flow %s on the %s, %s\n\n", a->plan.c_str(),
                   report.settings["device"].get<std::string>().c_str(),
                   report.settings["precision"].get<std::string>().c_str(),
                   report.settings["input"].get<std::string>().c_str(), report.settings["flow"].get<std::string>().c_str(),
-                  report.settings["pipeline"].get<std::string>().c_str());
+                  options.device_frames ? "GPU" : "CPU", report.settings["pipeline"].get<std::string>().c_str());
       eval::print_report(report, stdout);
     }
     if (!a->json.empty()) write_text_file(a->json, report_json(report).dump(1) + "\n");

@@ -14,11 +14,14 @@ namespace crowdrt::cli {
 
 struct PipelineArgs {
   std::string flow = "medium";
+  std::string flow_device;  // cpu, cuda, or "" for the plan's device
   bool serial = false, carry_flow = false;
-  int workers = 0, threads = 0;
+  int workers = 0, threads = 0, lanes = 4;
 };
 void add_pipeline_options(CLI::App* cmd, PipelineArgs& args);
 eval::PipelineOptions pipeline_options(const PipelineArgs& args);
+// --flow-device for this engine: the whole frame on the GPU for CUDA plans (more lanes load the plan again).
+void choose_flow_device(eval::PipelineOptions& options, const PipelineArgs& args, Engine& engine, const std::string& plan_path);
 nlohmann::json eval_settings(const Engine& engine, const std::string& plan, const eval::PipelineOptions& options);
 std::vector<eval::SequenceSource> dataset_sequences(const std::string& root, const std::string& split);
 void write_text_file(const std::string& path, const std::string& text);

@@ -2,9 +2,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "cli/cli_common.h"
+#ifdef CROWDRT_WITH_CUDA_FLOW
+#include "vision/cuda/cuda_network_input.h"
+#endif
 #include "core/log.h"
 #include "core/npy.h"
 #include "core/progress.h"
@@ -19,6 +23,7 @@ void register_preprocess(CLI::App& app) {
     std::string sequence, out, size = "608x608", flow = "medium", mode = "eval";
     int channels = 5;
     bool overwrite = false, no_write = false;
+    std::string flow_device = "cpu";
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("preprocess", "Write the network input (1xCxHxW float32 .npy) of every frame of a sequence");
@@ -29,6 +34,10 @@ void register_preprocess(CLI::App& app) {
   cmd->add_option("--channels", a->channels, "3 (RGB) or 5 (RGB + flow)")->capture_default_str()->check(CLI::IsMember({3, 5}));
   cmd->add_option("--mode", a->mode, "eval: resize then flow (eval.py); calib: flow at source resolution then resize (calibrator)")
       ->capture_default_str();
+  cmd->add_option("--flow-device", a->flow_device,
+                  "cpu (OpenCV) or cuda (resize, gray, DIS flow and packing on the GPU; --mode eval only)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_flag("--overwrite", a->overwrite, "Replace existing .npy files of the same names in --out");
   cmd->add_flag("--no-write", a->no_write, "Compute the inputs without writing them, to time decode + resize + flow + packing");
   cmd->callback([a] {
@@ -40,6 +49,22 @@ void register_preprocess(CLI::App& app) {
     options.flow = vision::parse_flow_preset(a->flow);
     options.variant = vision::parse_input_variant(a->mode);
     vision::NetworkInput input(options);
+    // --flow-device cuda: the same recipe on the GPU (vision::CudaNetworkInput), copied back for the .npy files.
+    std::function<Tensor(const cv::Mat&)> gpu_input;
+    if (a->flow_device == "cuda") {
+      if (options.variant != vision::InputVariant::eval)
+        throw CLI::ValidationError("--flow-device", "cuda prepares the eval recipe only; use --mode eval or --flow-device cpu");
+#ifdef CROWDRT_WITH_CUDA_FLOW
+      auto gpu = std::make_shared<vision::CudaNetworkInput>(w, h, options.channels, options.flow, nullptr);
+      gpu_input = [gpu, w, h, channels = options.channels](const cv::Mat& bgr) {
+        Tensor t(DType::f32, {1, channels, h, w});
+        gpu->next_to_host(bgr.data, bgr.cols, bgr.rows, bgr.step[0], t.data<float>());
+        return t;
+      };
+#else
+      throw Error("--flow-device cuda: this crowdrt was built without CUDA; use --flow-device cpu");
+#endif
+    }
     if (a->out.empty() && !a->no_write) throw CLI::RequiredError("--out");
     const std::vector<std::string> frames = data::list_frames(a->sequence);
     std::vector<std::string> outputs;
@@ -59,7 +84,7 @@ void register_preprocess(CLI::App& app) {
       const auto t0 = Clock::now();
       const cv::Mat bgr = vision::decode_frame(frames[i]);
       const auto t1 = Clock::now();
-      const Tensor tensor = input.next(bgr);
+      const Tensor tensor = gpu_input ? gpu_input(bgr) : input.next(bgr);
       const auto t2 = Clock::now();
       decode_ms += ms(t1 - t0);
       input_ms += ms(t2 - t1);

@@ -80,6 +80,7 @@ void register_run(CLI::App& app) {
 
     Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});
     eval::PipelineOptions options = pipeline_options(a->pipeline);
+    choose_flow_device(options, a->pipeline, engine, a->plan);
     options.keep_frames = true;
     std::unique_ptr<OverlayVideo> writer;
     std::ostringstream counts;

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "engine/runtime.h"
+#include "eval/device_frames.h"
 
 namespace crowdrt::eval {
 
@@ -21,7 +22,10 @@ std::vector<BenchRow> run_bench(const std::vector<SequenceSource>& sequences, co
       const double build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!options.plan_dir.empty())
         write_plan((std::filesystem::path(options.plan_dir) / cat(model.name, "_", precision_name(precision), ".plan")).string(), plan);
-      Engine engine(std::move(plan), RuntimeOptions{options.threads}, cat(model.name, " (", precision_name(precision), ")"));
+      const std::string what = cat(model.name, " (", precision_name(precision), ")");
+      const Plan lane_plan = plan;  // further GPU lanes load the plan again
+      Engine engine(std::move(plan), RuntimeOptions{options.threads}, what);
+      const bool device_frames = use_device_frames(engine, options.flow_device);
       int lowered = 0;
       for (const LayerInfo& l : engine.layers()) lowered += l.precision == precision;
       const bool three_channels = engine.inputs()[0].shape.size() == 4 && engine.inputs()[0].shape[1] == 3;
@@ -30,6 +34,9 @@ std::vector<BenchRow> run_bench(const std::vector<SequenceSource>& sequences, co
       for (vision::FlowPreset flow : flows) {
         PipelineOptions p = options.pipeline;
         p.flow = flow;
+        p.device_frames = device_frames;
+        if (device_frames)
+          p.more_engines = [&] { return std::make_unique<Engine>(Plan(lane_plan), RuntimeOptions{options.threads}, what); };
         log_info(cat("bench: ", model.name, " ", precision_name(precision), " flow ", vision::flow_preset_name(flow)));
         const EvalReport report = evaluate(engine, sequences, p);
         BenchRow row;

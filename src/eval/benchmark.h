@@ -24,6 +24,7 @@ struct BenchOptions {
   PipelineOptions pipeline;  // its flow is replaced by each of `flows`
   int threads = 0;           // engine threads
   std::string plan_dir;      // where plans are written (<model>_<precision>.plan); empty: not written
+  std::string flow_device;   // cpu, cuda, or "" for the plan's device (eval::use_device_frames)
 };
 
 struct BenchRow {

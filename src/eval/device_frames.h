@@ -4,6 +4,7 @@
 // (the density map only when asked for). The seed's eval recipe; the calibration recipe stays on the CPU.
 #pragma once
 #include <memory>
+#include <string>
 #include <opencv2/core.hpp>
 
 #include "core/tensor.h"
@@ -14,6 +15,9 @@ namespace crowdrt::eval {
 
 // Whether this build has the GPU frame path (CUDA compiled in) and the plan runs on the GPU.
 bool device_frames_available(Engine& engine);
+// Where frames are prepared for this engine: flow_device "cpu" (OpenCV), "cuda" (the GPU frame path; Error naming
+// the plan's device when it cannot), or "" (the plan's device: CUDA plans on the GPU). True for the GPU.
+bool use_device_frames(Engine& engine, const std::string& flow_device);
 
 class DeviceFramePath {
  public:

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "eval/device_frames.h"
 #include "vision/frame.h"
 #include "vision/pack_five_channel.h"
 
@@ -23,7 +24,8 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 struct PreparedFrame {
   cv::Mat bgr;  // kept only when asked
   cv::Size source_size;
-  Tensor input;
+  Tensor input;            // the network input; the density map when `inferred`
+  bool inferred = false;   // prepared and inferred on the GPU (DevicePreparer)
   StageTimes times;
 };
 
@@ -68,6 +70,32 @@ class FramePreparer {
   cv::Size size_;
   int channels_;
   std::unique_ptr<vision::DisFlow> flow_;
+};
+
+// The whole frame on the GPU: the frame is uploaded, prepared and inferred on the device by one engine (one CUDA
+// stream); the density map comes back, since evaluation reads it (GAME). `inference` times the GPU part, from
+// the upload to the density's arrival.
+class DevicePreparer {
+ public:
+  DevicePreparer(Engine& engine, vision::FlowPreset flow) : path_(engine, flow) {}
+  void start_sequence() { path_.start_sequence(); }
+  PreparedFrame prepare(cv::Mat bgr, double decode_ms, bool keep) {
+    PreparedFrame out;
+    out.times[Stage::decode] = decode_ms;
+    out.source_size = bgr.size();
+    const auto t = Clock::now();
+    path_.submit(bgr);
+    path_.wait_count();
+    path_.density(&out.input);
+    out.inferred = true;
+    out.times[Stage::inference] = ms_since(t);
+    out.times[Stage::total] = decode_ms + out.times[Stage::inference];
+    if (keep) out.bgr = std::move(bgr);
+    return out;
+  }
+
+ private:
+  DeviceFramePath path_;
 };
 
 // One sequence's prepared frames, produced by one worker, consumed in order by the engine's thread.
@@ -161,13 +189,34 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
     out.sequence = &sources[s];
     out.frame = index;
     out.source_size = frame.source_size;
-    out.density = &density;
     out.frame_bgr = &frame.bgr;
-    infer_into(engine, frame, density, out.times);
+    if (frame.inferred) {
+      out.density = &frame.input;
+      out.times = frame.times;
+    } else {
+      out.density = &density;
+      infer_into(engine, frame, density, out.times);
+    }
     on_frame(out);
     ++run.frames;
   };
 
+  if (options.serial && options.device_frames) {
+    DevicePreparer preparer(engine, options.flow);
+    for (size_t s = 0; s < sources.size(); ++s) {
+      if (s == 0 || !options.carry_flow) preparer.start_sequence();
+      auto reader = sources[s].open();
+      for (int64_t i = 0;; ++i) {
+        cv::Mat bgr;
+        const auto t = Clock::now();
+        if (!reader->read(bgr)) break;
+        const double decode_ms = ms_since(t);
+        deliver(s, i, preparer.prepare(std::move(bgr), decode_ms, options.keep_frames));
+      }
+    }
+    run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return run;
+  }
   if (options.serial) {
     FramePreparer preparer(net.size, net.channels, options.flow);
     for (size_t s = 0; s < sources.size(); ++s) {
@@ -196,15 +245,39 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
     queues.push_back(std::make_unique<FrameQueue>(static_cast<size_t>(std::max(1, options.lookahead))));
   std::atomic<size_t> next_group{0};
   std::atomic<bool> cancelled{false};
+  // GPU lanes: the engine given, then one more engine of the plan per further lane (made before any thread starts).
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int max_workers = static_cast<int>(std::max<size_t>(1, groups.size()));
+  const int workers = options.device_frames ? std::clamp(options.lanes, 1, max_workers)
+                                            : std::clamp(options.workers > 0 ? options.workers : cores, 1, max_workers);
+  std::vector<std::unique_ptr<Engine>> lane_engines;
+  std::vector<Engine*> lanes;
+  if (options.device_frames) {
+    lanes.push_back(&engine);
+    for (int w = 1; w < workers; ++w) {
+      if (!options.more_engines) break;
+      lane_engines.push_back(options.more_engines());
+      lanes.push_back(lane_engines.back().get());
+    }
+  }
+  std::atomic<size_t> next_lane{0};
   auto work = [&] {
+    Engine* lane = options.device_frames ? lanes[next_lane.fetch_add(1) % lanes.size()] : nullptr;
     for (size_t g; (g = next_group.fetch_add(1)) < groups.size();) {
-      std::optional<FramePreparer> preparer;
+      std::optional<FramePreparer> cpu_preparer;
+      std::optional<DevicePreparer> gpu_preparer;
       size_t current = groups[g].front();
       try {
-        preparer.emplace(net.size, net.channels, options.flow);
+        if (lane) gpu_preparer.emplace(*lane, options.flow);
+        else cpu_preparer.emplace(net.size, net.channels, options.flow);
+        auto start_sequence = [&] { lane ? gpu_preparer->start_sequence() : cpu_preparer->start_sequence(); };
+        auto prepare = [&](cv::Mat bgr, double decode_ms) {
+          return lane ? gpu_preparer->prepare(std::move(bgr), decode_ms, options.keep_frames)
+                      : cpu_preparer->prepare(std::move(bgr), decode_ms, options.keep_frames);
+        };
         for (size_t s : groups[g]) {
           current = s;
-          if (s == groups[g].front() || !options.carry_flow) preparer->start_sequence();
+          if (s == groups[g].front() || !options.carry_flow) start_sequence();
           auto reader = sources[s].open();
           for (;;) {
             if (cancelled) return;
@@ -212,7 +285,7 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
             const auto t = Clock::now();
             if (!reader->read(bgr)) break;
             const double decode_ms = ms_since(t);
-            if (!queues[s]->push(preparer->prepare(std::move(bgr), decode_ms, options.keep_frames))) return;
+            if (!queues[s]->push(prepare(std::move(bgr), decode_ms))) return;
           }
           queues[s]->finish();
         }
@@ -224,10 +297,8 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
       }
     }
   };
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int workers = std::clamp(options.workers > 0 ? options.workers : cores, 1, static_cast<int>(std::max<size_t>(1, groups.size())));
   std::vector<std::thread> threads;
-  for (int w = 0; w < workers; ++w) threads.emplace_back(work);
+  for (int w = 0; w < (options.device_frames ? static_cast<int>(lanes.size()) : workers); ++w) threads.emplace_back(work);
   auto stop = [&] {
     cancelled = true;
     for (auto& q : queues) q->cancel();

@@ -5,6 +5,7 @@
 // loop instead: one frame fully, then the next, on the calling thread.
 #pragma once
 #include <functional>
+#include <memory>
 #include <opencv2/core.hpp>
 
 #include "core/tensor.h"
@@ -24,6 +25,13 @@ struct PipelineOptions {
   int workers = 0;      // threads preparing frames (0: the number of cores); sequences are shared among them
   int lookahead = 3;    // frames each sequence may be prepared ahead of the engine
   bool keep_frames = false;  // hand the decoded frame to the callback (for overlays)
+  // The whole frame on the GPU (CUDA plans; eval::DeviceFramePath): upload, resize, gray, flow, packing, inference
+  // and the density's sum run on the device. Serial: one frame after the other on the engine given. Otherwise
+  // `lanes` sequences are in flight at once, each lane an engine of the same plan with its own CUDA stream (the one
+  // given, then engines from more_engines) decoding its sequences' frames on its own thread.
+  bool device_frames = false;
+  int lanes = 4;
+  std::function<std::unique_ptr<Engine>()> more_engines;
 };
 
 struct FrameOutput {

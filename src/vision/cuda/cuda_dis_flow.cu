@@ -108,6 +108,16 @@ dim3 grid_for(int w, int h, dim3 block) { return dim3((w + block.x - 1) / block.
 
 }  // namespace
 
+void require_cuda_device() {
+  int devices = 0;
+  const cudaError_t status = cudaGetDeviceCount(&devices);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    throw Error(cat("no usable CUDA GPU here (", cudaGetErrorString(status), "); use --flow-device cpu"));
+  }
+  if (devices == 0) throw Error("no CUDA GPU here; use --flow-device cpu");
+}
+
 int dis_minimum_size(FlowPreset preset) {
   const DisSettings s = dis_settings(preset);
   for (int size = s.patch_size;; ++size)
@@ -153,6 +163,7 @@ struct CudaDisFlow::Impl {
 
   Impl(FlowPreset p, int w, int h, cudaStream_t st) : s(dis_settings(p)), preset(p), width(w), height(h) {
     if (p == FlowPreset::none) throw Error("GPU optical flow: flow preset 'none' computes no flow; choose ultrafast, fast or medium");
+    require_cuda_device();
     levels = pyramid_levels(w, h, s);
     if (levels.empty())
       throw Error(cat("GPU optical flow: a ", w, "x", h, " frame is too small for DIS preset '", preset_name(), "' (at least ",

@@ -50,6 +50,9 @@ class CudaDisFlow {
   std::unique_ptr<Impl> impl_;
 };
 
+// Error saying why (and to use --flow-device cpu) when no CUDA device is usable here.
+void require_cuda_device();
+
 // The smallest width and height (the same for both) a preset's pyramid accepts.
 int dis_minimum_size(FlowPreset preset);
 

@@ -135,9 +135,17 @@ struct CudaNetworkInput::Impl {
   int next_pinned = 0;
   int source_width = 0, source_height = 0;
 
+  bool own_stream = false;
+  Device<float> host_path_buffer;  // next_to_host's device copy of the network input
+
   Impl(int w, int h, int c, FlowPreset preset, cudaStream_t s) : width(w), height(h), channels(c), stream(s) {
+    if (!stream) {
+      check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "creating a stream");
+      own_stream = true;
+    }
     if (c != 3 && c != 5) throw Error(cat(c, " input channels: crowdrt feeds 3 (RGB) or 5 (RGB + optical flow)"));
     if (w <= 0 || h <= 0) throw Error(cat("network size ", w, "x", h, ": must be positive"));
+    require_cuda_device();
     if (c == 5) {
       if (preset == FlowPreset::none) throw Error("5-channel input needs optical flow: choose --flow ultrafast, fast or medium");
       flow = std::make_unique<CudaDisFlow>(preset, w, h, s);
@@ -150,6 +158,8 @@ struct CudaNetworkInput::Impl {
       if (b.uploaded) cudaEventSynchronize(b.uploaded), cudaEventDestroy(b.uploaded);
       if (b.p) cudaFreeHost(b.p);
     }
+    flow.reset();
+    if (own_stream) cudaStreamDestroy(stream);
   }
 
   void next(const uint8_t* bgr, int sw, int sh, size_t row_bytes, float* destination) {
@@ -203,6 +213,15 @@ void CudaNetworkInput::start_sequence() {
 }
 void CudaNetworkInput::next(const uint8_t* bgr, int width, int height, size_t row_bytes, float* destination) {
   impl_->next(bgr, width, height, row_bytes, destination);
+}
+void CudaNetworkInput::next_to_host(const uint8_t* bgr, int width, int height, size_t row_bytes, float* host) {
+  Impl& d = *impl_;
+  const size_t n = static_cast<size_t>(d.channels) * d.width * d.height;
+  d.host_path_buffer.ensure(n, "allocating the network input");
+  d.next(bgr, width, height, row_bytes, d.host_path_buffer.p);
+  check(cudaMemcpyAsync(host, d.host_path_buffer.p, n * sizeof(float), cudaMemcpyDeviceToHost, d.stream),
+        "copying the network input to the host");
+  check(cudaStreamSynchronize(d.stream), "preparing the frame");
 }
 int CudaNetworkInput::width() const { return impl_->width; }
 int CudaNetworkInput::height() const { return impl_->height; }

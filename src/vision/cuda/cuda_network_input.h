@@ -16,7 +16,8 @@ namespace crowdrt::vision {
 
 class CudaNetworkInput {
  public:
-  // A width x height network input of 3 (RGB) or 5 (RGB + flow) channels, computed on `stream`. Error for other
+  // A width x height network input of 3 (RGB) or 5 (RGB + flow) channels, computed on `stream` (null: a stream of
+  // its own). Error for other
   // channel counts, 5 channels with flow `none`, or a size too small for the flow preset.
   CudaNetworkInput(int width, int height, int channels, FlowPreset flow, CUstream_st* stream);
   ~CudaNetworkInput();
@@ -30,6 +31,9 @@ class CudaNetworkInput {
   // the caller may reuse it at once; the copy to the device overlaps the previous frame's work. Error for an empty
   // frame or rows shorter than width x 3.
   void next(const uint8_t* bgr, int width, int height, size_t row_bytes, float* destination);
+
+  // The same, into host memory (channels x height x width float32), waiting for the GPU: for `crowdrt preprocess`.
+  void next_to_host(const uint8_t* bgr, int width, int height, size_t row_bytes, float* host);
 
   int width() const;
   int height() const;
