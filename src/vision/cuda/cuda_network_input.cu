@@ -139,13 +139,13 @@ struct CudaNetworkInput::Impl {
   Device<float> host_path_buffer;  // next_to_host's device copy of the network input
 
   Impl(int w, int h, int c, FlowPreset preset, cudaStream_t s) : width(w), height(h), channels(c), stream(s) {
+    require_cuda_device();
     if (!stream) {
       check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "creating a stream");
       own_stream = true;
     }
     if (c != 3 && c != 5) throw Error(cat(c, " input channels: crowdrt feeds 3 (RGB) or 5 (RGB + optical flow)"));
     if (w <= 0 || h <= 0) throw Error(cat("network size ", w, "x", h, ": must be positive"));
-    require_cuda_device();
     if (c == 5) {
       if (preset == FlowPreset::none) throw Error("5-channel input needs optical flow: choose --flow ultrafast, fast or medium");
       flow = std::make_unique<CudaDisFlow>(preset, w, h, s);
