@@ -19,6 +19,8 @@ namespace crowdrt::eval {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// Frames a GPU lane may finish ahead of delivery (each holds its density map: 1.5 MB at 608x608).
+constexpr int kLaneLookahead = 64;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 struct PreparedFrame {
@@ -79,23 +81,35 @@ class DevicePreparer {
  public:
   DevicePreparer(Engine& engine, vision::FlowPreset flow) : path_(engine, flow) {}
   void start_sequence() { path_.start_sequence(); }
-  PreparedFrame prepare(cv::Mat bgr, double decode_ms, bool keep) {
-    PreparedFrame out;
-    out.times[Stage::decode] = decode_ms;
-    out.source_size = bgr.size();
+  // Queues the frame on the GPU; the caller may decode the next frame meanwhile, then collect().
+  void submit(cv::Mat bgr, double decode_ms, bool keep) {
+    pending_ = PreparedFrame();
+    pending_.times[Stage::decode] = decode_ms;
+    pending_.source_size = bgr.size();
     const auto t = Clock::now();
     path_.submit(bgr);
+    pending_.times[Stage::inference] = ms_since(t);
+    if (keep) pending_.bgr = std::move(bgr);
+  }
+  // `inference`: the host's time in submitting the frame and waiting for its density (the GPU's work overlaps the
+  // decoding of the next frame in between).
+  PreparedFrame collect() {
+    const auto t = Clock::now();
     path_.wait_count();
-    path_.density(&out.input);
-    out.inferred = true;
-    out.times[Stage::inference] = ms_since(t);
-    out.times[Stage::total] = decode_ms + out.times[Stage::inference];
-    if (keep) out.bgr = std::move(bgr);
-    return out;
+    path_.density(&pending_.input);
+    pending_.inferred = true;
+    pending_.times[Stage::inference] += ms_since(t);
+    pending_.times[Stage::total] = pending_.times[Stage::decode] + pending_.times[Stage::inference];
+    return std::move(pending_);
+  }
+  PreparedFrame prepare(cv::Mat bgr, double decode_ms, bool keep) {
+    submit(std::move(bgr), decode_ms, keep);
+    return collect();
   }
 
  private:
   DeviceFramePath path_;
+  PreparedFrame pending_;
 };
 
 // One sequence's prepared frames, produced by one worker, consumed in order by the engine's thread.
@@ -182,7 +196,7 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
   const NetworkShape net = network_shape(engine);
   Tensor density(DType::f32, engine.outputs()[0].shape);
   PipelineRun run;
-  const auto start = Clock::now();
+  auto start = Clock::now();
   auto deliver = [&](size_t s, int64_t index, const PreparedFrame& frame) {
     FrameOutput out;
     out.sequence_index = s;
@@ -241,8 +255,10 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
     else groups.push_back({s});
   }
   std::vector<std::unique_ptr<FrameQueue>> queues;
-  for (size_t s = 0; s < sources.size(); ++s)
-    queues.push_back(std::make_unique<FrameQueue>(static_cast<size_t>(std::max(1, options.lookahead))));
+  // GPU lanes run whole sequences ahead of the one being delivered: their queues hold more (a density map each).
+  const size_t capacity = static_cast<size_t>(std::max(1, options.device_frames ? std::max(options.lookahead, kLaneLookahead)
+                                                                                 : options.lookahead));
+  for (size_t s = 0; s < sources.size(); ++s) queues.push_back(std::make_unique<FrameQueue>(capacity));
   std::atomic<size_t> next_group{0};
   std::atomic<bool> cancelled{false};
   // GPU lanes: the engine given, then one more engine of the plan per further lane (made before any thread starts).
@@ -260,16 +276,19 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
       lanes.push_back(lane_engines.back().get());
     }
   }
+  // Loading the further lanes' engines is plan loading, which the run's time leaves out for the first engine too.
+  if (options.device_frames) start = Clock::now();
   std::atomic<size_t> next_lane{0};
   auto work = [&] {
     Engine* lane = options.device_frames ? lanes[next_lane.fetch_add(1) % lanes.size()] : nullptr;
+    // A lane's GPU buffers are made once: allocating and freeing device memory waits for the whole GPU, every lane.
+    std::optional<DevicePreparer> gpu_preparer;
     for (size_t g; (g = next_group.fetch_add(1)) < groups.size();) {
       std::optional<FramePreparer> cpu_preparer;
-      std::optional<DevicePreparer> gpu_preparer;
       size_t current = groups[g].front();
       try {
-        if (lane) gpu_preparer.emplace(*lane, options.flow);
-        else cpu_preparer.emplace(net.size, net.channels, options.flow);
+        if (lane && !gpu_preparer) gpu_preparer.emplace(*lane, options.flow);
+        if (!lane) cpu_preparer.emplace(net.size, net.channels, options.flow);
         auto start_sequence = [&] { lane ? gpu_preparer->start_sequence() : cpu_preparer->start_sequence(); };
         auto prepare = [&](cv::Mat bgr, double decode_ms) {
           return lane ? gpu_preparer->prepare(std::move(bgr), decode_ms, options.keep_frames)
@@ -279,13 +298,34 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
           current = s;
           if (s == groups[g].front() || !options.carry_flow) start_sequence();
           auto reader = sources[s].open();
-          for (;;) {
-            if (cancelled) return;
-            cv::Mat bgr;
+          auto read = [&](cv::Mat& bgr, double& decode_ms) {
             const auto t = Clock::now();
-            if (!reader->read(bgr)) break;
-            const double decode_ms = ms_since(t);
-            if (!queues[s]->push(prepare(std::move(bgr), decode_ms))) return;
+            const bool got = reader->read(bgr);
+            decode_ms = ms_since(t);
+            return got;
+          };
+          if (lane) {
+            // The GPU works on frame i while this thread decodes frame i + 1.
+            cv::Mat bgr;
+            double decode_ms = 0;
+            for (bool more = read(bgr, decode_ms); more;) {
+              if (cancelled) return;
+              gpu_preparer->submit(std::move(bgr), decode_ms, options.keep_frames);
+              cv::Mat next;
+              double next_ms = 0;
+              more = read(next, next_ms);
+              if (!queues[s]->push(gpu_preparer->collect())) return;
+              bgr = std::move(next);
+              decode_ms = next_ms;
+            }
+          } else {
+            for (;;) {
+              if (cancelled) return;
+              cv::Mat bgr;
+              double decode_ms = 0;
+              if (!read(bgr, decode_ms)) break;
+              if (!queues[s]->push(prepare(std::move(bgr), decode_ms))) return;
+            }
           }
           queues[s]->finish();
         }

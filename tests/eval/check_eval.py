@@ -143,7 +143,20 @@ def check_order(crowdrt, root, models, work):
     if not first_of_later or all(results["serial"]["per_frame"][i]["pred"] == results["serial_carry"]["per_frame"][i]["pred"]
                                  for i in first_of_later):
         sys.exit("FAIL: --carry-flow changed no first frame of a later sequence")
-    print(f"ok: {len(ref)} frames, pipelined == serial (reset and carried flow), numpy agrees")
+    # --flow-device: cpu is what a CPU plan does by default; cuda needs a CUDA plan (exit 1, one line); a bad word is
+    # a usage error (exit 2).
+    out = os.path.join(work, "cpu_flow_device.json")
+    run(crowdrt, "eval", "--plan", plan, "--data", root, "--split", "all", "--flow", "medium", "--json", out,
+        "--overwrite", "-q", "--flow-device", "cpu")
+    if preds(json.load(open(out))) != preds(results["pipelined"]):
+        sys.exit("FAIL: --flow-device cpu changed the counts of a CPU plan")
+    for word, code, needle in [("cuda", 1, "CUDA plan"), ("gpu", 2, "--flow-device")]:
+        r = subprocess.run([crowdrt, "eval", "--plan", plan, "--data", root, "--split", "all", "-q", "--flow-device", word],
+                           capture_output=True, text=True)
+        lines = r.stderr.strip().splitlines()
+        if r.returncode != code or len(lines) != 1 or needle not in lines[0]:
+            sys.exit(f"FAIL: --flow-device {word} on a CPU plan: exit {r.returncode}, stderr {r.stderr.strip()!r}")
+    print(f"ok: {len(ref)} frames, pipelined == serial (reset and carried flow), numpy agrees; --flow-device checked")
 
 
 def check_bench(crowdrt, root, models, work):

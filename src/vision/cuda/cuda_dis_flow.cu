@@ -399,7 +399,11 @@ struct CudaDisFlow::Impl {
     const dim3 tiles((w + k::kSorTileW - 1) / k::kSorTileW, (h + k::kSorTileH - 1) / k::kSorTileH);
     for (int it = 0; it < s.variational_iterations; ++it) {
       k::vr_system<<<grid, block, 0, stream>>>(a);
-      k::vr_sor_tiled<<<tiles, dim3(32, 32), k::kSorSharedBytes, stream>>>(a, 2 * s.sor_iterations);
+      const int du = a.du_plane == k::kDU ? k::kDU2 : k::kDU, dv = a.dv_plane == k::kDV ? k::kDV2 : k::kDV;
+      k::vr_sor_tiled<<<tiles, dim3(32, 32), k::kSorSharedBytes, stream>>>(a, 2 * s.sor_iterations, vr.get() + du * a.plane,
+                                                                           vr.get() + dv * a.plane);
+      a.du_plane = du;
+      a.dv_plane = dv;
     }
     k::vr_finish<<<grid, block, 0, stream>>>(a);
   }

@@ -372,8 +372,10 @@ __global__ void area2_f32(const float* src, int sw, int src_cn, float* dst, int 
 
 // ---- variational refinement (VariationalRefinementImpl::calcUV) ----------------------------------------------------
 // Planes of the refinement's scratch, each w x h: the derivatives, then the state the fixed-point iterations update.
-enum VrPlane { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kAvg, kA11, kA12, kA22, kB1, kB2, kWeight, kDU, kDV, kVrPlanes };
-constexpr int kVrStatePlanes = kVrPlanes - kA11;  // A11 .. dV, in the order of VrState
+// The increments have two copies: the tiled SOR reads one and writes the other, so that no tile reads a neighbour's
+// cells after that neighbour has written them (tiles of one launch run in any order).
+enum VrPlane { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kAvg, kA11, kA12, kA22, kB1, kB2, kWeight, kDU, kDV, kDU2, kDV2,
+               kVrPlanes };
 
 struct VrArgs {
   const uint8_t* I0;
@@ -384,16 +386,13 @@ struct VrArgs {
   int w, h;
   size_t plane;
   float alpha, gamma, delta;
+  int du_plane = kDU, dv_plane = kDV;  // the current increments (kDU / kDV or kDU2 / kDV2)
   __device__ float* at(int p) const { return scratch + p * plane; }
 };
 
-// The linear system, the smoothness weights and the increments: global planes, or one block's shared memory.
+// The linear system, the smoothness weights and the current increments.
 struct VrState {
   float *a11, *a12, *a22, *b1, *b2, *weight, *du, *dv;
-  __device__ static VrState from(float* base, size_t plane) {
-    return {base, base + plane, base + 2 * plane, base + 3 * plane, base + 4 * plane, base + 5 * plane,
-            base + 6 * plane, base + 7 * plane};
-  }
 };
 
 // warpImage (remap of float(I1), BORDER_REPLICATE), the average with I0 and the temporal derivative Iz;
@@ -544,7 +543,9 @@ __device__ inline void sor_update(float wp, float wl, float dul, float dvl, floa
   *dv = v;
 }
 
-__device__ inline VrState global_state(const VrArgs& a) { return VrState::from(a.at(kA11), a.plane); }
+__device__ inline VrState global_state(const VrArgs& a) {
+  return {a.at(kA11), a.at(kA12), a.at(kA22), a.at(kB1), a.at(kB2), a.at(kWeight), a.at(a.du_plane), a.at(a.dv_plane)};
+}
 
 __global__ void vr_system(VrArgs a) {
   int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
@@ -560,7 +561,8 @@ constexpr int kSorRegionW = kSorTileW + 2 * kSorHalo, kSorRegionH = kSorTileH + 
 static_assert(kSorRegionW % 2 == 0, "vr_sor_tiled walks one colour as every other cell of a row");
 constexpr size_t kSorSharedBytes = sizeof(float) * 8 * kSorRegionW * kSorRegionH;
 
-__global__ void vr_sor_tiled(VrArgs a, int passes) {
+// Reads the increments of a.du_plane / a.dv_plane and writes the tile's results into out_du / out_dv.
+__global__ void vr_sor_tiled(VrArgs a, int passes, float* __restrict__ out_du, float* __restrict__ out_dv) {
   extern __shared__ float shared[];
   constexpr int n = kSorRegionW * kSorRegionH;
   float* a11 = shared;
@@ -605,8 +607,8 @@ __global__ void vr_sor_tiled(VrArgs a, int passes) {
     const int gx = x0 + kSorHalo + i % kSorTileW, gy = y0 + kSorHalo + i / kSorTileW;
     if (gx >= a.w || gy >= a.h) continue;
     const int r = (gy - y0) * kSorRegionW + (gx - x0);
-    g.du[gy * a.w + gx] = du[r];
-    g.dv[gy * a.w + gx] = dv[r];
+    out_du[gy * a.w + gx] = du[r];
+    out_dv[gy * a.w + gx] = dv[r];
   }
 }
 
@@ -615,8 +617,8 @@ __global__ void vr_finish(VrArgs a) {
   int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= a.w || y >= a.h) return;
   const int idx = y * a.w + x;
-  a.Wu[idx] = a.Wu[idx] + a.at(kDU)[idx];
-  a.Wv[idx] = a.Wv[idx] + a.at(kDV)[idx];
+  a.Wu[idx] = a.Wu[idx] + a.at(a.du_plane)[idx];
+  a.Wv[idx] = a.Wv[idx] + a.at(a.dv_plane)[idx];
 }
 
 __global__ void fill_zero(float* p, size_t n) {

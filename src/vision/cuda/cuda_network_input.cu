@@ -56,7 +56,8 @@ __device__ inline int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > 
 
 // The resized frame (cv::resize's two passes in fixed point; the vertical pass as OpenCV's SSE loop computes it for
 // the first width*3 - (width*3) % 16 values of a row and as its scalar tail after), the seed's RGB / 255 planes and
-// its gray: COLOR_BGR2GRAY on the RGB image, so R gets the blue weight 1868 and B the red weight 4899.
+// its gray: COLOR_BGR2GRAY on the RGB image with OpenCV 4.x's 15-bit weights (R 9798, G 19235, B 3735, rounded),
+// so R gets the blue weight and B the red one.
 __global__ void frame_to_input(const uint8_t* src, size_t pitch, int sw, int sh, const Tap* xtaps, const Tap* ytaps, int dw,
                                int dh, float* out, uint8_t* gray) {
   int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
@@ -89,7 +90,7 @@ __global__ void frame_to_input(const uint8_t* src, size_t pitch, int sw, int sh,
   out[idx] = __fdiv_rn(static_cast<float>(bgr[2]), 255.0f);
   out[plane + idx] = __fdiv_rn(static_cast<float>(bgr[1]), 255.0f);
   out[2 * plane + idx] = __fdiv_rn(static_cast<float>(bgr[0]), 255.0f);
-  if (gray) gray[idx] = static_cast<uint8_t>((bgr[2] * 1868 + bgr[1] * 9617 + bgr[0] * 4899 + (1 << 13)) >> 14);
+  if (gray) gray[idx] = static_cast<uint8_t>((bgr[2] * 3735 + bgr[1] * 19235 + bgr[0] * 9798 + (1 << 14)) >> 15);
 }
 
 // Flow (interleaved x, y) into the planes 3 and 4 of the network input.

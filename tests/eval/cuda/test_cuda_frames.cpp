@@ -19,6 +19,7 @@
 #include "data/synth.h"
 #include "engine/builder.h"
 #include "eval/device_frames.h"
+#include "eval/pipeline.h"
 #include "models/detect_model.h"
 #include "models/smp_model.h"
 #include "onnx/export.h"
@@ -205,4 +206,53 @@ TEST(DeviceFrames, BadFramesAreRefusedAndTheNextSequenceIsUnaffected) {
   cv::resize(frames.bgr[0], smaller, {640, 360});
   EXPECT_NO_THROW(gpu.submit(smaller));
   EXPECT_NO_THROW(gpu.wait_count());
+}
+
+namespace {
+// A sequence held in memory, read as a file sequence would be.
+class MemoryReader final : public eval::FrameReader {
+ public:
+  explicit MemoryReader(const std::vector<cv::Mat>* frames) : frames_(frames) {}
+  bool read(cv::Mat& bgr) override {
+    if (next_ >= frames_->size()) return false;
+    bgr = (*frames_)[next_++].clone();
+    return true;
+  }
+
+ private:
+  const std::vector<cv::Mat>* frames_;
+  size_t next_ = 0;
+};
+}  // namespace
+
+TEST(DeviceFrames, PipelinedLanesGiveTheSerialCountsBitForBit) {
+  SKIP_WITHOUT_GPU();
+  Engine& engine = demo_engine();
+  std::vector<SynthFrames> frames;
+  for (uint64_t s = 0; s < 5; ++s) frames.push_back(synth_frames({1280, 720}, 6, 61, s));
+  std::vector<eval::SequenceSource> sources;
+  for (size_t s = 0; s < frames.size(); ++s) {
+    eval::SequenceSource src;
+    src.name = cat("memory", s);
+    const std::vector<cv::Mat>* bgr = &frames[s].bgr;
+    src.open = [bgr] { return std::unique_ptr<eval::FrameReader>(new MemoryReader(bgr)); };
+    sources.push_back(src);
+  }
+  auto counts = [&](bool serial, bool carry, int lanes) {
+    eval::PipelineOptions o;
+    o.flow = vision::FlowPreset::medium;
+    o.device_frames = true;
+    o.serial = serial;
+    o.carry_flow = carry;
+    o.lanes = lanes;
+    o.more_engines = [&] { return std::make_unique<Engine>(Plan(engine.plan()), RuntimeOptions{}); };
+    std::vector<double> out;
+    eval::run_pipeline(engine, sources, o, [&](const eval::FrameOutput& f) { out.push_back(sum(*f.density)); });
+    return out;
+  };
+  for (bool carry : {false, true}) {
+    const std::vector<double> serial = counts(true, carry, 1);
+    ASSERT_EQ(serial.size(), 30u);
+    EXPECT_EQ(counts(false, carry, 3), serial) << (carry ? "--carry-flow" : "flow restarted per sequence");
+  }
 }
