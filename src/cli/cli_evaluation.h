@@ -16,7 +16,7 @@ struct PipelineArgs {
   std::string flow = "medium";
   std::string flow_device;  // cpu, cuda, or "" for the plan's device
   bool serial = false, carry_flow = false;
-  int workers = 0, threads = 0, lanes = 4;
+  int workers = 0, threads = 0, lanes = 8;
 };
 void add_pipeline_options(CLI::App* cmd, PipelineArgs& args);
 eval::PipelineOptions pipeline_options(const PipelineArgs& args);

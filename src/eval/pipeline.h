@@ -30,7 +30,7 @@ struct PipelineOptions {
   // `lanes` sequences are in flight at once, each lane an engine of the same plan with its own CUDA stream (the one
   // given, then engines from more_engines) decoding its sequences' frames on its own thread.
   bool device_frames = false;
-  int lanes = 4;
+  int lanes = 8;
   std::function<std::unique_ptr<Engine>()> more_engines;
 };
 
