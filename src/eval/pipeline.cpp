@@ -215,8 +215,8 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
     ++run.frames;
   };
 
-  if (options.serial && options.device_frames) {
-    DevicePreparer preparer(engine, options.flow);
+  // The seed's loop: one frame fully, then the next, on the calling thread (on the CPU or the GPU).
+  auto serial = [&](auto& preparer) {
     for (size_t s = 0; s < sources.size(); ++s) {
       if (s == 0 || !options.carry_flow) preparer.start_sequence();
       auto reader = sources[s].open();
@@ -230,22 +230,14 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
     }
     run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return run;
+  };
+  if (options.serial && options.device_frames) {
+    DevicePreparer preparer(engine, options.flow);
+    return serial(preparer);
   }
   if (options.serial) {
     FramePreparer preparer(net.size, net.channels, options.flow);
-    for (size_t s = 0; s < sources.size(); ++s) {
-      if (s == 0 || !options.carry_flow) preparer.start_sequence();
-      auto reader = sources[s].open();
-      for (int64_t i = 0;; ++i) {
-        cv::Mat bgr;
-        const auto t = Clock::now();
-        if (!reader->read(bgr)) break;
-        const double decode_ms = ms_since(t);
-        deliver(s, i, preparer.prepare(std::move(bgr), decode_ms, options.keep_frames));
-      }
-    }
-    run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    return run;
+    return serial(preparer);
   }
 
   // Groups of sequences that share one flow chain: each sequence alone, or all of them when the flow carries over.
