@@ -16,7 +16,7 @@ struct EngineOptions {
   std::string flow = "medium";  // DIS preset count() uses on frames: ultrafast, fast or medium
   // Where count(frame) prepares frames: "cuda" (resize, gray, DIS flow and packing on the GPU, straight into the
   // engine's device input; CUDA plans only), "cpu" (OpenCV), or "" for the plan's device.
-  std::string flow_device;
+  std::string flow_device{};
 };
 
 // Calls on one Engine run one at a time (they share its memory and flow state); to run inferences in
