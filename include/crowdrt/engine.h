@@ -58,6 +58,19 @@ class CROWDRT_API Engine {
   // The next count(frame) starts a new sequence.
   void reset();
 
+  // Device-resident inference (CUDA plans), for callers that prepare inputs on the GPU themselves: where to write
+  // each input (float32 NCHW, device memory) and the CUDA stream (a cudaStream_t) the plan runs on; queue the work
+  // that writes the inputs on that stream, then infer_on_device(). Error for plans that run on the CPU.
+  struct DeviceBuffers {
+    void* stream = nullptr;
+    std::vector<float*> inputs;
+    std::vector<const float*> outputs;  // float32 NCHW, valid after infer_on_device() returns
+  };
+  DeviceBuffers device_buffers();
+  // Runs the plan on the device inputs and waits for it; returns the sum of output 0 (so count = sum / 100) computed
+  // on the GPU. The outputs stay on the device (device_buffers().outputs).
+  double infer_on_device();
+
  private:
   friend class Builder;
   struct Impl;

@@ -78,7 +78,7 @@ BuildSummary Builder::build(const std::string& onnx_path, const std::string& pla
 
 Engine Builder::build_engine(const std::string& onnx_path, const EngineOptions& engine_options) const {
   const internal::PlanBuildOptions options = plan_options(options_);
-  internal::check_flow_preset(engine_options.flow);
+  internal::check_engine_options(engine_options);
   internal::Plan plan = build_plan(onnx_path, options, internal::calibration_frames());
   Engine engine;
   engine.impl_ = std::make_unique<Engine::Impl>(

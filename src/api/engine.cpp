@@ -1,6 +1,17 @@
 // crowdrt::Engine (public) over the engine module's runtime, plus the seed's count on frames.
 #include "api/internal.h"
 
+namespace crowdrt::internal {
+
+void check_engine_options(const v0::EngineOptions& options) {
+  if (options.threads < 0) throw Error(cat("EngineOptions::threads is ", options.threads, "; use 0 for all cores"));
+  check_flow_preset(options.flow);  // a bad preset is reported at load, not at the first frame
+  if (!options.flow_device.empty() && options.flow_device != "cpu" && options.flow_device != "cuda")
+    throw Error(cat("EngineOptions::flow_device '", options.flow_device, "': choose cpu, cuda, or empty for the plan's device"));
+}
+
+}  // namespace crowdrt::internal
+
 namespace crowdrt::v0 {
 namespace {
 
@@ -30,10 +41,7 @@ void Engine::load(const std::string& plan_path, const EngineOptions& options) {
   impl_.reset();
   load_error_.clear();
   try {
-    if (options.threads < 0) throw Error(cat("EngineOptions::threads is ", options.threads, "; use 0 for all cores"));
-    internal::check_flow_preset(options.flow);  // a bad preset is reported at load, not at the first frame
-    if (!options.flow_device.empty() && options.flow_device != "cpu" && options.flow_device != "cuda")
-      throw Error(cat("EngineOptions::flow_device '", options.flow_device, "': choose cpu, cuda, or empty for the plan's device"));
+    internal::check_engine_options(options);
     impl_ = std::make_unique<Impl>(internal::RuntimeEngine::load(plan_path, internal::RuntimeOptions{options.threads}),
                                    options);
   } catch (const Error& e) {
@@ -99,5 +107,21 @@ Tensor Engine::infer(const TensorView& input) {
 }
 
 double Engine::count(const TensorView& input) { return infer(input).sum() / 100.0; }
+
+Engine::DeviceBuffers Engine::device_buffers() {
+  Impl& d = impl();
+  ::crowdrt::CompiledGraph::DeviceIo io;
+  if (!d.engine.device_io(&io))
+    throw Error(cat("device_buffers: this plan runs on '", device(), "'; device-resident inference needs a CUDA plan"));
+  return {io.stream, io.inputs, io.outputs};
+}
+
+double Engine::infer_on_device() {
+  Impl& d = impl();
+  device_buffers();  // the same refusal for CPU plans
+  const std::lock_guard<std::mutex> lock(d.running);
+  d.engine.run_on_device(true);
+  return d.engine.wait_output_sum();
+}
 
 }  // namespace crowdrt::v0

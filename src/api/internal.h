@@ -29,6 +29,8 @@ namespace crowdrt::internal {
 
 // Error listing the presets unless `name` is a DIS flow preset (ultrafast, fast, medium, none).
 void check_flow_preset(const std::string& name);
+// Error for EngineOptions an engine cannot take (threads, flow preset, flow_device), before any loading.
+void check_engine_options(const v0::EngineOptions& options);
 // The builder's source of int8 calibration frames (src/data); none in an engine-only build, which calibrates
 // from an existing calibration cache only.
 ::crowdrt::CalibrationInputFactory calibration_frames();

@@ -136,3 +136,24 @@ TEST(PublicApi, PreprocessorShapesAndFrameCounts) {
 }
 
 }  // namespace
+
+TEST(PublicApi, DeviceResidentInferenceIsRefusedForCpuPlansWithAMessage) {
+  crowdrt::BuildOptions options;
+  options.threads = 1;
+  crowdrt::Engine engine = crowdrt::Builder(options).build_engine(kOnnx, {1, "medium"});
+  for (int which = 0; which < 2; ++which) {
+    try {
+      if (which == 0) engine.device_buffers();
+      else engine.infer_on_device();
+      FAIL() << "a CPU plan gave device buffers";
+    } catch (const crowdrt::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("needs a CUDA plan"), std::string::npos) << e.what();
+    }
+  }
+  // The engine still works on the host afterwards.
+  const crowdrt::Tensor x = ramp({1, 5, 32, 48});
+  EXPECT_EQ(engine.infer(x).shape, (crowdrt::Dims{1, 1, 32, 48}));
+  crowdrt::EngineOptions bad;
+  bad.flow_device = "gpu";
+  EXPECT_THROW(crowdrt::Builder(options).build_engine(kOnnx, bad), crowdrt::Error);
+}

@@ -256,3 +256,17 @@ TEST(DeviceFrames, PipelinedLanesGiveTheSerialCountsBitForBit) {
     EXPECT_EQ(counts(false, carry, 3), serial) << (carry ? "--carry-flow" : "flow restarted per sequence");
   }
 }
+
+TEST(DeviceFrames, RunOnDeviceSumsWhatTheHostCopyOfTheOutputSums) {
+  SKIP_WITHOUT_GPU();
+  Engine& engine = demo_engine();
+  CompiledGraph::DeviceIo io;
+  ASSERT_TRUE(engine.device_io(&io));
+  const SynthFrames frames = synth_frames({608, 608}, 1, 71, 0);
+  vision::NetworkInput cpu = cpu_input(vision::FlowPreset::fast);
+  const Tensor input = cpu.next(frames.bgr[0]);
+  ASSERT_EQ(cudaMemcpy(io.inputs[0], input.data<float>(), input.bytes(), cudaMemcpyHostToDevice), cudaSuccess);
+  engine.run_on_device(true);
+  const double device_sum = engine.wait_output_sum();
+  EXPECT_NEAR(device_sum, sum(engine.infer(input)), 1e-4 * std::max(1.0, std::fabs(device_sum)));
+}
