@@ -180,18 +180,13 @@ const PreprocessOptions& Preprocessor::options() const {
 double Engine::count(const FrameView& frame) {
   Impl& d = impl();
   const cv::Mat bgr = internal::frame_mat(frame);
-  const std::string plan_device = device();
   internal::InternalTensor input;
   {
     const std::lock_guard<std::mutex> lock(d.running);
     if (!d.frames) {
-      // flow_device "" follows the plan: a CUDA plan prepares its frames on the GPU.
+      // The same choice as eval's --flow-device: "" follows the plan (a CUDA plan prepares its frames on the GPU).
       auto input = std::make_unique<FrameInput>();
-      const bool gpu = d.options.flow_device == "cuda" || (d.options.flow_device.empty() && plan_device == "cuda");
-      if (gpu) {
-        if (!eval::device_frames_available(d.engine))
-          throw Error(cat("count: flow_device 'cuda' needs a CUDA plan and a crowdrt built with CUDA; this plan runs on '",
-                          plan_device, "' (use flow_device 'cpu')"));
+      if (eval::use_device_frames(d.engine, d.options.flow_device)) {
         frame_input_for(d.inputs, d.options.flow);  // the same checks and messages as the CPU path
         input->gpu = std::make_unique<eval::DeviceFramePath>(d.engine, vision::parse_flow_preset(d.options.flow));
       } else {

@@ -30,10 +30,6 @@ Precision precision_from_name(const std::string& name) {
   throw Error(cat("unknown precision '", name, "': use fp32, fp16, bf16 or int8"));
 }
 
-}  // namespace crowdrt
-
-namespace crowdrt {
-
 // Host backends: the defaults of CompiledGraph's device-resident entry points refuse.
 void CompiledGraph::run_on_device(bool) {
   throw Error("this plan runs on the CPU: device-resident inference needs a CUDA plan (build with --device cuda)");

@@ -14,12 +14,12 @@ namespace crowdrt::eval {
 bool use_device_frames(Engine& engine, const std::string& flow_device) {
   if (flow_device == "cpu") return false;
   if (!flow_device.empty() && flow_device != "cuda")
-    throw Error(cat("--flow-device '", flow_device, "': choose cpu or cuda (default: the plan's device)"));
+    throw Error(cat("flow device '", flow_device, "': choose cpu or cuda (default: the plan's device)"));
   const std::string backend = engine.plan().header.value("backend", "");
   if (flow_device.empty()) return backend == "cuda" && device_frames_available(engine);
   if (!device_frames_available(engine))
-    throw Error(cat("--flow-device cuda needs a CUDA plan and a crowdrt built with CUDA; this plan runs on '", backend,
-                    "' (use --flow-device cpu, or build the plan with --device cuda)"));
+    throw Error(cat("flow device cuda needs a CUDA plan and a crowdrt built with CUDA; this plan runs on '", backend,
+                    "' (use flow device cpu, or build the plan with --device cuda)"));
   return true;
 }
 

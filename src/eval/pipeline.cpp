@@ -75,8 +75,7 @@ class FramePreparer {
 };
 
 // The whole frame on the GPU: the frame is uploaded, prepared and inferred on the device by one engine (one CUDA
-// stream); the density map comes back, since evaluation reads it (GAME). `inference` times the GPU part, from
-// the upload to the density's arrival.
+// stream); the density map comes back, since evaluation reads it (GAME).
 class DevicePreparer {
  public:
   DevicePreparer(Engine& engine, vision::FlowPreset flow) : path_(engine, flow) {}
@@ -282,10 +281,6 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
         if (lane && !gpu_preparer) gpu_preparer.emplace(*lane, options.flow);
         if (!lane) cpu_preparer.emplace(net.size, net.channels, options.flow);
         auto start_sequence = [&] { lane ? gpu_preparer->start_sequence() : cpu_preparer->start_sequence(); };
-        auto prepare = [&](cv::Mat bgr, double decode_ms) {
-          return lane ? gpu_preparer->prepare(std::move(bgr), decode_ms, options.keep_frames)
-                      : cpu_preparer->prepare(std::move(bgr), decode_ms, options.keep_frames);
-        };
         for (size_t s : groups[g]) {
           current = s;
           if (s == groups[g].front() || !options.carry_flow) start_sequence();
@@ -316,7 +311,7 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
               cv::Mat bgr;
               double decode_ms = 0;
               if (!read(bgr, decode_ms)) break;
-              if (!queues[s]->push(prepare(std::move(bgr), decode_ms))) return;
+              if (!queues[s]->push(cpu_preparer->prepare(std::move(bgr), decode_ms, options.keep_frames))) return;
             }
           }
           queues[s]->finish();
