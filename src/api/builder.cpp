@@ -25,6 +25,8 @@ internal::PlanBuildOptions plan_options(const BuildOptions& options) {
   out.calib_dir = options.calib_dir;
   out.calib_data = options.calib_data;
   out.calib_flow = options.calib_flow;
+  out.calib_recipe = options.calib_recipe;
+  out.recalibrate = options.recalibrate;
   if (options.calib_max < 0) throw Error(cat("BuildOptions::calib_max is ", options.calib_max, "; use 0 for all frames"));
   out.calib_max = options.calib_max;
   out.calib_cache = options.calib_cache;

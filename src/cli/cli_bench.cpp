@@ -51,6 +51,9 @@ void add_calibration_options(CLI::App* cmd, CalibrationArgs& a) {
   cmd->add_option("--calib-data", a.data, "int8: a VisDrone-CC root to calibrate on (not the one evaluated)");
   cmd->add_option("--calib-dir", a.dir, "int8: or a calibration folder as the seed makes it (imgs/, imgs_flows/)");
   cmd->add_option("--calib-max", a.max, "int8: at most N calibration frames (0: all)")->capture_default_str();
+  cmd->add_option("--calib-recipe", a.recipe, "int8 with --calib-data: where the flow is computed: seed (at the source resolution, then the stack resized with the vectors unscaled, as the seed's prepare_calibration_data.py) or network (at the network's input size, as inference computes it)")
+      ->check(CLI::IsMember({"seed", "network"}))
+      ->capture_default_str();
   cmd->add_option("--calibrator", a.calibrator, "int8: entropy, minmax or percentile")->capture_default_str();
   cmd->add_option("--count-budget", a.count_budget,
                   "int8: keep the most count-sensitive layers fp32 until the count error on the calibration frames "
@@ -71,6 +74,7 @@ Plan build_bench_plan(const std::string& onnx, Precision precision, int threads,
     options.calib_data = calibration.data;
     options.calib_dir = calibration.dir;
     options.calib_max = calibration.max;
+    options.calib_recipe = calibration.recipe;
     options.calibrator = calibration.calibrator;
     options.calib_cache = calibration.cache;
     options.count_budget = calibration.count_budget;

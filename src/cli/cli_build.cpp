@@ -44,12 +44,17 @@ void register_build(CLI::App& app) {
   cmd->add_option("--flow", b.calib_flow, "DIS preset for --calib-data: ultrafast, fast, medium")
       ->check(CLI::IsMember({"ultrafast", "fast", "medium"}))
       ->capture_default_str();
+  cmd->add_option("--calib-recipe", b.calib_recipe, "int8 with --calib-data: where the flow is computed: seed (at the source resolution, then the stack resized with the vectors unscaled, as the seed's prepare_calibration_data.py) or network (at the network's input size, as inference computes it)")
+      ->check(CLI::IsMember({"seed", "network"}))
+      ->capture_default_str();
   cmd->add_option("--calib-max", b.calib_max, "At most N calibration frames (0: all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--calib-cache,--calib", b.calib_cache,
                   "TensorRT-format calibration cache: read if it exists, else written after calibrating "
                   "(default <model>_calib.bin)");
+  cmd->add_flag("--recalibrate", b.recalibrate,
+                "Calibrate on --calib-dir / --calib-data even if the calibration cache exists, and replace the cache");
   cmd->add_option("--calib-cache-version", b.calib_cache_version, "TensorRT version written in the cache header")
       ->capture_default_str();
   cmd->add_option("--keep-fp32", args->keep_fp32, "Layers (node names, comma-separated) kept out of reduced precision")
@@ -99,10 +104,16 @@ void register_build(CLI::App& app) {
     const Plan plan = build_plan(args->onnx, options, frames);
     write_plan(output, plan);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("built %s: %zu layers, %s, device %s, %.2f GMACs, %.1f MB activations, %.1f s\n", output.c_str(),
-                plan.header["layers"].size(), plan.header["build"]["precision"].get<std::string>().c_str(),
+    const PrecisionMix mix = precision_mix(plan);
+    std::printf("built %s: %d layers, %s: %s; device %s, %.2f GMACs, %.1f MB activations, %.1f s\n", output.c_str(),
+                mix.layers, plan.header["build"]["precision"].get<std::string>().c_str(), mix.text().c_str(),
                 plan.header["device"].get<std::string>().c_str(), plan.header["macs"].get<double>() / 1e9,
                 plan.header["arena_bytes"].get<double>() / 1e6, seconds);
+    if (plan.header.contains("calibration") && plan.header["calibration"].contains("frames_not_used"))
+      std::printf("int8 ranges read from the calibration cache %s; %s was not used (--recalibrate calibrates on it and "
+                  "replaces the cache)\n",
+                  plan.header["calibration"].value("cache", "?").c_str(),
+                  plan.header["calibration"]["frames_not_used"].get<std::string>().c_str());
   });
 }
 

@@ -62,6 +62,7 @@ void register_inspect(CLI::App& app) {
       std::map<std::string, nlohmann::json> layers;
       for (const auto& l : h["layers"]) layers[l.value("node", "")] = l;
       print_graph(plan.graph, layers);
+      std::printf("precision: %s\n", precision_mix(plan).text().c_str());
       return;
     }
     ir::Graph g = ir::fold_constants(onnx_import::import_onnx_bytes(bytes, *path));

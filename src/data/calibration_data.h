@@ -1,6 +1,7 @@
 // `crowdrt calib-data`: the seed's prepare_calibration_data.py without its rmtree. For every chosen frame
 // of every sequence: imgs/<seq>_<frame>.jpg (a byte copy) and imgs_flows/<seq>_<stem>.npy (H x W x 2
-// float32 DIS flow at source resolution, warm-started along the sequence).
+// float32 DIS flow, warm-started along the sequence): at the source resolution (recipe "seed", the seed's), or
+// between frames resized to the network's size (recipe "network", as inference computes it).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -15,6 +16,8 @@ struct CalibrationDataOptions {
   vision::FlowPreset flow = vision::FlowPreset::medium;
   int every = 1;        // keep every K-th frame of each sequence (flow is still computed on all)
   int64_t max = 0;      // at most N frames in all; 0: no limit
+  std::string recipe = "seed";     // "seed" or "network"
+  cv::Size size{608, 608};         // the network's input size (recipe "network")
   bool overwrite = false;  // replace the files this run writes (never anything else)
   bool resume = false;     // continue an interrupted run with the same settings
 };

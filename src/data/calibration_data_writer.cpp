@@ -20,7 +20,14 @@ struct Output {
 
 std::string manifest_text(const CalibrationDataOptions& o, const std::string& sequences) {
   return cat("crowdrt calib-data\nsequences=", fs::absolute(sequences).lexically_normal().string(), "\nflow=",
-             vision::flow_preset_name(o.flow), "\nevery=", o.every, "\nmax=", o.max, "\n");
+             vision::flow_preset_name(o.flow), "\nevery=", o.every, "\nmax=", o.max, "\n",
+             o.recipe == "seed" ? std::string() : cat("recipe=", o.recipe, "\nsize=", o.size.width, "x", o.size.height, "\n"));
+}
+
+// The frame the flow is computed on: as read (the seed's recipe) or resized to the network's size.
+cv::Mat flow_frame(const CalibrationDataOptions& o, const std::string& path) {
+  const cv::Mat bgr = vision::decode_frame(path);
+  return o.recipe == "network" ? vision::resize_frame(bgr, o.size) : bgr;
 }
 
 std::string read_text(const std::string& path) {
@@ -76,6 +83,8 @@ CalibrationDataResult write_calibration_data(const CalibrationDataOptions& o) {
   if (o.flow == vision::FlowPreset::none) throw Error("calib-data: --flow none computes no flow; choose ultrafast, fast or medium");
   if (o.every < 1) throw Error(cat("calib-data: --every ", o.every, ": must be 1 or more"));
   if (o.max < 0) throw Error(cat("calib-data: --max ", o.max, ": must be 0 (no limit) or more"));
+  if (o.recipe != "seed" && o.recipe != "network")
+    throw Error(cat("calib-data: --calib-recipe ", o.recipe, ": expected seed or network"));
   std::string sequences = o.sequences;
   std::error_code ec;
   if (fs::is_directory(fs::path(sequences) / "sequences", ec)) sequences = (fs::path(sequences) / "sequences").string();
@@ -129,7 +138,7 @@ CalibrationDataResult write_calibration_data(const CalibrationDataOptions& o) {
     dis.start_sequence();
     ptrdiff_t start = 0;
     if (first > 0 && chosen[s][first - 1] && !todo[first - 1] && !o.overwrite) {
-      const cv::Mat previous_gray = vision::gray_from_bgr(vision::decode_frame(frames[s][first - 1]));
+      const cv::Mat previous_gray = vision::gray_from_bgr(flow_frame(o, frames[s][first - 1]));
       Tensor previous_flow = read_npy(outputs[first - 1].flow);
       if (previous_flow.shape() == Shape{previous_gray.rows, previous_gray.cols, 2}) {
         dis.resume_after(previous_gray, cv::Mat(previous_gray.rows, previous_gray.cols, CV_32FC2, previous_flow.data<float>()));
@@ -137,8 +146,7 @@ CalibrationDataResult write_calibration_data(const CalibrationDataOptions& o) {
       }
     }
     for (ptrdiff_t i = start; i <= last; ++i) {
-      const cv::Mat bgr = vision::decode_frame(frames[s][i]);
-      const cv::Mat& flow = dis.next(vision::gray_from_bgr(bgr));
+      const cv::Mat& flow = dis.next(vision::gray_from_bgr(flow_frame(o, frames[s][i])));
       if (!todo[i]) continue;
       const Tensor flow_tensor = Tensor::from<float>(
           {flow.rows, flow.cols, 2}, std::span<const float>(flow.ptr<float>(0), static_cast<size_t>(flow.total()) * 2));

@@ -35,13 +35,18 @@ std::vector<CalibrationSample> list_calibration_folder(const std::string& dir, b
 }
 
 Tensor load_calibration_sample(const CalibrationSample& sample, cv::Size size, int channels) {
-  const cv::Mat rgb = vision::bgr_to_rgb(vision::decode_frame(sample.image));
-  if (channels == 3) return vision::pack_resized_stack(rgb, cv::Mat(), size, 3);
+  cv::Mat bgr = vision::decode_frame(sample.image);
+  if (channels == 3) return vision::pack_resized_stack(vision::bgr_to_rgb(bgr), cv::Mat(), size, 3);
   Tensor flow = read_npy(sample.flow);
+  // A folder of the network recipe (calib-data --calib-recipe network) holds flow at the network's size, computed
+  // between resized frames: the frame is resized the same way first, as inference does.
+  if (flow.shape() == Shape{size.height, size.width, 2} && bgr.size() != size) bgr = vision::resize_frame(bgr, size);
+  const cv::Mat rgb = vision::bgr_to_rgb(bgr);
   const Shape expected{rgb.rows, rgb.cols, 2};
   if (flow.shape() != expected)
     throw Error(cat(sample.flow, ": flow of shape ", shape_str(flow.shape()), ", expected ", shape_str(expected),
-                    " for image ", sample.image));
+                    " for image ", sample.image, " (the source size) or ", shape_str(Shape{size.height, size.width, 2}),
+                    " (the network's, calib-data --calib-recipe network)"));
   const cv::Mat flow_mat(rgb.rows, rgb.cols, CV_32FC2, flow.data<float>());
   return vision::pack_resized_stack(rgb, flow_mat, size, channels);
 }

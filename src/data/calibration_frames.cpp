@@ -42,7 +42,7 @@ CalibrationFrames::CalibrationFrames(const CalibrationFramesOptions& options) : 
   input.size = options.size;
   input.channels = options.channels;
   input.flow = options.channels == 5 ? options.flow : vision::FlowPreset::none;
-  input.variant = vision::InputVariant::calibration;
+  input.variant = options.recipe == "network" ? vision::InputVariant::eval : vision::InputVariant::calibration;
   input_ = std::make_unique<vision::NetworkInput>(input);
 }
 
@@ -72,13 +72,20 @@ bool CalibrationFrames::next(Tensor* frame) {
 }
 
 std::shared_ptr<CalibrationFrames> open_calibration_frames(const std::string& calib_dir, const std::string& calib_data,
-                                                           const std::string& flow, int64_t max, const Shape& input) {
+                                                           const std::string& flow, const std::string& recipe,
+                                                           int64_t max, const Shape& input) {
   if (input.size() != 4 || input[0] != 1)
     throw Error(cat("calibration frames need a 1xCxHxW input; the model's is ", shape_str(input)));
+  if (recipe != "seed" && recipe != "network")
+    throw Error(cat("calibration recipe '", recipe, "': expected seed or network"));
+  if (recipe == "network" && !calib_dir.empty())
+    throw Error("--calib-recipe network applies to --calib-data (flow computed while calibrating); a --calib-dir "
+                "folder holds the flow its maker computed (crowdrt calib-data --calib-recipe chooses it there)");
   CalibrationFramesOptions f;
   f.calib_dir = calib_dir;
   f.calib_data = calib_data;
   f.flow = vision::parse_flow_preset(flow);
+  f.recipe = recipe;
   f.max = max;
   f.size = cv::Size(static_cast<int>(input[3]), static_cast<int>(input[2]));
   f.channels = static_cast<int>(input[1]);

@@ -18,6 +18,10 @@ struct CalibrationFramesOptions {
   std::string calib_dir;   // either this
   std::string calib_data;  // or this (sequences of <root>/trainlist.txt when it exists, else all)
   vision::FlowPreset flow = vision::FlowPreset::medium;
+  // The flow of calib_data frames: "seed" (at the source resolution, then the 5-channel stack resized with the
+  // vectors unscaled, as the seed's prepare_calibration_data.py) or "network" (at the network's input size, as
+  // inference computes it).
+  std::string recipe = "seed";
   int64_t max = 500;       // at most this many frames (0: all): spread evenly over a folder, and as the first
                            // frames of each sequence over a VisDrone root (flow needs consecutive frames)
   cv::Size size{608, 608};
@@ -46,8 +50,9 @@ class CalibrationFrames {
 };
 
 // The frames a build calibrates on, from its options' strings (calib_dir or calib_data, the flow preset name,
-// the frame limit) at the model's 1 x C x H x W input; Error naming what is wrong.
+// the recipe, the frame limit) at the model's 1 x C x H x W input; Error naming what is wrong.
 std::shared_ptr<CalibrationFrames> open_calibration_frames(const std::string& calib_dir, const std::string& calib_data,
-                                                           const std::string& flow, int64_t max, const Shape& input);
+                                                           const std::string& flow, const std::string& recipe,
+                                                           int64_t max, const Shape& input);
 
 }  // namespace crowdrt::data

@@ -140,7 +140,10 @@ std::map<std::string, float> activation_amax(const std::string& onnx_path, const
   const quant::CalibrationMethod method = quant::calibration_method_from_name(options.calibrator);
   (*record)["cache"] = cache_path;
   (*record)["calibrator"] = options.calibrator;
-  if (std::filesystem::exists(cache_path)) {
+  const std::string frames_given = !options.calib_dir.empty() ? options.calib_dir : options.calib_data;
+  if (options.recalibrate && frames_given.empty())
+    throw Error("--recalibrate needs frames to calibrate on: pass --calib-dir DIR or --calib-data ROOT");
+  if (std::filesystem::exists(cache_path) && !options.recalibrate) {
     const std::vector<std::byte> bytes = read_file(cache_path);
     const quant::CalibrationCache cache = quant::parse_calibration_cache(
         std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), cache_path);
@@ -149,12 +152,14 @@ std::map<std::string, float> activation_amax(const std::string& onnx_path, const
     for (ir::ValueId v = 0; v < static_cast<ir::ValueId>(unfused.value_count()); ++v)
       known += amax.count(unfused.value(v).name);
     log_info(cat("read calibration cache ", cache_path, " (", cache.algorithm, ", ", amax.size(), " tensors, ", known,
-                 " of them in this model); delete it to calibrate again"));
+                 " of them in this model)", frames_given.empty() ? "" : cat("; ", frames_given, " was not used"),
+                 "; --recalibrate calibrates again and replaces it"));
     if (known == 0)
       throw Error(cat(cache_path, ": none of its ", amax.size(),
                       " tensor names is a tensor of this model; it was made for another model (delete it or pass "
                       "another --calib-cache)"));
     (*record)["source"] = "cache";
+    if (!frames_given.empty()) (*record)["frames_not_used"] = frames_given;
     return amax;
   }
   if (!calibration_input || (options.calib_dir.empty() && options.calib_data.empty()))
@@ -382,6 +387,11 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
     calibration["activation_amax"] = amax;
     plan.header["calibration"] = calibration;
   }
+  // A permission nothing used is worth a warning: e.g. fp16 on a CPU without fp16 kernels builds an fp32 plan.
+  if (const PrecisionMix mix = precision_mix(plan); options.precision != Precision::fp32 && mix.at(options.precision) == 0)
+    log_warn(cat(precision_name(options.precision), " was permitted, but no layer runs in ", precision_name(options.precision),
+                 " on the ", backend->name(), " backend here: the plan runs ",
+                 mix.text(), "; `crowdrt inspect` gives each layer's reason"));
   return plan;
 }
 

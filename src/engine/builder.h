@@ -20,15 +20,19 @@ struct BuildOptions {
   bool time_tactics = true;                     // time candidate kernels per layer; false: each layer takes the
                                                 // lowest permitted precision with a kernel (reproducible builds)
 
-  // int8 calibration (shared/QUANT.md). The cache is read instead of calibrating when it exists, as TensorRT
-  // does; otherwise the frames are calibrated and the cache written.
+  // int8 calibration (TensorRT's cache format and EntropyCalibration2). The cache is read instead of calibrating
+  // when it exists, as TensorRT does (unless recalibrate); otherwise the frames are calibrated and the cache written.
   std::string calibrator = "entropy";           // entropy (EntropyCalibration2), minmax, percentile
   std::string calib_dir;                        // the seed's calibration folder (imgs/, imgs_flows/)
   std::string calib_data;                       // or a VisDrone root, flow computed with calib_flow
   std::string calib_flow = "medium";            // DIS preset for calib_data: ultrafast, fast, medium
+  std::string calib_recipe = "seed";            // calib_data's flow: "seed" (source resolution, then resized with
+                                                // unscaled vectors) or "network" (at the input size, as inference)
   int64_t calib_max = 500;                      // at most this many calibration frames (0: all)
   std::string calib_cache;                      // default: <model without .onnx>_calib.bin, as the seed names it
   std::string calib_cache_version = "8510";     // the TRT-<version> header written
+  bool recalibrate = false;                     // calibrate on calib_dir / calib_data even if the cache exists,
+                                                // and replace it
   std::vector<std::string> keep_fp32;           // node names kept out of reduced precision
   double count_budget = 0;                      // > 0: keep the worst int8 layers fp32 until the count error
                                                 // (mean |count - fp32 count| / mean fp32 count) is within it

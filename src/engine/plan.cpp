@@ -61,6 +61,37 @@ nlohmann::json layers_to_json(const std::vector<LayerInfo>& layers) {
   return out;
 }
 
+int PrecisionMix::at(Precision p) const {
+  const auto it = count.find(p);
+  return it == count.end() ? 0 : it->second;
+}
+
+std::string PrecisionMix::text() const {
+  std::string out;
+  for (Precision p : {Precision::int8, Precision::fp16, Precision::bf16, Precision::fp32})
+    if (at(p) > 0) out += cat(out.empty() ? "" : ", ", at(p), " ", precision_name(p));
+  return out.empty() ? "no layers" : out;
+}
+
+PrecisionMix precision_mix(const Plan& plan) {
+  // A node's own kernel carries its name; a node run in stages names them "<node>:<i>" (the first stage counts).
+  std::map<std::string, Precision> own, staged;
+  for (const nlohmann::json& l : plan.header.value("layers", nlohmann::json::array())) {
+    const std::string name = l.value("node", "");
+    const Precision p = precision_from_name(l.value("precision", "fp32"));
+    own.emplace(name, p);
+    if (const size_t colon = name.rfind(':'); colon != std::string::npos) staged.emplace(name.substr(0, colon), p);
+  }
+  PrecisionMix mix;
+  for (const ir::Node& node : plan.graph.nodes()) {
+    const auto it = own.find(node.name);
+    const auto stage = staged.find(node.name);
+    ++mix.count[it != own.end() ? it->second : stage != staged.end() ? stage->second : Precision::fp32];
+    ++mix.layers;
+  }
+  return mix;
+}
+
 std::vector<std::byte> serialize_plan(const Plan& plan) {
   const ir::Graph& g = plan.graph;
   // Only values the graph touches are written, renumbered densely in first-use order.

@@ -12,6 +12,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,5 +39,17 @@ Plan read_plan(const std::string& path);
 
 // JSON of LayerInfo lists, shared by the builder, the runtime and inspect.
 nlohmann::json layers_to_json(const std::vector<LayerInfo>& layers);
+
+// A plan's layers by the precision they run in, counted the same way by build, inspect and bench: one layer per
+// node of the optimised graph (a backend's reorders and weight copies are not layers), each in the precision of
+// its own kernel.
+struct PrecisionMix {
+  int layers = 0;
+  std::map<Precision, int> count;  // layers per precision
+  int at(Precision p) const;
+  // "44 int8, 16 bf16, 12 fp32": lowest precision first, precisions with no layer left out.
+  std::string text() const;
+};
+PrecisionMix precision_mix(const Plan& plan);
 
 }  // namespace crowdrt

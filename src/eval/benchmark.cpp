@@ -23,11 +23,10 @@ std::vector<BenchRow> run_bench(const std::vector<SequenceSource>& sequences, co
       if (!options.plan_dir.empty())
         write_plan((std::filesystem::path(options.plan_dir) / cat(model.name, "_", precision_name(precision), ".plan")).string(), plan);
       const std::string what = cat(model.name, " (", precision_name(precision), ")");
+      const PrecisionMix mix = precision_mix(plan);
       const Plan lane_plan = plan;  // further GPU lanes load the plan again
       Engine engine(std::move(plan), RuntimeOptions{options.threads}, what);
       const bool device_frames = use_device_frames(engine, options.flow_device);
-      int lowered = 0;
-      for (const LayerInfo& l : engine.layers()) lowered += l.precision == precision;
       const bool three_channels = engine.inputs()[0].shape.size() == 4 && engine.inputs()[0].shape[1] == 3;
       std::vector<vision::FlowPreset> flows = options.flows;
       if (three_channels) flows = {vision::FlowPreset::none};
@@ -52,8 +51,9 @@ std::vector<BenchRow> run_bench(const std::vector<SequenceSource>& sequences, co
         row.inference_median_ms = inference.median;
         row.end_to_end_fps = report.end_to_end_fps();
         row.build_seconds = build_seconds;
-        row.layers = static_cast<int>(engine.layers().size());
-        row.layers_at_precision = lowered;
+        row.layers = mix.layers;
+        row.layers_at_precision = mix.at(precision);
+        row.precision_mix = mix.text();
         for (const BenchRow& r : rows)
           if (r.model == row.model && r.flow == row.flow && r.precision == "fp32") {
             row.has_fp32 = true;
@@ -69,7 +69,7 @@ std::vector<BenchRow> run_bench(const std::vector<SequenceSource>& sequences, co
 
 std::string bench_markdown(const std::vector<BenchRow>& rows) {
   std::string out =
-      "| model | precision | layers lowered | flow | frames | MAE | RMSE | ΔMAE vs fp32 | ΔRMSE vs fp32 | inference ms "
+      "| model | precision | layers by precision | flow | frames | MAE | RMSE | ΔMAE vs fp32 | ΔRMSE vs fp32 | inference ms "
       "(mean / median) | end-to-end FPS |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
   char line[512];
   for (const BenchRow& r : rows) {
@@ -83,9 +83,8 @@ std::string bench_markdown(const std::vector<BenchRow>& rows) {
       signed_change(dm, sizeof(dm), r.delta_mae);
       signed_change(dr, sizeof(dr), r.delta_rmse);
     }
-    std::snprintf(line, sizeof(line), "| %s | %s | %d/%d | %s | %lld | %.3f | %.3f | %s | %s | %.1f / %.1f | %.2f |\n",
-                  r.model.c_str(), r.precision.c_str(), r.precision == "fp32" ? r.layers : r.layers_at_precision,
-                  r.layers, r.flow.c_str(), static_cast<long long>(r.frames), r.mae, r.rmse, dm, dr,
+    std::snprintf(line, sizeof(line), "| %s | %s | %s | %s | %lld | %.3f | %.3f | %s | %s | %.1f / %.1f | %.2f |\n",
+                  r.model.c_str(), r.precision.c_str(), r.precision_mix.c_str(), r.flow.c_str(), static_cast<long long>(r.frames), r.mae, r.rmse, dm, dr,
                   r.inference_mean_ms, r.inference_median_ms, r.end_to_end_fps);
     out += line;
   }
@@ -99,7 +98,7 @@ nlohmann::json bench_json(const std::vector<BenchRow>& rows) {
                           {"mae", r.mae}, {"rmse", r.rmse}, {"inference_mean_ms", r.inference_mean_ms},
                           {"inference_median_ms", r.inference_median_ms}, {"end_to_end_fps", r.end_to_end_fps},
                           {"build_seconds", r.build_seconds}, {"layers", r.layers},
-                          {"layers_at_precision", r.layers_at_precision}};
+                          {"layers_at_precision", r.layers_at_precision}, {"precision_mix", r.precision_mix}};
     if (r.has_fp32) {
       row["delta_mae_vs_fp32"] = r.delta_mae;
       row["delta_rmse_vs_fp32"] = r.delta_rmse;

@@ -33,7 +33,8 @@ struct BenchRow {
   double mae = 0, rmse = 0, delta_mae = 0, delta_rmse = 0;  // deltas against the fp32 row of the same model and flow
   bool has_fp32 = false;
   double inference_mean_ms = 0, inference_median_ms = 0, end_to_end_fps = 0, build_seconds = 0;
-  int layers = 0, layers_at_precision = 0;  // how many layers the builder lowered to the requested precision
+  int layers = 0, layers_at_precision = 0;  // layers, and those running in the requested precision
+  std::string precision_mix;                // PrecisionMix::text(): "44 int8, 16 bf16, 12 fp32"
 };
 
 // Builds each (model, precision) once with `build` (the caller's: it knows calibration), then evaluates it for

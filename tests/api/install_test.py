@@ -1,7 +1,8 @@
 """crowdrt as an outside project sees it: `cmake --install` into a temporary prefix, the example built
-against that copy with find_package(crowdrt) and with pkg-config, then run on a tiny plan over synthetic
-frames (a folder and a video), and the installed Python module; their counts must equal those of
-`crowdrt preprocess` + `crowdrt infer`.
+against that copy with find_package(crowdrt) and with pkg-config, then run without LD_LIBRARY_PATH on a tiny
+plan over synthetic frames (a folder and a video), and the installed Python module; their counts must equal
+those of `crowdrt preprocess` + `crowdrt infer`. Neither libcrowdrt.so nor the program needs the CUDA libraries:
+none is among their dependencies, and a CPU plan runs without the loader ever looking for one.
 
 usage: install_test.py BUILD_DIR SOURCE_DIR WORK_DIR
 """
@@ -96,12 +97,28 @@ def counts(output):
     return found
 
 
-run_env = dict(os.environ, LD_LIBRARY_PATH=libdir)
+# Installed programs find their libraries through RUNPATH, as a user's would: no LD_LIBRARY_PATH.
+run_env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+
+# No CUDA library is a dependency of what is installed (cuDNN is opened on demand by CUDA plans only).
+cuda_libraries = re.compile(r"lib(cudnn|cublas|cudart|cuda|nvrtc)[._]")
+for binary in (libs[0], crowdrt):
+    needed = re.findall(r"\(NEEDED\).*\[(.*)\]", run("readelf", "-d", binary))
+    check(needed and not any(cuda_libraries.match(n) for n in needed), f"{binary} needs {needed}")
 for binary in (example, example_pc):
     got = counts(run(binary, plan, sequence, "fast", env=run_env))
     check(len(got) == 3, f"{binary}: {len(got)} frame counts")
     for g, e in zip(got, expected):
         check(abs(g - e) <= 1e-5 * abs(e) + 1e-6, f"{binary}: count {g}, crowdrt preprocess + infer gives {e}")
+
+# A CPU plan runs without the CUDA libraries: the dynamic loader is never asked for one (LD_DEBUG=libs logs every
+# library it looks for, at start and through dlopen).
+traced = subprocess.run([example_pc, plan, sequence, "fast"], capture_output=True, text=True,
+                        env=dict(run_env, LD_DEBUG="libs"))
+check(traced.returncode == 0, f"traced run failed: {traced.stderr[-2000:]}")
+looked_for = {os.path.basename(n) for n in re.findall(r"(?:find library|file)=(\S+)", traced.stderr)}
+check(looked_for and not any(cuda_libraries.match(n) for n in looked_for),
+      f"a CPU plan made the loader look for {sorted(n for n in looked_for if cuda_libraries.match(n))}")
 
 video = os.path.join(work, "clip.avi")
 writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 64))

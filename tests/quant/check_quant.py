@@ -16,6 +16,7 @@ path (wrong scales, lost bias, a missing requantisation) gives errors of the ord
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -158,6 +159,39 @@ def step_cache(crowdrt, work):
              os.path.join(work, "missing.bin")])
     if r.code != 1 or "--calib-dir" not in r.err:
         raise TestFailure(f"int8 without a cache or frames must say how to calibrate\n{r.describe()}")
+    check_summaries(crowdrt, model, plan, folder, folder_cache)
+
+
+def check_summaries(crowdrt, model, plan, folder, cache):
+    """Honest summaries: the build summary gives the precision mix, counted as inspect counts it; a cache that
+    overrides the frames given says so on stdout, and --recalibrate calibrates again and replaces it."""
+    r = build(crowdrt, model, plan, "--int8", "--calib-dir", folder, "--calib-cache", cache)
+    mix = re.search(r"^built .*: (\d+) layers, int8: ([^;]+);", r.out, re.M)
+    if not mix or "int8" not in mix.group(2):
+        raise TestFailure(f"the build summary should give the precision mix ('int8: N int8, M fp32')\n{r.describe()}")
+    total = sum(int(n) for n in re.findall(r"(\d+) (?:int8|fp16|bf16|fp32)", mix.group(2)))
+    if total != int(mix.group(1)):
+        raise TestFailure(f"the mix {mix.group(2)!r} does not add up to {mix.group(1)} layers")
+    if "was not used" not in r.out or folder not in r.out or "--recalibrate" not in r.out:
+        raise TestFailure(f"a cache used instead of --calib-dir must say so on stdout\n{r.describe()}")
+    shown = ok(run([crowdrt, "inspect", plan]), "inspect").out
+    if f"precision: {mix.group(2)}\n" not in shown or f"\n{mix.group(1)} layers," not in shown:
+        raise TestFailure(f"inspect should count the layers as build does ({mix.group(1)}: {mix.group(2)})\n{shown[-600:]}")
+    before = open(cache).read()
+    with open(cache, "a") as fh:  # a marker line a recalibration must drop
+        fh.write("stale: 3f800000\n")
+    r = build(crowdrt, model, plan, "--int8", "--calib-dir", folder, "--calib-cache", cache, "--recalibrate")
+    if "calibrated" not in r.err or "was not used" in r.out or open(cache).read() != before:
+        raise TestFailure(f"--recalibrate should calibrate on the folder and replace the cache\n{r.describe()}")
+    # A permitted precision that no layer runs in is a warning naming what runs instead (fp16 on most CPUs).
+    r = build(crowdrt, model, plan, "--fp16")
+    mix = re.search(r"^built .*: (\d+) layers, fp16: ([^;]+);", r.out, re.M)
+    warned = "fp16 was permitted, but no layer runs in fp16" in r.err
+    if not mix or warned != ("fp16" not in mix.group(2)) or (warned and mix.group(2) not in r.err):
+        raise TestFailure(f"--fp16 without fp16 layers must warn, naming the mix, and only then\n{r.describe()}")
+    r = run([crowdrt, "build", model, "-o", plan, "--overwrite", "--int8", "--calib-cache", cache, "--recalibrate"])
+    if r.code == 0 or "--calib-dir" not in r.err:
+        raise TestFailure(f"--recalibrate without frames must say which frames to give\n{r.describe()}")
 
 
 def step_qdq(crowdrt, work, node_path):
