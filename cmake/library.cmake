@@ -42,6 +42,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/crowdrt DESTINATION ${CMAKE_INST
 if(TARGET crowdrt)
   set_target_properties(crowdrt PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
   install(TARGETS crowdrt RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/models/demo/demo_unet_mobilenet_v2.pth ${PROJECT_SOURCE_DIR}/models/demo/MODEL_CARD.md
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/crowdrt/models/demo)
 endif()
 
 set(crowdrt_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/crowdrt)

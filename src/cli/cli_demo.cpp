@@ -14,10 +14,29 @@
 #include "vision/frame.h"
 
 namespace crowdrt::cli {
+namespace {
+
+// The committed demo model wherever crowdrt runs from: installed beside the program (<prefix>/share/crowdrt), or
+// in the source tree of the build that made this program.
+std::string find_demo_checkpoint() {
+  namespace fs = std::filesystem;
+  const fs::path file = fs::path("models") / "demo" / "demo_unet_mobilenet_v2.pth";
+  std::error_code ec;
+  const fs::path program = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<fs::path> places;
+  if (!ec) places.push_back(program.parent_path() / CROWDRT_DATA_FROM_BIN / file);
+  places.push_back(fs::path(CROWDRT_SOURCE_DIR) / file);
+  for (const fs::path& p : places)
+    if (fs::is_regular_file(p, ec)) return p.lexically_normal().string();
+  throw Error(cat("the demo model is in none of ", places.front().lexically_normal().string(), " and ",
+                  places.back().string(), "; reinstall crowdrt, or pass --checkpoint FILE"));
+}
+
+}  // namespace
 
 void register_demo(CLI::App& app) {
   struct Args {
-    std::string out = "out/demo", checkpoint = "models/demo/demo_unet_mobilenet_v2.pth", size = "448x256",
+    std::string out = "out/demo", checkpoint, size = "448x256",
                 precisions = "fp32,bf16,int8", flows = "medium", device = "cpu";
     int sequences = 3, frames = 12, threads = 0;
     bool overwrite = false;
@@ -25,7 +44,7 @@ void register_demo(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("demo", "Synthetic data → export → build (each precision) → eval → benchmark table, overlays and a count plot");
   cmd->add_option("--out", a->out, "Output folder")->capture_default_str();
-  cmd->add_option("--checkpoint", a->checkpoint, "The model (smp checkpoint or ONNX)")->capture_default_str();
+  cmd->add_option("--checkpoint", a->checkpoint, "The model (smp checkpoint or ONNX; default: the installed demo model)");
   cmd->add_option("--size", a->size, "Network input WxH")->capture_default_str();
   cmd->add_option("--precisions", a->precisions, "Comma-separated precisions to build")->capture_default_str();
   cmd->add_option("--flows", a->flows, "Comma-separated DIS presets to evaluate")->capture_default_str();
@@ -43,9 +62,24 @@ void register_demo(CLI::App& app) {
       std::printf("== [%5.1f s] %s\n", s, what.c_str());
       std::fflush(stdout);
     };
+    // Everything the demo needs is checked before anything is written.
     const fs::path out(a->out);
-    fs::create_directories(out);
     const cv::Size size = vision::parse_frame_size(a->size, "--size");
+    const std::string checkpoint = a->checkpoint.empty() ? find_demo_checkpoint() : a->checkpoint;
+    if (std::error_code ec; !fs::is_regular_file(checkpoint, ec))
+      throw Error(cat("--checkpoint ", checkpoint, ": no such file"));
+    eval::BenchOptions options;
+    const std::string name = fs::path(checkpoint).stem().string();
+    for (const std::string& p : split_list(a->precisions)) options.precisions.push_back(precision_from_name(p));
+    for (const std::string& f : split_list(a->flows)) options.flows.push_back(vision::parse_flow_preset(f));
+    if (options.precisions.empty() || options.flows.empty())
+      throw CLI::ValidationError("--precisions/--flows", "give at least one of each");
+    for (Precision p : options.precisions)
+      check_writable((out / cat(name, "_", precision_name(p), ".plan")).string(), a->overwrite);
+    const std::string md = (out / "bench.md").string(), json = (out / "bench.json").string(),
+                      plot = (out / "counts.png").string();
+    for (const std::string& f : {md, json, plot}) check_writable(f, a->overwrite);
+    fs::create_directories(out);
 
     step("1. synthetic VisDrone-CC sequences (640x360, held out from the demo model's training seeds)");
     data::SynthOptions synth;
@@ -63,19 +97,10 @@ void register_demo(CLI::App& app) {
     std::printf("   %d sequences of %d frames for int8 calibration in %s\n", calib.sequences, calib.frames,
                 (out / "calib").c_str());
 
-    step(cat("2. export ", a->checkpoint, " to ONNX at ", size.width, "x", size.height));
-    eval::BenchOptions options;
-    const std::string name = fs::path(a->checkpoint).stem().string();
-    options.models.push_back({name, onnx_for_model(a->checkpoint, size, out.string(), a->overwrite)});
-    for (const std::string& p : split_list(a->precisions)) options.precisions.push_back(precision_from_name(p));
-    for (const std::string& f : split_list(a->flows)) options.flows.push_back(vision::parse_flow_preset(f));
+    step(cat("2. export ", checkpoint, " to ONNX at ", size.width, "x", size.height));
+    options.models.push_back({name, onnx_for_model(checkpoint, size, out.string(), a->overwrite)});
     options.threads = a->threads;
     options.plan_dir = out.string();
-    for (Precision p : options.precisions)
-      check_writable((out / cat(name, "_", precision_name(p), ".plan")).string(), a->overwrite);
-    const std::string md = (out / "bench.md").string(), json = (out / "bench.json").string(),
-                      plot = (out / "counts.png").string();
-    for (const std::string& f : {md, json, plot}) check_writable(f, a->overwrite);
 
     step("3. build each precision and evaluate it (pipelined; flow restarts per sequence)");
     const auto sequences = dataset_sequences((out / "data").string(), "all");

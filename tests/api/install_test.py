@@ -143,4 +143,18 @@ check(len(python_counts) == 3 and all(abs(g - e) <= 1e-5 * abs(e) + 1e-6 for g, 
 # 5. Bad input: exit 1 with one message, no crash.
 result = subprocess.run([example, os.path.join(work, "missing.plan"), video], capture_output=True, text=True, env=run_env)
 check(result.returncode == 1 and "missing.plan" in result.stderr, f"missing plan: rc {result.returncode}, {result.stderr}")
+# 6. The installed demo runs from any folder (its model is installed), and checks its options before writing.
+elsewhere = os.path.join(work, "elsewhere")
+os.makedirs(elsewhere)
+bad = subprocess.run([crowdrt, "demo", "--out", "bad", "--precisions", "int4"], cwd=elsewhere, capture_output=True,
+                     text=True, env=run_env)
+check(bad.returncode in (1, 2) and "int4" in bad.stderr and not os.listdir(elsewhere),
+      f"demo with a bad precision: rc {bad.returncode}, {bad.stderr}, wrote {os.listdir(elsewhere)}")
+demo = subprocess.run([crowdrt, "demo", "--out", "d", "--precisions", "fp32", "--flows", "ultrafast", "--sequences", "1",
+                       "--frames", "2", "--threads", "2"], cwd=elsewhere, capture_output=True, text=True, env=run_env)
+check(demo.returncode == 0 and os.path.isfile(os.path.join(elsewhere, "d", "bench.md")),
+      f"installed demo from another folder: rc {demo.returncode}\n{demo.stdout[-1500:]}\n{demo.stderr[-1500:]}")
+check(os.path.isfile(os.path.join(prefix, "share", "crowdrt", "models", "demo", "demo_unet_mobilenet_v2.pth")),
+      "the demo model is not installed under share/crowdrt/models/demo")
+
 print(f"install test: crowdrt {version} installed; example (find_package, pkg-config) and Python module count {python_counts}")
