@@ -161,8 +161,9 @@ void register_perf(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--json", args->json, "Write the statistics (and per-layer profile) as JSON; '-': stdout only");
   cmd->add_option("--exportTimes", args->export_times,
-                  "Write every timed iteration as JSON (start, end, latency in ms; '-': stdout)");
-  cmd->add_option("--exportProfile", args->export_profile, "Write the per-layer profile as JSON ('-': stdout)");
+                  "Write every timed iteration as JSON, as trtexec (startMs, endMs, latencyMs, ...; '-': stdout)");
+  cmd->add_option("--exportProfile", args->export_profile,
+                  "Write the per-layer profile as JSON, as trtexec (name, timeMs, averageMs, percentage; '-': stdout)");
   cmd->add_flag("--dumpProfile", args->profile, "Print the mean time of each layer");
   cmd->add_flag("--overwrite", args->overwrite, "Replace the JSON files if they exist");
   cmd->add_flag("--useCudaGraph", args->cuda_graph, "Accepted for trtexec users: GPU plans always replay one CUDA graph");
@@ -308,8 +309,15 @@ void register_perf(CLI::App& app) {
                            {"macs", macs}, {"bytes", bytes}});
       }
       stats["profile"] = profile;
-      if (!args->export_profile.empty())
-        write_json(args->export_profile, {{"runs", profile_runs}, {"total_ms", sum}, {"layers", profile}});
+      if (!args->export_profile.empty()) {
+        // trtexec's --exportProfile layout (Profiler::exportJSONProfile): {"count": runs}, then one record per layer.
+        nlohmann::json layers_json = nlohmann::json::array({{{"count", profile_runs}}});
+        for (const auto& p : profile)
+          layers_json.push_back({{"name", p["layer"]}, {"timeMs", p["mean_ms"].get<double>() * profile_runs},
+                                 {"averageMs", p["mean_ms"]}, {"percentage", p["percent"]}, {"op", p["op"]},
+                                 {"kernel", p["kernel"]}, {"macs", p["macs"]}, {"bytes", p["bytes"]}});
+        write_json(args->export_profile, layers_json);
+      }
       if (args->profile) {
         std::fprintf(report, "\nper-layer profile (mean of %d runs, synchronised per layer)\n%-48s %-22s %9s %6s\n",
                      profile_runs, "layer", "op", "ms", "%");
@@ -321,17 +329,19 @@ void register_perf(CLI::App& app) {
       }
     }
     if (!args->export_times.empty()) {
-      // As trtexec's --exportTimes: one record per timed iteration, times in ms from the first one's start.
+      // trtexec's --exportTimes record (samples/common/sampleReporting.cpp, exportJSONTrace), one per timed iteration:
+      // times in ms from the first one's start on the host clock; latency and end to end are the host's time around
+      // one inference; on the CPU there are no copies and compute is the whole latency.
       nlohmann::json times = nlohmann::json::array();
       for (const Iteration& it : runs) {
-        nlohmann::json record = {{"startHostTime", it.start_ms}, {"endHostTime", it.end_ms},
-                                 {"latencyMs", it.end_ms - it.start_ms}};
-        if (it.has_device) {
-          record["h2dMs"] = it.device.h2d_ms;
-          record["computeMs"] = it.device.compute_ms;
-          record["d2hMs"] = it.device.d2h_ms;
-        }
-        times.push_back(record);
+        const double latency_ms = it.end_ms - it.start_ms;
+        times.push_back({{"startMs", it.start_ms},
+                         {"endMs", it.end_ms},
+                         {"h2dMs", it.has_device ? it.device.h2d_ms : 0.0},
+                         {"computeMs", it.has_device ? it.device.compute_ms : latency_ms},
+                         {"d2hMs", it.has_device ? it.device.d2h_ms : 0.0},
+                         {"latencyMs", latency_ms},
+                         {"endToEndMs", latency_ms}});
       }
       write_json(args->export_times, times);
     }
