@@ -73,9 +73,10 @@ int threads_used(int requested) {
 }
 
 // A number option's check whose message names the value as given, so that a usage error says what was wrong:
-// "--duration: 0 is out of range: give more than 0 seconds".
+// "--duration: 0 is out of range: give more than 0 (seconds)" (CLI11's own range check prints DBL_MAX in full).
+// `lowest` is a whole number.
 CLI::Validator number_at_least(double lowest, bool lowest_allowed, bool integer, const std::string& unit) {
-  const std::string bound = cat(lowest_allowed ? "at least " : "more than ", static_cast<long long>(lowest));  // whole bounds only
+  const std::string bound = cat(lowest_allowed ? "at least " : "more than ", static_cast<long long>(lowest));
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         double value = 0;
