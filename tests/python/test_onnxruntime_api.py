@@ -68,6 +68,31 @@ class OnnxRuntimeApiTest(unittest.TestCase):
                 raise KeyError("from the block")
         self.assertFalse(e.loaded)
 
+    def test_close_while_other_threads_infer_raises_no_crash(self):
+        import threading
+        e = crowdrt.Engine(self.plan, threads=1)
+        started, unexpected = threading.Barrier(3), []
+
+        def work():
+            started.wait()
+            for _ in range(200):
+                try:
+                    e.infer(self.x)
+                except crowdrt.Error:
+                    pass  # closed under it: refused, never freed memory used
+                except Exception as error:  # noqa: BLE001
+                    unexpected.append(error)
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        started.wait()
+        e.close()
+        for t in threads:
+            t.join()
+        self.assertEqual(unexpected, [])
+        self.assertFalse(e.loaded)
+
     def test_reprs_say_what_is_inside(self):
         e = crowdrt.Engine(self.plan)
         self.assertEqual(repr(e), f"<crowdrt.Engine {self.plan!r} on cpu, fp32, inputs input 1x5x32x32, "
