@@ -18,6 +18,8 @@ endif()
 pybind11_add_module(crowdrt_python MODULE ${PROJECT_SOURCE_DIR}/python/crowdrt_module.cpp)
 target_link_libraries(crowdrt_python PRIVATE crowdrt::crowdrt)
 set_target_properties(crowdrt_python PROPERTIES OUTPUT_NAME crowdrt LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/python)
+# The type stubs beside the module, in the build tree and installed (tests/python/test_stubs.py checks them).
+configure_file(${PROJECT_SOURCE_DIR}/python/crowdrt.pyi ${PROJECT_BINARY_DIR}/python/crowdrt.pyi COPYONLY)
 
 # Installed beside the library: <prefix>/<libdir>/python3/dist-packages, finding libcrowdrt through its RPATH.
 set(CROWDRT_PYTHON_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/python3/dist-packages CACHE STRING
@@ -25,6 +27,7 @@ set(CROWDRT_PYTHON_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/python3/dist-packages CAC
 file(RELATIVE_PATH crowdrt_python_to_lib /prefix/${CROWDRT_PYTHON_INSTALL_DIR} /prefix/${CMAKE_INSTALL_LIBDIR})
 set_target_properties(crowdrt_python PROPERTIES INSTALL_RPATH "$ORIGIN/${crowdrt_python_to_lib}")
 install(TARGETS crowdrt_python LIBRARY DESTINATION ${CROWDRT_PYTHON_INSTALL_DIR})
+install(FILES ${PROJECT_SOURCE_DIR}/python/crowdrt.pyi DESTINATION ${CROWDRT_PYTHON_INSTALL_DIR})
 
 if(CROWDRT_TESTS AND TARGET crowdrt AND CROWDRT_WITH_FRAMES)  # the tests make frames with `crowdrt synth`
   include(${PROJECT_SOURCE_DIR}/tests/python/python_tests.cmake)

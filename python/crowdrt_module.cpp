@@ -1,16 +1,53 @@
-// The Python module `crowdrt`: Engine, build, Preprocessor, FrameSource and Error over libcrowdrt.
+// The Python module `crowdrt`: Engine, NodeArg, build, Preprocessor, FrameSource and Error over libcrowdrt.
 // NumPy arrays go in and out through the buffer protocol: a C-contiguous float32 input is read in place,
-// outputs are written straight into the arrays returned; crowdrt::Error becomes crowdrt.Error (a RuntimeError).
+// outputs are written straight into the arrays returned; crowdrt::Error becomes crowdrt.Error (a RuntimeError)
+// whose message uses Python's spelling. Engine also speaks ONNX Runtime's InferenceSession dialect (run,
+// get_inputs, get_outputs). Its type stubs are python/crowdrt.pyi, shipped beside the module.
 #include <crowdrt/crowdrt.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <mutex>
+#include <shared_mutex>
+#include <sstream>
 #include <utility>
 
 namespace py = pybind11;
 
 namespace {
+
+// The Engine as Python holds it: the plan's path for repr, and a lock so that close() / load() never free the
+// plan under an inference another thread runs with the GIL released (inferences share the lock).
+struct PyEngine : crowdrt::Engine {
+  std::string plan_path;
+  bool closed = false;
+  std::shared_mutex lifetime;
+};
+
+// ONNX Runtime's description of an input or output (onnxruntime.NodeArg): name, shape, type.
+struct NodeArg {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::string type = "tensor(float)";
+};
+
+// Messages written for C++ callers, in Python's spelling.
+std::string python_spelling(std::string message) {
+  const std::pair<const char*, const char*> words[] = {
+      {"overwrite = true", "overwrite=True"}, {"BuildOptions::", ""}, {"EngineOptions::", ""}};
+  for (const auto& [cpp, python] : words)
+    for (size_t at = message.find(cpp); at != std::string::npos; at = message.find(cpp, at + std::string(python).size()))
+      message.replace(at, std::string(cpp).size(), python);
+  return message;
+}
+
+// Uses of a closed engine say so (the library's message speaks of default-constructed engines).
+crowdrt::Engine& open_engine(PyEngine& e) {
+  if (e.closed) throw crowdrt::Error("Engine: closed (by close() or the end of its with block); load(plan) to use it again");
+  return e;
+}
 
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
@@ -79,7 +116,8 @@ py::array output_array(const py::handle& out, const crowdrt::TensorSpec& spec) {
   return a;
 }
 
-py::object infer(crowdrt::Engine& engine, const py::object& x, const py::object& out) {
+py::object infer(PyEngine& self, const py::object& x, const py::object& out) {
+  crowdrt::Engine& engine = open_engine(self);
   const bool many = py::isinstance<py::list>(x) || py::isinstance<py::tuple>(x);
   const std::vector<crowdrt::TensorSpec>& in_specs = engine.inputs();
   const std::vector<crowdrt::TensorSpec>& out_specs = engine.outputs();
@@ -114,61 +152,239 @@ py::object infer(crowdrt::Engine& engine, const py::object& x, const py::object&
   }
   {
     py::gil_scoped_release unlocked;
+    const std::shared_lock<std::shared_mutex> running(self.lifetime);
     engine.infer(in_views, out_views);
   }
   if (!many && outputs.size() == 1) return outputs[0];
   return py::cast(outputs);
 }
 
-double count(crowdrt::Engine& engine, const py::object& x) {
+// A frame: its count. A network input: one count per batch item, a float for batch 1 and a list otherwise
+// (the library's count sums the whole output, which for a batch would add its items together).
+py::object count(PyEngine& self, const py::object& x) {
+  crowdrt::Engine& engine = open_engine(self);
   if (py::isinstance<py::array>(x) && py::reinterpret_borrow<py::array>(x).dtype().is(py::dtype::of<std::uint8_t>())) {
     const auto [view, keep] = frame_view(x);
-    py::gil_scoped_release unlocked;
-    return engine.count(view);
+    double people = 0;
+    {
+      py::gil_scoped_release unlocked;
+      const std::shared_lock<std::shared_mutex> running(self.lifetime);
+      people = engine.count(view);
+    }
+    return py::float_(people);
   }
   if (py::isinstance<py::array>(x) && py::reinterpret_borrow<py::array>(x).dtype().is(py::dtype::of<float>())) {
     const FloatArray input = float32_input(x, "count: input");
     const crowdrt::TensorView view(input.data(), dims_of(input));
-    py::gil_scoped_release unlocked;
-    return engine.count(view);
+    if (input.ndim() == 0 || input.shape(0) <= 1) {
+      double people = 0;
+      {
+        py::gil_scoped_release unlocked;
+        const std::shared_lock<std::shared_mutex> running(self.lifetime);
+        people = engine.count(view);
+      }
+      return py::float_(people);
+    }
+    if (engine.inputs().size() != 1 || engine.outputs().empty())
+      throw crowdrt::Error("count: a batch needs a plan with one input; use run() and sum each item's density map");
+    crowdrt::Tensor density;
+    {
+      py::gil_scoped_release unlocked;
+      const std::shared_lock<std::shared_mutex> running(self.lifetime);
+      density = engine.infer(view);
+    }
+    const std::int64_t items = density.shape.empty() ? 1 : density.shape[0];
+    const std::size_t per_item = density.data.size() / static_cast<std::size_t>(items);
+    py::list counts;
+    for (std::int64_t i = 0; i < items; ++i) {
+      double sum = 0;
+      for (std::size_t k = 0; k < per_item; ++k) sum += density.data[static_cast<std::size_t>(i) * per_item + k];
+      counts.append(sum / 100.0);
+    }
+    return std::move(counts);
   }
   throw crowdrt::Error("count: expected a frame (H x W x 3 uint8, BGR) or a network input (float32 NCHW), got " +
                        (py::isinstance<py::array>(x) ? py::str(py::reinterpret_borrow<py::array>(x).dtype()).cast<std::string>()
                                                      : type_name(x)));
 }
 
+// ONNX Runtime's InferenceSession.run: the outputs named (all for None), in that order, from {name: array}.
+py::list run(PyEngine& self, const py::object& output_names, const py::dict& input_feed, const py::object& run_options) {
+  crowdrt::Engine& engine = open_engine(self);
+  if (!run_options.is_none()) throw crowdrt::Error("run: run_options is not supported; pass None");
+  const std::vector<crowdrt::TensorSpec>& in_specs = engine.inputs();
+  const std::vector<crowdrt::TensorSpec>& out_specs = engine.outputs();
+  const auto names_of = [](const std::vector<crowdrt::TensorSpec>& specs) {
+    std::string names;
+    for (const crowdrt::TensorSpec& s : specs) names += (names.empty() ? "'" : ", '") + s.name + "'";
+    return names;
+  };
+  for (const auto& [key, value] : input_feed) {
+    const std::string name = py::str(key).cast<std::string>();
+    if (std::none_of(in_specs.begin(), in_specs.end(), [&](const crowdrt::TensorSpec& s) { return s.name == name; }))
+      throw crowdrt::Error("run: input_feed names '" + name + "', which is not an input of the plan (its inputs: " +
+                           names_of(in_specs) + ")");
+  }
+  py::list inputs;
+  for (const crowdrt::TensorSpec& spec : in_specs) {
+    if (!input_feed.contains(spec.name))
+      throw crowdrt::Error("run: input '" + spec.name + "' is missing from input_feed (the plan's inputs: " +
+                           names_of(in_specs) + ")");
+    inputs.append(input_feed[py::str(spec.name)]);
+  }
+  std::vector<std::size_t> wanted;
+  if (output_names.is_none()) {
+    for (std::size_t i = 0; i < out_specs.size(); ++i) wanted.push_back(i);
+  } else {
+    if (py::isinstance<py::str>(output_names))
+      throw crowdrt::Error("run: output_names must be a list of names or None, got a str; write [name]");
+    for (const py::handle& h : output_names) {
+      const std::string name = py::str(h).cast<std::string>();
+      const auto it = std::find_if(out_specs.begin(), out_specs.end(),
+                                   [&](const crowdrt::TensorSpec& s) { return s.name == name; });
+      if (it == out_specs.end())
+        throw crowdrt::Error("run: '" + name + "' is not an output of the plan (its outputs: " + names_of(out_specs) + ")");
+      wanted.push_back(static_cast<std::size_t>(it - out_specs.begin()));
+    }
+  }
+  const py::list outputs(infer(self, inputs, py::none()));
+  py::list result;
+  for (std::size_t i : wanted) result.append(outputs[i]);
+  return result;
+}
+
+py::list node_args(const std::vector<crowdrt::TensorSpec>& specs) {
+  py::list out;
+  for (const crowdrt::TensorSpec& s : specs) out.append(NodeArg{s.name, s.shape});
+  return out;
+}
+
+std::string quoted(const std::string& text) { return py::repr(py::str(text)).cast<std::string>(); }
+
+std::string engine_repr(PyEngine& e) {
+  if (e.closed) return "<crowdrt.Engine: closed>";
+  if (!e.loaded()) return "<crowdrt.Engine: no plan loaded>";
+  std::ostringstream out;
+  out << "<crowdrt.Engine " << quoted(e.plan_path) << " on " << e.device() << ", " << e.precision();
+  const auto list = [&](const char* what, const std::vector<crowdrt::TensorSpec>& specs) {
+    out << ", " << what << " ";
+    for (std::size_t i = 0; i < specs.size(); ++i) out << (i ? ", " : "") << specs[i].name << " " << crowdrt::dims_str(specs[i].shape);
+  };
+  list("inputs", e.inputs());
+  list("outputs", e.outputs());
+  out << ">";
+  return out.str();
+}
+
+void load_engine(PyEngine& e, const py::object& plan, int threads, const std::string& flow, const std::string& flow_device) {
+  const std::string path = fspath(plan);
+  py::gil_scoped_release unlocked;
+  const std::unique_lock<std::shared_mutex> alone(e.lifetime);
+  e.plan_path = path;
+  e.closed = false;
+  e.load(path, crowdrt::EngineOptions{threads, flow, flow_device});
+}
+
+void close_engine(PyEngine& e) {
+  py::gil_scoped_release unlocked;
+  const std::unique_lock<std::shared_mutex> alone(e.lifetime);
+  static_cast<crowdrt::Engine&>(e) = crowdrt::Engine();
+  e.closed = true;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(crowdrt, m) {
-  m.doc() = "crowdrt: crowd-counting engines. Engine(plan).infer(x) / .count(frame), build(onnx, plan).";
+  m.doc() =
+      "crowdrt: crowd-counting engines.\n\n"
+      "    engine = crowdrt.Engine('model.plan')       # or: with crowdrt.Engine(...) as engine:\n"
+      "    density = engine.infer(x)                   # float32 NCHW in and out\n"
+      "    people = engine.count(frame)                # a BGR frame (cv2.imread) or a network input\n"
+      "    [y] = engine.run(None, {'input': x})        # as onnxruntime.InferenceSession\n"
+      "    crowdrt.build('model.onnx', 'model.plan', precision='int8', calib_dir='frames/')";
   m.attr("__version__") = crowdrt::version();
-  py::register_exception<crowdrt::Error>(m, "Error", PyExc_RuntimeError);
+  static py::exception<crowdrt::Error> error(m, "Error", PyExc_RuntimeError);
+  error.attr("__doc__") = "What went wrong, on which file, tensor or layer, and what to do (a RuntimeError).";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const crowdrt::Error& e) {
+      error(python_spelling(e.what()).c_str());
+    }
+  });
 
-  py::class_<crowdrt::Engine>(m, "Engine", "A plan loaded for inference.")
-      .def(py::init<>(), "An engine without a plan; every use raises crowdrt.Error until load() succeeds.")
-      .def(py::init([](const py::object& plan, int threads, const std::string& flow, const std::string& flow_device) {
-             return crowdrt::Engine(fspath(plan), crowdrt::EngineOptions{threads, flow, flow_device});
+  py::class_<NodeArg>(m, "NodeArg", "An input or output of a plan, as onnxruntime.NodeArg: name, shape, type.")
+      .def(py::init([](std::string name, std::vector<std::int64_t> shape, std::string type) {
+             return NodeArg{std::move(name), std::move(shape), std::move(type)};
            }),
-           py::arg("plan"), py::arg("threads") = 0, py::arg("flow") = "medium", py::arg("flow_device") = "",
-           "Loads a plan file; flow is the DIS preset count() uses on frames, flow_device where it prepares them: "
-           "'cuda' (the whole frame on the GPU, CUDA plans), 'cpu' (OpenCV), or '' for the plan's device.")
+           py::arg("name"), py::arg("shape"), py::arg("type") = "tensor(float)",
+           "A description to compare with: Engine.get_inputs() == [NodeArg('input', [1, 5, 608, 608])].")
+      .def_readonly("name", &NodeArg::name, "The tensor's name in the model.")
+      .def_readonly("shape", &NodeArg::shape, "Its dimensions (NCHW), a list of int.")
+      .def_readonly("type", &NodeArg::type, "Its element type in ONNX Runtime's spelling: 'tensor(float)'.")
+      .def("__repr__", [](const NodeArg& a) {
+        std::ostringstream out;
+        out << "NodeArg(name=" << quoted(a.name) << ", type=" << quoted(a.type) << ", shape=[";
+        for (std::size_t i = 0; i < a.shape.size(); ++i) out << (i ? ", " : "") << a.shape[i];
+        out << "])";
+        return out.str();
+      })
+      .def("__eq__", [](const NodeArg& a, const NodeArg& b) { return a.name == b.name && a.shape == b.shape && a.type == b.type; });
+
+  py::class_<PyEngine>(m, "Engine",
+                       "A plan loaded for inference. Engine() holds none until load(); `with Engine(plan) as e:` "
+                       "releases the plan at the end of the block.")
+      .def(py::init([](const py::object& plan, int threads, const std::string& flow, const std::string& flow_device) {
+             auto e = std::make_unique<PyEngine>();
+             if (!plan.is_none()) load_engine(*e, plan, threads, flow, flow_device);
+             return e;
+           }),
+           py::arg("plan") = py::none(), py::arg("threads") = 0, py::arg("flow") = "medium",
+           py::arg("flow_device") = "",
+           "Loads a plan file (none: an engine without a plan, every use raises crowdrt.Error until load()). "
+           "threads: CPU threads, 0 for every core; flow: the DIS preset count() uses on frames (ultrafast, fast, "
+           "medium); flow_device: where count() prepares frames: 'cuda' (the whole frame on the GPU, CUDA plans), "
+           "'cpu' (OpenCV), or '' for the plan's device.")
+      .def("load", &load_engine, py::arg("plan"), py::arg("threads") = 0, py::arg("flow") = "medium",
+           py::arg("flow_device") = "",
+           "Loads a plan file in place of the current one (the same arguments as Engine()). After a failed load "
+           "every use raises crowdrt.Error repeating why.")
+      .def("close", &close_engine, "Releases the plan and its memory now; later uses raise crowdrt.Error until load().")
+      .def("__enter__", [](py::object self) { return self; }, "with Engine(plan) as engine: ...")
       .def(
-          "load",
-          [](crowdrt::Engine& e, const py::object& plan, int threads, const std::string& flow, const std::string& flow_device) {
-            e.load(fspath(plan), crowdrt::EngineOptions{threads, flow, flow_device});
+          "__exit__",
+          [](PyEngine& e, const py::object& exc_type, const py::object& exc_value, const py::object& traceback) {
+            close_engine(e);
+            return false;
           },
-          py::arg("plan"), py::arg("threads") = 0, py::arg("flow") = "medium", py::arg("flow_device") = "")
-      .def_property_readonly("loaded", &crowdrt::Engine::loaded)
-      .def_property_readonly("inputs", [](const crowdrt::Engine& e) { return specs(e.inputs()); },
-                             "[(name, shape)] of the network inputs")
-      .def_property_readonly("outputs", [](const crowdrt::Engine& e) { return specs(e.outputs()); })
-      .def_property_readonly("device", &crowdrt::Engine::device)
-      .def_property_readonly("precision", &crowdrt::Engine::precision)
+          py::arg("exc_type"), py::arg("exc_value"), py::arg("traceback"),
+          "Closes the engine at the end of a with block; exceptions pass through.")
+      .def("__repr__", &engine_repr)
+      .def_property_readonly("loaded", [](PyEngine& e) { return !e.closed && e.loaded(); },
+                             "True when a plan is loaded.")
+      .def_property_readonly("inputs", [](PyEngine& e) { return specs(open_engine(e).inputs()); },
+                             "[(name, shape)] of the network inputs.")
+      .def_property_readonly("outputs", [](PyEngine& e) { return specs(open_engine(e).outputs()); },
+                             "[(name, shape)] of the network outputs.")
+      .def_property_readonly("device", [](PyEngine& e) { return open_engine(e).device(); },
+                             "The backend the plan was built for: 'cpu', 'ref' or 'cuda'.")
+      .def_property_readonly("precision", [](PyEngine& e) { return open_engine(e).precision(); },
+                             "The lowest precision the build allowed: 'fp32', 'fp16', 'bf16' or 'int8'.")
+      .def("get_inputs", [](PyEngine& e) { return node_args(open_engine(e).inputs()); },
+           "The network inputs as NodeArg (name, shape, type), as onnxruntime.InferenceSession.get_inputs().")
+      .def("get_outputs", [](PyEngine& e) { return node_args(open_engine(e).outputs()); },
+           "The network outputs as NodeArg (name, shape, type), as onnxruntime.InferenceSession.get_outputs().")
+      .def("run", &run, py::arg("output_names"), py::arg("input_feed"), py::arg("run_options") = py::none(),
+           "As onnxruntime.InferenceSession.run: input_feed maps each input's name to a float32 array; returns the "
+           "outputs named in output_names (None: all), in that order, as a list of arrays. run_options must be None.")
       .def("infer", &infer, py::arg("x"), py::arg("out") = py::none(),
-           "float32 NCHW array(s) in, float32 array(s) out; out= writes into given arrays.")
+           "float32 NCHW array(s) in, float32 array(s) out: one array for a one-input, one-output plan, lists for "
+           "a list of inputs; out= writes into given arrays (returned).")
       .def("count", &count, py::arg("x"),
-           "People in a frame (H x W x 3 uint8 BGR, next of a sequence) or in a network input: sum / 100.")
-      .def("reset", &crowdrt::Engine::reset, "The next count(frame) starts a new sequence.");
+           "People in a frame (H x W x 3 uint8 BGR, the next of a sequence): a float. People in a network input "
+           "(float32 NCHW): the density map's sum / 100, a float for batch 1, a list of one count per item for a "
+           "larger batch.")
+      .def("reset", [](PyEngine& e) { open_engine(e).reset(); }, "The next count(frame) starts a new sequence.");
 
   m.def(
       "build",
@@ -223,7 +439,9 @@ PYBIND11_MODULE(crowdrt, m) {
              return crowdrt::Preprocessor(crowdrt::PreprocessOptions{width, height, channels, flow, variant});
            }),
            py::kw_only(), py::arg("width") = 608, py::arg("height") = 608, py::arg("channels") = 5,
-           py::arg("flow") = "medium", py::arg("variant") = "eval")
+           py::arg("flow") = "medium", py::arg("variant") = "eval",
+           "The seed's input recipe at width x height: channels 5 (RGB and DIS flow against the previous frame) or 3; "
+           "flow: ultrafast, fast or medium; variant: 'eval' (resize, then flow) or 'calib' (flow at source size).")
       .def(
           "__call__",
           [](crowdrt::Preprocessor& p, const py::object& frame) {
@@ -236,16 +454,27 @@ PYBIND11_MODULE(crowdrt, m) {
             return to_numpy(std::move(t));
           },
           py::arg("frame"), "1 x C x H x W float32 of the next frame (H x W x 3 uint8 BGR)")
-      .def("reset", &crowdrt::Preprocessor::reset, "The next frame starts a new sequence.");
+      .def("reset", &crowdrt::Preprocessor::reset, "The next frame starts a new sequence.")
+      .def("__repr__", [](const crowdrt::Preprocessor& p) {
+        const crowdrt::PreprocessOptions& o = p.options();
+        return "<crowdrt.Preprocessor " + std::to_string(o.width) + " wide, " + std::to_string(o.height) + " high, " +
+               std::to_string(o.channels) + " channels, flow " + quoted(o.flow) + ", variant " + quoted(o.variant) + ">";
+      });
 
   py::class_<crowdrt::FrameSource>(m, "FrameSource", "Frames (H x W x 3 uint8 BGR) of a video, image folder or image.")
-      .def(py::init([](const py::object& path) { return crowdrt::FrameSource(fspath(path)); }), py::arg("path"))
-      .def("__iter__", [](py::object self) { return self; })
+      .def(py::init([](const py::object& path) { return crowdrt::FrameSource(fspath(path)); }), py::arg("path"),
+           "Opens a video file, a folder of .jpg / .png images (in name order) or one image.")
+      .def("__iter__", [](py::object self) { return self; }, "The source is its own iterator.")
       .def("__next__",
            [](crowdrt::FrameSource& s) {
              crowdrt::Frame frame;
              if (!s.next(frame)) throw py::stop_iteration();
              return to_numpy(std::move(frame));
+           },
+           "The next frame, H x W x 3 uint8 BGR; StopIteration at the end.")
+      .def("__repr__",
+           [](const crowdrt::FrameSource& s) {
+             return "<crowdrt.FrameSource " + quoted(s.path()) + " at frame " + std::to_string(s.position()) + ">";
            })
-      .def_property_readonly("position", &crowdrt::FrameSource::position);
+      .def_property_readonly("position", &crowdrt::FrameSource::position, "How many frames have been read.");
 }

@@ -1,116 +1,291 @@
-// crowdrt perf: latency statistics of a plan on random input, reported as trtexec does.
+// crowdrt perf: a plan's latency measured as trtexec measures it (TensorRT's trtexec documentation, "Inference
+// options"): --warmUp milliseconds of untimed runs, then timed runs until both --duration seconds and --iterations
+// runs are reached; latency min / mean / median / p90 / p95 / p99 / max, stdev and coefficient of variation,
+// throughput; --exportTimes writes every iteration, --exportProfile the per-layer profile, --json the summary.
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
 #include "core/file.h"
+#include "core/log.h"
+#include "core/npy.h"
 #include "engine/runtime.h"
 #include "ir/graph_stats.h"
 
 namespace crowdrt::cli {
 namespace {
+
+// Above this coefficient of variation (stdev / mean) the latencies are too spread to be one number: warn.
+constexpr double kHighVariation = 0.10;
+
+struct LatencySummary {
+  double min = 0, mean = 0, median = 0, p90 = 0, p95 = 0, p99 = 0, max = 0, stdev = 0, cv = 0;
+};
+
 double percentile(const std::vector<double>& sorted, double p) {
   const double rank = p / 100.0 * (sorted.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(rank)), hi = std::min(lo + 1, sorted.size() - 1);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
 }
+
+// `values` is not empty. stdev is the population's (divided by n), as numpy.std gives.
+LatencySummary summarize(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  LatencySummary s;
+  s.min = values.front();
+  s.max = values.back();
+  s.mean = std::accumulate(values.begin(), values.end(), 0.0) / values.size();
+  s.median = percentile(values, 50);
+  s.p90 = percentile(values, 90);
+  s.p95 = percentile(values, 95);
+  s.p99 = percentile(values, 99);
+  double squares = 0;
+  for (double v : values) squares += (v - s.mean) * (v - s.mean);
+  s.stdev = std::sqrt(squares / values.size());
+  s.cv = s.mean > 0 ? s.stdev / s.mean : 0;
+  return s;
+}
+
+nlohmann::json summary_json(const LatencySummary& s) {
+  return {{"min_ms", s.min},       {"mean_ms", s.mean},   {"median_ms", s.median},
+          {"p90_ms", s.p90},       {"p95_ms", s.p95},     {"p99_ms", s.p99},
+          {"max_ms", s.max},       {"stdev_ms", s.stdev}, {"cv_percent", 100 * s.cv}};
+}
+
+// The threads the CPU backend runs with: the given number, or for 0 every core this process may run on (what
+// omp_get_num_procs counts).
+int threads_used(int requested) {
+  if (requested > 0) return requested;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// A number option's check whose message names the value as given, so that a usage error says what was wrong:
+// "--duration: 0 is out of range: give more than 0 (seconds)" (CLI11's own range check prints DBL_MAX in full).
+// `lowest` is a whole number.
+CLI::Validator number_at_least(double lowest, bool lowest_allowed, bool integer, const std::string& unit) {
+  const std::string bound = cat(lowest_allowed ? "at least " : "more than ", static_cast<long long>(lowest));
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double value = 0;
+        size_t used = 0;
+        try {
+          value = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size() || !std::isfinite(value) || (integer && value != std::floor(value)))
+          return cat("'", text, "' is not ", integer ? "a whole number" : "a number", " of ", unit);
+        if (value < lowest || (!lowest_allowed && value == lowest))
+          return cat(text, " is out of range: give ", bound, " (", unit, ")");
+        return {};
+      },
+      "");
+}
+
+struct Iteration {
+  double start_ms = 0, end_ms = 0;  // since the first timed iteration started
+  bool has_device = false;
+  DeviceTimes device;
+};
+
+// "-" writes to stdout; a file is written whole through a temporary (never half a file).
+void write_json(const std::string& path, const nlohmann::json& j) {
+  const std::string text = j.dump(2) + "\n";
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return;
+  }
+  write_file_atomic(path, std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+}
+
+// --loadInputs name:file.npy[,name:file.npy] (trtexec's syntax; a name with ':' in it may be quoted: 'input:0').
+std::map<std::string, std::string> parse_load_inputs(const std::vector<std::string>& specs) {
+  std::map<std::string, std::string> files;
+  for (const std::string& spec : specs) {
+    std::string name, file;
+    if (spec.size() > 1 && spec[0] == '\'') {
+      const size_t close = spec.find('\'', 1);
+      if (close != std::string::npos && close + 1 < spec.size() && spec[close + 1] == ':') {
+        name = spec.substr(1, close - 1);
+        file = spec.substr(close + 2);
+      }
+    } else if (const size_t colon = spec.rfind(':'); colon != std::string::npos) {
+      name = spec.substr(0, colon);
+      file = spec.substr(colon + 1);
+    }
+    if (name.empty() || file.empty())
+      throw CLI::ValidationError("--loadInputs", cat("'", spec, "': expected NAME:FILE.npy such as input:x.npy"));
+    files[name] = file;
+  }
+  return files;
+}
+
 }  // namespace
 
 void register_perf(CLI::App& app) {
   struct Args {
-    std::string plan, json;
-    int iterations = 50, warmup = 5, threads = 0;
+    std::string plan, json, export_times, export_profile;
+    std::vector<std::string> load_inputs;
+    int iterations = 10, threads = 0;
+    double warmup_ms = 200, duration_s = 3;
     bool profile = false, overwrite = false, cuda_graph = true;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("perf", "Measure a plan's latency (min/mean/median/p90/p95/p99/max) and throughput");
+  CLI::App* cmd = app.add_subcommand(
+      "perf", "Measure a plan's latency (min/mean/median/p90/p95/p99/max, stdev, CV) and throughput, as trtexec: "
+              "--warmUp ms untimed, then timed runs until both --duration s and --iterations runs are reached");
   cmd->add_option("--plan,--loadEngine", args->plan, "Plan file")->required();
-  cmd->add_option("--iterations", args->iterations, "Timed inferences")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup,--warmUp", args->warmup, "Untimed inferences first")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads", args->threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--json,--exportTimes", args->json, "Write the statistics (and per-layer profile) as JSON");
+  cmd->add_option("--warmUp,--warmup", args->warmup_ms, "Milliseconds of untimed runs first (0: none)")
+      ->type_name("MS")->capture_default_str()->check(number_at_least(0, true, false, "milliseconds"));
+  cmd->add_option("--duration", args->duration_s, "Minimum seconds of timed runs (more than 0)")
+      ->type_name("SECONDS")->capture_default_str()->check(number_at_least(0, false, false, "seconds"));
+  cmd->add_option("--iterations", args->iterations, "Minimum number of timed runs (at least 1)")
+      ->type_name("N")->capture_default_str()->check(number_at_least(1, true, true, "iterations"));
+  cmd->add_option("--threads", args->threads, "CPU threads (0: every core this process may use)")
+      ->type_name("N")->check(number_at_least(0, true, true, "threads"));
+  cmd->add_option("--loadInputs", args->load_inputs,
+                  "Inputs from .npy files, NAME:FILE.npy comma-separated (others random, as trtexec)")
+      ->delimiter(',');
+  cmd->add_option("--json", args->json, "Write the statistics (and per-layer profile) as JSON; '-': stdout only");
+  cmd->add_option("--exportTimes", args->export_times,
+                  "Write every timed iteration as JSON, as trtexec (startMs, endMs, latencyMs, ...; '-': stdout)");
+  cmd->add_option("--exportProfile", args->export_profile,
+                  "Write the per-layer profile as JSON, as trtexec (name, timeMs, averageMs, percentage; '-': stdout)");
   cmd->add_flag("--dumpProfile", args->profile, "Print the mean time of each layer");
-  cmd->add_flag("--overwrite", args->overwrite, "Replace the JSON file if it exists");
+  cmd->add_flag("--overwrite", args->overwrite, "Replace the JSON files if they exist");
   cmd->add_flag("--useCudaGraph", args->cuda_graph, "Accepted for trtexec users: GPU plans always replay one CUDA graph");
   cmd->callback([args] {
-    if (!args->json.empty()) check_writable(args->json, args->overwrite);
+    const std::vector<std::string> outputs = {args->json, args->export_times, args->export_profile};
+    if (std::count(outputs.begin(), outputs.end(), "-") > 1)
+      throw CLI::ValidationError("--json", "only one of --json, --exportTimes and --exportProfile may be '-' (stdout)");
+    for (const std::string& path : outputs)
+      if (!path.empty() && path != "-") check_writable(path, args->overwrite);
+    const std::map<std::string, std::string> input_files = parse_load_inputs(args->load_inputs);
+    // With JSON on stdout, the report goes to stderr so that stdout is the JSON alone.
+    FILE* report = std::count(outputs.begin(), outputs.end(), "-") > 0 ? stderr : stdout;
+
     Engine engine = Engine::load(args->plan, RuntimeOptions{args->threads});
+    for (const auto& [name, file] : input_files) {
+      const bool known = std::any_of(engine.inputs().begin(), engine.inputs().end(),
+                                     [&](const TensorInfo& t) { return t.name == name; });
+      if (!known) {
+        std::string names;
+        for (const TensorInfo& t : engine.inputs()) names += cat(names.empty() ? "" : ", ", t.name);
+        throw CLI::ValidationError("--loadInputs", cat("the plan has no input '", name, "' (its inputs: ", names, ")"));
+      }
+    }
     std::mt19937 rng(1234);
     std::uniform_real_distribution<float> uniform(0.f, 1.f);
-    std::vector<Tensor> inputs, outputs;
+    std::vector<Tensor> inputs, outputs_t;
     std::vector<const float*> in_ptrs;
     std::vector<float*> out_ptrs;
     for (const TensorInfo& t : engine.inputs()) {
-      inputs.emplace_back(DType::f32, t.shape);
-      for (float& x : inputs.back().span<float>()) x = uniform(rng);
+      if (const auto it = input_files.find(t.name); it != input_files.end()) {
+        inputs.push_back(read_npy(it->second));
+        if (inputs.back().shape() != t.shape)
+          throw Error(cat(it->second, ": shape ", shape_str(inputs.back().shape()), ", but input '", t.name, "' is ",
+                          shape_str(t.shape)));
+      } else {
+        inputs.emplace_back(DType::f32, t.shape);
+        for (float& x : inputs.back().span<float>()) x = uniform(rng);
+      }
       in_ptrs.push_back(inputs.back().data<float>());
     }
     for (const TensorInfo& t : engine.outputs()) {
-      outputs.emplace_back(DType::f32, t.shape);
-      out_ptrs.push_back(outputs.back().data<float>());
+      outputs_t.emplace_back(DType::f32, t.shape);
+      out_ptrs.push_back(outputs_t.back().data<float>());
     }
-    for (int i = 0; i < args->warmup; ++i) engine.infer(in_ptrs, out_ptrs);
-    std::vector<double> ms, gpu_compute, h2d, d2h;
-    ms.reserve(args->iterations);
-    const auto wall_start = std::chrono::steady_clock::now();
-    for (int i = 0; i < args->iterations; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
+
+    using Clock = std::chrono::steady_clock;
+    const auto ms_since = [](Clock::time_point t) {
+      return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    };
+    int warmup_iterations = 0;
+    for (const auto warm_start = Clock::now(); ms_since(warm_start) < args->warmup_ms; ++warmup_iterations)
       engine.infer(in_ptrs, out_ptrs);
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      DeviceTimes times;
-      if (engine.last_device_times(&times)) {
-        gpu_compute.push_back(times.compute_ms);
-        h2d.push_back(times.h2d_ms);
-        d2h.push_back(times.d2h_ms);
+    std::vector<Iteration> runs;
+    const auto start = Clock::now();
+    while (static_cast<int>(runs.size()) < args->iterations || ms_since(start) < 1000 * args->duration_s) {
+      Iteration it;
+      it.start_ms = ms_since(start);
+      engine.infer(in_ptrs, out_ptrs);
+      it.end_ms = ms_since(start);
+      it.has_device = engine.last_device_times(&it.device);
+      runs.push_back(it);
+    }
+    const double wall_s = ms_since(start) / 1000;
+
+    std::vector<double> latency, gpu_compute, h2d, d2h;
+    for (const Iteration& it : runs) {
+      latency.push_back(it.end_ms - it.start_ms);
+      if (it.has_device) {
+        gpu_compute.push_back(it.device.compute_ms);
+        h2d.push_back(it.device.h2d_ms);
+        d2h.push_back(it.device.d2h_ms);
       }
     }
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    std::vector<double> sorted = ms;
-    std::sort(sorted.begin(), sorted.end());
-    const double mean = std::accumulate(ms.begin(), ms.end(), 0.0) / ms.size();
-    nlohmann::json stats = {
-        {"plan", args->plan}, {"device", engine.plan().header.value("device", "")},
-        {"precision", engine.plan().header["build"].value("precision", "")}, {"threads", args->threads},
-        {"iterations", args->iterations}, {"warmup", args->warmup}, {"min_ms", sorted.front()}, {"mean_ms", mean},
-        {"median_ms", percentile(sorted, 50)}, {"p90_ms", percentile(sorted, 90)}, {"p95_ms", percentile(sorted, 95)},
-        {"p99_ms", percentile(sorted, 99)}, {"max_ms", sorted.back()}, {"throughput_ips", args->iterations / wall}};
-    std::printf("plan %s on %s, %d iterations after %d warm-up\n", args->plan.c_str(),
-                stats["device"].get<std::string>().c_str(), args->iterations, args->warmup);
-    std::printf("latency: min = %.3f ms, mean = %.3f ms, median = %.3f ms, p90 = %.3f ms, p95 = %.3f ms, "
-                "p99 = %.3f ms, max = %.3f ms\n",
-                sorted.front(), mean, percentile(sorted, 50), percentile(sorted, 90), percentile(sorted, 95),
-                percentile(sorted, 99), sorted.back());
-    std::printf("throughput: %.2f inferences/s\n", args->iterations / wall);
+    const LatencySummary s = summarize(latency);
+    const int threads = threads_used(args->threads);
+    const double throughput = runs.size() / wall_s;
+    nlohmann::json stats = {{"plan", args->plan},
+                            {"device", engine.plan().header.value("device", "")},
+                            {"precision", engine.plan().header["build"].value("precision", "")},
+                            {"threads", threads},
+                            {"iterations", runs.size()},
+                            {"min_iterations", args->iterations},
+                            {"duration_s", args->duration_s},
+                            {"walltime_s", wall_s},
+                            {"warmup_ms", args->warmup_ms},
+                            {"warmup_iterations", warmup_iterations},
+                            {"throughput_ips", throughput}};
+    stats.update(summary_json(s));
+    std::fprintf(report, "plan %s on %s, %d threads: %zu iterations in %.3f s (at least %d and %g s) after %g ms warm-up (%d iterations)\n",
+                 args->plan.c_str(), stats["device"].get<std::string>().c_str(), threads, runs.size(), wall_s,
+                 args->iterations, args->duration_s, args->warmup_ms, warmup_iterations);
+    std::fprintf(report,
+                 "latency: min = %.3f ms, mean = %.3f ms, median = %.3f ms, p90 = %.3f ms, p95 = %.3f ms, "
+                 "p99 = %.3f ms, max = %.3f ms\n",
+                 s.min, s.mean, s.median, s.p90, s.p95, s.p99, s.max);
+    std::fprintf(report, "latency: stdev = %.3f ms, coefficient of variation = %.1f%%\n", s.stdev, 100 * s.cv);
+    std::fprintf(report, "throughput: %.2f inferences/s\n", throughput);
+    if (s.cv > kHighVariation)
+      log_warn(cat("perf: latency varies too much to be one number: coefficient of variation ",
+                   std::lround(100 * s.cv), "% (min ", s.min, " ms, max ", s.max,
+                   " ms); stop other work on this machine, or measure longer with --duration"));
     // As trtexec: the GPU's compute time apart from the host-to-device and device-to-host copies.
-    const auto device_stats = [&](const char* name, std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      const double m = std::accumulate(v.begin(), v.end(), 0.0) / v.size();
-      std::printf("%s: min = %.4f ms, mean = %.4f ms, median = %.4f ms, p90 = %.4f ms, p99 = %.4f ms, max = %.4f ms\n",
-                  name, v.front(), m, percentile(v, 50), percentile(v, 90), percentile(v, 99), v.back());
-      return nlohmann::json{{"min_ms", v.front()}, {"mean_ms", m}, {"median_ms", percentile(v, 50)},
-                            {"p90_ms", percentile(v, 90)}, {"p99_ms", percentile(v, 99)}, {"max_ms", v.back()}};
+    const auto device_stats = [&](const char* name, const std::vector<double>& v) {
+      const LatencySummary d = summarize(v);
+      std::fprintf(report,
+                   "%s: min = %.4f ms, mean = %.4f ms, median = %.4f ms, p90 = %.4f ms, p99 = %.4f ms, max = %.4f ms\n",
+                   name, d.min, d.mean, d.median, d.p90, d.p99, d.max);
+      return summary_json(d);
     };
     if (!gpu_compute.empty()) {
       stats["gpu_compute"] = device_stats("GPU compute time", gpu_compute);
       stats["h2d"] = device_stats("H2D latency", h2d);
       stats["d2h"] = device_stats("D2H latency", d2h);
     }
-    if (args->profile || !args->json.empty()) {
+    if (args->profile || !args->json.empty() || !args->export_profile.empty()) {
       const auto& layers = engine.layers();
       std::vector<double> total(layers.size(), 0.0), one;
-      const int runs = std::max(5, std::min(args->iterations, 20));
-      for (int r = 0; r < runs; ++r) {
+      const int profile_runs = std::max(5, std::min(static_cast<int>(runs.size()), 20));
+      for (int r = 0; r < profile_runs; ++r) {
         engine.infer(in_ptrs, out_ptrs, &one);
-        for (size_t i = 0; i < one.size() && i < total.size(); ++i) total[i] += one[i] / runs;
+        for (size_t i = 0; i < one.size() && i < total.size(); ++i) total[i] += one[i] / profile_runs;
       }
       const double sum = std::accumulate(total.begin(), total.end(), 0.0);
       // Each layer's work and its memory floor (inputs, weights and output read or written once, in the
@@ -135,20 +310,43 @@ void register_perf(CLI::App& app) {
                            {"macs", macs}, {"bytes", bytes}});
       }
       stats["profile"] = profile;
-      if (args->profile) {
-        std::printf("\nper-layer profile (mean of %d runs, synchronised per layer)\n%-48s %-22s %9s %6s\n", runs,
-                    "layer", "op", "ms", "%");
+      if (!args->export_profile.empty()) {
+        // trtexec's --exportProfile layout (Profiler::exportJSONProfile): {"count": runs}, then one record per layer.
+        nlohmann::json layers_json = nlohmann::json::array({{{"count", profile_runs}}});
         for (const auto& p : profile)
-          std::printf("%-48s %-22s %9.3f %5.1f%%\n", p["layer"].get<std::string>().substr(0, 48).c_str(),
-                      p["op"].get<std::string>().substr(0, 22).c_str(), p["mean_ms"].get<double>(),
-                      p["percent"].get<double>());
-        std::printf("%-48s %-22s %9.3f\n", "total", "", sum);
+          layers_json.push_back({{"name", p["layer"]}, {"timeMs", p["mean_ms"].get<double>() * profile_runs},
+                                 {"averageMs", p["mean_ms"]}, {"percentage", p["percent"]}, {"op", p["op"]},
+                                 {"kernel", p["kernel"]}, {"macs", p["macs"]}, {"bytes", p["bytes"]}});
+        write_json(args->export_profile, layers_json);
+      }
+      if (args->profile) {
+        std::fprintf(report, "\nper-layer profile (mean of %d runs, synchronised per layer)\n%-48s %-22s %9s %6s\n",
+                     profile_runs, "layer", "op", "ms", "%");
+        for (const auto& p : profile)
+          std::fprintf(report, "%-48s %-22s %9.3f %5.1f%%\n", p["layer"].get<std::string>().substr(0, 48).c_str(),
+                       p["op"].get<std::string>().substr(0, 22).c_str(), p["mean_ms"].get<double>(),
+                       p["percent"].get<double>());
+        std::fprintf(report, "%-48s %-22s %9.3f\n", "total", "", sum);
       }
     }
-    if (!args->json.empty()) {
-      const std::string text = stats.dump(2) + "\n";
-      write_file_atomic(args->json, std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+    if (!args->export_times.empty()) {
+      // trtexec's --exportTimes record (samples/common/sampleReporting.cpp, exportJSONTrace), one per timed iteration:
+      // times in ms from the first one's start on the host clock; latency and end to end are the host's time around
+      // one inference; on the CPU there are no copies and compute is the whole latency.
+      nlohmann::json times = nlohmann::json::array();
+      for (const Iteration& it : runs) {
+        const double latency_ms = it.end_ms - it.start_ms;
+        times.push_back({{"startMs", it.start_ms},
+                         {"endMs", it.end_ms},
+                         {"h2dMs", it.has_device ? it.device.h2d_ms : 0.0},
+                         {"computeMs", it.has_device ? it.device.compute_ms : latency_ms},
+                         {"d2hMs", it.has_device ? it.device.d2h_ms : 0.0},
+                         {"latencyMs", latency_ms},
+                         {"endToEndMs", latency_ms}});
+      }
+      write_json(args->export_times, times);
     }
+    if (!args->json.empty()) write_json(args->json, stats);
   });
 }
 

@@ -19,10 +19,10 @@ def scratch():
     return tempfile.mkdtemp(prefix="crowdrt-python-")
 
 
-def tiny_plan(folder, channels=5, size=(32, 32), device="cpu"):
-    onnx_path = os.path.join(folder, f"tiny{channels}_{size[0]}x{size[1]}_{device}.onnx")
+def tiny_plan(folder, channels=5, size=(32, 32), device="cpu", batch=1):
+    onnx_path = os.path.join(folder, f"tiny{channels}_{size[0]}x{size[1]}_{device}_b{batch}.onnx")
     plan_path = onnx_path[:-5] + ".plan"
-    tiny_model.make_model(onnx_path, channels, size[0], size[1])
+    tiny_model.make_model(onnx_path, channels, size[0], size[1], batch)
     crowdrt.build(onnx_path, plan_path, device=device, threads=1, overwrite=True)
     return onnx_path, plan_path
 

@@ -20,27 +20,27 @@ def weights(channels, seed=7):
     return w1, b1, w2, b2
 
 
-def make_model(path, channels=5, height=32, width=32):
+def make_model(path, channels=5, height=32, width=32, batch=1):
     w1, b1, w2, b2 = weights(channels)
     inits = [numpy_helper.from_array(a, n) for a, n in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"))]
     nodes = [helper.make_node("Conv", ["input", "w1", "b1"], ["h"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
              helper.make_node("Relu", ["h"], ["r"]),
              helper.make_node("Conv", ["r", "w2", "b2"], ["output"], kernel_shape=[1, 1])]
     graph = helper.make_graph(nodes, "tiny_density",
-                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, channels, height, width])],
-                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, height, width])], inits)
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, channels, height, width])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 1, height, width])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
     onnx.checker.check_model(model)
     onnx.save(model, path)
 
 
 def forward(x):
-    """The model's output for a 1 x C x H x W float32 input, in float64 loops over the kernel."""
+    """The model's output for an N x C x H x W float32 input, in float64 loops over the kernel."""
     w1, b1, w2, b2 = (a.astype(np.float64) for a in weights(x.shape[1]))
     x = x.astype(np.float64)
-    _, _, h, w = x.shape
+    n, _, h, w = x.shape
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    hidden = np.zeros((1, HIDDEN, h, w)) + b1[None, :, None, None]
+    hidden = np.zeros((n, HIDDEN, h, w)) + b1[None, :, None, None]
     for dy in range(3):
         for dx in range(3):
             hidden += np.einsum("oc,nchw->nohw", w1[:, :, dy, dx], padded[:, :, dy:dy + h, dx:dx + w])
