@@ -391,8 +391,8 @@ PYBIND11_MODULE(crowdrt, m) {
       [](const py::object& onnx, const py::object& plan, const std::string& precision, const std::string& device,
          int threads, const std::map<std::string, crowdrt::Dims>& input_shapes, const py::object& timing_cache,
          const std::string& calibrator,
-         const py::object& calib_dir, const py::object& calib_data, const std::string& calib_flow, std::int64_t calib_max,
-         const py::object& calib_cache, const std::vector<std::string>& keep_fp32, double count_budget,
+         const py::object& calib_dir, const py::object& calib_data, const std::string& calib_flow,
+         const std::string& calib_recipe, std::int64_t calib_max, const py::object& calib_cache, bool recalibrate, const std::vector<std::string>& keep_fp32, double count_budget,
          const py::object& sensitivity_report, const py::object& save_qdq, bool overwrite) {
         crowdrt::BuildOptions o;
         o.precision = precision;
@@ -404,8 +404,10 @@ PYBIND11_MODULE(crowdrt, m) {
         o.calib_dir = calib_dir.is_none() ? "" : fspath(calib_dir);
         o.calib_data = calib_data.is_none() ? "" : fspath(calib_data);
         o.calib_flow = calib_flow;
+        o.calib_recipe = calib_recipe;
         o.calib_max = calib_max;
         o.calib_cache = calib_cache.is_none() ? "" : fspath(calib_cache);
+        o.recalibrate = recalibrate;
         o.keep_fp32 = keep_fp32;
         o.count_budget = count_budget;
         o.sensitivity_report = sensitivity_report.is_none() ? "" : fspath(sensitivity_report);
@@ -420,6 +422,7 @@ PYBIND11_MODULE(crowdrt, m) {
         d["plan"] = s.plan_path;
         d["layers"] = s.layers;
         d["precision"] = s.precision;
+        d["precision_mix"] = s.precision_mix;
         d["device"] = s.device;
         d["macs"] = s.macs;
         d["arena_bytes"] = s.arena_bytes;
@@ -429,7 +432,8 @@ PYBIND11_MODULE(crowdrt, m) {
       py::arg("threads") = 0, py::arg("input_shapes") = std::map<std::string, crowdrt::Dims>{},
       py::arg("timing_cache") = py::none(),
       py::arg("calibrator") = "entropy", py::arg("calib_dir") = py::none(), py::arg("calib_data") = py::none(),
-      py::arg("calib_flow") = "medium", py::arg("calib_max") = 500, py::arg("calib_cache") = py::none(),
+      py::arg("calib_flow") = "medium", py::arg("calib_recipe") = "seed", py::arg("calib_max") = 500,
+      py::arg("calib_cache") = py::none(), py::arg("recalibrate") = false,
       py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("count_budget") = 0.0,
       py::arg("sensitivity_report") = py::none(), py::arg("save_qdq") = py::none(), py::arg("overwrite") = false,
       "Builds a plan from an ONNX model (what `crowdrt build` does); returns a summary dict.");

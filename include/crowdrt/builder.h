@@ -43,8 +43,9 @@ struct BuildOptions {
 // What a build produced.
 struct BuildSummary {
   std::string plan_path;  // empty for build_engine()
-  int layers = 0;
-  std::string precision;
+  int layers = 0;                // one per node of the optimised graph, as `crowdrt inspect` counts them
+  std::string precision;         // the permitted precision, e.g. "int8"
+  std::string precision_mix;     // what the layers run in, e.g. "44 int8, 16 bf16, 12 fp32"
   std::string device;
   double macs = 0;             // multiply-accumulates of one inference
   std::int64_t arena_bytes = 0;  // activation memory of one inference

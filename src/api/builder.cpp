@@ -41,8 +41,10 @@ internal::PlanBuildOptions plan_options(const BuildOptions& options) {
 
 BuildSummary summarise(const internal::Plan& plan) {
   BuildSummary s;
-  s.layers = static_cast<int>(plan.header["layers"].size());
+  const internal::PrecisionMix mix = internal::precision_mix(plan);
+  s.layers = mix.layers;
   s.precision = plan.header["build"]["precision"].get<std::string>();
+  s.precision_mix = mix.text();
   s.device = plan.header["backend"].get<std::string>();
   s.macs = plan.header["macs"].get<double>();
   s.arena_bytes = plan.header["arena_bytes"].get<std::int64_t>();

@@ -20,6 +20,8 @@ using RuntimeOptions = ::crowdrt::RuntimeOptions;
 using PlanBuildOptions = ::crowdrt::BuildOptions;
 using InternalTensor = ::crowdrt::Tensor;
 using ::crowdrt::Plan;
+using ::crowdrt::PrecisionMix;
+using ::crowdrt::precision_mix;
 
 }  // namespace crowdrt::internal
 
