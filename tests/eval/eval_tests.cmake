@@ -13,7 +13,7 @@ add_test(NAME eval_fixture
                  ${eval_work}/models)
 set_tests_properties(eval_fixture PROPERTIES LABELS eval FIXTURES_SETUP eval_data)
 
-foreach(mode constant order bench)
+foreach(mode constant order bench split)
   add_test(NAME eval_${mode}
            COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_eval.py $<TARGET_FILE:crowdrt>
                    ${eval_synth} ${eval_work}/models ${eval_work}/${mode} ${mode})
