@@ -121,11 +121,14 @@ void register_eval(CLI::App& app) {
       std::printf("frames: %zu   MAE: %.3f   RMSE: %.3f   end-to-end FPS: %.2f\n", report.frames.size(), e.mae, e.rmse,
                   report.end_to_end_fps());
     } else {
-      std::printf("plan %s (%s, %s), input %s, flow %s on the %s, %s\n\n", a->plan.c_str(),
+      const Shape& input = engine.inputs()[0].shape;
+      std::printf("plan %s (%s, %s), input %s (%s), flow %s on the %s, %s, split %s\n\n", a->plan.c_str(),
                   report.settings["device"].get<std::string>().c_str(),
                   report.settings["precision"].get<std::string>().c_str(),
-                  report.settings["input"].get<std::string>().c_str(), report.settings["flow"].get<std::string>().c_str(),
-                  options.device_frames ? "GPU" : "CPU", report.settings["pipeline"].get<std::string>().c_str());
+                  report.settings["input"].get<std::string>().c_str(),
+                  input.size() == 4 ? size_words(input[3], input[2]).c_str() : "?",
+                  report.settings["flow"].get<std::string>().c_str(), options.device_frames ? "GPU" : "CPU",
+                  report.settings["pipeline"].get<std::string>().c_str(), a->split.c_str());
       eval::print_report(report, stdout);
     }
     if (!a->json.empty()) write_text_file(a->json, report_json(report).dump(1) + "\n");

@@ -82,8 +82,10 @@ def check_constant(crowdrt, root, models, work):
     plan = os.path.join(work, "constant.plan")
     run(crowdrt, "build", "--onnx", os.path.join(models, "constant.onnx"), "-o", plan, "--overwrite")
     report = os.path.join(work, "constant.json")
-    run(crowdrt, "eval", "--plan", plan, "--data", root, "--split", "all", "--json", report, "--csv",
-        os.path.join(work, "constant.csv"), "--overwrite")
+    out = run(crowdrt, "eval", "--plan", plan, "--data", root, "--split", "all", "--json", report, "--csv",
+              os.path.join(work, "constant.csv"), "--overwrite")
+    if f"({SIZE} wide, {SIZE} high)" not in out or "split all" not in out:
+        sys.exit(f"FAIL: eval's header does not give the input as 'W wide, H high' and the split: {out[:300]!r}")
     j = json.load(open(report))
     expected_pred = CONSTANT_BIAS * SIZE * SIZE / 100.0
     rows, errors, games = [], [], []
