@@ -52,14 +52,14 @@ void add_calibration_options(CLI::App* cmd, CalibrationArgs& a) {
   cmd->add_option("--calib-dir", a.dir, "int8: or a calibration folder as the seed makes it (imgs/, imgs_flows/)");
   cmd->add_option("--calib-max", a.max, "int8: at most N calibration frames (0: all)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--calibrator", a.calibrator, "int8: entropy, minmax or percentile")
       ->capture_default_str()
       ->check(one_of({"entropy", "minmax", "percentile"}));
   cmd->add_option("--count-budget", a.count_budget,
                   "int8: keep the most count-sensitive layers fp32 until the count error on the calibration frames "
                   "is within this fraction (0: none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
 }
 
 Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device,

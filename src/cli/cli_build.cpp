@@ -47,7 +47,7 @@ void register_build(CLI::App& app) {
       ->check(one_of({"ultrafast", "fast", "medium"}))
       ->capture_default_str();
   cmd->add_option("--calib-max", b.calib_max, "At most N calibration frames (0: all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   cmd->add_option("--calib-cache,--calib", b.calib_cache,
                   "TensorRT-format calibration cache: read if it exists, else written after calibrating "
@@ -59,12 +59,12 @@ void register_build(CLI::App& app) {
   cmd->add_option("--count-budget", b.count_budget,
                   "Keep the most count-sensitive int8 layers fp32 until the count error on the calibration frames "
                   "(mean |count - fp32 count| / mean fp32 count) is at most X, e.g. 0.01")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--sensitivity", b.sensitivity_report, "Write each layer's int8 count sensitivity (JSON)");
   cmd->add_option("--save-qdq", b.save_qdq, "Write the model with QuantizeLinear/DequantizeLinear at the calibrated "
                                             "scales (TensorRT explicit quantisation)");
   cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--input-shape", args->input_shapes, "Fix an input's shape: NAME:1x5x608x608 (repeatable)")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {

@@ -19,8 +19,8 @@ void register_calib_data(CLI::App& app) {
   cmd->add_option("--flow", a->flow, "DIS preset: ultrafast, fast or medium")
       ->capture_default_str()
       ->check(one_of({"ultrafast", "fast", "medium"}));
-  cmd->add_option("--every", a->options.every, "Keep every K-th frame of each sequence")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--max", a->options.max, "At most N frames in all (0: no limit)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--every", a->options.every, "Keep every K-th frame of each sequence")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--max", a->options.max, "At most N frames in all (0: no limit)")->capture_default_str()->check(at_least(0));
   cmd->add_flag("--overwrite", a->options.overwrite, "Replace the files this run writes in a non-empty --out (nothing else is touched)");
   cmd->add_flag("--resume", a->options.resume, "Continue an interrupted run in --out with the same settings");
   cmd->callback([a] {

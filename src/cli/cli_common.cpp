@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/error.h"
@@ -86,6 +88,19 @@ CLI::Validator device_name() {
       [](std::string& value) -> std::string {
         if (value == "cpu" || value == "cuda" || value == "ref") return "";
         return cat("'", value, "' is not a device; choose cpu (oneDNN), cuda (NVIDIA GPU) or ref (reference loops)");
+      },
+      "");
+}
+
+CLI::Validator at_least(double low) {
+  return CLI::Validator(
+      [low](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(value.c_str(), &end);
+        if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(v))
+          return cat("'", value, "' is not a number");
+        if (v < low) return cat("'", value, "' is below ", low, "; give ", low, " or more");
+        return "";
       },
       "");
 }

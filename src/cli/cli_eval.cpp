@@ -51,8 +51,8 @@ void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--workers", a.workers, "Threads preparing frames on the CPU (0: the number of cores)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads", a.threads, "Engine threads (0: all cores)")->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
+  cmd->add_option("--threads", a.threads, "Engine threads (0: all cores)")->check(at_least(0));
 }
 
 eval::PipelineOptions pipeline_options(const PipelineArgs& a) {

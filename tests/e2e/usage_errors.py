@@ -29,21 +29,28 @@ def cases(work):
         (build + ["--calibrator", "max"], ["--calibrator", "max"]),
         (build + ["--flow", "slow"], ["--flow", "slow"]),
         (build + ["--input-shape", "input:1x3xAx64"], ["input:1x3xAx64"]),
+        (build + ["--threads", "-1"], ["--threads", "-1"]),
+        (build + ["--count-budget", "-0.5"], ["--count-budget", "-0.5"]),
         (eval_ + ["--flow", "slow"], ["--flow", "slow", "medium"]),
         (eval_ + ["--flow-device", "gpu"], ["--flow-device", "gpu"]),
         (eval_ + ["--split", "nosuch"], ["--split", "nosuch"]),
         (eval_ + ["--dataset", "nosuch"], ["nosuch"]),
+        (eval_ + ["--workers", "-2"], ["--workers", "-2"]),
+        (["infer", "--plan", plan, "--input", nowhere + ".npy", "--output", os.path.join(out, "y.npy"), "--threads",
+          "many"], ["--threads", "many"]),
         (run + ["--flow", "slow"], ["--flow", "slow"]),
         (["synth", "--out", out, "--size", "640by360"], ["--size", "640by360", "WIDTHxHEIGHT"]),
         (prep + ["--size", "640by360"], ["--size", "640by360"]),
         (prep + ["--flow", "slow"], ["--flow", "slow"]),
         (prep + ["--mode", "train"], ["--mode", "train"]),
         (["calib-data", "--sequences", nowhere, "--out", out, "--flow", "slow"], ["--flow", "slow"]),
+        (["calib-data", "--sequences", nowhere, "--out", out, "--every", "0"], ["--every", "0"]),
         (bench + ["--precisions", "fp32,int4"], ["--precisions", "int4"]),
         (bench + ["--flows", "fast,slow"], ["--flows", "slow"]),
         (bench + ["--size", "608"], ["--size", "608"]),
         (bench + ["--device", "gpu"], ["--device", "gpu"]),
         (bench + ["--calibrator", "max"], ["--calibrator", "max"]),
+        (bench + ["--calib-max", "-5"], ["--calib-max", "-5"]),
         (demo + ["--size", "640by360"], ["--size", "640by360"]),
         (demo + ["--precisions", "fp8"], ["--precisions", "fp8"]),
         (demo + ["--device", "gpu"], ["--device", "gpu"]),
@@ -70,11 +77,13 @@ def test(crowdrt, work):
     work = fresh_dir(work)
     out = os.path.join(work, "out")
     os.makedirs(out)
-    subcommands = {"build", "eval", "run", "preprocess", "synth", "calib-data", "bench", "demo", "export", "inspect"}
+    subcommands = {"build", "infer", "eval", "run", "preprocess", "synth", "calib-data", "bench", "demo", "export", "inspect"}
     for args, mentions in cases(work):
         r = expect_error([crowdrt] + args, codes=(2,), mentions=mentions, watch=[out])
         if "not available in this build" in r.err:
             raise TestFailure(f"a misspelt value is reported as a missing feature\n{r.describe()}")
+        if re.search(r"\d{20}", r.err):
+            raise TestFailure(f"the error prints a number of 20 digits or more\n{r.describe()}")
         sub = next((a for a in args if a in subcommands), None)
         known = existing_flags(crowdrt, sub)
         unknown = [f for f in re.findall(r"--[A-Za-z][A-Za-z0-9_-]*", r.err) if f not in known]
