@@ -128,9 +128,8 @@ void register_demo(CLI::App& app) {
     const std::vector<std::string> frame_files =
         data::list_frames((out / "data" / "sequences" / sequences.front().name).string());
     eval::evaluate(engine, {sequences.front()}, pipeline, [&](const eval::FrameOutput& f, const eval::FrameRecord& r) {
-      const std::string stem = static_cast<size_t>(r.frame) < frame_files.size()
-                                   ? fs::path(frame_files[static_cast<size_t>(r.frame)]).stem().string()
-                                   : cat(r.frame + 1);
+      const auto i = static_cast<size_t>(f.frame);  // 0-based; r.frame counts from 1
+      const std::string stem = i < frame_files.size() ? fs::path(frame_files[i]).stem().string() : cat(r.frame);
       const std::string path = (out / cat(r.sequence, "_", stem, "_overlay.png")).string();
       check_writable(path, a->overwrite);
       eval::write_image(path, eval::density_overlay(*f.frame_bgr, *f.density, r.predicted, r.truth));
