@@ -4,7 +4,7 @@
 # synthetic sequences: every Conv int8, then the count budgets BUDGETS (layers kept fp32 until the count error on the
 # calibration frames is within the budget). CPU, one thread per engine (the numbers do not depend on timing).
 # usage: bash bench/demo_int8_count.sh [BUILD_DIR]
-# env:   OUT (BUILD_DIR/bench_int8_count)  CALIB_MAX (500)  FLOW (medium)  BUDGETS ("0.01 0.005")  SIZE (256x448)
+# env:   OUT (BUILD_DIR/bench_int8_count)  CALIB_MAX (500)  FLOW (medium)  BUDGETS ("0.01 0.005")  SIZE (448x256, WIDTHxHEIGHT)
 # Takes about 15 minutes on 2 cores (calibration ~3 min, each budget's sensitivity search ~4 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ OUT=${OUT:-$BUILD/bench_int8_count}
 CALIB_MAX=${CALIB_MAX:-500}
 FLOW=${FLOW:-medium}
 BUDGETS=${BUDGETS:-0.01 0.005}
-SIZE=${SIZE:-256x448}
+SIZE=${SIZE:-448x256}
 PYTHON=${PYTHON:-/usr/bin/python3}
 CROWDRT=$BUILD/crowdrt
 source bench/lib.sh

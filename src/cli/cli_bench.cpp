@@ -28,7 +28,7 @@ std::string onnx_for_model(const std::string& model, cv::Size size, const std::s
   models::ModelSpec spec;
   spec.height = size.height;
   spec.width = size.width;
-  models::check_input_size(spec.height, spec.width);
+  check_network_size(size.width, size.height, "--size");
   const auto arch = models::detect_arch(weights);
   const auto encoder = models::detect_encoder(weights);
   if (!arch || !encoder)
@@ -43,22 +43,29 @@ std::string onnx_for_model(const std::string& model, cv::Size size, const std::s
   check_writable(out, overwrite);
   onnx_export::write_onnx(models::build_smp_model(spec, weights), out, onnx_export::ExportOptions{});
   log_info(cat("exported ", model, " to ", out, " (", models::arch_name(spec.arch), " ", spec.encoder, ", ",
-               spec.in_channels, " channels, ", size.width, "x", size.height, ")"));
+               spec.in_channels, " channels, ", size_words(size.width, size.height), ")"));
   return out;
 }
 
 void add_calibration_options(CLI::App* cmd, CalibrationArgs& a) {
   cmd->add_option("--calib-data", a.data, "int8: a VisDrone-CC root to calibrate on (not the one evaluated)");
   cmd->add_option("--calib-dir", a.dir, "int8: or a calibration folder as the seed makes it (imgs/, imgs_flows/)");
-  cmd->add_option("--calib-max", a.max, "int8: at most N calibration frames (0: all)")->capture_default_str();
-  cmd->add_option("--calib-recipe", a.recipe, "int8 with --calib-data: where the flow is computed: seed (at the source resolution, then the stack resized with the vectors unscaled, as the seed's prepare_calibration_data.py) or network (at the network's input size, as inference computes it)")
-      ->check(CLI::IsMember({"seed", "network"}))
+  cmd->add_option("--calib-max", a.max, "int8: at most N calibration frames (0: all)")
+      ->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--calibrator", a.calibrator, "int8: entropy, minmax or percentile")
+      ->capture_default_str()
+      ->check(one_of({"entropy", "minmax", "percentile"}));
+  cmd->add_option("--calib-recipe", a.recipe,
+                  "int8 with --calib-data: where the flow is computed: network (at the network's input size, as "
+                  "inference computes it) or seed (at the source resolution, then the stack resized with the vectors "
+                  "unscaled, as the seed's prepare_calibration_data.py)")
+      ->check(one_of({"seed", "network"}))
       ->capture_default_str();
-  cmd->add_option("--calibrator", a.calibrator, "int8: entropy, minmax or percentile")->capture_default_str();
   cmd->add_option("--count-budget", a.count_budget,
                   "int8: keep the most count-sensitive layers fp32 until the count error on the calibration frames "
                   "is within this fraction (0: none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
 }
 
 Plan build_bench_plan(const std::string& onnx, Precision precision, int threads, const std::string& device,
@@ -102,7 +109,7 @@ std::vector<std::string> split_list(const std::string& text) {
 void register_bench(CLI::App& app) {
   struct Args {
     std::vector<std::string> models;
-    std::string data, split = "val", precisions = "fp32,bf16,int8", flows = "ultrafast,fast,medium", out = "out/bench",
+    std::string data, split, precisions = "fp32,bf16,int8", flows = "ultrafast,fast,medium", out = "out/bench",
                       size = "608x608", device = "cpu";
     PipelineArgs pipeline;
     CalibrationArgs calibration;
@@ -112,13 +119,23 @@ void register_bench(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("bench", "Build and evaluate models x precisions x flow presets; write the benchmark table (Markdown, JSON)");
   cmd->add_option("--model", a->models, "An ONNX model or smp checkpoint (.pth / .safetensors); repeatable")->required();
   cmd->add_option("--data", a->data, "Dataset root (sequences/, annotations/)")->required();
-  cmd->add_option("--split", a->split, "val, all, train, test, or a file of sequence names")->capture_default_str();
-  cmd->add_option("--precisions", a->precisions, "Comma-separated: fp32, fp16, bf16, int8")->capture_default_str();
-  cmd->add_option("--flows", a->flows, "Comma-separated DIS presets: ultrafast, fast, medium")->capture_default_str();
-  cmd->add_option("--size", a->size, "Network input WxH for checkpoints (ONNX models keep their own)")->capture_default_str();
+  cmd->add_option("--split,--dataset", a->split,
+                  "val, all, train, test, or a file of sequence names (default: val where there are more than 66 "
+                  "sequences, else test where testlist.txt exists, else all)")
+      ->check(split_name());
+  cmd->add_option("--precisions", a->precisions, "Comma-separated: fp32, fp16, bf16, int8")
+      ->capture_default_str()
+      ->check(list_of({"fp32", "fp16", "bf16", "int8"}));
+  cmd->add_option("--flows", a->flows, "Comma-separated DIS presets: ultrafast, fast, medium")
+      ->capture_default_str()
+      ->check(list_of({"ultrafast", "fast", "medium"}));
+  cmd->add_option("--size", a->size, "Network input WIDTHxHEIGHT for checkpoints (ONNX models keep their own)")
+      ->capture_default_str()
+      ->check(width_by_height());
   cmd->add_option("--out", a->out, "Folder for bench.md, bench.json, the plans and exported models")->capture_default_str();
   cmd->add_option("--device", a->device, "Backend the plans are built for: cpu, cuda (where built with CUDA), ref")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(device_name());
   add_pipeline_options(cmd, a->pipeline);
   add_calibration_options(cmd, a->calibration);
   cmd->add_flag("--overwrite", a->overwrite, "Replace files of an earlier bench in --out (a calibration cache too)");

@@ -25,30 +25,32 @@ void register_build(CLI::App& app) {
   cmd->add_option("--onnx,onnx", args->onnx, "ONNX model to build from")->required();
   cmd->add_option("-o,--output,--saveEngine", args->output, "Plan file to write (default: the model path with .plan)");
   cmd->add_option("--precision", args->precision, "Lowest precision layers may run in: fp32, fp16, bf16, int8")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(one_of({"fp32", "fp16", "bf16", "int8"}));
   cmd->add_flag("--fp16", args->fp16, "Same as --precision fp16");
   cmd->add_flag("--bf16", args->bf16, "Same as --precision bf16");
   cmd->add_flag("--int8", args->int8, "Same as --precision int8");
   cmd->add_option("--device", args->device, "Backend: cpu (oneDNN), cuda (NVIDIA GPU, where built) or ref (reference loops)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(device_name());
   cmd->add_option("--timing-cache,--timingCacheFile", args->timing_cache,
                   "GPU: file of timed convolution tactics, read and updated, so rebuilds skip the timing");
   BuildOptions& b = args->build;
   cmd->add_option("--calibrator", b.calibrator, "int8 calibration method: entropy (TensorRT's EntropyCalibration2; "
                                                 "outputs of a bounded Clip such as ReLU6 keep their observed range), "
                                                 "minmax, percentile (99.99%)")
-      ->check(CLI::IsMember({"entropy", "minmax", "percentile"}))
+      ->check(one_of({"entropy", "minmax", "percentile"}))
       ->capture_default_str();
   cmd->add_option("--calib-dir", b.calib_dir, "Calibration folder as the seed makes it (imgs/, imgs_flows/)");
   cmd->add_option("--calib-data", b.calib_data, "Or a VisDrone root to calibrate on (trainlist.txt sequences if present)");
   cmd->add_option("--flow", b.calib_flow, "DIS preset for --calib-data: ultrafast, fast, medium")
-      ->check(CLI::IsMember({"ultrafast", "fast", "medium"}))
+      ->check(one_of({"ultrafast", "fast", "medium"}))
       ->capture_default_str();
   cmd->add_option("--calib-recipe", b.calib_recipe, "int8 with --calib-data: where the flow is computed: seed (at the source resolution, then the stack resized with the vectors unscaled, as the seed's prepare_calibration_data.py) or network (at the network's input size, as inference computes it)")
       ->check(CLI::IsMember({"seed", "network"}))
       ->capture_default_str();
   cmd->add_option("--calib-max", b.calib_max, "At most N calibration frames (0: all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   cmd->add_option("--calib-cache,--calib", b.calib_cache,
                   "TensorRT-format calibration cache: read if it exists, else written after calibrating "
@@ -62,13 +64,23 @@ void register_build(CLI::App& app) {
   cmd->add_option("--count-budget", b.count_budget,
                   "Keep the most count-sensitive int8 layers fp32 until the count error on the calibration frames "
                   "(mean |count - fp32 count| / mean fp32 count) is at most X, e.g. 0.01")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--sensitivity", b.sensitivity_report, "Write each layer's int8 count sensitivity (JSON)");
   cmd->add_option("--save-qdq", b.save_qdq, "Write the model with QuantizeLinear/DequantizeLinear at the calibrated "
                                             "scales (TensorRT explicit quantisation)");
   cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--input-shape", args->input_shapes, "Fix an input's shape: NAME:1x5x608x608 (repeatable)");
+      ->check(at_least(0));
+  cmd->add_option("--input-shape", args->input_shapes, "Fix an input's shape: NAME:1x5x608x608 (repeatable)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            try {
+              parse_input_shape(value);
+            } catch (const CLI::ValidationError& e) {
+              return std::string(e.what()).substr(std::string("--input-shape: ").size());
+            }
+            return "";
+          },
+          ""));
   cmd->add_flag("!--no-tactic-timing", b.time_tactics,
                 "Do not time kernels: every layer runs the lowest permitted precision that has a kernel "
                 "(reproducible builds)");

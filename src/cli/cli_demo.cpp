@@ -9,6 +9,7 @@
 #include "cli/cli_evaluation.h"
 #include "core/log.h"
 #include "data/synth.h"
+#include "data/visdrone.h"
 #include "eval/benchmark.h"
 #include "eval/plots.h"
 #include "vision/frame.h"
@@ -45,14 +46,19 @@ void register_demo(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("demo", "Synthetic data → export → build (each precision) → eval → benchmark table, overlays and a count plot");
   cmd->add_option("--out", a->out, "Output folder")->capture_default_str();
   cmd->add_option("--checkpoint", a->checkpoint, "The model (smp checkpoint or ONNX; default: the installed demo model)");
-  cmd->add_option("--size", a->size, "Network input WxH")->capture_default_str();
-  cmd->add_option("--precisions", a->precisions, "Comma-separated precisions to build")->capture_default_str();
-  cmd->add_option("--flows", a->flows, "Comma-separated DIS presets to evaluate")->capture_default_str();
+  cmd->add_option("--size", a->size, "Network input WIDTHxHEIGHT")->capture_default_str()->check(width_by_height());
+  cmd->add_option("--precisions", a->precisions, "Comma-separated precisions to build: fp32, fp16, bf16, int8")
+      ->capture_default_str()
+      ->check(list_of({"fp32", "fp16", "bf16", "int8"}));
+  cmd->add_option("--flows", a->flows, "Comma-separated DIS presets to evaluate: ultrafast, fast, medium")
+      ->capture_default_str()
+      ->check(list_of({"ultrafast", "fast", "medium"}));
   cmd->add_option("--sequences", a->sequences, "Synthetic sequences to evaluate on")->capture_default_str()->check(CLI::Range(1, 100));
   cmd->add_option("--frames", a->frames, "Frames per sequence")->capture_default_str()->check(CLI::Range(2, 1000));
-  cmd->add_option("--threads", a->threads, "Engine threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", a->threads, "Engine threads (0: all cores)")->check(at_least(0));
   cmd->add_option("--device", a->device, "Backend the plans are built for: cpu, cuda (where built with CUDA), ref")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(device_name());
   cmd->add_flag("--overwrite", a->overwrite, "Replace the files of an earlier demo in --out");
   cmd->callback([a] {
     namespace fs = std::filesystem;
@@ -97,13 +103,14 @@ void register_demo(CLI::App& app) {
     std::printf("   %d sequences of %d frames for int8 calibration in %s\n", calib.sequences, calib.frames,
                 (out / "calib").c_str());
 
-    step(cat("2. export ", checkpoint, " to ONNX at ", size.width, "x", size.height));
+    step(cat("2. export ", checkpoint, " to ONNX at ", size.width, "x", size.height, " (", size_words(size.width, size.height), ")"));
     options.models.push_back({name, onnx_for_model(checkpoint, size, out.string(), a->overwrite)});
     options.threads = a->threads;
     options.plan_dir = out.string();
 
     step("3. build each precision and evaluate it (pipelined; flow restarts per sequence)");
-    const auto sequences = dataset_sequences((out / "data").string(), "all");
+    std::string split = "all";
+    const auto sequences = dataset_sequences((out / "data").string(), split);
     std::vector<eval::CountSeries> series;
     const auto rows = eval::run_bench(
         sequences, options,
@@ -142,10 +149,13 @@ void register_demo(CLI::App& app) {
     pipeline.flow = options.flows.front();
     pipeline.keep_frames = true;
     int overlays = 0;
+    // Named after their source frames: <sequence>_<frame file name>_overlay.png.
+    const std::vector<std::string> frame_files =
+        data::list_frames((out / "data" / "sequences" / sequences.front().name).string());
     eval::evaluate(engine, {sequences.front()}, pipeline, [&](const eval::FrameOutput& f, const eval::FrameRecord& r) {
-      char file[64];
-      std::snprintf(file, sizeof(file), "overlay_%s_%05lld.png", r.sequence.c_str(), static_cast<long long>(r.frame));
-      const std::string path = (out / file).string();
+      const auto i = static_cast<size_t>(f.frame);  // 0-based; r.frame counts from 1
+      const std::string stem = i < frame_files.size() ? fs::path(frame_files[i]).stem().string() : cat(r.frame);
+      const std::string path = (out / cat(r.sequence, "_", stem, "_overlay.png")).string();
       check_writable(path, a->overwrite);
       eval::write_image(path, eval::density_overlay(*f.frame_bgr, *f.density, r.predicted, r.truth));
       ++overlays;

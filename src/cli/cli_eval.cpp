@@ -5,6 +5,7 @@
 #include "cli/cli_evaluation.h"
 #include "eval/device_frames.h"
 #include "core/file.h"
+#include "core/log.h"
 #include "eval/evaluation.h"
 
 namespace crowdrt::cli {
@@ -13,16 +14,31 @@ void write_text_file(const std::string& path, const std::string& text) {
   write_file_atomic(path, std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
 }
 
-std::vector<eval::SequenceSource> dataset_sequences(const std::string& root, const std::string& split) {
+std::vector<eval::SequenceSource> dataset_sequences(const std::string& root, std::string& split) {
+  if (split.empty()) {
+    const data::DefaultSplit chosen = data::default_split(root);
+    split = chosen.split;
+    log_info(cat("split ", chosen.split, ": ", chosen.reason, " (choose another with --split)"));
+  }
   std::vector<eval::SequenceSource> out;
   for (const std::string& name : data::select_sequences(root, split))
     out.push_back(eval::dataset_sequence(data::read_sequence(root, name)));
   return out;
 }
 
+CLI::Validator split_name() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (value == "val" || value == "all" || value == "train" || value == "test" || file_exists(value)) return "";
+        return cat("'", value, "' is neither val, all, train, test nor a file of sequence names");
+      },
+      "");
+}
+
 void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
   cmd->add_option("--flow", a.flow, "DIS preset for 5-channel plans: ultrafast, fast, medium (none: 3-channel plans)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(one_of({"ultrafast", "fast", "medium", "none"}));
   cmd->add_flag("--serial", a.serial, "Run the seed's serial loop (decode, flow, inference one frame after another)");
   cmd->add_flag("--carry-flow", a.carry_flow,
                 "Keep the previous frame and flow across sequences, as the seed's eval.py does (default: restart "
@@ -30,13 +46,13 @@ void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
   cmd->add_option("--flow-device", a.flow_device,
                   "Where frames are prepared: cuda (upload, resize, gray, DIS flow and packing on the GPU, straight into "
                   "the engine's input; CUDA plans) or cpu (OpenCV); default: the plan's device")
-      ->check(CLI::IsMember({"cpu", "cuda"}));
+      ->check(one_of({"cpu", "cuda"}));
   cmd->add_option("--lanes", a.lanes, "With frames on the GPU: sequences in flight at once, each on its own CUDA stream")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--workers", a.workers, "Threads preparing frames on the CPU (0: the number of cores)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads", a.threads, "Engine threads (0: all cores)")->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
+  cmd->add_option("--threads", a.threads, "Engine threads (0: all cores)")->check(at_least(0));
 }
 
 eval::PipelineOptions pipeline_options(const PipelineArgs& a) {
@@ -71,7 +87,7 @@ nlohmann::json eval_settings(const Engine& engine, const std::string& plan, cons
 
 void register_eval(CLI::App& app) {
   struct Args {
-    std::string plan, data, split = "val", json, csv;
+    std::string plan, data, split, json, csv;
     PipelineArgs pipeline;
     bool overwrite = false, quiet = false;
   };
@@ -79,9 +95,11 @@ void register_eval(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a plan on VisDrone-CC sequences: counts, MAE, RMSE, GAME, timings");
   cmd->add_option("--plan,--loadEngine", a->plan, "Plan file")->required();
   cmd->add_option("--data", a->data, "Dataset root (sequences/, annotations/)")->required();
-  cmd->add_option("--split", a->split,
-                  "val (the seed's: sorted sequences after the first 66), all, train, test, or a file of names")
-      ->capture_default_str();
+  cmd->add_option("--split,--dataset", a->split,
+                  "val (the seed's: sorted sequences after the first 66), all, train, test, or a file of names "
+                  "(default: val where there are more than 66 sequences, else test where testlist.txt exists, "
+                  "else all)")
+      ->check(split_name());
   add_pipeline_options(cmd, a->pipeline);
   cmd->add_option("--json", a->json, "Write the report (summary, per sequence, per frame) as JSON");
   cmd->add_option("--csv", a->csv, "Write one line per frame as CSV");
@@ -103,11 +121,14 @@ void register_eval(CLI::App& app) {
       std::printf("frames: %zu   MAE: %.3f   RMSE: %.3f   end-to-end FPS: %.2f\n", report.frames.size(), e.mae, e.rmse,
                   report.end_to_end_fps());
     } else {
-      std::printf("plan %s (%s, %s), input %s, flow %s on the %s, %s\n\n", a->plan.c_str(),
+      const Shape& input = engine.inputs()[0].shape;
+      std::printf("plan %s (%s, %s), input %s (%s), flow %s on the %s, %s, split %s\n\n", a->plan.c_str(),
                   report.settings["device"].get<std::string>().c_str(),
                   report.settings["precision"].get<std::string>().c_str(),
-                  report.settings["input"].get<std::string>().c_str(), report.settings["flow"].get<std::string>().c_str(),
-                  options.device_frames ? "GPU" : "CPU", report.settings["pipeline"].get<std::string>().c_str());
+                  report.settings["input"].get<std::string>().c_str(),
+                  input.size() == 4 ? size_words(input[3], input[2]).c_str() : "?",
+                  report.settings["flow"].get<std::string>().c_str(), options.device_frames ? "GPU" : "CPU",
+                  report.settings["pipeline"].get<std::string>().c_str(), a->split.c_str());
       eval::print_report(report, stdout);
     }
     if (!a->json.empty()) write_text_file(a->json, report_json(report).dump(1) + "\n");

@@ -23,7 +23,11 @@ eval::PipelineOptions pipeline_options(const PipelineArgs& args);
 // --flow-device for this engine: the whole frame on the GPU for CUDA plans (more lanes load the plan again).
 void choose_flow_device(eval::PipelineOptions& options, const PipelineArgs& args, Engine& engine, const std::string& plan_path);
 nlohmann::json eval_settings(const Engine& engine, const std::string& plan, const eval::PipelineOptions& options);
-std::vector<eval::SequenceSource> dataset_sequences(const std::string& root, const std::string& split);
+// The sequences of a split (data::select_sequences); split "" chooses data::default_split and says which on
+// stderr, and is replaced by the split chosen.
+std::vector<eval::SequenceSource> dataset_sequences(const std::string& root, std::string& split);
+// --split: val, all, train, test or an existing file of names.
+CLI::Validator split_name();
 void write_text_file(const std::string& path, const std::string& text);
 
 // An .onnx model is returned as is; an smp checkpoint is exported for the network size `size` (WxH) into out_dir.

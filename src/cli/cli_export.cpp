@@ -1,31 +1,21 @@
 // crowdrt export: a PyTorch checkpoint of an smp Unet / UnetPlusPlus → ONNX, without Python (the seed's
 // pytorch2onnx.py; its spellings UNet / UNet++ are accepted). Architecture, encoder and input channels are
 // read from the checkpoint's keys unless given.
-#include <cctype>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 
 #include "checkpoint/checkpoint.h"
 #include "cli/cli_common.h"
+#include "core/log.h"
+#include "core/progress.h"
 #include "models/detect_model.h"
 #include "models/smp_model.h"
 #include "onnx/export.h"
 
 namespace crowdrt::cli {
 namespace {
-
-// "608" → 608x608, "608x1088" → height 608, width 1088.
-std::pair<int64_t, int64_t> parse_input_size(const std::string& text) {
-  const auto number = [&](const std::string& s) {
-    if (s.empty() || s.size() > 6 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }))
-      throw CLI::ValidationError("--input-size", cat("'", text, "': expected S or HxW, such as 608 or 608x1088"));
-    return std::stoll(s);
-  };
-  const size_t x = text.find_first_of("xX");
-  if (x == std::string::npos) return {number(text), number(text)};
-  return {number(text.substr(0, x)), number(text.substr(x + 1))};
-}
 
 std::string encoders_list() {
   std::string list;
@@ -54,24 +44,56 @@ void register_export(CLI::App& app) {
                   "state_dict saved by torch.save (.pth/.pt) or a .safetensors file")
       ->required();
   cmd->add_option("--arch,--model_architecture", args->arch, "unet (UNet), unetplusplus (UNet++) or auto")
-      ->capture_default_str();
-  cmd->add_option("--encoder", args->encoder, cat("auto, or one of: ", encoders_list()))->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            if (value == "auto") return "";
+            try {
+              models::arch_from_name(value);
+            } catch (const Error& e) {
+              return e.what();
+            }
+            return "";
+          },
+          ""));
+  std::vector<std::string> encoders{"auto"};
+  for (const std::string& e : models::supported_encoders()) encoders.push_back(e);
+  cmd->add_option("--encoder", args->encoder, cat("auto, or one of: ", encoders_list()))
+      ->capture_default_str()
+      ->check(one_of(encoders));
   cmd->add_option("--in-channels,--in_channels", args->in_channels, "Input channels (3 RGB, 5 RGB + flow) or auto")
-      ->capture_default_str();
-  cmd->add_option("--input-size,--input_size", args->input_size, "Network input size: S or HxW, multiples of 32")
-      ->required();
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            if (value == "auto" || (!value.empty() && value.size() < 4 &&
+                                    std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                                    std::stoi(value) > 0))
+              return "";
+            return cat("'", value, "': give a number of channels (3 RGB, 5 RGB + flow) or auto");
+          },
+          ""));
+  cmd->add_option("--input-size,--input_size", args->input_size,
+                  "Network input size WIDTHxHEIGHT (as every crowdrt size), or S for SxS; multiples of 32")
+      ->required()
+      ->check(width_by_height(true));
   cmd->add_option("-o,--output", args->output, "ONNX file to write (default: the checkpoint path with .onnx)");
   cmd->add_option("--opset", args->opset, "ONNX opset (default 11, as the seed)")
       ->check(CLI::Range(onnx_export::kOldestExportOpset, onnx_export::kNewestExportOpset))
       ->capture_default_str();
   cmd->add_flag("--overwrite", args->overwrite, "Replace the output file if it exists");
   cmd->callback([args] {
-    const auto [height, width] = parse_input_size(args->input_size);
-    models::check_input_size(height, width);
+    const auto [width, height] = parse_width_height(args->input_size, "--input-size", true);
+    check_network_size(width, height, "--input-size");
+    // export read HEIGHTxWIDTH until crowdrt 0.1.0; a portrait size is more likely that habit than a portrait camera.
+    if (width < height)
+      log_warn(cat("--input-size ", args->input_size, " is WIDTHxHEIGHT: a portrait model ", size_words(width, height),
+                   "; for a landscape one pass ", height, "x", width, " (crowdrt 0.1.0 export read HEIGHTxWIDTH)"));
     const std::string output = args->output.empty() ? default_output(args->checkpoint) : args->output;
     check_writable(output, args->overwrite);
     const auto start = std::chrono::steady_clock::now();
+    Progress progress("export", 3, "steps");  // read the checkpoint, build the graph, write the ONNX file
     const checkpoint::StateDict weights = checkpoint::read_checkpoint(args->checkpoint);
+    progress.advance();
 
     models::ModelSpec spec;
     spec.height = height;
@@ -104,23 +126,22 @@ void register_export(CLI::App& app) {
                         "be told; pass --in-channels"));
       spec.in_channels = *channels;
     } else {
-      try {
-        spec.in_channels = std::stoll(args->in_channels);
-      } catch (const std::exception&) {
-        throw CLI::ValidationError("--in-channels", cat("'", args->in_channels, "': give a number or auto"));
-      }
+      spec.in_channels = std::stoll(args->in_channels);
     }
 
     const ir::Graph graph = models::build_smp_model(spec, weights);
+    progress.advance();
     onnx_export::ExportOptions options;
     options.opset = args->opset;
     onnx_export::write_onnx(graph, output, options);
+    progress.advance();
+    progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("model: %s%s, encoder %s%s, %lld input channels%s, input 1x%lldx%lldx%lld, %.2f M parameters, "
-                "%zu weights\n",
+    std::printf("model: %s%s, encoder %s%s, %lld input channels%s, input 1x%lldx%lldx%lld (%s), "
+                "%.2f M parameters, %zu weights\n",
                 models::arch_name(spec.arch), from(auto_arch), spec.encoder.c_str(), from(auto_encoder),
                 static_cast<long long>(spec.in_channels), from(auto_channels), static_cast<long long>(spec.in_channels),
-                static_cast<long long>(height), static_cast<long long>(width),
+                static_cast<long long>(height), static_cast<long long>(width), size_words(width, height).c_str(),
                 static_cast<double>(models::count_parameters(graph)) / 1e6, weights.entries.size());
     std::printf("wrote %s: ONNX opset %d, %zu nodes, %.1f MB, %.1f s\n", output.c_str(), args->opset,
                 graph.nodes().size(), static_cast<double>(std::filesystem::file_size(output)) / 1e6, seconds);

@@ -29,15 +29,18 @@ void register_preprocess(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("preprocess", "Write the network input (1xCxHxW float32 .npy) of every frame of a sequence");
   cmd->add_option("--sequence", a->sequence, "Folder of one sequence's frames (.jpg/.png)")->required();
   cmd->add_option("--out", a->out, "Folder for <frame>.npy (required unless --no-write)");
-  cmd->add_option("--size", a->size, "Network input size WxH")->capture_default_str();
-  cmd->add_option("--flow", a->flow, "DIS preset: ultrafast, fast, medium, or none for 3 channels")->capture_default_str();
+  cmd->add_option("--size", a->size, "Network input size WIDTHxHEIGHT")->capture_default_str()->check(width_by_height());
+  cmd->add_option("--flow", a->flow, "DIS preset: ultrafast, fast, medium, or none for 3 channels")
+      ->capture_default_str()
+      ->check(one_of({"ultrafast", "fast", "medium", "none"}));
   cmd->add_option("--channels", a->channels, "3 (RGB) or 5 (RGB + flow)")->capture_default_str()->check(CLI::IsMember({3, 5}));
   cmd->add_option("--mode", a->mode, "eval: resize then flow (eval.py); calib: flow at source resolution then resize (calibrator)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(one_of({"eval", "calib"}));
   cmd->add_option("--flow-device", a->flow_device,
                   "cpu (OpenCV) or cuda (resize, gray, DIS flow and packing on the GPU; --mode eval only)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"cpu", "cuda"}));
+      ->check(one_of({"cpu", "cuda"}));
   cmd->add_flag("--overwrite", a->overwrite, "Replace existing .npy files of the same names in --out");
   cmd->add_flag("--no-write", a->no_write, "Compute the inputs without writing them, to time decode + resize + flow + packing");
   cmd->callback([a] {
@@ -91,11 +94,12 @@ void register_preprocess(CLI::App& app) {
       if (!a->no_write) write_npy(outputs[i], tensor);
       progress.advance();
     }
+    progress.finish();
     const double n = static_cast<double>(frames.size());
     char timing[160];
     std::snprintf(timing, sizeof timing, "decode %.2f ms + resize/colour/flow/pack %.2f ms per frame = %.1f frames/s",
                   decode_ms / n, input_ms / n, 1000.0 * n / (decode_ms + input_ms));
-    log_info(cat("preprocess: ", frames.size(), " frames (", shape_str({1, a->channels, h, w}), ", flow ", a->flow, ", ", a->mode,
+    log_info(cat("preprocess: ", frames.size(), " frames (", shape_str({1, a->channels, h, w}), ": ", size_words(w, h), ", flow ", a->flow, ", ", a->mode,
                  "): ", timing, a->no_write ? "" : " in " + a->out));
   });
 }

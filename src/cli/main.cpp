@@ -1,17 +1,43 @@
 // crowdrt: the command-line front of the engine. Exit codes: 0 ok, 2 usage error, 1 any other error.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <string>
 
 #include "cli/cli_common.h"
 #include "core/error.h"
 #include "core/log.h"
+
+namespace {
+// CLI11 answers an unknown subcommand with "A subcommand is required"; name the word instead.
+std::string unknown_subcommand(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const char* word = argv[i];
+    if (std::strcmp(word, "--log-level") == 0) {
+      ++i;
+      continue;
+    }
+    if (word[0] == '-') continue;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->check_name(word)) return "";
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    return std::string("unknown subcommand '") + word + "'; choose one of: " + names;
+  }
+  return "";
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"crowdrt: crowd-counting models from ONNX to a fast engine on CPUs and GPUs.\n"
                "Run `crowdrt SUBCOMMAND --help` for each subcommand's options."};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("crowdrt ") + CROWDRT_VERSION);
+  // Global options (below) are accepted before or after the subcommand; a subcommand's own -v / -q wins where it
+  // has one. Subcommands inherit this setting when they are added.
+  app.fallthrough();
   crowdrt::cli::register_build(app);
   crowdrt::cli::register_infer(app);
   crowdrt::cli::register_perf(app);
@@ -26,7 +52,22 @@ int main(int argc, char** argv) {
   crowdrt::cli::register_demo(app);
 #endif
   crowdrt::cli::register_export(app);
+  bool verbose = false, quiet = false;
+  std::string level;
+  app.add_flag("-v,--verbose", verbose, "More messages on stderr (each layer's kernel and precision in build)");
+  app.add_flag("-q,--quiet", quiet, "No information or progress on stderr; warnings and errors only");
+  app.add_option("--log-level", level, "warn, info (default) or verbose")
+      ->check(crowdrt::cli::one_of({"warn", "info", "verbose", "quiet"}));
+  app.parse_complete_callback([&] {
+    if (!level.empty()) crowdrt::set_log_level(*crowdrt::log_level_from_name(level));
+    if (quiet) crowdrt::set_log_level(crowdrt::LogLevel::warn);
+    if (verbose) crowdrt::set_log_level(crowdrt::LogLevel::verbose);
+  });
   try {
+    if (const std::string unknown = unknown_subcommand(app, argc, argv); !unknown.empty()) {
+      std::fprintf(stderr, "crowdrt: usage error: %s (see --help)\n", unknown.c_str());
+      return 2;
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

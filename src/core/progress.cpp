@@ -7,17 +7,30 @@
 #include "core/log.h"
 
 namespace crowdrt {
+namespace {
+std::string minutes_seconds(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char text[32];
+  std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
+  return text;
+}
+}  // namespace
 
 Progress::Progress(std::string what, int64_t total, std::string unit)
     : what_(std::move(what)), unit_(std::move(unit)), total_(total),
-      terminal_(::isatty(STDERR_FILENO) == 1 && log_level() >= LogLevel::warn),
+      terminal_(::isatty(STDERR_FILENO) == 1 && log_level() >= LogLevel::info),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
-Progress::~Progress() {
-  if (drew_) {
-    draw(true);
-    std::fputc('\n', stderr);
-  }
+Progress::~Progress() { finish(); }
+
+void Progress::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (!drew_) return;
+  draw(true);
+  std::fputc('\n', stderr);
+  std::fflush(stderr);
+  set_progress_line_open(false);
 }
 
 double Progress::seconds() const {
@@ -26,7 +39,7 @@ double Progress::seconds() const {
 
 void Progress::advance(int64_t done) {
   done_ += done;
-  if (!terminal_) return;
+  if (!terminal_ || finished_) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_draw_ < std::chrono::milliseconds(200) && done_ != total_) return;  // redraw 5 times a second at most
   last_draw_ = now;
@@ -36,18 +49,17 @@ void Progress::advance(int64_t done) {
 void Progress::draw(bool final_line) {
   const double elapsed = seconds();
   const double rate = elapsed > 0 ? done_ / elapsed : 0.0;
-  char left[32] = "";
-  if (total_ > 0 && rate > 0 && !final_line) {
-    const long s = static_cast<long>((total_ - done_) / rate + 0.5);
-    std::snprintf(left, sizeof left, ", %ld:%02ld left", s / 60, s % 60);
-  }
-  if (total_ > 0)
-    std::fprintf(stderr, "\r%s: %lld/%lld %s, %.1f/s%s\033[K", what_.c_str(), static_cast<long long>(done_),
-                 static_cast<long long>(total_), unit_.c_str(), rate, left);
-  else
-    std::fprintf(stderr, "\r%s: %lld %s, %.1f/s\033[K", what_.c_str(), static_cast<long long>(done_), unit_.c_str(), rate);
+  std::string line = what_ + ": " + std::to_string(done_);
+  if (total_ > 0) line += " of " + std::to_string(total_);
+  line += " " + unit_ + ", " + minutes_seconds(elapsed) + " elapsed";
+  if (total_ > 0 && rate > 0 && !final_line && done_ < total_) line += ", " + minutes_seconds((total_ - done_) / rate) + " left";
+  char speed[64];
+  std::snprintf(speed, sizeof speed, ", %.1f %s/s", rate, unit_.c_str());
+  line += speed;
+  std::fprintf(stderr, "\r%s\033[K", line.c_str());
   std::fflush(stderr);
   drew_ = true;
+  set_progress_line_open(true);
 }
 
 }  // namespace crowdrt

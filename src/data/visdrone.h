@@ -19,6 +19,14 @@ std::vector<std::string> list_frames(const std::string& folder);
 // Error naming the missing sequence, file or the reason the split is empty.
 std::vector<std::string> select_sequences(const std::string& root, const std::string& split);
 
+// The split to evaluate when none is given, so that any VisDrone-format folder works: "val" (the seed's) where
+// there are more than 66 sequences, else "test" where <root>/testlist.txt exists, else "all". `reason` says why,
+// for the user.
+struct DefaultSplit {
+  std::string split, reason;
+};
+DefaultSplit default_split(const std::string& root);
+
 struct Sequence {
   std::string name;
   std::vector<std::string> frames;       // paths, sorted by name

@@ -65,7 +65,8 @@ std::vector<std::string> select_sequences(const std::string& root, const std::st
   if (split == "all") return all;
   if (split == "val") {
     if (all.size() <= kSeedTrainSequences)
-      throw Error(cat(root, ": ", all.size(), " sequences; the seed's val split starts at the 67th. Use --dataset all, test or a list file"));
+      throw Error(cat(root, ": ", all.size(), " sequences; the seed's val split starts at the 67th. Use --split all, "
+                      "test or a file of sequence names"));
     return {all.begin() + kSeedTrainSequences, all.end()};
   }
   std::string list = split;
@@ -75,6 +76,16 @@ std::vector<std::string> select_sequences(const std::string& root, const std::st
     if (!std::binary_search(all.begin(), all.end(), n))
       throw Error(cat(list, ": sequence '", n, "' is not a folder under ", (fs::path(root) / "sequences").string()));
   return names;
+}
+
+DefaultSplit default_split(const std::string& root) {
+  const size_t n = all_sequences(root).size();
+  if (n > kSeedTrainSequences)
+    return {"val", cat("the seed's split: sorted sequences from the 67th on (", n - kSeedTrainSequences, " of ", n, ")")};
+  if (file_exists((fs::path(root) / "testlist.txt").string()))
+    return {"test", cat("testlist.txt; ", n, " sequences are too few for the seed's val split (from the 67th on)")};
+  return {"all", cat("every sequence; ", n, " are too few for the seed's val split (from the 67th on) and there is no "
+                     "testlist.txt")};
 }
 
 Sequence read_sequence(const std::string& root, const std::string& name) {

@@ -121,6 +121,7 @@ std::vector<std::pair<std::string, float>> calibrate(const ir::Graph& unfused, c
     calibrator.batch_done();
     progress.advance();
   }
+  progress.finish();
   if (calibrator.batches() == 0) throw Error("calibration got no frames");
   log_info(cat("calibrated ", names.size(), " tensors on ", calibrator.batches(), " frames (", method, ") in ",
                std::round(progress.seconds() * 10) / 10, " s"));
@@ -251,6 +252,7 @@ void int8_sensitivity(const ir::Graph& graph, const Backend& backend, const Buil
     layers.push_back({node, count_error(counts_of(graph, backend, one, frames), reference)});
     progress.advance();
   }
+  progress.finish();
   std::stable_sort(layers.begin(), layers.end(), [](const Layer& a, const Layer& b) { return a.error > b.error; });
 
   // The fewest of the worst layers kept fp32 that bring the error within the budget, by bisection over their

@@ -89,6 +89,18 @@ TEST_F(MessyDataset, ValIsTheSortedSequencesFromThe67thOn) {
   EXPECT_EQ(val.back(), "00079");
 }
 
+TEST_F(MessyDataset, DefaultSplitIsTheSeedsValThenTheTestListThenAll) {
+  EXPECT_EQ(default_split(root.string()).split, "test");  // 3 sequences and a testlist.txt
+  EXPECT_NE(default_split(root.string()).reason.find("testlist.txt"), std::string::npos);
+  fs::remove(root / "testlist.txt");
+  EXPECT_EQ(default_split(root.string()).split, "all");
+  for (int i = 11; i < 74; ++i) fs::create_directories(root / "sequences" / ("000" + std::to_string(i)));
+  EXPECT_EQ(default_split(root.string()).split, "all");  // 66 sequences: the seed's val would be empty
+  fs::create_directories(root / "sequences" / "00074");
+  EXPECT_EQ(default_split(root.string()).split, "val");  // 67: the seed's val is the last one
+  EXPECT_EQ(select_sequences(root.string(), "val"), (std::vector<std::string>{"00074"}));
+}
+
 TEST_F(MessyDataset, MissingAnnotationFileIsAnErrorThatSaysWhatToWrite) {
   fs::remove(root / "annotations" / "00002.txt");
   EXPECT_THROW(read_sequence(root.string(), "00002"), Error);

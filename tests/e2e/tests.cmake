@@ -72,3 +72,8 @@ e2e_test(e2e_perf_json ${e2e_dir}/perf_json.py ${e2e_bin} ${e2e_models} ${e2e_sm
 e2e_test(e2e_inspect ${e2e_dir}/inspect_layers.py ${e2e_bin} ${e2e_models} ${e2e_small_case} ${e2e_work}/inspect)
 # help needs no models
 set_tests_properties(e2e_help PROPERTIES FIXTURES_REQUIRED "")
+# usage errors (exit 2, the bad value named, only existing flags mentioned) need no models
+e2e_test(e2e_usage_errors ${e2e_dir}/usage_errors.py ${e2e_bin} ${e2e_work}/usage_errors)
+set_tests_properties(e2e_usage_errors PROPERTIES FIXTURES_REQUIRED "")
+e2e_test(e2e_progress_log ${e2e_dir}/progress_log.py ${e2e_bin} ${e2e_work}/progress_log)
+set_tests_properties(e2e_progress_log PROPERTIES FIXTURES_REQUIRED "")

@@ -9,6 +9,9 @@ usage: check_eval.py CROWDRT DATA_ROOT MODELS_DIR WORK_DIR constant|order|bench
   bench     `crowdrt bench` over 2 models x 2 precisions x 2 flow presets: every row, in order, in bench.json and
             bench.md; the constant model's MAE equals eval's; int8 is refused without calibration frames and
             measured (with its change against fp32 and a calibration cache) with them
+  split     the default split works on a set of fewer than 67 sequences: testlist.txt where there is one (and
+            eval says so), else every sequence; the seed's --dataset spelling is accepted; an explicit val on
+            such a set fails naming --split
 """
 import glob
 import json
@@ -79,8 +82,10 @@ def check_constant(crowdrt, root, models, work):
     plan = os.path.join(work, "constant.plan")
     run(crowdrt, "build", "--onnx", os.path.join(models, "constant.onnx"), "-o", plan, "--overwrite")
     report = os.path.join(work, "constant.json")
-    run(crowdrt, "eval", "--plan", plan, "--data", root, "--split", "all", "--json", report, "--csv",
-        os.path.join(work, "constant.csv"), "--overwrite")
+    out = run(crowdrt, "eval", "--plan", plan, "--data", root, "--split", "all", "--json", report, "--csv",
+              os.path.join(work, "constant.csv"), "--overwrite")
+    if f"({SIZE} wide, {SIZE} high)" not in out or "split all" not in out:
+        sys.exit(f"FAIL: eval's header does not give the input as 'W wide, H high' and the split: {out[:300]!r}")
     j = json.load(open(report))
     expected_pred = CONSTANT_BIAS * SIZE * SIZE / 100.0
     rows, errors, games = [], [], []
@@ -199,10 +204,47 @@ def check_bench(crowdrt, root, models, work):
     print(f"ok: {len(rows)} bench rows, constant MAE {mae}; int8 row with calibration cache")
 
 
+def check_split(crowdrt, root, models, work):
+    import shutil
+    plan = os.path.join(work, "constant.plan")
+    run(crowdrt, "build", "--onnx", os.path.join(models, "constant.onnx"), "-o", plan, "--overwrite")
+
+    def evaluate(data, *extra):
+        report = os.path.join(work, "split.json")
+        r = subprocess.run([crowdrt, "eval", "--plan", plan, "--data", data, "--json", report, "--overwrite", "-q",
+                            *extra], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"FAIL: eval {list(extra)} on {data} exited {r.returncode}: {r.stderr.strip()}")
+        j = json.load(open(report))
+        return j["split"], sorted({f["sequence"] for f in j["per_frame"]}), r.stderr
+
+    tested = [line.strip() for line in open(os.path.join(root, "testlist.txt")) if line.strip()]
+    split, seqs, err = evaluate(root)
+    if split != "test" or seqs != sorted(tested) or "split test" not in err or "testlist.txt" not in err:
+        sys.exit(f"FAIL: default split on {len(sequences(root))} sequences with a testlist: {split} {seqs}, "
+                 f"stderr {err!r}")
+    split, seqs, _ = evaluate(root, "--dataset", "all")
+    if split != "all" or seqs != sequences(root):
+        sys.exit(f"FAIL: --dataset all evaluated {split} {seqs}")
+    # the same set without its lists: every sequence
+    bare = os.path.join(work, "bare")
+    shutil.rmtree(bare, ignore_errors=True)
+    shutil.copytree(os.path.join(root, "sequences"), os.path.join(bare, "sequences"))
+    shutil.copytree(os.path.join(root, "annotations"), os.path.join(bare, "annotations"))
+    split, seqs, err = evaluate(bare)
+    if split != "all" or seqs != sequences(root) or "split all" not in err:
+        sys.exit(f"FAIL: default split without testlist.txt: {split} {seqs}, stderr {err!r}")
+    r = subprocess.run([crowdrt, "eval", "--plan", plan, "--data", bare, "--split", "val"], capture_output=True,
+                       text=True)
+    if r.returncode != 1 or "--split" not in r.stderr or "--dataset" in r.stderr:
+        sys.exit(f"FAIL: --split val on {len(sequences(root))} sequences: exit {r.returncode}, {r.stderr.strip()!r}")
+    print(f"ok: default split test ({len(tested)} sequences), all without lists; --dataset accepted")
+
+
 def main():
     crowdrt, root, models, work, mode = sys.argv[1:6]
     os.makedirs(work, exist_ok=True)
-    {"constant": check_constant, "order": check_order, "bench": check_bench}[mode](crowdrt, root, models, work)
+    {"constant": check_constant, "order": check_order, "bench": check_bench, "split": check_split}[mode](crowdrt, root, models, work)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ add_test(NAME eval_fixture
                  ${eval_work}/models)
 set_tests_properties(eval_fixture PROPERTIES LABELS eval FIXTURES_SETUP eval_data)
 
-foreach(mode constant order bench)
+foreach(mode constant order bench split)
   add_test(NAME eval_${mode}
            COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_eval.py $<TARGET_FILE:crowdrt>
                    ${eval_synth} ${eval_work}/models ${eval_work}/${mode} ${mode})
@@ -24,3 +24,8 @@ add_test(NAME eval_run
          COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_run.py $<TARGET_FILE:crowdrt>
                  ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/run)
 set_tests_properties(eval_run PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+
+add_test(NAME eval_demo
+         COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_demo.py $<TARGET_FILE:crowdrt>
+                 ${PROJECT_SOURCE_DIR}/models/demo/demo_unet_mobilenet_v2.pth ${eval_work}/demo)
+set_tests_properties(eval_demo PROPERTIES LABELS eval TIMEOUT 600 ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)

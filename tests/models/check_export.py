@@ -27,7 +27,7 @@ def export(a, meta, work):
     arch = meta["arch"]
     encoder = opts.get("encoder", meta["encoder"])
     args = [a.crowdrt, "export", "--checkpoint", os.path.join(case_dir, "model.pth"), "--input-size",
-            f"{meta['height']}x{meta['width']}", "-o", onnx_path, "--opset", meta["opset"], "--encoder", encoder]
+            f"{meta['width']}x{meta['height']}", "-o", onnx_path, "--opset", meta["opset"], "--encoder", encoder]
     if arch != "auto":
         args += ["--arch", arch]
     if meta["in_channels"] == 5:  # 3-channel cases leave --in-channels at auto

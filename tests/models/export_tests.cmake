@@ -56,3 +56,5 @@ foreach(kind ${export_error_kinds})
   export_test(export_error_${kind} "" ${export_dir}/export_errors.py $<TARGET_FILE:crowdrt> ${export_work}/error_${kind}
               ${kind})
 endforeach()
+# --input-size is WIDTHxHEIGHT; a portrait size warns
+export_test(export_size "" ${export_dir}/export_size.py $<TARGET_FILE:crowdrt> ${export_work}/size)
