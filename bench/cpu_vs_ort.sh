@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # crowdrt's CPU engine against ONNX Runtime 1.30 (CPU) on the same ONNX files, batch 1, same thread count.
 # usage: bash bench/cpu_vs_ort.sh [BUILD_DIR]       (default: build; `make bench` passes it)
-# env:   THREADS (2)  SIZES ("256 608")  RUNS (20)  WARMUP (3: ort_bench.js does 3)  OUT (BUILD_DIR/bench)
+# env:   THREADS (2)  SIZES ("256 608")  RUNS (20)  WARMUP (3: ort_bench.js does 3; crowdrt perf warms up for WARMUP_MS, 500)  OUT (BUILD_DIR/bench)
 #        PYTHON (/usr/bin/python3: torch, onnx, numpy)  ORT_ONLY=1 measures ONNX Runtime alone
 # Model: smp-layout UNet-resnet34, 5 input channels (RGB + flow), random weights and BatchNorm statistics,
 # exported as the seed does (opset 11, BN folded by the exporter). Prints a Markdown table and the raw outputs.
@@ -12,6 +12,7 @@ THREADS=${THREADS:-2}
 SIZES=${SIZES:-"256 608"}
 RUNS=${RUNS:-20}
 WARMUP=${WARMUP:-3}
+WARMUP_MS=${WARMUP_MS:-500}
 OUT=${OUT:-$BUILD/bench}
 PYTHON=${PYTHON:-/usr/bin/python3}
 CROWDRT=$BUILD/crowdrt
@@ -51,8 +52,8 @@ for S in $SIZES; do
     check=$("$PYTHON" tests/e2e/compare.py "$out" "$OUT/models/$name/ref.npy" || true)
     log "against PyTorch: $check"
     js=$OUT/$name.perf.json
-    log "\$ $CROWDRT perf --plan $plan --iterations $RUNS --warmup $WARMUP --threads $THREADS --json $js --overwrite"
-    "$CROWDRT" perf --plan "$plan" --iterations "$RUNS" --warmup "$WARMUP" --threads "$THREADS" --json "$js" \
+    log "\$ $CROWDRT perf --plan $plan --iterations $RUNS --duration 0.001 --warmUp $WARMUP_MS --threads $THREADS --json $js --overwrite"
+    "$CROWDRT" perf --plan "$plan" --iterations "$RUNS" --duration 0.001 --warmUp "$WARMUP_MS" --threads "$THREADS" --json "$js" \
       --overwrite 2>&1 | tee -a "$raw"
     crt_ms=$("$PYTHON" -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["median_ms"])' "$js")
     ratio=$("$PYTHON" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$crt_ms" "$ort_ms")

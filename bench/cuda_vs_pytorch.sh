@@ -31,7 +31,7 @@ for m in unet_resnet34_608 unetpp_resnet34_608; do
       --timing-cache "$work/timing.json" -o "$work/$m.$p.plan" "${extra[@]}" > "$work/build.log" 2>&1
     rc=$?; tail -1 "$work/build.log"; [ $p = int8 ] && cp "$work/build.log" "$OUT/build_${m}_int8.log"
     [ $rc = 0 ] || continue
-    "$B/bin/crowdrt" perf --plan "$work/$m.$p.plan" --iterations 500 --warmup 50 \
+    "$B/bin/crowdrt" perf --plan "$work/$m.$p.plan" --iterations 500 --duration 0.001 --warmUp 500 \
       --json "$OUT/perf_${m}_$p.json" | grep -E "^(plan|latency|throughput|GPU|H2D|D2H)"
   done
 done

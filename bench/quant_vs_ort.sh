@@ -52,8 +52,8 @@ ort_min=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.loads(sys.argv[1])[
 declare -A ms mins
 for p in fp32 bf16 int8; do
   js=$OUT/$p.perf.json
-  log "\$ $CROWDRT perf --plan $OUT/$p.plan --iterations $RUNS --warmup 3 --threads $THREADS --json $js --overwrite"
-  "$CROWDRT" perf --plan "$OUT/$p.plan" --iterations "$RUNS" --warmup 3 --threads "$THREADS" --json "$js" --overwrite 2>&1 | tee -a "$raw"
+  log "\$ $CROWDRT perf --plan $OUT/$p.plan --iterations $RUNS --duration 0.001 --warmUp 500 --threads $THREADS --json $js --overwrite"
+  "$CROWDRT" perf --plan "$OUT/$p.plan" --iterations "$RUNS" --duration 0.001 --warmUp 500 --threads "$THREADS" --json "$js" --overwrite 2>&1 | tee -a "$raw"
   ms[$p]=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["median_ms"])' "$js")
   mins[$p]=$("$PYTHON" -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["min_ms"])' "$js")
 done

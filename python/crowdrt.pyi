@@ -57,7 +57,7 @@ class Engine:
 def build(onnx: _Path, plan: _Path, *, precision: str = "fp32", device: str = "cpu", threads: int = 0,
           input_shapes: Mapping[str, Sequence[int]] = {}, timing_cache: _Path | None = None,
           calibrator: str = "entropy", calib_dir: _Path | None = None, calib_data: _Path | None = None,
-          calib_flow: str = "medium", calib_recipe: str = "seed", calib_max: int = 500,
+          calib_flow: str = "medium", calib_recipe: str = "network", calib_max: int = 500,
           calib_cache: _Path | None = None, recalibrate: bool = False,
           keep_fp32: Sequence[str] = [], count_budget: float = 0.0, sensitivity_report: _Path | None = None,
           save_qdq: _Path | None = None, overwrite: bool = False) -> dict[str, Any]: ...

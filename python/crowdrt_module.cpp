@@ -432,7 +432,7 @@ PYBIND11_MODULE(crowdrt, m) {
       py::arg("threads") = 0, py::arg("input_shapes") = std::map<std::string, crowdrt::Dims>{},
       py::arg("timing_cache") = py::none(),
       py::arg("calibrator") = "entropy", py::arg("calib_dir") = py::none(), py::arg("calib_data") = py::none(),
-      py::arg("calib_flow") = "medium", py::arg("calib_recipe") = "seed", py::arg("calib_max") = 500,
+      py::arg("calib_flow") = "medium", py::arg("calib_recipe") = "network", py::arg("calib_max") = 500,
       py::arg("calib_cache") = py::none(), py::arg("recalibrate") = false,
       py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("count_budget") = 0.0,
       py::arg("sensitivity_report") = py::none(), py::arg("save_qdq") = py::none(), py::arg("overwrite") = false,

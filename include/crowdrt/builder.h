@@ -28,7 +28,7 @@ struct BuildOptions {
   std::string calib_dir;               // the seed's calibration folder (imgs/ and imgs_flows/)
   std::string calib_data;              // or a VisDrone-CC root, its flow computed with calib_flow
   std::string calib_flow = "medium";   // DIS preset for calib_data: ultrafast, fast or medium
-  std::string calib_recipe = "seed";   // calib_data's flow: "seed" (at the source resolution, then resized with the
+  std::string calib_recipe = "network";  // calib_data's flow: "seed" (at the source resolution, then resized with the
                                        // vectors unscaled, as the seed) or "network" (at the input size, as inference)
   bool recalibrate = false;            // calibrate even if calib_cache exists, and replace it
   std::int64_t calib_max = 500;        // at most this many calibration frames; 0: all

@@ -46,8 +46,8 @@ void register_build(CLI::App& app) {
   cmd->add_option("--flow", b.calib_flow, "DIS preset for --calib-data: ultrafast, fast, medium")
       ->check(one_of({"ultrafast", "fast", "medium"}))
       ->capture_default_str();
-  cmd->add_option("--calib-recipe", b.calib_recipe, "int8 with --calib-data: where the flow is computed: seed (at the source resolution, then the stack resized with the vectors unscaled, as the seed's prepare_calibration_data.py) or network (at the network's input size, as inference computes it)")
-      ->check(CLI::IsMember({"seed", "network"}))
+  cmd->add_option("--calib-recipe", b.calib_recipe, "int8 with --calib-data: where the flow is computed: network (at the network's input size, as inference computes it; the default, measured closer to fp32) or seed (at the source resolution, then the stack resized with the vectors unscaled, as the seed's prepare_calibration_data.py). A --calib-dir folder holds the flow its maker computed (calib-data --calib-recipe)")
+      ->check(one_of({"seed", "network"}))
       ->capture_default_str();
   cmd->add_option("--calib-max", b.calib_max, "At most N calibration frames (0: all)")
       ->check(at_least(0))

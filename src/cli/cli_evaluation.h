@@ -34,7 +34,7 @@ void write_text_file(const std::string& path, const std::string& text);
 std::string onnx_for_model(const std::string& model, cv::Size size, const std::string& out_dir, bool overwrite);
 // int8 calibration of bench / demo builds (BuildOptions' calib_* fields, `crowdrt build`'s flags).
 struct CalibrationArgs {
-  std::string dir, data, cache, calibrator = "entropy", recipe = "seed";
+  std::string dir, data, cache, calibrator = "entropy", recipe = "network";
   int64_t max = 500;
   double count_budget = 0;  // > 0: the builder keeps the most count-sensitive int8 layers fp32 within this budget
 };

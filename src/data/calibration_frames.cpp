@@ -78,9 +78,6 @@ std::shared_ptr<CalibrationFrames> open_calibration_frames(const std::string& ca
     throw Error(cat("calibration frames need a 1xCxHxW input; the model's is ", shape_str(input)));
   if (recipe != "seed" && recipe != "network")
     throw Error(cat("calibration recipe '", recipe, "': expected seed or network"));
-  if (recipe == "network" && !calib_dir.empty())
-    throw Error("--calib-recipe network applies to --calib-data (flow computed while calibrating); a --calib-dir "
-                "folder holds the flow its maker computed (crowdrt calib-data --calib-recipe chooses it there)");
   CalibrationFramesOptions f;
   f.calib_dir = calib_dir;
   f.calib_data = calib_data;

@@ -21,7 +21,7 @@ struct CalibrationFramesOptions {
   // The flow of calib_data frames: "seed" (at the source resolution, then the 5-channel stack resized with the
   // vectors unscaled, as the seed's prepare_calibration_data.py) or "network" (at the network's input size, as
   // inference computes it).
-  std::string recipe = "seed";
+  std::string recipe = "network";
   int64_t max = 500;       // at most this many frames (0: all): spread evenly over a folder, and as the first
                            // frames of each sequence over a VisDrone root (flow needs consecutive frames)
   cv::Size size{608, 608};

@@ -26,7 +26,7 @@ struct BuildOptions {
   std::string calib_dir;                        // the seed's calibration folder (imgs/, imgs_flows/)
   std::string calib_data;                       // or a VisDrone root, flow computed with calib_flow
   std::string calib_flow = "medium";            // DIS preset for calib_data: ultrafast, fast, medium
-  std::string calib_recipe = "seed";            // calib_data's flow: "seed" (source resolution, then resized with
+  std::string calib_recipe = "network";         // calib_data's flow: "seed" (source resolution, then resized with
                                                 // unscaled vectors) or "network" (at the input size, as inference)
   int64_t calib_max = 500;                      // at most this many calibration frames (0: all)
   std::string calib_cache;                      // default: <model without .onnx>_calib.bin, as the seed names it
