@@ -1,6 +1,7 @@
 // What every backend promises: which nodes it runs in which precision, a graph compiled once into
 // prepared kernels over one planned arena, and runs on caller-owned buffers with no allocation.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -47,6 +48,8 @@ struct CompileOptions {
   // Weights need no entry: their scales are per output channel, max|w| / 127, taken from the weights.
   std::map<std::string, float> activation_amax;
   std::set<std::string> keep_fp32 = {};   // node names that run fp32 whatever the permission (--keep-fp32)
+  // Called as the kernels of each node are chosen (timed, with time_tactics): the build's progress.
+  std::function<void(size_t done, size_t total)> on_layer = {};
 };
 
 // Where a GPU run's time went, as trtexec reports it: copies apart from the compute.

@@ -80,11 +80,13 @@ void register_demo(CLI::App& app) {
     for (const std::string& f : split_list(a->flows)) options.flows.push_back(vision::parse_flow_preset(f));
     if (options.precisions.empty() || options.flows.empty())
       throw CLI::ValidationError("--precisions/--flows", "give at least one of each");
-    for (Precision p : options.precisions)
-      check_writable((out / cat(name, "_", precision_name(p), ".plan")).string(), a->overwrite);
     const std::string md = (out / "bench.md").string(), json = (out / "bench.json").string(),
                       plot = (out / "counts.png").string();
-    for (const std::string& f : {md, json, plot}) check_writable(f, a->overwrite);
+    if (std::error_code ec; fs::exists(out, ec)) {  // a new folder holds nothing to overwrite
+      for (Precision p : options.precisions)
+        check_writable((out / cat(name, "_", precision_name(p), ".plan")).string(), a->overwrite);
+      for (const std::string& f : {md, json, plot}) check_writable(f, a->overwrite);
+    }
     fs::create_directories(out);
 
     step("1. synthetic VisDrone-CC sequences (640x360, held out from the demo model's training seeds)");

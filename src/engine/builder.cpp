@@ -341,7 +341,14 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
     log_info(cat("wrote ", options.save_qdq, ": Q/DQ on ", qdq.quantised_layers, " Conv layers (", qdq.skipped_layers,
                  " left float)"));
   }
-  const std::unique_ptr<CompiledGraph> compiled = backend->compile(graph, compile_options);
+  std::unique_ptr<CompiledGraph> compiled;
+  {
+    Progress progress(options.time_tactics ? "build: timing kernels" : "build: choosing kernels",
+                      static_cast<int64_t>(graph.nodes().size()), "layers");
+    compile_options.on_layer = [&progress](size_t, size_t) { progress.advance(); };
+    compiled = backend->compile(graph, compile_options);
+    compile_options.on_layer = nullptr;
+  }
   // The tactics the timing chose travel in the plan, so that loading it compiles the same kernels.
   std::map<std::string, std::string> tactic_of;
   for (const LayerInfo& l : compiled->layers())

@@ -160,6 +160,35 @@ def step_cache(crowdrt, work):
     if r.code != 1 or "--calib-dir" not in r.err:
         raise TestFailure(f"int8 without a cache or frames must say how to calibrate\n{r.describe()}")
     check_summaries(crowdrt, model, plan, folder, folder_cache)
+    check_recipes(crowdrt, work, model, plan, synth)
+
+
+def check_recipes(crowdrt, work, model, plan, synth):
+    """--calib-recipe: calib-data's network folder holds flow at the network's size between resized frames, and build
+    calibrates on it; with --calib-data the two recipes calibrate different flow ranges (the seed's flow, computed at
+    the source resolution and resized without scaling the vectors, is larger), the default being network's."""
+    import glob
+    net_folder = os.path.join(work, "calib_folder_network")
+    ok(run([crowdrt, "calib-data", "--sequences", os.path.join(synth, "sequences"), "--out", net_folder, "--flow",
+            "ultrafast", "--max", "6", "--calib-recipe", "network", "--size", "64x64", "--overwrite"]), "calib-data network")
+    flows = sorted(glob.glob(os.path.join(net_folder, "imgs_flows", "*.npy")))
+    if len(flows) != 6 or any(np.load(f).shape != (64, 64, 2) for f in flows):
+        raise TestFailure(f"calib-data --calib-recipe network should write 6 flows of 64x64x2: {flows}")
+    if "recipe=network" not in open(os.path.join(net_folder, "crowdrt-calib-data.txt")).read():
+        raise TestFailure("calib-data's manifest should record the network recipe")
+    r = build(crowdrt, model, plan, "--int8", "--calib-dir", net_folder, "--calib-cache",
+              os.path.join(work, "net_folder_calib.bin"), "--recalibrate")
+    if " on 6 frames" not in r.err:
+        raise TestFailure(f"build should calibrate on the network folder's 6 frames\n{r.describe()}")
+    inputs = {}
+    for recipe in ("seed", "network", None):
+        cache = os.path.join(work, f"recipe_{recipe}_calib.bin")
+        extra = ["--calib-recipe", recipe] if recipe else []
+        build(crowdrt, model, plan, "--int8", "--calib-data", synth, "--flow", "ultrafast", "--calib-max", "6",
+              "--calib-cache", cache, "--recalibrate", *extra)
+        inputs[recipe] = open(cache).read()
+    if inputs[None] != inputs["network"] or inputs["seed"] == inputs["network"]:
+        raise TestFailure("the calibration caches: the default recipe's must equal network's, and seed's differ")
 
 
 def check_summaries(crowdrt, model, plan, folder, cache):

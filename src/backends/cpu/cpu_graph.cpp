@@ -71,7 +71,8 @@ class CpuCompiledGraph final : public CompiledGraph {
       if (node.op == ir::Op::Concat && node.attrs.i("in_place", 0) != 0 && backend.concat_in_place(graph, node))
         builder.prepare_in_place_concat(node);
     std::unordered_map<std::string, ConvChoice> choices;
-    for (const ir::Node& node : graph.nodes())
+    size_t chosen = 0;
+    for (const ir::Node& node : graph.nodes()) {
       if (node.op == ir::Op::Conv && backend.supports(graph, node, Precision::fp32)) {
         try {
           choices[node.name] = choose_conv(builder, node);
@@ -79,6 +80,8 @@ class CpuCompiledGraph final : public CompiledGraph {
           throw Error(cat("cpu backend: oneDNN refused ", ir::describe(graph, node), ": ", e.what()));
         }
       }
+      if (options.on_layer) options.on_layer(++chosen, graph.nodes().size());
+    }
     builder.set_conv_choices(std::move(choices));
     for (const ir::Node& node : graph.nodes()) {
       if (!backend.supports(graph, node, Precision::fp32))
