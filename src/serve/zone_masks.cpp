@@ -59,8 +59,15 @@ ZoneMasks::ZoneMasks(const std::vector<Zone>& zones, int frame_width, int frame_
     const Zone& zone = zones[z];
     // Polygon in density-map pixels: map pixel (i, j) is the square [i, i+1] x [j, j+1].
     std::vector<Point> polygon;
+    if (zone.polygon.size() < 3)
+      throw Error(cat("zone \"", shown_name(zone.name), "\" (zones[", z, "]): polygon has ", zone.polygon.size(),
+                      " points; a zone needs at least 3 (parse_zones checks this)"));
     for (size_t i = 0; i < zone.polygon.size(); ++i) {
       const Point p = zone.polygon[i];
+      if (!std::isfinite(p.x) || !std::isfinite(p.y) ||
+          (zone.normalized && (p.x < 0 || p.x > 1 || p.y < 0 || p.y > 1)))
+        throw Error(cat("zone \"", shown_name(zone.name), "\" (zones[", z, "]): polygon point ", i, " (", p.x, ", ",
+                        p.y, ") is not finite or, normalized, outside 0..1 (parse_zones checks this)"));
       if (!zone.normalized && (p.x < 0 || p.x > frame_width || p.y < 0 || p.y > frame_height))
         throw Error(cat("zone \"", shown_name(zone.name), "\" (zones[", z, "]): polygon point ", i, " (", p.x, ", ",
                         p.y, ") is outside the ", frame_width, "x", frame_height,
