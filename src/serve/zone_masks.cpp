@@ -49,8 +49,7 @@ std::string shown_name(const std::string& name) {
 
 }  // namespace
 
-ZoneMasks::ZoneMasks(const std::vector<Zone>& zones, int frame_width, int frame_height, int map_width,
-                     int map_height)
+ZoneMasks::ZoneMasks(const std::vector<Zone>& zones, int frame_width, int frame_height, int map_width, int map_height)
     : map_width_(map_width), map_height_(map_height) {
   if (frame_width < 1 || frame_height < 1 || map_width < 1 || map_height < 1)
     throw Error(cat("zones: frame ", frame_width, "x", frame_height, " and density map ", map_width, "x", map_height,
@@ -64,8 +63,7 @@ ZoneMasks::ZoneMasks(const std::vector<Zone>& zones, int frame_width, int frame_
                       " points; a zone needs at least 3 (parse_zones checks this)"));
     for (size_t i = 0; i < zone.polygon.size(); ++i) {
       const Point p = zone.polygon[i];
-      if (!std::isfinite(p.x) || !std::isfinite(p.y) ||
-          (zone.normalized && (p.x < 0 || p.x > 1 || p.y < 0 || p.y > 1)))
+      if (!std::isfinite(p.x) || !std::isfinite(p.y) || (zone.normalized && (p.x < 0 || p.x > 1 || p.y < 0 || p.y > 1)))
         throw Error(cat("zone \"", shown_name(zone.name), "\" (zones[", z, "]): polygon point ", i, " (", p.x, ", ",
                         p.y, ") is not finite or, normalized, outside 0..1 (parse_zones checks this)"));
       if (!zone.normalized && (p.x < 0 || p.x > frame_width || p.y < 0 || p.y > frame_height))
@@ -94,8 +92,7 @@ ZoneMasks::ZoneMasks(const std::vector<Zone>& zones, int frame_width, int frame_
       for (int column = 0; column < mask.width; ++column) {
         const int x = mask.x0 + column;
         const std::vector<Point> cell = clip(clip(band, 0, x, true), 0, x + 1, false);
-        if (cell.size() >= 3)
-          mask.weights[static_cast<size_t>(row) * mask.width + column] = std::min(1.0, area(cell));
+        if (cell.size() >= 3) mask.weights[static_cast<size_t>(row) * mask.width + column] = std::min(1.0, area(cell));
       }
     }
     masks_.push_back(std::move(mask));

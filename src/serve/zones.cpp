@@ -12,8 +12,9 @@
 namespace crowdrt::serve {
 namespace {
 
-const char* const kUsage =
-    R"({"zones": [{"name": "gate", "polygon": [[x, y], ...], "normalized": true, "limit": 40, "margin": 4, "frames": 3}]})";
+const char* const zones_file_example =
+    R"({"zones": [{"name": "gate", "polygon": [[x, y], ...], "normalized": true, "limit": 40, "margin": 4, )"
+    R"("frames": 3}]})";
 
 // Keeps an error on one line whatever the file holds.
 std::string shown(std::string_view text, size_t max_length = 60) {
@@ -38,8 +39,7 @@ bool within(Point a, Point b, Point p) {
 
 // Closed segments a-b and c-d share at least one point.
 bool segments_touch(Point a, Point b, Point c, Point d) {
-  const int o1 = orientation(a, b, c), o2 = orientation(a, b, d), o3 = orientation(c, d, a),
-            o4 = orientation(c, d, b);
+  const int o1 = orientation(a, b, c), o2 = orientation(a, b, d), o3 = orientation(c, d, a), o4 = orientation(c, d, b);
   if (o1 != o2 && o3 != o4) return true;
   return (o1 == 0 && within(a, b, c)) || (o2 == 0 && within(a, b, d)) || (o3 == 0 && within(c, d, a)) ||
          (o4 == 0 && within(c, d, b));
@@ -50,19 +50,19 @@ class ZoneReader {
   ZoneReader(const std::string& file, size_t index) : file_(file), index_(index) {}
 
   Zone read(const nlohmann::json& entry, std::set<std::string>& names) {
-    if (!entry.is_object()) throw fail(cat("is ", entry.type_name(), ", not an object; write each zone as ", kUsage));
+    if (!entry.is_object()) throw fail(cat("is ", entry.type_name(), ", not an object; write each zone as ", zones_file_example));
     static const std::set<std::string> known = {"name", "polygon", "normalized", "limit", "margin", "frames"};
     for (const auto& [key, value] : entry.items())
       if (!known.contains(key))
-        throw fail(cat("unknown key \"", shown(key), "\"; a zone has name, polygon, normalized, limit, margin, frames"));
+        throw fail(
+            cat("unknown key \"", shown(key), "\"; a zone has name, polygon, normalized, limit, margin, frames"));
     Zone zone;
     const auto name = entry.find("name");
     if (name == entry.end() || !name->is_string() || name->get_ref<const std::string&>().empty())
       throw fail("has no name; give it \"name\": \"...\" (a non-empty string, unique in the file)");
     zone.name = name->get<std::string>();
     zone_name_ = zone.name;
-    if (!names.insert(zone.name).second)
-      throw fail("repeats the name of an earlier zone; give each zone its own name");
+    if (!names.insert(zone.name).second) throw fail("repeats the name of an earlier zone; give each zone its own name");
     if (const auto n = entry.find("normalized"); n != entry.end()) {
       if (!n->is_boolean()) throw fail("\"normalized\" must be true or false");
       zone.normalized = n->get<bool>();
@@ -86,8 +86,8 @@ class ZoneReader {
 
  private:
   Error fail(const std::string& what) const {
-    return Error(cat(file_, ": ", zone_name_.empty() ? "" : cat("zone \"", shown(zone_name_), "\" "), "(zones[",
-                     index_, "]) ", what));
+    return Error(cat(file_, ": ", zone_name_.empty() ? "" : cat("zone \"", shown(zone_name_), "\" "), "(zones[", index_,
+                     "]) ", what));
   }
 
   double non_negative(const nlohmann::json& v, const char* key) const {
@@ -150,14 +150,14 @@ std::vector<Zone> parse_zones(std::string_view json_text, const std::string& fil
     std::string why = e.what();
     if (const size_t end = why.find("] "); why.starts_with("[json.exception") && end != std::string::npos)
       why = why.substr(end + 2);
-    throw Error(cat(file, ": not JSON (", shown(why, 200), "); a zones file looks like ", kUsage));
+    throw Error(cat(file, ": not JSON (", shown(why, 200), "); a zones file looks like ", zones_file_example));
   }
   if (!document.is_object() || !document.contains("zones") || !document["zones"].is_array())
-    throw Error(cat(file, ": no \"zones\" array; a zones file looks like ", kUsage));
+    throw Error(cat(file, ": no \"zones\" array; a zones file looks like ", zones_file_example));
   for (const auto& [key, value] : document.items())
     if (key != "zones") throw Error(cat(file, ": unknown key \"", shown(key), "\"; a zones file holds \"zones\" only"));
   const nlohmann::json& entries = document["zones"];
-  if (entries.empty()) throw Error(cat(file, ": the \"zones\" list is empty; give at least one zone, e.g. ", kUsage));
+  if (entries.empty()) throw Error(cat(file, ": the \"zones\" list is empty; give at least one zone, e.g. ", zones_file_example));
   std::vector<Zone> zones;
   std::set<std::string> names;
   for (size_t i = 0; i < entries.size(); ++i) zones.push_back(ZoneReader(file, i).read(entries[i], names));

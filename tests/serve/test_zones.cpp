@@ -60,7 +60,8 @@ TEST(ZonesParse, MalformedFilesAreOneLineErrorsNamingFileAndZone) {
       {R"({"zones": []})", "z.json: the \"zones\" list is empty"},
       {R"({"zones": [], "extra": 1})", "z.json: unknown key \"extra\""},
       {R"({"zones": [3]})", "(zones[0]) is number"},
-      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "colour": "red"}]})", "(zones[0]) unknown key \"colour\""},
+      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "colour": "red"}]})",
+       "(zones[0]) unknown key \"colour\""},
       {R"({"zones": [{"polygon": [[0,0],[1,0],[0,1]]}]})", "(zones[0]) has no name"},
       {R"({"zones": [{"name": "", "polygon": [[0,0],[1,0],[0,1]]}]})", "(zones[0]) has no name"},
       {R"({"zones": [{"name": 7, "polygon": [[0,0],[1,0],[0,1]]}]})", "(zones[0]) has no name"},
@@ -71,27 +72,34 @@ TEST(ZonesParse, MalformedFilesAreOneLineErrorsNamingFileAndZone) {
       {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,0]]}]})", "zone \"a\" (zones[0]) polygon points 2 and 0"},
       {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1,2]]}]})", "zone \"a\" (zones[0]) polygon point 2"},
       {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],["0",1]]}]})", "zone \"a\" (zones[0]) polygon point 2"},
-      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1e999,0],[0,1]]}]})", "z.json: not JSON (number overflow parsing '1e999')"},
+      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1e999,0],[0,1]]}]})",
+       "z.json: not JSON (number overflow parsing '1e999')"},
       {R"({"zones": [{"name": "a", "polygon": [[0,0],[1.5,0],[0,1]], "normalized": true}]})",
        "zone \"a\" (zones[0]) polygon point 1 (1.5, 0.0) is outside 0..1"},
       {R"({"zones": [{"name": "a", "polygon": [[0,0],[0.5,-0.1],[0,1]], "normalized": true}]})",
        "zone \"a\" (zones[0]) polygon point 1"},
-      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "normalized": 1}]})", "zone \"a\" (zones[0]) \"normalized\""},
+      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "normalized": 1}]})",
+       "zone \"a\" (zones[0]) \"normalized\""},
       {R"({"zones": [{"name": "bow", "polygon": [[0,0],[2,2],[2,0],[0,2]]}]})",
        "zone \"bow\" (zones[0]) polygon crosses itself: edge 0-1 meets edge 2-3"},
       {R"({"zones": [{"name": "pinch", "polygon": [[0,0],[4,0],[2,2],[4,4],[0,4],[2,2]]}]})",
        "zone \"pinch\" (zones[0]) polygon crosses itself"},
       {R"({"zones": [{"name": "touch", "polygon": [[0,0],[4,0],[4,4],[2,0],[0,4]]}]})",
        "zone \"touch\" (zones[0]) polygon crosses itself"},
-      {R"({"zones": [{"name": "flat", "polygon": [[0,0],[1,0],[2,0]]}]})", "zone \"flat\" (zones[0]) polygon edges at point"},
-      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "limit": -1}]})", "zone \"a\" (zones[0]) \"limit\" is -1"},
-      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "limit": "40"}]})", "zone \"a\" (zones[0]) \"limit\""},
+      {R"({"zones": [{"name": "flat", "polygon": [[0,0],[1,0],[2,0]]}]})",
+       "zone \"flat\" (zones[0]) polygon edges at point"},
+      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "limit": -1}]})",
+       "zone \"a\" (zones[0]) \"limit\" is -1"},
+      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "limit": "40"}]})",
+       "zone \"a\" (zones[0]) \"limit\""},
       {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "limit": 4, "margin": -0.5}]})",
        "zone \"a\" (zones[0]) \"margin\" is -0.5"},
       {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "limit": 4, "margin": 5}]})",
        "zone \"a\" (zones[0]) margin 5.0 is larger than its limit"},
-      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "frames": 0}]})", "zone \"a\" (zones[0]) \"frames\" is 0"},
-      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "frames": 2.5}]})", "zone \"a\" (zones[0]) \"frames\""},
+      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "frames": 0}]})",
+       "zone \"a\" (zones[0]) \"frames\" is 0"},
+      {R"({"zones": [{"name": "a", "polygon": [[0,0],[1,0],[0,1]], "frames": 2.5}]})",
+       "zone \"a\" (zones[0]) \"frames\""},
       {R"({"zones": [{"name": "a\nb", "polygon": [[0,0],[1,0]]}]})", "zone \"a?b\" (zones[0]) polygon has 2 points"},
   };
   for (const auto& [text, expected] : cases) {
@@ -208,7 +216,7 @@ TEST(ZoneAlerts, EnterAndLeaveOnlyAfterFramesInARowPastTheThresholds) {
   gate.frames = 3;
   Zone hall = polygon_zone("hall", {{0, 0}, {1, 0}, {0, 1}});  // no limit: never alerts
   ZoneAlerts alerts({gate, hall});
-  // Frame:             1  2   3  4   5   6   7  8  9  10 11 12 13 14  15  16
+  // Counts of frames 1 to 16.
   const double gate_counts[] = {5, 11, 5, 10, 11, 12, 13, 9, 7, 7, 9, 7, 7, 7, 30, 5};
   std::vector<AlertEvent> events;
   for (int i = 0; i < 16; ++i)
@@ -241,11 +249,27 @@ TEST(ZoneAlerts, OneFrameSettingAlertsOnTheFirstFramePastTheLimit) {
 TEST(ZonesJson, FrameRecordHoldsCountsByZoneAndAlerts) {
   const std::vector<Zone> zones = {polygon_zone("gate", {{0, 0}, {1, 0}, {0, 1}}),
                                    polygon_zone("hall", {{0, 0}, {1, 0}, {0, 1}})};
-  const std::vector<AlertEvent> events = {{.zone = "gate", .kind = AlertKind::enter, .frame = 7, .count = 41.5, .limit = 40}};
+  const std::vector<AlertEvent> events = {
+      {.zone = "gate", .kind = AlertKind::enter, .frame = 7, .count = 41.5, .limit = 40}};
   EXPECT_EQ(frame_record(7, 0.25, 44.75, zones, {41.5, 3.25}, events).dump(),
             R"({"alerts":[{"count":41.5,"event":"enter","limit":40.0,"zone":"gate"}],"count":44.75,"frame":7,)"
             R"("time":0.25,"zones":{"gate":41.5,"hall":3.25}})");
   EXPECT_EQ(frame_record(8, 0.5, 1.0, zones, {0.5, 0.5}, {}).dump(),
             R"({"alerts":[],"count":1.0,"frame":8,"time":0.5,"zones":{"gate":0.5,"hall":0.5}})");
   EXPECT_THROW(frame_record(8, 0.5, 1.0, zones, {0.5}, {}), Error);
+}
+
+TEST(ZoneMasks, HandBuiltZonesAreCheckedToo) {
+  EXPECT_THROW(ZoneMasks({polygon_zone("two", {{0, 0}, {1, 1}})}, 4, 4, 4, 4), Error);
+  EXPECT_THROW(ZoneMasks({polygon_zone("wide", {{0, 0}, {1.5, 0}, {0, 1}}, true)}, 4, 4, 4, 4), Error);
+  EXPECT_THROW(ZoneMasks({polygon_zone("t", {{0, 0}, {1, 0}, {0, 1}})}, 4, 4, 0, 4), Error);
+}
+
+TEST(ZonesParse, ReadingAMissingFileIsAnErrorNamingIt) {
+  try {
+    read_zones("/nonexistent/zones.json");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/zones.json"), std::string::npos) << e.what();
+  }
 }
