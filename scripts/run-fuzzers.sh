@@ -7,7 +7,7 @@ seconds=${FUZZ_SECONDS:-20}
 out=${FUZZ_BUILD:-build-fuzz}
 cmake -S fuzz -B "$out" -DCMAKE_CXX_COMPILER=clang++ > /dev/null
 cmake --build "$out" -j"$(nproc)"
-for target in fuzz_npy fuzz_plan fuzz_checkpoint_zip fuzz_pickle fuzz_annotations fuzz_calibration_cache; do
+for target in fuzz_npy fuzz_plan fuzz_checkpoint_zip fuzz_pickle fuzz_annotations fuzz_calibration_cache fuzz_zones; do
   name=${target#fuzz_}
   corpus="$out/corpus-$name"
   mkdir -p "$corpus"
