@@ -1,6 +1,7 @@
 // crowdrt run: a plan over a video, a folder of images or one image: the density map as a heatmap over each
 // frame with its count, saved as a video or PNGs, and the counts per frame as CSV and a plot. With --zones, each
 // zone's count and alerts per frame too; with --jsonl, one serve::frame_record per frame for other programs.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -87,18 +88,24 @@ void draw_zones(cv::Mat& overlay, const BoundZones& bound, const std::vector<dou
                sy = static_cast<double>(overlay.rows) / bound.frame_size.height;
   for (size_t z = 0; z < bound.zones.size(); ++z) {
     const serve::Zone& zone = bound.zones[z];
-    const double fx = zone.normalized ? bound.frame_size.width : 1.0, fy = zone.normalized ? bound.frame_size.height : 1.0;
+    const double fx = zone.normalized ? bound.frame_size.width : 1.0,
+                 fy = zone.normalized ? bound.frame_size.height : 1.0;
     std::vector<cv::Point> points;
     for (const serve::Point& p : zone.polygon)
       points.emplace_back(cvRound(p.x * fx * sx), cvRound(p.y * fy * sy));
     const cv::Scalar colour = bound.alerts->alerting(z) ? cv::Scalar(0, 0, 255) : cv::Scalar(255, 255, 255);
     cv::polylines(overlay, std::vector<std::vector<cv::Point>>{points}, true, colour, 2, cv::LINE_AA);
-    cv::Point top_left = points.front();
-    for (const cv::Point& p : points)
-      if (p.y < top_left.y || (p.y == top_left.y && p.x < top_left.x)) top_left = p;
+    // The label is centred on the mean of the corners (inside convex zones, away from the count at the top left)
+    // and kept on the image.
+    cv::Point2d centre(0, 0);
+    for (const cv::Point& p : points) centre += cv::Point2d(p.x, p.y) / static_cast<double>(points.size());
     char text[32];
     std::snprintf(text, sizeof(text), ": %.1f", counts[z]);
-    const cv::Point at(std::max(top_left.x + 3, 0), std::max(top_left.y + 14, 12));
+    int baseline = 0;
+    const cv::Size size = cv::getTextSize(zone.name + text, cv::FONT_HERSHEY_SIMPLEX, 0.45, 1, &baseline);
+    const cv::Point at(std::clamp(cvRound(centre.x) - size.width / 2, 0, std::max(overlay.cols - size.width, 0)),
+                       std::clamp(cvRound(centre.y) + size.height / 2, size.height,
+                                  std::max(overlay.rows - baseline, size.height)));
     cv::putText(overlay, zone.name + text, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 3, cv::LINE_AA);
     cv::putText(overlay, zone.name + text, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv::LINE_AA);
   }
@@ -149,7 +156,8 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--show", a->show, "Also show each overlay in a window (needs a display)");
   cmd->add_flag("--overwrite", a->overwrite, "Replace files of an earlier run in --out");
   cmd->add_option("--zones", a->zones,
-                  "Zones file (JSON): count each zone, alert above its limit; columns in counts.csv, drawn on overlays");
+                  "Zones file (JSON): count each zone and alert above its limit; columns in counts.csv, "
+                  "polygons on the overlays");
   cmd->add_option("--jsonl", a->jsonl,
                   "Write one JSON record per frame (count, zones, alerts) to this file, or to stdout with -");
   cmd->callback([a] {

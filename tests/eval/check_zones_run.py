@@ -1,8 +1,8 @@
 """`crowdrt run --zones --jsonl` on a short synthetic clip with the constant model: two zones that split the frame
-along a slanted line (40 % and 60 % of its area) add up to the frame's count (area-weighted), counts.csv and the JSON Lines agree per frame, a
-zone above its low limit enters an alert in both, `--jsonl -` puts nothing but JSON lines on stdout, an existing
-JSON Lines file is replaced only with --overwrite, and a malformed zones file fails with one line naming the zone
-before anything is written.
+along a slanted line (40 % and 60 % of its area) add up to the frame's count (area-weighted), counts.csv and the
+JSON Lines agree per frame, a zone above its low limit enters an alert in both, `--jsonl -` puts nothing but JSON
+lines on stdout, an existing JSON Lines file is replaced only with --overwrite, and a malformed zones file fails
+with one line naming the zone before anything is written.
 
 usage: check_zones_run.py CROWDRT SEQUENCE_DIR MODELS_DIR WORK_DIR
 """
