@@ -82,6 +82,19 @@ struct BoundZones {
   cv::Size frame_size;
 };
 
+// Binds the zones to the first frame's size and the plan's density map size. Nothing is bound when the input
+// has no frame to read; the first counted frame binds them then.
+void bind_zones(BoundZones& bound, const eval::SequenceSource& source, const Engine& engine) {
+  cv::Mat first;
+  if (!source.open()->read(first)) return;
+  const Shape& map = engine.outputs().at(0).shape;
+  if (map.size() < 2) throw Error(cat("--zones: the plan's output is ", shape_str(map), ", not a density map"));
+  bound.frame_size = first.size();
+  bound.masks.emplace(bound.zones, first.cols, first.rows, static_cast<int>(map[map.size() - 1]),
+                      static_cast<int>(map[map.size() - 2]));
+  bound.alerts.emplace(bound.zones);
+}
+
 // Each zone's polygon on the overlay (scaled from the frame), its name and count beside it; red while alerting.
 void draw_zones(cv::Mat& overlay, const BoundZones& bound, const std::vector<double>& counts) {
   const double sx = static_cast<double>(overlay.cols) / bound.frame_size.width,
@@ -172,6 +185,8 @@ void register_run(CLI::App& app) {
     const std::vector<std::string> image_names = overlay_names(a->input, video);
     const std::string csv = (fs::path(out) / "counts.csv").string(), plot = (fs::path(out) / "counts.png").string(),
                       video_path = (fs::path(out) / "overlay.avi").string();
+    Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});
+    if (!bound.zones.empty()) bind_zones(bound, source, engine);  // zones outside the frame fail before any write
     fs::create_directories(out);
     check_writable(csv, a->overwrite);
     check_writable(plot, a->overwrite);
@@ -187,7 +202,6 @@ void register_run(CLI::App& app) {
     if (fps <= 0 && is_video(a->input)) fps = cv::VideoCapture(a->input).get(cv::CAP_PROP_FPS);
     if (fps <= 0) fps = 10;
 
-    Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});
     eval::PipelineOptions options = pipeline_options(a->pipeline);
     choose_flow_device(options, a->pipeline, engine, a->plan);
     options.keep_frames = true;

@@ -1,8 +1,8 @@
 """`crowdrt run --zones --jsonl` on a short synthetic clip with the constant model: two zones that split the frame
 along a slanted line (40 % and 60 % of its area) add up to the frame's count (area-weighted), counts.csv and the
 JSON Lines agree per frame, a zone above its low limit enters an alert in both, `--jsonl -` puts nothing but JSON
-lines on stdout, an existing JSON Lines file is replaced only with --overwrite, and a malformed zones file fails
-with one line naming the zone before anything is written.
+lines on stdout, an existing JSON Lines file is replaced only with --overwrite, and a malformed zones file (or a
+zone outside the frame) fails with one line naming the zone before anything is written.
 
 usage: check_zones_run.py CROWDRT SEQUENCE_DIR MODELS_DIR WORK_DIR
 """
@@ -119,18 +119,24 @@ def main():
     if [rec["frame"] for rec in records] != list(range(1, n + 1)) or any(rec["zones"] != {} for rec in records):
         fail(f"records without --zones: {records}")
 
-    # a self-intersecting polygon: one line naming the zone, exit 1, nothing written
-    bad = os.path.join(work, "bad.json")
-    with open(bad, "w") as f:
-        json.dump({"zones": [{"name": "bowtie", "polygon": [[0, 0], [1, 1], [1, 0], [0, 1]], "normalized": True}]}, f)
-    out, jsonl = os.path.join(work, "bad"), os.path.join(work, "bad.jsonl")
-    r = run(crowdrt, "run", "--plan", plan, "--input", sequence, "--out", out, "--zones", bad, "--jsonl", jsonl,
-            expect=1)
-    message = r.stderr.strip()
-    if "\n" in message or "bowtie" not in message or r.stdout:
-        fail(f"a self-intersecting zone gave {message!r} (stdout {r.stdout!r}), not one line naming the zone")
-    if os.path.exists(out) or os.path.exists(jsonl):
-        fail("a malformed zones file still wrote output")
+    # a self-intersecting polygon, and one in pixels past the frame's edge (known only once the frame size is):
+    # one line naming the zone, exit 1, nothing written
+    bad_zones = {
+        "bowtie": {"name": "bowtie", "polygon": [[0, 0], [1, 1], [1, 0], [0, 1]], "normalized": True},
+        "outside": {"name": "outside", "polygon": [[0, 0], [5000, 0], [5000, 50]]},
+    }
+    for name, zone in bad_zones.items():
+        bad = os.path.join(work, f"{name}.json")
+        with open(bad, "w") as f:
+            json.dump({"zones": [zone]}, f)
+        out, jsonl = os.path.join(work, f"{name}_out"), os.path.join(work, f"{name}.jsonl")
+        r = run(crowdrt, "run", "--plan", plan, "--input", sequence, "--out", out, "--zones", bad, "--jsonl", jsonl,
+                expect=1)
+        message = r.stderr.strip()
+        if "\n" in message or name not in message or r.stdout:
+            fail(f"zone {name} gave {message!r} (stdout {r.stdout!r}), not one line naming the zone")
+        if os.path.exists(out) or os.path.exists(jsonl):
+            fail(f"zone {name}: a malformed zones file still wrote output")
     print(f"ok: {n} frames, zones in counts.csv and JSON Lines (file and stdout), alerts, a malformed zones file")
 
 
