@@ -1,10 +1,16 @@
 // crowdrt run: a plan over a video, a folder of images or one image: the density map as a heatmap over each
-// frame with its count, saved as a video or PNGs, and the counts per frame as CSV and a plot.
+// frame with its count, saved as a video or PNGs, and the counts per frame as CSV and a plot. With --zones, each
+// zone's count and alerts per frame too; with --jsonl, one serve::frame_record per frame for other programs.
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <opencv2/highgui.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <optional>
 #include <sstream>
 
 #include "cli/cli_common.h"
@@ -14,6 +20,8 @@
 #include "data/visdrone.h"
 #include "eval/metrics.h"
 #include "eval/plots.h"
+#include "serve/zones.h"
+#include "serve/zones_json.h"
 
 namespace crowdrt::cli {
 namespace {
@@ -58,11 +66,93 @@ std::string video_overlay_name(int64_t frame) {
   return name;
 }
 
+// A CSV field: quoted (quotes doubled) when it holds a comma, a quote or a line break (RFC 4180).
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+// The zones of a run, bound to the frame and density map sizes of its first frame.
+struct BoundZones {
+  std::vector<serve::Zone> zones;
+  std::optional<serve::ZoneMasks> masks;
+  std::optional<serve::ZoneAlerts> alerts;
+  cv::Size frame_size;
+};
+
+// Binds the zones to the first frame's size and the plan's density map size. Nothing is bound when the input
+// has no frame to read; the first counted frame binds them then.
+void bind_zones(BoundZones& bound, const eval::SequenceSource& source, const Engine& engine) {
+  cv::Mat first;
+  if (!source.open()->read(first)) return;
+  const Shape& map = engine.outputs().at(0).shape;
+  if (map.size() < 2) throw Error(cat("--zones: the plan's output is ", shape_str(map), ", not a density map"));
+  bound.frame_size = first.size();
+  bound.masks.emplace(bound.zones, first.cols, first.rows, static_cast<int>(map[map.size() - 1]),
+                      static_cast<int>(map[map.size() - 2]));
+  bound.alerts.emplace(bound.zones);
+}
+
+// Each zone's polygon on the overlay (scaled from the frame), its name and count beside it; red while alerting.
+void draw_zones(cv::Mat& overlay, const BoundZones& bound, const std::vector<double>& counts) {
+  const double sx = static_cast<double>(overlay.cols) / bound.frame_size.width,
+               sy = static_cast<double>(overlay.rows) / bound.frame_size.height;
+  for (size_t z = 0; z < bound.zones.size(); ++z) {
+    const serve::Zone& zone = bound.zones[z];
+    const double fx = zone.normalized ? bound.frame_size.width : 1.0,
+                 fy = zone.normalized ? bound.frame_size.height : 1.0;
+    std::vector<cv::Point> points;
+    for (const serve::Point& p : zone.polygon)
+      points.emplace_back(cvRound(p.x * fx * sx), cvRound(p.y * fy * sy));
+    const cv::Scalar colour = bound.alerts->alerting(z) ? cv::Scalar(0, 0, 255) : cv::Scalar(255, 255, 255);
+    cv::polylines(overlay, std::vector<std::vector<cv::Point>>{points}, true, colour, 2, cv::LINE_AA);
+    // The label is centred on the mean of the corners (inside convex zones, away from the count at the top left)
+    // and kept on the image.
+    cv::Point2d centre(0, 0);
+    for (const cv::Point& p : points) centre += cv::Point2d(p.x, p.y) / static_cast<double>(points.size());
+    char text[32];
+    std::snprintf(text, sizeof(text), ": %.1f", counts[z]);
+    int baseline = 0;
+    const cv::Size size = cv::getTextSize(zone.name + text, cv::FONT_HERSHEY_SIMPLEX, 0.45, 1, &baseline);
+    const cv::Point at(std::clamp(cvRound(centre.x) - size.width / 2, 0, std::max(overlay.cols - size.width, 0)),
+                       std::clamp(cvRound(centre.y) + size.height / 2, size.height,
+                                  std::max(overlay.rows - baseline, size.height)));
+    cv::putText(overlay, zone.name + text, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 3, cv::LINE_AA);
+    cv::putText(overlay, zone.name + text, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv::LINE_AA);
+  }
+}
+
+// Where the JSON Lines records go: a file, or stdout ("-"); flushed after each line so readers can follow.
+class JsonLines {
+ public:
+  explicit JsonLines(const std::string& path) : to_stdout_(path == "-") {
+    if (to_stdout_) return;
+    file_.open(path, std::ios::binary | std::ios::trunc);
+    if (!file_) throw Error(cat(path, ": cannot write the JSON Lines file here; check the folder and permissions"));
+  }
+  void write(const nlohmann::json& record) {
+    const std::string line = record.dump() + "\n";
+    if (to_stdout_) {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fflush(stdout);
+    } else {
+      file_ << line;
+      file_.flush();
+    }
+  }
+
+ private:
+  bool to_stdout_;
+  std::ofstream file_;
+};
+
 }  // namespace
 
 void register_run(CLI::App& app) {
   struct Args {
-    std::string plan, input, out;
+    std::string plan, input, out, zones, jsonl;
     PipelineArgs pipeline;
     bool png = false, show = false, overwrite = false;
     double fps = 0;
@@ -78,19 +168,31 @@ void register_run(CLI::App& app) {
   cmd->add_option("--fps", a->fps, "Frame rate of the overlay video (default: the input's, or 10)");
   cmd->add_flag("--show", a->show, "Also show each overlay in a window (needs a display)");
   cmd->add_flag("--overwrite", a->overwrite, "Replace files of an earlier run in --out");
+  cmd->add_option("--zones", a->zones,
+                  "Zones file (JSON): count each zone and alert above its limit; columns in counts.csv, "
+                  "polygons on the overlays");
+  cmd->add_option("--jsonl", a->jsonl,
+                  "Write one JSON record per frame (count, zones, alerts) to this file, or to stdout with -");
   cmd->callback([a] {
     namespace fs = std::filesystem;
+    BoundZones bound;
+    if (!a->zones.empty()) bound.zones = serve::read_zones(a->zones);  // a bad file fails before anything is written
+    const bool jsonl_stdout = a->jsonl == "-";
+    std::FILE* const summary_stream = jsonl_stdout ? stderr : stdout;
     eval::SequenceSource source = eval::input_sequence(a->input);
     const std::string out = a->out.empty() ? (fs::path("out") / "run" / source.name).string() : a->out;
     const bool video = is_video(a->input), pngs_wanted = !video || a->png;
     const std::vector<std::string> image_names = overlay_names(a->input, video);
     const std::string csv = (fs::path(out) / "counts.csv").string(), plot = (fs::path(out) / "counts.png").string(),
                       video_path = (fs::path(out) / "overlay.avi").string();
+    Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});
+    if (!bound.zones.empty()) bind_zones(bound, source, engine);  // zones outside the frame fail before any write
     fs::create_directories(out);
     check_writable(csv, a->overwrite);
     check_writable(plot, a->overwrite);
     if (video) check_writable(video_path, a->overwrite);
     for (const std::string& name : image_names) check_writable((fs::path(out) / name).string(), a->overwrite);
+    if (!a->jsonl.empty() && !jsonl_stdout) check_writable(a->jsonl, a->overwrite);
     bool show = a->show;
     if (show && std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr) {
       log_warn("--show: no display (DISPLAY is not set); writing files only");
@@ -100,24 +202,63 @@ void register_run(CLI::App& app) {
     if (fps <= 0 && is_video(a->input)) fps = cv::VideoCapture(a->input).get(cv::CAP_PROP_FPS);
     if (fps <= 0) fps = 10;
 
-    Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});
     eval::PipelineOptions options = pipeline_options(a->pipeline);
     choose_flow_device(options, a->pipeline, engine, a->plan);
     options.keep_frames = true;
     std::unique_ptr<OverlayVideo> writer;
     std::ostringstream counts;
     counts.precision(9);
-    counts << "frame,count\n";
+    counts << "frame,count";
+    for (const serve::Zone& zone : bound.zones) counts << "," << csv_field(zone.name);
+    counts << (bound.zones.empty() ? "\n" : ",alerts\n");
     std::vector<double> series;
+    std::vector<double> zone_sums(bound.zones.size(), 0.0);
+    std::vector<int> zone_enters(bound.zones.size(), 0);
+    std::unique_ptr<JsonLines> jsonl;
     int pngs = 0;
     std::string first_png;
     Progress progress("run", source.frames);
     const std::vector<eval::SequenceSource> sources{source};
+    const auto start = std::chrono::steady_clock::now();
     const eval::PipelineRun run = eval::run_pipeline(engine, sources, options, [&](const eval::FrameOutput& f) {
+      const Shape& shape = f.density->shape();
+      const int map_h = static_cast<int>(shape[shape.size() - 2]), map_w = static_cast<int>(shape.back());
+      if (!bound.zones.empty() && !bound.masks) {
+        bound.frame_size = f.source_size;
+        bound.masks.emplace(bound.zones, f.source_size.width, f.source_size.height, map_w, map_h);
+        bound.alerts.emplace(bound.zones);
+      }
+      if (!a->jsonl.empty() && !jsonl) jsonl = std::make_unique<JsonLines>(a->jsonl);
       const double count = eval::count_of_density(f.density->span<float>());
-      counts << f.frame + 1 << "," << count << "\n";
+      std::vector<double> zone_counts;
+      std::vector<serve::AlertEvent> events;
+      if (bound.masks) {
+        zone_counts = bound.masks->counts(f.density->span<float>().data(), map_w, map_h);
+        events = bound.alerts->update(f.frame + 1, zone_counts);
+      }
+      counts << f.frame + 1 << "," << count;
+      for (size_t z = 0; z < zone_counts.size(); ++z) {
+        counts << "," << zone_counts[z];
+        zone_sums[z] += zone_counts[z];
+      }
+      if (!bound.zones.empty()) {
+        std::string alerts;
+        for (const serve::AlertEvent& e : events) {
+          alerts += cat(alerts.empty() ? "" : ";", e.zone, ":", serve::alert_kind_name(e.kind));
+          if (e.kind == serve::AlertKind::enter)
+            for (size_t z = 0; z < bound.zones.size(); ++z)
+              if (bound.zones[z].name == e.zone) ++zone_enters[z];
+        }
+        counts << "," << csv_field(alerts);
+      }
+      counts << "\n";
       series.push_back(count);
-      const cv::Mat overlay = eval::density_overlay(*f.frame_bgr, *f.density, count);
+      if (jsonl) {
+        const double time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        jsonl->write(serve::frame_record(f.frame + 1, time_s, count, bound.zones, zone_counts, events));
+      }
+      cv::Mat overlay = eval::density_overlay(*f.frame_bgr, *f.density, count);
+      if (bound.masks) draw_zones(overlay, bound, zone_counts);
       if (video) {
         if (!writer) writer = std::make_unique<OverlayVideo>(video_path, fps, overlay.size());
         writer->write(overlay);
@@ -143,9 +284,15 @@ void register_run(CLI::App& app) {
     std::string overlays = video ? video_path : "";
     if (pngs > 0) overlays += cat(video ? " and " : "", pngs, " overlay PNGs (", fs::path(first_png).filename().string(),
                                   pngs > 1 ? " ..." : "", ")");
-    std::printf("%lld frames in %.2f s (%.2f FPS); wrote %s, %s and %s\n", static_cast<long long>(run.frames),
-                run.wall_seconds, run.wall_seconds > 0 ? run.frames / run.wall_seconds : 0.0, csv.c_str(),
-                plot.c_str(), overlays.c_str());
+    if (!a->jsonl.empty() && !jsonl_stdout) overlays += cat(" and ", a->jsonl);
+    std::fprintf(summary_stream, "%lld frames in %.2f s (%.2f FPS); wrote %s, %s and %s\n",
+                 static_cast<long long>(run.frames), run.wall_seconds,
+                 run.wall_seconds > 0 ? run.frames / run.wall_seconds : 0.0, csv.c_str(), plot.c_str(),
+                 overlays.c_str());
+    for (size_t z = 0; z < bound.zones.size(); ++z)
+      std::fprintf(summary_stream, "zone %s: mean count %.2f, %d enter alert%s\n", bound.zones[z].name.c_str(),
+                   series.empty() ? 0.0 : zone_sums[z] / static_cast<double>(series.size()), zone_enters[z],
+                   zone_enters[z] == 1 ? "" : "s");
   });
 }
 

@@ -24,6 +24,10 @@ add_test(NAME eval_run
          COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_run.py $<TARGET_FILE:crowdrt>
                  ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/run)
 set_tests_properties(eval_run PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+add_test(NAME eval_run_zones
+         COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_zones_run.py $<TARGET_FILE:crowdrt>
+                 ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/run_zones)
+set_tests_properties(eval_run_zones PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 
 add_test(NAME eval_demo
          COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_demo.py $<TARGET_FILE:crowdrt>
