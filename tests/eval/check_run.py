@@ -7,8 +7,6 @@ usage: check_run.py CROWDRT SEQUENCE_DIR MODELS_DIR WORK_DIR
 """
 import glob
 import os
-import shutil
-import subprocess
 import sys
 
 import cv2
@@ -17,20 +15,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from make_models import CONSTANT_BIAS  # noqa: E402
+from run_checks import constant_plan, fail, run  # noqa: E402
 from terminal import line_of, run_on_tty  # noqa: E402
 
 SIZE = 64
-
-
-def fail(msg):
-    sys.exit("FAIL: " + msg)
-
-
-def run(*args, expect=0):
-    r = subprocess.run(list(args), capture_output=True, text=True)
-    if r.returncode != expect:
-        fail(f"{' '.join(args)} exited {r.returncode} (expected {expect}): {r.stderr.strip()}")
-    return r
 
 
 def check_counts(csv, n):
@@ -60,10 +48,7 @@ def check_overlay_pngs(out, names):
 
 def main():
     crowdrt, sequence, models, work = sys.argv[1:5]
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    plan = os.path.join(work, "constant.plan")
-    run(crowdrt, "build", "--onnx", os.path.join(models, "constant.onnx"), "-o", plan)
+    plan = constant_plan(crowdrt, models, work)
     frames = sorted(glob.glob(os.path.join(sequence, "*.jpg")))
     h, w = cv2.imread(frames[0]).shape[:2]
 

@@ -10,13 +10,12 @@ import csv
 import glob
 import json
 import os
-import shutil
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from make_models import CONSTANT_BIAS  # noqa: E402
+from run_checks import constant_plan, fail, run  # noqa: E402
 
 SIZE = 64
 FRAME_COUNT = CONSTANT_BIAS * SIZE * SIZE / 100
@@ -25,17 +24,6 @@ ZONES = {"zones": [
     {"name": "upper", "polygon": [[0, 0], [1, 0], [1, 0.2], [0, 0.6]], "normalized": True, "limit": 1, "frames": 2},
     {"name": "lower", "polygon": [[0, 0.6], [1, 0.2], [1, 1], [0, 1]], "normalized": True},
 ]}
-
-
-def fail(msg):
-    sys.exit("FAIL: " + msg)
-
-
-def run(*args, expect=0):
-    r = subprocess.run(list(args), capture_output=True, text=True)
-    if r.returncode != expect:
-        fail(f"{' '.join(args)} exited {r.returncode} (expected {expect}): {r.stderr.strip()}")
-    return r
 
 
 def read_csv(path):
@@ -82,10 +70,7 @@ def check_agree(rows, records, n):
 
 def main():
     crowdrt, sequence, models, work = sys.argv[1:5]
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    plan = os.path.join(work, "constant.plan")
-    run(crowdrt, "build", "--onnx", os.path.join(models, "constant.onnx"), "-o", plan)
+    plan = constant_plan(crowdrt, models, work)
     n = len(glob.glob(os.path.join(sequence, "*.jpg")))
     zones = os.path.join(work, "zones.json")
     with open(zones, "w") as f:

@@ -280,6 +280,7 @@ class CudaCompiledGraph final : public CompiledGraph {
 
 CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOptions& options)
     : graph_(graph), options_(options) {
+  options_.on_layer = nullptr;  // the build's progress callback lives only as long as compile()
   switch (options.precision) {
     case Precision::fp16: type_ = StorageType::f16; precision_ = Precision::fp16; break;
     case Precision::bf16: type_ = StorageType::bf16; precision_ = Precision::bf16; break;
