@@ -372,8 +372,6 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
     if (auto it = compile_options.activation_amax.find(plan.graph.value(v).name);
         it != compile_options.activation_amax.end())
       amax[it->first] = it->second;
-  size_t lowered = 0;
-  for (const LayerInfo& l : compiled->layers()) lowered += l.precision != Precision::fp32;
   plan.header = {
       {"producer", std::string("crowdrt ") + CROWDRT_VERSION},
       {"source", {{"path", onnx_path}, {"bytes", bytes.size()}, {"fnv1a64", hash_hex(bytes)}}},
@@ -383,8 +381,7 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
       {"build",
        {{"precision", precision_name(options.precision)},
         {"threads", options.threads},
-        {"keep_fp32", std::vector<std::string>(compile_options.keep_fp32.begin(), compile_options.keep_fp32.end())},
-        {"layers_below_fp32", lowered}}},
+        {"keep_fp32", std::vector<std::string>(compile_options.keep_fp32.begin(), compile_options.keep_fp32.end())}}},
       {"inputs", io(plan.graph.inputs())},
       {"outputs", io(plan.graph.outputs())},
       {"macs", ir::graph_macs(plan.graph)},
@@ -396,8 +393,11 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
     calibration["activation_amax"] = amax;
     plan.header["calibration"] = calibration;
   }
+  // Layers counted as build, inspect and bench count them (PrecisionMix), not the backend's steps.
+  const PrecisionMix mix = precision_mix(plan);
+  plan.header["build"]["layers_below_fp32"] = mix.layers - mix.at(Precision::fp32);
   // A permission nothing used is worth a warning: e.g. fp16 on a CPU without fp16 kernels builds an fp32 plan.
-  if (const PrecisionMix mix = precision_mix(plan); options.precision != Precision::fp32 && mix.at(options.precision) == 0)
+  if (options.precision != Precision::fp32 && mix.at(options.precision) == 0)
     log_warn(cat(precision_name(options.precision), " was permitted, but no layer runs in ", precision_name(options.precision),
                  " on the ", backend->name(), " backend here: the plan runs ",
                  mix.text(), "; `crowdrt inspect` gives each layer's reason"));
