@@ -1,7 +1,7 @@
 #!/bin/bash
 # On the lent GPU machine: the CUDA backend's tests, then crowdrt's CUDA engine against PyTorch 2.11
 # (shared/peers/gpu_peers.py) on UNet-resnet34 and UNet++-resnet34, 5 channels, batch 1, 608x608, in one call.
-# The bundle B holds bin/ (crowdrt, test_cuda built with -DCROWDRT_WITH_FRAMES=OFF), lib/, device-env.sh,
+# The bundle B holds bin/ (crowdrt, test_cuda built with -DCROWDRT_WITH_FRAMES=OFF -DCROWDRT_GPU_TESTS=ON), lib/, device-env.sh,
 # bench/ (this script, export_gpu_models.py, calib_cache_random.py), reference/smp_layout.py and
 # peers/gpu_peers.py. int8: a min-max calibration cache from 4 random frames (calib_cache_random.py, ONNX Runtime
 # on the CPU), then `build --precision int8 -v` for UNet-resnet34 (its per-layer choices and int8/fp16 timings go to OUT).

@@ -3,7 +3,7 @@
 # (1, 2 and all threads), and the whole frame on the GPU end to end with the fp16 UNet-resnet34 608x608 plan, medium
 # flow, synthetic 1920x1080 JPEG sequences (all host threads, then the host limited to 2 threads with taskset).
 # B: a bundle made by ../shared/tools/device-bundle.sh of build-gpu's test_cuda_flow, bench_cuda_flow,
-# test_cuda_frames and bench_gpu_frames (a build with -DCROWDRT_WITH_ONEDNN=OFF, so that it can be carried).
+# test_cuda_frames and bench_gpu_frames (a build with -DCROWDRT_WITH_ONEDNN=OFF -DCROWDRT_GPU_TESTS=ON, so that it can be carried).
 #   usage: bash bench/gpu_frames.sh B OUT [--no-tests]
 set -uo pipefail
 B=$(cd "$1" && pwd); OUT=$2; shift 2

@@ -15,7 +15,8 @@ if(NOT Python_Development.Module_FOUND OR NOT pybind11_FOUND)
   return()
 endif()
 
-pybind11_add_module(crowdrt_python MODULE ${PROJECT_SOURCE_DIR}/python/crowdrt_module.cpp)
+# NO_EXTRAS: no link-time optimisation (it doubles the module's build time for a thin layer over libcrowdrt.so).
+pybind11_add_module(crowdrt_python MODULE NO_EXTRAS ${PROJECT_SOURCE_DIR}/python/crowdrt_module.cpp)
 target_link_libraries(crowdrt_python PRIVATE crowdrt::crowdrt)
 set_target_properties(crowdrt_python PROPERTIES OUTPUT_NAME crowdrt LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/python)
 # The type stubs beside the module, in the build tree and installed (tests/python/test_stubs.py checks them).

@@ -17,6 +17,8 @@ file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/testdata/api)
 file(GLOB api_test_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/api/*.cpp)
 add_executable(test_api ${api_test_sources})
 target_link_libraries(test_api PRIVATE crowdrt::crowdrt GTest::gtest GTest::gtest_main)
+# -O1 as the other test programs; no precompiled headers, so that the public headers are compiled as users do.
+target_compile_options(test_api PRIVATE $<$<NOT:$<CONFIG:Debug>>:-O1>)
 target_compile_definitions(test_api PRIVATE CROWDRT_TEST_DATA="${PROJECT_BINARY_DIR}/testdata")
 add_dependencies(unit_tests test_api)
 add_test(NAME unit_api COMMAND test_api)
