@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <deque>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -24,6 +25,9 @@ using Shared = std::shared_ptr<const std::string>;
 // stays silent before a comment line checks that the browser is still there.
 constexpr auto event_wait = std::chrono::milliseconds(200);
 constexpr auto keep_alive_every = std::chrono::seconds(1);
+// What a page that joins late is sent first: the last frames (its plot) and the older frames that raised alerts
+// (its alert list and which zones are in alert).
+constexpr size_t history_frames = 300, history_alert_frames = 50;
 
 }  // namespace
 
@@ -42,7 +46,8 @@ struct LiveView::Server {
   mutable std::mutex mutex;
   std::condition_variable changed;
   bool stopping = false;
-  Shared latest_event, latest_jpeg;
+  Shared latest_jpeg;
+  std::deque<std::pair<int64_t, std::string>> recent, recent_alerts;  // (frame, record as JSON text)
   std::list<std::shared_ptr<Client>> clients;
   LiveViewStats stats;
 
@@ -110,7 +115,7 @@ struct LiveView::Server {
       }
       ++stats.event_clients_now;
       ++stats.event_clients;
-      if (latest_event) client->queue.push_back(latest_event);  // a new page shows the current frame at once
+      client->queue.push_back(history_event());  // a new page shows the recent frames and the alerts at once
       clients.push_back(client);
     }
     auto registration = std::make_shared<Registration>(this, client);
@@ -142,6 +147,28 @@ struct LiveView::Server {
           last_write = now;
           return sink.write(out.data(), out.size());
         });
+  }
+
+  // "event: history" with a JSON array of records: the frames with alerts before the recent ones, then the recent
+  // ones, in frame order. A named event: EventSource's onmessage and readers of the data lines pass it by.
+  Shared history_event() const {
+    std::string array = "[";
+    const int64_t first_recent = recent.empty() ? std::numeric_limits<int64_t>::max() : recent.front().first;
+    for (const auto& [frame, text] : recent_alerts)
+      if (frame < first_recent) array += (array.size() > 1 ? "," : "") + text;
+    for (const auto& [frame, text] : recent) array += (array.size() > 1 ? "," : "") + text;
+    return std::make_shared<const std::string>("event: history\ndata: " + array + "]\n\n");
+  }
+
+  void remember(const nlohmann::json& record, const std::string& text) {
+    const int64_t frame = record.is_object() ? record.value("frame", int64_t{0}) : 0;
+    recent.emplace_back(frame, text);
+    if (recent.size() > history_frames) recent.pop_front();
+    const auto alerts = record.find("alerts");
+    if (alerts != record.end() && alerts->is_array() && !alerts->empty()) {
+      recent_alerts.emplace_back(frame, text);
+      if (recent_alerts.size() > history_alert_frames) recent_alerts.pop_front();
+    }
   }
 
   LiveViewStats snapshot() const {
@@ -203,11 +230,12 @@ int LiveView::start(const std::string& host, int port) {
 
 void LiveView::publish(const nlohmann::json& record, std::string jpeg) {
   if (!server_) return;
-  auto event = std::make_shared<const std::string>("data: " + record.dump() + "\n\n");
+  std::string text = record.dump();
+  auto event = std::make_shared<const std::string>("data: " + text + "\n\n");
   Shared frame = jpeg.empty() ? nullptr : std::make_shared<const std::string>(std::move(jpeg));
   {
     std::lock_guard lock(server_->mutex);
-    server_->latest_event = event;
+    server_->remember(record, text);
     if (frame) server_->latest_jpeg = std::move(frame);
     ++server_->stats.frames;
     for (const std::shared_ptr<Server::Client>& client : server_->clients) {

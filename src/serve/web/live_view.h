@@ -1,7 +1,9 @@
 // The live web view of `crowdrt run --http`: a page that shows the latest overlay, each zone's count, the alerts
 // and the count over time, fed by Server-Sent Events. Routes:
 //   /            the page (HTML, script and style in the program: no network needed)
-//   /events      text/event-stream; each event's data is one frame record, the JSON Lines object of --jsonl
+//   /events      text/event-stream; each event's data is one frame record, the JSON Lines object of --jsonl,
+//                after a first event named "history": a JSON array of the last 300 records and older ones with
+//                alerts, so that a page that joins late shows the plot and the zones in alert at once
 //   /frame.jpg   the latest overlay;  /health  {"status": "ok", "frames": ..., "clients": ..., ...}
 // publish() never waits for a browser: it replaces the latest-frame slot and appends to each event client's
 // bounded queue, where a client that reads too slowly loses its oldest events (counted). The server's threads are

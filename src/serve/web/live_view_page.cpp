@@ -1,7 +1,8 @@
 // The page listens to /events (EventSource) and, per frame record: shows the count, loads /frame.jpg (one request
 // at a time, always the newest frame), updates the zone table and the alert list, and redraws the count-over-time
-// plot (the last 300 frames, total and zones). It keeps the last 1000 records it received, one JSON line each, in
-// <pre id="received"> (hidden), and their number in <body data-events>, so that a script or a test can read them.
+// plot (the last 300 frames, total and zones). The "history" event that opens each stream redraws it all from the
+// recent records. It keeps the last 1000 frame records it received, one JSON line each, in <pre id="received">
+// (hidden), and their number in <body data-events>, so that a script or a test can read them.
 #include "serve/web/live_view_page.h"
 
 namespace crowdrt::serve {
@@ -20,14 +21,15 @@ std::string_view live_view_page() {
   #count { font-size: 2em; font-weight: bold; }
   #status.off { color: #ff6b6b; }
   main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(16em, 2fr); gap: 1em; padding: 1em; }
+  #plot-section { grid-column: 1 / -1; }
   h2 { font-size: 1em; margin: .2em 0 .5em; color: #aab; }
-  #overlay { display: block; width: 100%; min-height: 6em; background: #000; image-rendering: pixelated; }
-  #plot { display: block; width: 100%; height: 15em; margin-top: 1em; background: #1c1f24; }
+  #overlay { display: block; width: 100%; height: 52vh; object-fit: contain; background: #000; }
+  #plot { display: block; width: 100%; height: 30vh; min-height: 8em; background: #1c1f24; }
   table { border-collapse: collapse; width: 100%; }
   th, td { text-align: left; padding: .25em .5em; border-bottom: 1px solid #333; }
   td.number { text-align: right; font-variant-numeric: tabular-nums; }
   tr.alerting td { color: #ff6b6b; font-weight: bold; }
-  #alerts { list-style: none; padding: 0; margin: 0; max-height: 14em; overflow: auto; font-size: .9em; }
+  #alerts { list-style: none; padding: 0; margin: 0; max-height: 30vh; overflow: auto; font-size: .9em; }
   #alerts .enter { color: #ff6b6b; }
   #alerts .leave { color: #7bd88f; }
 </style>
@@ -40,16 +42,14 @@ std::string_view live_view_page() {
   <span id="status">connecting…</span>
 </header>
 <main>
-  <section>
-    <img id="overlay" alt="the latest frame with its density overlay">
-    <canvas id="plot"></canvas>
-  </section>
+  <section><img id="overlay" alt="the latest frame with its density overlay"></section>
   <section>
     <h2>Zones</h2>
     <table><thead><tr><th>zone</th><th>count</th><th>state</th></tr></thead><tbody id="zones"></tbody></table>
     <h2 style="margin-top: 1em">Alerts</h2>
     <ul id="alerts"></ul>
   </section>
+  <section id="plot-section"><canvas id="plot"></canvas></section>
 </main>
 <pre id="received" hidden></pre>
 <script>
@@ -124,17 +124,19 @@ function drawPlot() {
   if (plotted.length === 0) return;
   const names = ["count", ...Object.keys(plotted[plotted.length - 1].zones)];
   const value = (r, name) => name === "count" ? r.count : (r.zones[name] ?? NaN);
-  let high = 0;
-  for (const r of plotted) for (const n of names) { const v = value(r, n); if (v > high) high = v; }
-  high = high > 0 ? high * 1.1 : 1;
+  let low = 0, high = 0;
+  for (const r of plotted) for (const n of names) { const v = value(r, n); if (v > high) high = v; if (v < low) low = v; }
+  if (high - low <= 0) high = low + 1;
+  high += (high - low) * 0.1;
   const first = plotted[0].frame, last = plotted[plotted.length - 1].frame, span = Math.max(last - first, 1);
   const x = (frame) => left + (w - left - right) * (frame - first) / span;
-  const y = (v) => h - bottom - (h - top - bottom) * v / high;
+  const y = (v) => h - bottom - (h - top - bottom) * (v - low) / (high - low);
   g.strokeStyle = "#444"; g.fillStyle = "#aab"; g.font = "11px sans-serif"; g.lineWidth = 1;
   g.beginPath(); g.moveTo(left, top); g.lineTo(left, h - bottom); g.lineTo(w - right, h - bottom); g.stroke();
   g.textAlign = "right";
   g.fillText(high.toFixed(1), left - 4, top + 4);
-  g.fillText("0", left - 4, h - bottom);
+  g.fillText(low.toFixed(1), left - 4, h - bottom);
+  if (low < 0) { g.beginPath(); g.moveTo(left, y(0)); g.lineTo(w - right, y(0)); g.stroke(); }
   g.textAlign = "left"; g.fillText("frame " + first, left, h - 5);
   g.textAlign = "right"; g.fillText("frame " + last, w - right, h - 5);
   let legend = left + 4;
@@ -150,9 +152,7 @@ function drawPlot() {
   });
 }
 
-function onRecord(line) {
-  const record = JSON.parse(line);
-  keepRecord(line);
+function show(record) {
   byId("count").textContent = record.count.toFixed(1);
   byId("frame").textContent = record.frame;
   showZones(record);
@@ -163,11 +163,20 @@ function onRecord(line) {
   loadImage();
 }
 
+// A stream (re)opened: start again from the records the server remembers.
+function showHistory(records) {
+  plotted.length = 0;
+  alerting.clear();
+  byId("alerts").replaceChildren();
+  for (const record of records) show(record);
+}
+
 const events = new EventSource("events");
 const statusLine = byId("status");
 events.onopen = () => { statusLine.textContent = "live"; statusLine.className = ""; };
 events.onerror = () => { statusLine.textContent = "disconnected, retrying"; statusLine.className = "off"; };
-events.onmessage = (e) => onRecord(e.data);
+events.addEventListener("history", (e) => showHistory(JSON.parse(e.data)));
+events.onmessage = (e) => { keepRecord(e.data); show(JSON.parse(e.data)); };
 window.addEventListener("resize", () => { if (!drawPending) { drawPending = true; requestAnimationFrame(drawPlot); } });
 </script>
 </body>
