@@ -180,20 +180,25 @@ std::unique_ptr<serve::LiveView> start_live_view(const std::string& address_text
   return view;
 }
 
-// One frame to the web view: its record, as --jsonl writes it, and its overlay as a JPEG.
-void publish_frame(serve::LiveView& view, const nlohmann::json& record, const cv::Mat& overlay) {
+// One frame to the web view: its record, as --jsonl writes it, and its overlay as a JPEG. Returns the seconds
+// that took, the view's whole cost to the counting.
+double publish_frame(serve::LiveView& view, const nlohmann::json& record, const cv::Mat& overlay) {
+  const auto start = std::chrono::steady_clock::now();
   std::vector<uchar> jpeg;
   cv::imencode(".jpg", overlay, jpeg, {cv::IMWRITE_JPEG_QUALITY, 85});
   view.publish(record, std::string(jpeg.begin(), jpeg.end()));
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Stops the web view (its browsers see the stream end) and says on stderr what it served.
-void stop_live_view(serve::LiveView& view) {
+// Stops the web view (its browsers see the stream end) and says on stderr what it served and what it cost.
+void stop_live_view(serve::LiveView& view, double publish_seconds) {
   view.stop();
   const serve::LiveViewStats s = view.stats();
-  std::fprintf(stderr, "web view: %lld frames published to %lld event client%s; %lld events dropped for slow clients, "
-               "%lld clients refused (too many at once)\n",
-               static_cast<long long>(s.frames), static_cast<long long>(s.event_clients), s.event_clients == 1 ? "" : "s",
+  std::fprintf(stderr,
+               "web view: %lld frames published (%.3f ms a frame to encode and publish) to %lld event client%s; "
+               "%lld events dropped for slow clients, %lld clients refused (too many at once)\n",
+               static_cast<long long>(s.frames), s.frames > 0 ? 1e3 * publish_seconds / s.frames : 0.0,
+               static_cast<long long>(s.event_clients), s.event_clients == 1 ? "" : "s",
                static_cast<long long>(s.dropped_events), static_cast<long long>(s.refused_clients));
 }
 
@@ -258,6 +263,7 @@ void register_run(CLI::App& app) {
     if (fps <= 0) fps = 10;
 
     std::unique_ptr<serve::LiveView> view = start_live_view(a->http);
+    double publish_seconds = 0;
     eval::PipelineOptions options = pipeline_options(a->pipeline);
     choose_flow_device(options, a->pipeline, engine, a->plan);
     options.keep_frames = true;
@@ -317,7 +323,7 @@ void register_run(CLI::App& app) {
       if (jsonl) jsonl->write(record);
       cv::Mat overlay = eval::density_overlay(*f.frame_bgr, *f.density, count);
       if (bound.masks) draw_zones(overlay, bound, zone_counts);
-      if (view) publish_frame(*view, record, overlay);
+      if (view) publish_seconds += publish_frame(*view, record, overlay);
       if (video) {
         if (!writer) writer = std::make_unique<OverlayVideo>(video_path, fps, overlay.size());
         writer->write(overlay);
@@ -337,7 +343,7 @@ void register_run(CLI::App& app) {
       progress.advance();
     });
     progress.finish();  // the summary below starts on a line of its own
-    if (view) stop_live_view(*view);
+    if (view) stop_live_view(*view, publish_seconds);
     write_text_file(csv, counts.str());
     eval::write_image(plot, eval::count_plot({{"predicted count", series, cv::Scalar(40, 40, 220)}},
                                              cat("crowdrt run: ", source.name)));
