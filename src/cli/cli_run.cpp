@@ -162,7 +162,7 @@ CLI::Validator listen_address() {
         }
         return "";
       },
-      "HOST:PORT");
+      "");
 }
 
 // --http: the live web view, serving from before the first frame until the run ends. The URL goes to stderr
@@ -232,6 +232,7 @@ void register_run(CLI::App& app) {
                   "free port; the URL is printed on stderr): the latest overlay, zone counts, alerts and the count "
                   "over time, and each frame's JSON record (as --jsonl writes it) as Server-Sent Events at /events. "
                   "It has no authentication: give a host other than loopback only on a network you trust")
+      ->type_name("HOST:PORT")
       ->check(listen_address());
   cmd->callback([a] {
     namespace fs = std::filesystem;

@@ -10,7 +10,9 @@ clients: 50 clients open /events and leave (some read, some read nothing, some r
 
 The run is ended (SIGINT) once the checks are done, so the test takes seconds whatever the machine's speed.
 
-usage: check_live_view.py CROWDRT SEQUENCE_DIR MODELS_DIR WORK_DIR browser|clients [SCREENSHOT_COPY]
+usage: check_live_view.py CROWDRT SEQUENCE_DIR MODELS_DIR WORK_DIR browser|clients [SCREENSHOT_COPY [PLAN]]
+  PLAN: count with this plan instead of one built from MODELS_DIR/linear.onnx (bench/live_view.sh gives the demo
+  model's, for the README's screenshot)
 """
 import base64
 import concurrent.futures
@@ -345,11 +347,13 @@ def check_clients(crowdrt, plan, clip, work):
 def main():
     crowdrt, sequence, models, work, mode = sys.argv[1:6]
     copy = sys.argv[6] if len(sys.argv) > 6 else None
+    plan = os.path.abspath(sys.argv[7]) if len(sys.argv) > 7 else None
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     browser = Browser(work) if mode == "browser" else None  # it starts while the plan and the clip are made
-    plan = os.path.join(work, "linear.plan")
-    run(crowdrt, "build", "--onnx", os.path.join(models, "linear.onnx"), "-o", plan)
+    if not plan:
+        plan = os.path.join(work, "linear.plan")
+        run(crowdrt, "build", "--onnx", os.path.join(models, "linear.onnx"), "-o", plan)
     clip = os.path.join(work, "clip.avi")
     make_clip(sequence, clip)
     if mode == "browser":

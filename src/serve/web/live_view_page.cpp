@@ -135,7 +135,7 @@ function drawPlot() {
   g.beginPath(); g.moveTo(left, top); g.lineTo(left, h - bottom); g.lineTo(w - right, h - bottom); g.stroke();
   g.textAlign = "right";
   g.fillText(high.toFixed(1), left - 4, top + 4);
-  g.fillText(low.toFixed(1), left - 4, h - bottom);
+  g.fillText(low < -0.05 ? low.toFixed(1) : "0", left - 4, h - bottom);
   if (low < 0) { g.beginPath(); g.moveTo(left, y(0)); g.lineTo(w - right, y(0)); g.stroke(); }
   g.textAlign = "left"; g.fillText("frame " + first, left, h - 5);
   g.textAlign = "right"; g.fillText("frame " + last, w - right, h - 5);
