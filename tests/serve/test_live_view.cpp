@@ -230,17 +230,14 @@ TEST(LiveView, PublishDoesNotWaitForAClientThatReadsNothing) {
   // 3000 records of 4 KB, 12 MB: far more than the socket buffers hold for the stalled client.
   const std::string pad(4096, 'x');
   double slowest_ms = 0;
-  const auto start = Clock::now();
   for (int frame = 1; frame <= 3000; ++frame) {
     const json record = frame_json(frame, pad);
     const auto before = Clock::now();
     view.publish(record, "jpeg");
     slowest_ms = std::max(slowest_ms, std::chrono::duration<double, std::milli>(Clock::now() - before).count());
   }
-  const double total_s = std::chrono::duration<double>(Clock::now() - start).count();
   // A publish that waited for the stalled client would wait for its write timeout (500 ms) at least.
   EXPECT_LT(slowest_ms, 250) << "one publish waited for a client";
-  EXPECT_LT(total_s, 3) << "3000 publishes took " << total_s << " s";
   EXPECT_GT(view.stats().dropped_events, 0) << "the stalled client lost no events, so nothing was ever waiting";
 
   // The reading client still gets the newest record; the stalled one is dropped after the write timeout.
