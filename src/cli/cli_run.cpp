@@ -170,11 +170,11 @@ CLI::Validator listen_address() {
 std::unique_ptr<serve::LiveView> start_live_view(const std::string& address_text) {
   if (address_text.empty()) return nullptr;
   const serve::ListenAddress address = serve::parse_listen_address(address_text);
-  if (!serve::is_loopback_host(address.host))
-    log_warn(cat("--http ", address_text, ": the web view has no authentication; anyone who can reach this machine "
-                 "on port ", address.port, " sees the frames and counts"));
   auto view = std::make_unique<serve::LiveView>();
   const int port = view->start(address.host, address.port);
+  if (!serve::is_loopback_host(address.host))
+    log_warn(cat("--http ", address_text, ": the web view has no authentication; anyone who can reach this machine "
+                 "on port ", port, " sees the frames and counts"));
   std::fprintf(stderr, "web view: %s\n", serve::http_url(address.host, port).c_str());
   std::fflush(stderr);
   return view;
@@ -248,6 +248,9 @@ void register_run(CLI::App& app) {
                       video_path = (fs::path(out) / "overlay.avi").string();
     Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});
     if (!bound.zones.empty()) bind_zones(bound, source, engine);  // zones outside the frame fail before any write
+    // A port in use fails before anything is written.
+    std::unique_ptr<serve::LiveView> view = start_live_view(a->http);
+    double publish_seconds = 0;
     fs::create_directories(out);
     check_writable(csv, a->overwrite);
     check_writable(plot, a->overwrite);
@@ -263,8 +266,6 @@ void register_run(CLI::App& app) {
     if (fps <= 0 && is_video(a->input)) fps = cv::VideoCapture(a->input).get(cv::CAP_PROP_FPS);
     if (fps <= 0) fps = 10;
 
-    std::unique_ptr<serve::LiveView> view = start_live_view(a->http);
-    double publish_seconds = 0;
     eval::PipelineOptions options = pipeline_options(a->pipeline);
     choose_flow_device(options, a->pipeline, engine, a->plan);
     options.keep_frames = true;

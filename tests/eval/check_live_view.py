@@ -4,7 +4,7 @@ browser: headless Chromium, driven over its DevTools pipe (no network, no extra 
   must receive at least MIN_EVENTS frame records, each equal (as text) to the same frame's line of --jsonl, in
   frame order with none missing; it must show the overlay, the zone table (with the zone above its limit in alert),
   the alert list and the plot. A screenshot goes to WORK_DIR/screenshot.png (and to SCREENSHOT_COPY if given).
-clients: 50 clients open /events and leave (some read, some read nothing, some reset the connection), at most 10
+clients: a second run on the same port fails with one line; 50 clients open /events and leave (some read, some read nothing, some reset the connection), at most 10
   at a time; afterwards the server holds no client, the process has as many threads as before (RSS before and
   after is printed, its growth bounded) and the counting went on throughout.
 
@@ -314,6 +314,11 @@ def check_clients(crowdrt, plan, clip, work):
     try:
         host, port = re.match(r"http://([\d.]+):(\d+)/", counting.url).groups()
         wait_until("5 frames counted", lambda: counting.health()["frames"] >= 5, 30)
+        # A second run on the same port fails with one line before writing anything.
+        busy = os.path.join(work, "busy")
+        r = run(crowdrt, "run", "--plan", plan, "--input", clip, "--out", busy, "--http", f"127.0.0.1:{port}", expect=1)
+        if "\n" in r.stderr.strip() or f"cannot listen on 127.0.0.1:{port}" not in r.stderr or os.path.exists(busy):
+            fail(f"a second run on port {port}: {r.stderr!r}, output folder made: {os.path.exists(busy)}")
         threads_before, rss_before = counting.status()
         frames_before = counting.health()["frames"]
         kinds = ["reader", "stalled", "reset", "reader", "reader"] * 10
