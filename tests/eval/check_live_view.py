@@ -181,9 +181,12 @@ class Browser:
             f.write(base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"]))
 
     def close(self):
+        """Ends the browser; a second call does nothing."""
+        if self.log.closed:
+            return
         try:
             self.send("Browser.close", session=False, timeout=5)
-        except SystemExit:
+        except (SystemExit, OSError):
             pass
         try:
             self.proc.wait(timeout=10)
@@ -350,18 +353,22 @@ def main():
     plan = os.path.abspath(sys.argv[7]) if len(sys.argv) > 7 else None
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    browser = Browser(work) if mode == "browser" else None  # it starts while the plan and the clip are made
-    if not plan:
-        plan = os.path.join(work, "linear.plan")
-        run(crowdrt, "build", "--onnx", os.path.join(models, "linear.onnx"), "-o", plan)
-    clip = os.path.join(work, "clip.avi")
-    make_clip(sequence, clip)
-    if mode == "browser":
-        check_browser(crowdrt, plan, clip, work, copy, browser)
-    elif mode == "clients":
-        check_clients(crowdrt, plan, clip, work)
-    else:
+    if mode not in ("browser", "clients"):
         fail(f"mode {mode!r}: give browser or clients")
+    browser = Browser(work) if mode == "browser" else None  # it starts while the plan and the clip are made
+    try:
+        if not plan:
+            plan = os.path.join(work, "linear.plan")
+            run(crowdrt, "build", "--onnx", os.path.join(models, "linear.onnx"), "-o", plan)
+        clip = os.path.join(work, "clip.avi")
+        make_clip(sequence, clip)
+        if browser:
+            check_browser(crowdrt, plan, clip, work, copy, browser)
+        else:
+            check_clients(crowdrt, plan, clip, work)
+    finally:
+        if browser:
+            browser.close()
 
 
 if __name__ == "__main__":
