@@ -75,13 +75,25 @@ void HttpServer::stop() { server_->stop(); }
 void HttpServer::add_routes() {
   using httplib::Request;
   using httplib::Response;
+  // Health probes need no token (Kubernetes probes carry none); everything else does when one is set. Checked once
+  // the body is read, so that the connection stays in step for the client's next request.
+  auto authorized = [this](const Request& req, const std::string& endpoint) {
+    if (options_.token.empty() || endpoint.rfind("health_", 0) == 0) return true;
+    const std::string auth = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    return auth.rfind(prefix, 0) == 0 && same_secret(auth.substr(prefix.size()), options_.token);
+  };
   // Each endpoint: counted and timed per model (only models of the repository, so that the labels stay bounded), its
   // errors answered as the protocol's {"error": ...}.
-  auto route = [this](const std::string& endpoint, auto body) {
-    return [this, endpoint, body](const Request& req, Response& res) {
+  auto route = [this, authorized](const std::string& endpoint, auto body) {
+    return [this, authorized, endpoint, body](const Request& req, Response& res) {
       const auto start = Clock::now();
       std::string model_label;
       try {
+        if (!authorized(req, endpoint)) {
+          res.set_header("WWW-Authenticate", "Bearer");
+          throw ProtocolError(401, "this server needs the header 'Authorization: Bearer <token>' (the token given to crowdrt serve)");
+        }
         body(req, res, model_label);
       } catch (const ProtocolError& e) {
         answer_error(res, e.status(), e.what());
@@ -212,18 +224,6 @@ void HttpServer::add_routes() {
                  res.set_content(metrics_.text(sequences_.live()), "text/plain; version=0.0.4");
                }));
 
-  // Health probes need no token (Kubernetes probes carry none); everything else does when one is set.
-  server_->set_pre_routing_handler([this](const Request& req, Response& res) {
-    if (options_.token.empty() || req.path.rfind("/v2/health/", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string auth = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (auth.rfind(prefix, 0) == 0 && same_secret(auth.substr(prefix.size()), options_.token))
-      return httplib::Server::HandlerResponse::Unhandled;
-    res.set_header("WWW-Authenticate", "Bearer");
-    answer_error(res, 401, "this server needs the header 'Authorization: Bearer <token>' (the token given to crowdrt serve)");
-    metrics_.request("", "unauthorized", true, 0);
-    return httplib::Server::HandlerResponse::Handled;
-  });
   // What httplib answers itself (no such endpoint, a body over the limit, a malformed request) gets the protocol's body.
   server_->set_error_handler(httplib::Server::HandlerWithResponse([this](const Request& req, Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // answered by an endpoint

@@ -82,7 +82,9 @@ std::string Metrics::text(const std::map<std::string, size_t>& live_sequences) c
             "stage", stage_seconds_);
   out << "# HELP crowdrt_live_sequences Sequences of the counting models that are live.\n"
          "# TYPE crowdrt_live_sequences gauge\n";
-  for (const auto& [model, n] : live_sequences) out << "crowdrt_live_sequences{model=\"" << escaped(model) << "\"} " << n << "\n";
+  std::map<std::string, size_t> live = live_sequences;
+  for (const auto& [model, _] : frames_) live.emplace(model, 0);  // a counting model that has served frames: 0, not absent
+  for (const auto& [model, n] : live) out << "crowdrt_live_sequences{model=\"" << escaped(model) << "\"} " << n << "\n";
   return out.str();
 }
 
