@@ -6,12 +6,18 @@
 #                demo_counting with 1, 4 and 16 clients (binary tensors, one keep-alive connection and sequence each)
 # usage: bench/serve_load.sh [BUILD_DIR] [OUT_DIR]; raw output in OUT_DIR/raw.txt, rows in OUT_DIR/load.jsonl.
 set -euo pipefail
+# OpenMP threads that wait by spinning lose their time slices on a machine shared with other work, and libgomp spins
+# only while a process has no more OpenMP threads than cores: the one-thread-pool in-process runs spin, the server
+# (a thread pool per request thread) does not, so each would meet the machine's other load differently. Passive
+# waiting for all runs makes them comparable.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 build=${1:-build}
 OUT=${2:-out/serve_load}
 PY=/usr/bin/python3
 crowdrt=$(realpath "$build/crowdrt")
 source bench/lib.sh
 start_raw
+log "OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
 rm -f "$OUT/load.jsonl"
 mkdir -p "$OUT/repository/demo/1"
 "$crowdrt" export models/demo/demo_unet_mobilenet_v2.pth --input-size 448x256 -o "$OUT/demo.onnx" --overwrite -q
