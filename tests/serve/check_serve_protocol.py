@@ -253,6 +253,7 @@ def check_repository(c, repository, fixture_plan):
             fail(f"index {index} lacks {want}")
     expect(c.post("/v2/repository/models/linear/unload", data=b""), 200, what="unload")
     expect(c.get("/v2/models/linear/ready"), 400, "not loaded", "ready after unload")
+    expect(c.get("/v2/models/linear_counting/ready"), 400, "not loaded", "ready of the counting model after unload")
     expect_infer(c.infer("linear", {"input": np.zeros((1, 5, SIZE, SIZE), np.float32)}), 404, "not loaded", "infer after unload")
     if ("linear", None, "UNAVAILABLE") not in {(e["name"], e.get("version"), e["state"]) for e in
                                               expect(c.post("/v2/repository/index", json={}), 200).json()}:

@@ -35,6 +35,21 @@ bool same_secret(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+// The repository's model a requested name stands for: itself, or <model> for <model>_counting (a folder of the full
+// name wins). Whether it is the counting model is set in `counting`.
+std::string base_model(const ModelRepository& repository, const std::string& name, bool& counting) {
+  check_model_name(name);
+  const std::string suffix = kCountingSuffix;
+  counting = false;
+  if (repository.exists(name) || name.size() <= suffix.size() ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return name;
+  const std::string base = name.substr(0, name.size() - suffix.size());
+  if (!repository.exists(base)) return name;
+  counting = true;
+  return base;
+}
+
 // A model name as requested: the raw model, or <model>_counting for its counting model.
 struct Target {
   std::shared_ptr<const Model> model;
@@ -111,15 +126,7 @@ void HttpServer::add_routes() {
   auto target_of = [this](const Request& req, std::string& model_label) {
     Target t;
     t.name = req.matches[1].str();
-    check_model_name(t.name);
-    std::string base = t.name;
-    const std::string suffix = kCountingSuffix;
-    if (!repository_.exists(t.name) && t.name.size() > suffix.size() &&
-        t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-        repository_.exists(t.name.substr(0, t.name.size() - suffix.size()))) {
-      base = t.name.substr(0, t.name.size() - suffix.size());
-      t.counting = true;
-    }
+    const std::string base = base_model(repository_, t.name, t.counting);
     t.model = repository_.find(base);
     model_label = t.name;
     t.version = ModelRepository::version_of(*t.model, req.matches[2].str());
@@ -143,17 +150,19 @@ void HttpServer::add_routes() {
                  answer_json(res, model_metadata(*t.model, *t.version, t.counting));
                }));
   server_->Get(std::string(kModelPath) + "/ready",
-               route("model_ready", [this, target_of](const Request& req, Response& res, std::string& label) {
+               route("model_ready", [this](const Request& req, Response& res, std::string& label) {
+                 bool counting = false;
+                 const std::string base = base_model(repository_, req.matches[1].str(), counting);
+                 if (!repository_.exists(base)) repository_.find(base);  // 404: unknown
+                 label = req.matches[1].str();
+                 std::shared_ptr<const Model> model;
                  try {
-                   const Target t = target_of(req, label);
-                   if (t.counting) model_metadata(*t.model, *t.version, true);  // a density network, or 400
+                   model = repository_.find(base);
                  } catch (const ProtocolError& e) {
-                   // Known but not loaded (or no counting model): not ready, which the protocol says with a 4xx.
-                   const std::string name = req.matches[1].str();
-                   if (e.status() == 404 && repository_.exists(name) && req.matches[2].str().empty())
-                     throw ProtocolError(400, e.what());
-                   throw;
+                   throw ProtocolError(400, e.what());  // known but not loaded: not ready, a 4xx in the protocol
                  }
+                 const auto version = ModelRepository::version_of(*model, req.matches[2].str());  // 404: no such version
+                 if (counting) model_metadata(*model, *version, true);  // 400 unless a density network
                  answer_json(res, nlohmann::json::object());
                }));
   server_->Post(std::string(kModelPath) + "/infer",
@@ -198,12 +207,8 @@ void HttpServer::add_routes() {
   // Loading or unloading <model>_counting acts on <model>; either forgets the model's live sequences.
   auto repository_action = [this](bool load) {
     return [this, load](const Request& req, Response& res, std::string& label) {
-      std::string name = req.matches[1].str();
-      check_model_name(name);
-      const std::string suffix = kCountingSuffix;
-      if (!repository_.exists(name) && name.size() > suffix.size() &&
-          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
-        name = name.substr(0, name.size() - suffix.size());
+      bool counting = false;
+      const std::string name = base_model(repository_, req.matches[1].str(), counting);
       if (!req.body.empty()) {
         const nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
         if (j.is_discarded() || !j.is_object()) throw ProtocolError(400, "the load / unload request body is a JSON object or empty");
