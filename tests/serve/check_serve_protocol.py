@@ -1,7 +1,7 @@
 """`crowdrt serve` against the Open Inference (KServe v2) protocol, over HTTP with the client of v2_client.py (written
 from the specification): health, server and model metadata, model ready, inference with JSON tensors (flat and
 nested) and binary tensors, output selection, the counting model's sequences (start, continue, end, expiry, unknown
-id, two interleaved, the limit on live ones, zones), the repository's index / load / unload, /metrics, the bearer
+id, two interleaved, the limit on live ones, zones from the request and from config.json), the repository's index / load / unload, /metrics, the bearer
 token, model names that could leave the repository, and the errors' statuses (400, 401, 404, 413, 429).
 
 usage: check_serve_protocol.py CROWDRT FIXTURE_WORK WORK
@@ -74,6 +74,7 @@ def check_auth_and_health(server, c):
     expect(anonymous.get(server.base + "/metrics"), 401, None, "/metrics without the token")
     for path in ("/v2/health/live", "/v2/health/ready"):  # probes carry no token
         expect(anonymous.get(server.base + path), 200, None, path)
+    anonymous.close()  # an open keep-alive connection would hold a server thread until the server's 5 s timeout
     meta = expect(c.get("/v2"), 200, what="server metadata").json()
     if meta.get("name") != "crowdrt" or not meta.get("version") or not {"binary_tensor_data", "model_repository", "sequence"} <= set(meta.get("extensions", [])):
         fail(f"server metadata {meta}")
@@ -239,6 +240,10 @@ def check_zones(c, synth):
             fail(f"frame {i}: zones {out}")
         if out["zone_alerts"] != (["left:enter"] if i == 1 else []):
             fail(f"frame {i}: alerts {out['zone_alerts']}")
+    # the model's config.json zones (one zone over the whole frame) when the request gives none
+    j, out = expect_infer(counting(c, frames[0], 62, start=True, end=True, model="constant_counting"), 200, what="config zones")
+    if out["zone_names"] != ["all"] or abs(out["zone_counts"][0] - total) > 1e-6:
+        fail(f"the config's zones gave {out}")
     expect_infer(counting(c, frames[2], 60, model="constant_counting", extra={"zones": json.dumps(zones)}), 400,
                  "sequence's first frame", "zones on a later frame")
     expect_infer(counting(c, frames[0], 61, start=True, model="constant_counting", extra={"zones": "{\"zones\": 3}"}), 400,
@@ -308,6 +313,9 @@ def main():
     os.makedirs(work)
     repository = os.path.join(work, "repository")
     shutil.copytree(os.path.join(fixture, "repository"), repository)
+    with open(os.path.join(repository, "constant", "config.json"), "w") as f:
+        json.dump({"instance_count": 2, "zones": [{"name": "all", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]],
+                                                   "normalized": True}]}, f)
     synth = os.path.join(fixture, "synth")
     with Server(crowdrt, repository, "--token", TOKEN, "--sequence-timeout", str(TIMEOUT_S), "--max-sequences",
                 str(MAX_SEQUENCES), "--max-request-bytes", str(MAX_BYTES), log=os.path.join(work, "serve.log")) as server:
@@ -321,6 +329,7 @@ def main():
                       if l.startswith('crowdrt_frames_total{model="linear_counting"}')][0].split()[-1])
         check_metrics(c, frames)
         check_repository(c, repository, os.path.join(fixture, "repository", "constant", "1", "model.plan"))
+        c.session.close()
         code = server.stop()
     if code != 0:
         fail(f"crowdrt serve exited {code} on SIGTERM")

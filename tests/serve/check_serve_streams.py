@@ -1,5 +1,5 @@
 """`crowdrt serve` under concurrent streams and misbehaving clients: 4 sequences of `crowdrt synth` frames sent at once
-as sequences of linear_counting get exactly the per-frame counts of `crowdrt eval --serial` on the same frames (the
+as sequences of linear_counting (two engines serving them) get exactly the per-frame counts of `crowdrt eval --serial` on the same frames (the
 flow restarting per sequence), while other clients stall mid-request, disconnect mid-body, send malformed and oversize
 bodies and leave without reading their answer; the server answers every stream frame, keeps answering health checks
 meanwhile, counts exactly the frames it answered in /metrics, and stops cleanly on SIGTERM.
@@ -54,6 +54,7 @@ def stream(base, synth, sequence, sequence_id, results, errors):
             if code != 200:
                 raise RuntimeError(f"frame {i}: status {code}: {j}")
             counts.append(float(out["count"][0]))
+        c.session.close()
         results[sequence] = counts
     except Exception as e:  # reported by the main thread
         errors.append(f"stream {sequence}: {e}")
@@ -88,7 +89,7 @@ def main():
     expected = eval_counts(crowdrt, os.path.join(repository, "linear", "1", "model.plan"), synth, work)
     if len(expected) != 4:
         fail(f"eval counted {len(expected)} sequences, the fixture has 4")
-    with Server(crowdrt, repository, "--max-request-bytes", str(MAX_BYTES), "--http-threads", "12", "--client-timeout", "5",
+    with Server(crowdrt, repository, "--max-request-bytes", str(MAX_BYTES), "--http-threads", "12", "--client-timeout", "5", "--instances", "2",
                 log=os.path.join(work, "serve.log")) as server:
         port = server.port
         # A stalled client: headers promise a body that never comes; it holds one connection for the whole run.
@@ -133,7 +134,7 @@ def main():
         for seq, counts in sorted(expected.items()):
             if results.get(seq) != counts:
                 fail(f"sequence {seq}: the server counted {results.get(seq)}, crowdrt eval --serial {counts}")
-        text = Client(server.base).get("/metrics").text
+        text = requests.get(server.base + "/metrics", timeout=10).text
         frames = sum(len(c) for c in expected.values())
         if f'crowdrt_frames_total{{model="linear_counting"}} {frames}' not in text:
             fail(f"/metrics: {[l for l in text.splitlines() if l.startswith('crowdrt_frames_total')]}, {frames} frames answered")

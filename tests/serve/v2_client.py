@@ -116,7 +116,8 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
 
     def stop(self):
-        """SIGTERM, then SIGKILL after 10 s; returns the exit status."""
+        """SIGTERM, then SIGKILL after 10 s; returns the exit status. The server finishes the connections it serves
+        first: close clients' keep-alive sessions before, or it waits for their 5 s keep-alive timeout."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
