@@ -25,7 +25,7 @@ from v2_client import Client, Server  # noqa: E402
 
 TOKEN = "test-token-7f3a"
 SIZE = 64
-TIMEOUT_S = 1.5
+TIMEOUT_S = 2.0
 MAX_SEQUENCES = 3
 MAX_BYTES = 1_000_000
 
