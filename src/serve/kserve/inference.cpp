@@ -1,6 +1,7 @@
 #include "serve/kserve/inference.h"
 
 #include <chrono>
+#include <optional>
 #include <opencv2/core.hpp>
 
 #include "eval/metrics.h"
@@ -139,21 +140,22 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
   }
 
   const auto queued = Clock::now();
-  std::shared_ptr<Sequence> sequence;
+  SequenceTable::Handle handle;
   if (start) {
     vision::NetworkInputOptions options;
     options.size = cv::Size(net.width, net.height);
     options.channels = net.channels;
     options.flow = model.config.flow;
-    sequence = sequences.start(name, id, [&] {
+    handle = sequences.start(name, id, [&] {
       auto s = std::make_shared<Sequence>(options);
       s->zones = zones;
       return s;
     });
   } else {
-    sequence = sequences.find(name, id);
+    handle = sequences.find(name, id);
   }
-  std::unique_lock lock(sequence->mutex);
+  const std::shared_ptr<Sequence>& sequence = handle.sequence;
+  std::optional<Turn> turn(std::in_place, *sequence, handle.ticket);  // this frame's turn: the frames before it are done
   if (sequence->ended)
     throw ProtocolError(400, cat("sequence ", id, " of model '", name, "' has ended: start it again with sequence_start: true"));
   const int width = static_cast<int>(frame.shape[1]), height = static_cast<int>(frame.shape[0]);
@@ -204,7 +206,7 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
     sequence->ended = true;
     sequences.end(name, id, sequence);
   }
-  lock.unlock();
+  turn.reset();
   metrics.frame(name);
 
   InferResponse response;

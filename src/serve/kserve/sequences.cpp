@@ -19,8 +19,8 @@ void SequenceTable::expire(Clock::time_point now) {
   }
 }
 
-std::shared_ptr<Sequence> SequenceTable::start(const std::string& model, const std::string& id,
-                                               const std::function<std::shared_ptr<Sequence>()>& make) {
+SequenceTable::Handle SequenceTable::start(const std::string& model, const std::string& id,
+                                          const std::function<std::shared_ptr<Sequence>()>& make) {
   std::shared_ptr<Sequence> sequence = make();  // outside the lock: it makes the flow's state
   std::lock_guard lock(mutex_);
   const Clock::time_point now = Clock::now();
@@ -31,10 +31,10 @@ std::shared_ptr<Sequence> SequenceTable::start(const std::string& model, const s
                                  limits_.max_sequences, "): end one with sequence_end, or retry once idle ones expire (",
                                  limits_.timeout_seconds, " s)"));
   entries_[key] = Entry{model, sequence, now};
-  return sequence;
+  return {sequence, sequence->next_ticket++};
 }
 
-std::shared_ptr<Sequence> SequenceTable::find(const std::string& model, const std::string& id) {
+SequenceTable::Handle SequenceTable::find(const std::string& model, const std::string& id) {
   std::lock_guard lock(mutex_);
   const Clock::time_point now = Clock::now();
   expire(now);
@@ -43,7 +43,7 @@ std::shared_ptr<Sequence> SequenceTable::find(const std::string& model, const st
     throw ProtocolError(400, cat("sequence ", id, " of model '", model, "' is not live (never started, ended, or idle for more than ",
                                  limits_.timeout_seconds, " s): send its first frame with the parameter sequence_start: true"));
   it->second.last_used = now;
-  return it->second.sequence;
+  return {it->second.sequence, it->second.sequence->next_ticket++};
 }
 
 void SequenceTable::end(const std::string& model, const std::string& id, const std::shared_ptr<Sequence>& sequence) {

@@ -3,6 +3,7 @@
 // sequence_end closes it after that frame. A sequence idle longer than the timeout is forgotten.
 #pragma once
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -17,10 +18,14 @@
 
 namespace crowdrt::serve::kserve {
 
-// One stream's state. Its mutex is held while one of its frames is processed, so frames run one at a time.
+// One stream's state. Its mutex is held while one of its frames is processed, so frames run one at a time, and in
+// the order their requests reached the table: each takes a ticket there and waits for its turn.
 struct Sequence {
   explicit Sequence(const vision::NetworkInputOptions& options) : input(options) {}
   std::mutex mutex;
+  std::condition_variable turn;
+  uint64_t next_ticket = 0;  // under the table's lock
+  uint64_t now_serving = 0;  // under `mutex`
   vision::NetworkInput input;
   std::vector<Zone> zones;
   std::optional<ZoneMasks> masks;
@@ -28,6 +33,24 @@ struct Sequence {
   int frame_width = 0, frame_height = 0;  // the size the zones were bound to
   int64_t frames = 0;
   bool ended = false;  // set under `mutex` by the frame with sequence_end; later frames are refused
+};
+
+// Waits for a ticket's turn and holds the sequence until destroyed, then gives the turn to the next ticket.
+class Turn {
+ public:
+  Turn(Sequence& sequence, uint64_t ticket) : sequence_(sequence), lock_(sequence.mutex) {
+    sequence_.turn.wait(lock_, [&] { return sequence_.now_serving == ticket; });
+  }
+  ~Turn() {
+    ++sequence_.now_serving;
+    sequence_.turn.notify_all();
+  }
+  Turn(const Turn&) = delete;
+  Turn& operator=(const Turn&) = delete;
+
+ private:
+  Sequence& sequence_;
+  std::unique_lock<std::mutex> lock_;
 };
 
 struct SequenceLimits {
@@ -39,12 +62,16 @@ class SequenceTable {
  public:
   explicit SequenceTable(SequenceLimits limits) : limits_(limits) {}
 
+  // A sequence and the ticket of one frame's turn in it; the holder must take its turn (Turn) at once.
+  struct Handle {
+    std::shared_ptr<Sequence> sequence;
+    uint64_t ticket = 0;
+  };
   // sequence_start: a fresh sequence for (model, id), replacing a live one of that id. ProtocolError 429 when
   // max_sequences others are live.
-  std::shared_ptr<Sequence> start(const std::string& model, const std::string& id,
-                                   const std::function<std::shared_ptr<Sequence>()>& make);
+  Handle start(const std::string& model, const std::string& id, const std::function<std::shared_ptr<Sequence>()>& make);
   // A live sequence: ProtocolError 400 saying how to start one when it is unknown, ended or expired.
-  std::shared_ptr<Sequence> find(const std::string& model, const std::string& id);
+  Handle find(const std::string& model, const std::string& id);
   // Forgets the sequence if it is still this one (after its last frame, or a failed first frame).
   void end(const std::string& model, const std::string& id, const std::shared_ptr<Sequence>& sequence);
   // Forgets every sequence of a model (it was unloaded or reloaded).

@@ -118,8 +118,9 @@ TEST(KServeSequences, StartFindEndExpireAndLimit) {
   options.size = cv::Size(32, 32);
   options.channels = 3;
   auto make = [&] { return std::make_shared<Sequence>(options); };
-  auto a = table.start("m", "1", make);
-  EXPECT_EQ(table.find("m", "1"), a);
+  auto a = table.start("m", "1", make).sequence;
+  EXPECT_EQ(table.find("m", "1").sequence, a);
+  EXPECT_EQ(table.find("m", "1").ticket, 2u);  // the start took ticket 0, the find above 1
   EXPECT_THROW(table.find("other", "1"), ProtocolError);  // sequences are per model
   table.start("m", "2", make);
   try {
@@ -128,10 +129,10 @@ TEST(KServeSequences, StartFindEndExpireAndLimit) {
   } catch (const ProtocolError& e) {
     EXPECT_EQ(e.status(), 429);
   }
-  auto restarted = table.start("m", "1", make);  // the same id again: a fresh sequence, not one more
+  auto restarted = table.start("m", "1", make).sequence;  // the same id again: a fresh sequence, not one more
   EXPECT_NE(restarted, a);
   table.end("m", "1", a);  // a stale handle ends nothing
-  EXPECT_EQ(table.find("m", "1"), restarted);
+  EXPECT_EQ(table.find("m", "1").sequence, restarted);
   table.end("m", "1", restarted);
   EXPECT_THROW(table.find("m", "1"), ProtocolError);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -149,4 +150,24 @@ TEST(KServeMetrics, HistogramsAreCumulativeAndLabelled) {
   EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="+Inf"} 2)"), std::string::npos);
   EXPECT_NE(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(crowdrt_live_sequences{model="m\"x"} 4)"), std::string::npos);
+}
+
+TEST(KServeSequences, FramesTakeTheirTurnsInTicketOrder) {
+  SequenceTable table({4, 60});
+  vision::NetworkInputOptions options;
+  options.size = cv::Size(32, 32);
+  options.channels = 3;
+  std::vector<SequenceTable::Handle> handles{table.start("m", "s", [&] { return std::make_shared<Sequence>(options); })};
+  for (int i = 0; i < 3; ++i) handles.push_back(table.find("m", "s"));
+  std::vector<uint64_t> order;
+  std::vector<std::thread> threads;
+  for (int i = 3; i >= 0; --i) {  // the last ticket's thread starts first
+    threads.emplace_back([&, i] {
+      Turn turn(*handles[i].sequence, handles[i].ticket);
+      order.push_back(handles[i].ticket);  // under the sequence's lock
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(order, (std::vector<uint64_t>{0, 1, 2, 3}));
 }
