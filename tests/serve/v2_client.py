@@ -3,6 +3,7 @@ specification (REST endpoints, inference request and response JSON, the binary t
 that starts `crowdrt serve` on a free loopback port and always stops it.
 
 Used by the serve tests and bench/serve_load.sh; needs python3-requests and numpy."""
+import ctypes
 import json
 import os
 import select
@@ -95,13 +96,20 @@ def decode_response(r):
     return r.status_code, j, arrays
 
 
+def _die_with_parent():
+    """In the server's child process: SIGKILL it when the test that started it dies (even by SIGKILL, e.g. ctest's
+    timeout), so that no server outlives its test (Linux prctl PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
 class Server:
     """`crowdrt serve` on 127.0.0.1 and a free port (--http-port 0; the port is read from its first line)."""
 
     def __init__(self, crowdrt, repository, *extra, log=None, start_timeout=30):
         self.log = open(log or os.devnull, "w")
         self.proc = subprocess.Popen([crowdrt, "serve", "--model-repository", repository, "--http-port", "0", *extra],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                     preexec_fn=_die_with_parent)
         deadline = time.time() + start_timeout
         line = ""
         while time.time() < deadline and self.proc.poll() is None:
