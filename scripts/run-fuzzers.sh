@@ -7,7 +7,7 @@ seconds=${FUZZ_SECONDS:-20}
 out=${FUZZ_BUILD:-build-fuzz}
 cmake -S fuzz -B "$out" -DCMAKE_CXX_COMPILER=clang++ > /dev/null
 cmake --build "$out" -j"$(nproc)"
-targets=(fuzz_npy fuzz_plan fuzz_checkpoint_zip fuzz_pickle fuzz_annotations fuzz_calibration_cache fuzz_zones)
+targets=(fuzz_npy fuzz_plan fuzz_checkpoint_zip fuzz_pickle fuzz_annotations fuzz_calibration_cache fuzz_zones fuzz_infer_request)
 # One target per core at a time: each libFuzzer run is single-threaded.
 run_target() {
   local target=$1 name=${1#fuzz_}

@@ -22,6 +22,7 @@ void register_eval(CLI::App& app);
 void register_run(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_demo(CLI::App& app);
+void register_serve(CLI::App& app);
 
 // Error unless the path is free or overwrite was asked for; never deletes anything itself.
 void check_writable(const std::string& path, bool overwrite, const std::string& flag_hint = "--overwrite");

@@ -1,6 +1,7 @@
 // crowdrt run: a plan over a video, a folder of images or one image: the density map as a heatmap over each
 // frame with its count, saved as a video or PNGs, and the counts per frame as CSV and a plot. With --zones, each
-// zone's count and alerts per frame too; with --jsonl, one serve::frame_record per frame for other programs.
+// zone's count and alerts per frame too; with --jsonl, one serve::frame_record per frame for other programs; with
+// --http, the same records and the overlays in a browser, live (serve::LiveView).
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -20,6 +21,8 @@
 #include "data/visdrone.h"
 #include "eval/metrics.h"
 #include "eval/plots.h"
+#include "serve/web/listen_address.h"
+#include "serve/web/live_view.h"
 #include "serve/zones.h"
 #include "serve/zones_json.h"
 
@@ -148,11 +151,62 @@ class JsonLines {
   std::ofstream file_;
 };
 
+// --http HOST:PORT as a usage error (exit 2) when malformed, with the parser's own words.
+CLI::Validator listen_address() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        try {
+          serve::parse_listen_address(value);
+        } catch (const Error& e) {
+          return e.what();
+        }
+        return "";
+      },
+      "");
+}
+
+// --http: the live web view, serving from before the first frame until the run ends. The URL goes to stderr
+// (stdout may be carrying --jsonl -).
+std::unique_ptr<serve::LiveView> start_live_view(const std::string& address_text) {
+  if (address_text.empty()) return nullptr;
+  const serve::ListenAddress address = serve::parse_listen_address(address_text);
+  auto view = std::make_unique<serve::LiveView>();
+  const int port = view->start(address.host, address.port);
+  if (!serve::is_loopback_host(address.host))
+    log_warn(cat("--http ", address_text, ": the web view has no authentication; anyone who can reach this machine "
+                 "on port ", port, " sees the frames and counts"));
+  std::fprintf(stderr, "web view: %s\n", serve::http_url(address.host, port).c_str());
+  std::fflush(stderr);
+  return view;
+}
+
+// One frame to the web view: its record, as --jsonl writes it, and its overlay as a JPEG. Returns the seconds
+// that took, the view's whole cost to the counting.
+double publish_frame(serve::LiveView& view, const nlohmann::json& record, const cv::Mat& overlay) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", overlay, jpeg, {cv::IMWRITE_JPEG_QUALITY, 85});
+  view.publish(record, std::string(jpeg.begin(), jpeg.end()));
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Stops the web view (its browsers see the stream end) and says on stderr what it served and what it cost.
+void stop_live_view(serve::LiveView& view, double publish_seconds) {
+  view.stop();
+  const serve::LiveViewStats s = view.stats();
+  std::fprintf(stderr,
+               "web view: %lld frames published (%.3f ms a frame to encode and publish) to %lld event client%s; "
+               "%lld events dropped for slow clients, %lld clients refused (too many at once)\n",
+               static_cast<long long>(s.frames), s.frames > 0 ? 1e3 * publish_seconds / s.frames : 0.0,
+               static_cast<long long>(s.event_clients), s.event_clients == 1 ? "" : "s",
+               static_cast<long long>(s.dropped_events), static_cast<long long>(s.refused_clients));
+}
+
 }  // namespace
 
 void register_run(CLI::App& app) {
   struct Args {
-    std::string plan, input, out, zones, jsonl;
+    std::string plan, input, out, zones, jsonl, http;
     PipelineArgs pipeline;
     bool png = false, show = false, overwrite = false;
     double fps = 0;
@@ -173,6 +227,13 @@ void register_run(CLI::App& app) {
                   "polygons on the overlays");
   cmd->add_option("--jsonl", a->jsonl,
                   "Write one JSON record per frame (count, zones, alerts) to this file, or to stdout with -");
+  cmd->add_option("--http", a->http,
+                  "Serve a live web view while the run lasts, at HOST:PORT (a port alone: 127.0.0.1:PORT; port 0: any "
+                  "free port; the URL is printed on stderr): the latest overlay, zone counts, alerts and the count "
+                  "over time, and each frame's JSON record (as --jsonl writes it) as Server-Sent Events at /events. "
+                  "It has no authentication: give a host other than loopback only on a network you trust")
+      ->type_name("HOST:PORT")
+      ->check(listen_address());
   cmd->callback([a] {
     namespace fs = std::filesystem;
     BoundZones bound;
@@ -187,6 +248,9 @@ void register_run(CLI::App& app) {
                       video_path = (fs::path(out) / "overlay.avi").string();
     Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});
     if (!bound.zones.empty()) bind_zones(bound, source, engine);  // zones outside the frame fail before any write
+    // A port in use fails before anything is written.
+    std::unique_ptr<serve::LiveView> view = start_live_view(a->http);
+    double publish_seconds = 0;
     fs::create_directories(out);
     check_writable(csv, a->overwrite);
     check_writable(plot, a->overwrite);
@@ -253,12 +317,15 @@ void register_run(CLI::App& app) {
       }
       counts << "\n";
       series.push_back(count);
-      if (jsonl) {
+      nlohmann::json record;
+      if (jsonl || view) {
         const double time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        jsonl->write(serve::frame_record(f.frame + 1, time_s, count, bound.zones, zone_counts, events));
+        record = serve::frame_record(f.frame + 1, time_s, count, bound.zones, zone_counts, events);
       }
+      if (jsonl) jsonl->write(record);
       cv::Mat overlay = eval::density_overlay(*f.frame_bgr, *f.density, count);
       if (bound.masks) draw_zones(overlay, bound, zone_counts);
+      if (view) publish_seconds += publish_frame(*view, record, overlay);
       if (video) {
         if (!writer) writer = std::make_unique<OverlayVideo>(video_path, fps, overlay.size());
         writer->write(overlay);
@@ -278,6 +345,7 @@ void register_run(CLI::App& app) {
       progress.advance();
     });
     progress.finish();  // the summary below starts on a line of its own
+    if (view) stop_live_view(*view, publish_seconds);
     write_text_file(csv, counts.str());
     eval::write_image(plot, eval::count_plot({{"predicted count", series, cv::Scalar(40, 40, 220)}},
                                              cat("crowdrt run: ", source.name)));

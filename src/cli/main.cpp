@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   crowdrt::cli::register_run(app);
   crowdrt::cli::register_bench(app);
   crowdrt::cli::register_demo(app);
+  crowdrt::cli::register_serve(app);
 #endif
   crowdrt::cli::register_export(app);
   bool verbose = false, quiet = false;

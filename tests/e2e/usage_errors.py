@@ -39,6 +39,8 @@ def cases(work):
         (["infer", "--plan", plan, "--input", nowhere + ".npy", "--output", os.path.join(out, "y.npy"), "--threads",
           "many"], ["--threads", "many"]),
         (run + ["--flow", "slow"], ["--flow", "slow"]),
+        (run + ["--http", "host:"], ["--http", "host:", "HOST:PORT"]),
+        (run + ["--http", "99999"], ["--http", "99999", "65535"]),
         (["synth", "--out", out, "--size", "640by360"], ["--size", "640by360", "WIDTHxHEIGHT"]),
         (prep + ["--size", "640by360"], ["--size", "640by360"]),
         (prep + ["--flow", "slow"], ["--flow", "slow"]),

@@ -28,6 +28,15 @@ add_test(NAME eval_run_zones
          COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_zones_run.py $<TARGET_FILE:crowdrt>
                  ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/run_zones)
 set_tests_properties(eval_run_zones PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+# crowdrt run --http on 127.0.0.1: headless Chromium shows the live view and receives the --jsonl records; 50
+# clients come and go and leave no thread behind.
+foreach(mode browser clients)
+  add_test(NAME eval_live_view_${mode}
+           COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_live_view.py $<TARGET_FILE:crowdrt>
+                   ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/live_view_${mode} ${mode})
+  set_tests_properties(eval_live_view_${mode} PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data TIMEOUT 120
+                       ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+endforeach()
 
 add_test(NAME eval_demo
          COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_demo.py $<TARGET_FILE:crowdrt>

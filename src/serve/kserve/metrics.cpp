@@ -1,0 +1,91 @@
+#include "serve/kserve/metrics.h"
+
+#include <sstream>
+
+namespace crowdrt::serve::kserve {
+namespace {
+
+// A label value with backslash, quote and line feed escaped, as the text format asks.
+std::string escaped(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Metrics::Histogram::observe(double seconds) {
+  for (size_t b = 0; b < kBuckets.size(); ++b)
+    if (seconds <= kBuckets[b]) {
+      ++counts[b];
+      break;
+    }
+  ++count;
+  sum += seconds;
+}
+
+void Metrics::request(const std::string& model, const std::string& endpoint, bool failed, double seconds) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{model, endpoint}];
+  if (failed) ++failures_[{model, endpoint}];
+  request_seconds_[{model, endpoint}].observe(seconds);
+}
+
+void Metrics::frame(const std::string& model) {
+  std::lock_guard lock(mutex_);
+  ++frames_[model];
+}
+
+void Metrics::stage(const std::string& model, const std::string& stage, double seconds) {
+  std::lock_guard lock(mutex_);
+  stage_seconds_[{model, stage}].observe(seconds);
+}
+
+std::string Metrics::text(const std::map<std::string, size_t>& live_sequences) const {
+  std::lock_guard lock(mutex_);
+  std::ostringstream out;
+  out.precision(9);
+  auto counter = [&](const char* name, const char* help, const std::map<Labels, uint64_t>& values) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
+    for (const auto& [labels, v] : values)
+      out << name << "{model=\"" << escaped(labels.first) << "\",endpoint=\"" << labels.second << "\"} " << v << "\n";
+  };
+  auto histogram = [&](const char* name, const char* help, const char* second_label,
+                       const std::map<Labels, Histogram>& values) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+    for (const auto& [labels, h] : values) {
+      const std::string l = "model=\"" + escaped(labels.first) + "\"," + second_label + "=\"" + labels.second + "\"";
+      uint64_t cumulative = 0;
+      for (size_t b = 0; b < kBuckets.size(); ++b) {
+        cumulative += h.counts[b];
+        out << name << "_bucket{" << l << ",le=\"" << kBuckets[b] << "\"} " << cumulative << "\n";
+      }
+      out << name << "_bucket{" << l << ",le=\"+Inf\"} " << h.count << "\n";
+      out << name << "_sum{" << l << "} " << h.sum << "\n" << name << "_count{" << l << "} " << h.count << "\n";
+    }
+  };
+  counter("crowdrt_requests_total", "Requests by model and endpoint (model \"\" for server-wide endpoints).", requests_);
+  counter("crowdrt_request_failures_total", "Requests answered with an error status, by model and endpoint.", failures_);
+  out << "# HELP crowdrt_frames_total Frames counted by the counting models.\n# TYPE crowdrt_frames_total counter\n";
+  for (const auto& [model, v] : frames_) out << "crowdrt_frames_total{model=\"" << escaped(model) << "\"} " << v << "\n";
+  histogram("crowdrt_request_duration_seconds", "Time from a request's arrival to its answer.", "endpoint", request_seconds_);
+  histogram("crowdrt_stage_duration_seconds",
+            "Inference requests' time per stage: queue (waiting for the sequence and an engine), preprocess (frame to "
+            "network input), infer (the engine).",
+            "stage", stage_seconds_);
+  out << "# HELP crowdrt_live_sequences Sequences of the counting models that are live.\n"
+         "# TYPE crowdrt_live_sequences gauge\n";
+  std::map<std::string, size_t> live = live_sequences;
+  for (const auto& [model, _] : frames_) live.emplace(model, 0);  // a counting model that has served frames: 0, not absent
+  for (const auto& [model, n] : live) out << "crowdrt_live_sequences{model=\"" << escaped(model) << "\"} " << n << "\n";
+  return out.str();
+}
+
+}  // namespace crowdrt::serve::kserve

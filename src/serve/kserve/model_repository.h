@@ -1,0 +1,86 @@
+// A model repository laid out as Triton's: <root>/<model>/<version>/model.plan, with an optional
+// <root>/<model>/config.json:
+//   {"instance_count": 2, "flow": "medium", "zones": [{"name": "gate", "polygon": [[0, 0], [1, 0], [1, 1]], ...}]}
+// instance_count: engines of each version serving requests at once (default 1); flow: the DIS preset of the counting
+// model's frames (default medium, as crowdrt eval); zones: counted on every frame of the counting model (the zones
+// file's format, serve/zones.h). Every numeric version folder is loaded; a request without a version gets the highest.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/runtime.h"
+#include "serve/kserve/engine_pool.h"
+#include "serve/zones.h"
+#include "vision/flow_preset.h"
+
+namespace crowdrt::serve::kserve {
+
+struct ModelConfig {
+  int instance_count = 1;
+  vision::FlowPreset flow = vision::FlowPreset::medium;
+  std::vector<Zone> zones;
+};
+// Error naming the file and the field on anything but the keys above with values of their kind.
+ModelConfig parse_model_config(const std::string& json_text, const std::string& file);
+
+struct ModelVersion {
+  int64_t version = 0;
+  std::string plan_path;
+  std::unique_ptr<EnginePool> engines;
+  std::vector<TensorInfo> inputs, outputs;
+};
+
+struct Model {
+  std::string name;
+  ModelConfig config;
+  std::map<int64_t, std::shared_ptr<ModelVersion>> versions;
+};
+
+struct IndexEntry {
+  std::string name, version, state, reason;
+};
+
+struct RepositoryOptions {
+  RuntimeOptions runtime;
+  int instances = 0;  // > 0: overrides every model's instance_count
+};
+
+// ProtocolError 400 for a model name that could leave the repository folder or is empty ('/', '\', '..').
+void check_model_name(const std::string& name);
+
+class ModelRepository {
+ public:
+  // Error when root is not a folder.
+  ModelRepository(std::string root, RepositoryOptions options);
+
+  // Loads every model folder; failures are kept as the model's reason (index) and logged. Returns how many loaded.
+  int load_all();
+  // (Re)loads one model: ProtocolError 404 when the repository has no such folder, 400 with the reason when its
+  // plans or config fail to load (the model is then unavailable).
+  void load(const std::string& name);
+  // ProtocolError 404 when the repository has no such folder.
+  void unload(const std::string& name);
+  // The loaded model: ProtocolError 404 when unknown or not loaded, saying which.
+  std::shared_ptr<const Model> find(const std::string& name) const;
+  // The requested version ("" for the highest): ProtocolError 404 when that version is not loaded.
+  static std::shared_ptr<const ModelVersion> version_of(const Model& model, const std::string& version);
+  bool exists(const std::string& name) const;  // a model folder (loaded or not)
+  std::vector<IndexEntry> index() const;
+  // Every model folder loaded (none failed or was never loaded at start).
+  bool all_ready() const;
+
+ private:
+  std::string folder_of(const std::string& name) const;
+  std::vector<std::string> folders() const;
+  std::string root_;
+  RepositoryOptions options_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const Model>> loaded_;
+  std::map<std::string, std::string> unavailable_;  // model -> why (failed load, unloaded)
+};
+
+}  // namespace crowdrt::serve::kserve
