@@ -266,7 +266,7 @@ bool LiveSource::reconnect() {
   const int attempts = options_.reconnect_attempts;
   const int64_t read = counters().read;
   if (attempts == 0) {
-    log_warn(cat(name_, ": stream lost after ", read, " frames; not reconnecting (--reconnect 0), the run ends"));
+    log_warn(cat(name_, ": the stream ended after ", read, " frames; not reopened (reconnect attempts: 0)"));
     std::lock_guard lock(mutex_);
     counters_.gave_up = true;
     return false;
@@ -291,7 +291,7 @@ bool LiveSource::reconnect() {
     wait = std::min(wait * 2, options_.max_backoff_s);
   }
   log_warn(cat(name_, ": gave up after ", attempts, " reconnect attempts in ",
-               seconds_text(std::chrono::duration<double>(Clock::now() - lost).count()), " s; the run ends"));
+               seconds_text(std::chrono::duration<double>(Clock::now() - lost).count()), " s; no more frames"));
   std::lock_guard lock(mutex_);
   counters_.gave_up = true;
   return false;
