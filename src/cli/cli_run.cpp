@@ -93,17 +93,18 @@ void add_input_options(CLI::App* cmd, InputArgs& in) {
                   "GStreamer pipeline (elements joined by ' ! ', ending in appsink)")
       ->required();
   cmd->add_option("--max-frames", in.max_frames, "Stop after this many frames (any source; default: all)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--duration", in.duration, "Stop reading after this many seconds (any source; default: no limit)")
-      ->check(CLI::PositiveNumber);
+      ->type_name("N")->check(at_least(1));
+  cmd->add_option("--duration", in.duration,
+                  "Stop reading after this many seconds from the first frame (any source; default 0: no limit)")
+      ->type_name("SECONDS")->check(at_least(0));
   cmd->add_option("--live-drop", in.live_drop,
                   "Live sources, when counting falls behind: oldest (drop the oldest waiting frame, counted in the "
                   "summary; the default) or none (read no faster than frames are counted). Files never drop")
-      ->check(CLI::IsMember({"oldest", "none"}));
+      ->check(one_of({"oldest", "none"}));
   cmd->add_option("--reconnect", in.reconnect,
                   "Live sources: attempts to reopen a lost stream (waiting 0.5 s, doubling to 8 s) before the run "
                   "ends; 0 ends the run when the stream does (default 10)")
-      ->check(CLI::NonNegativeNumber);
+      ->type_name("N")->check(at_least(0));
 }
 
 // FFmpeg and OpenCV print their own lines when a stream fails to open or breaks; the live source says what happened
