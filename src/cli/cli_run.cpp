@@ -3,7 +3,9 @@
 // the counts per frame as CSV and a plot. With --zones, each zone's count and alerts per frame too; with --jsonl, one
 // serve::frame_record per frame for other programs.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -115,11 +117,24 @@ void quiet_video_backends() {
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
 }
 
+// Ctrl-C (SIGINT) or SIGTERM ends a live run as the end of its stream would: what was counted is written. The
+// first restores the default action, so a second stops the program at once.
+std::atomic<bool> interrupt_requested{false};
+extern "C" void on_interrupt(int signal) {
+  interrupt_requested = true;
+  std::signal(signal, SIG_DFL);
+}
+
 eval::SequenceSource open_input(const InputArgs& in) {
-  if (eval::is_live_input(in.input)) quiet_video_backends();
   eval::LiveOptions live;
   live.drop = eval::parse_live_drop(in.live_drop);
   live.reconnect_attempts = in.reconnect;
+  if (eval::is_live_input(in.input)) {
+    quiet_video_backends();
+    live.interrupted = [] { return interrupt_requested.load(); };
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+  }
   return eval::bounded_sequence(eval::input_sequence(in.input, live), in.max_frames, in.duration);
 }
 
@@ -136,7 +151,7 @@ void print_live_summary(std::FILE* stream, const eval::SequenceSource& source, i
                static_cast<long long>(c.dropped), eval::live_drop_name(source.live->options().drop),
                static_cast<long long>(c.queued), c.reconnects, c.reconnects == 1 ? "" : "s", c.gap_seconds,
                restarts.empty() ? "" : "; the optical flow restarted at frame ", restarts.c_str(),
-               c.gave_up ? "; the stream ended and was not reopened" : "");
+               c.interrupted ? "; stopped by an interrupt" : c.gave_up ? "; the stream ended and was not reopened" : "");
 }
 
 // The zones of a run, bound to the frame and density map sizes of its first frame.

@@ -166,10 +166,19 @@ bool LiveSource::next(cv::Mat& bgr, bool& after_gap) {
     reader_ = std::thread([this] { read_loop(); });
   }
   const auto ready = [&] { return !queue_.empty() || ended_ || stopping_; };
-  if (deadline_) {
-    if (!ready_.wait_until(lock, *deadline_, ready)) return false;
-  } else {
-    ready_.wait(lock, ready);
+  for (;;) {
+    auto until = Clock::now() + std::chrono::milliseconds(200);
+    if (deadline_ && *deadline_ < until) until = *deadline_;
+    if (ready_.wait_until(lock, until, ready)) break;
+    if (options_.interrupted && options_.interrupted()) {
+      counters_.interrupted = true;
+      return false;
+    }
+    if (deadline_ && Clock::now() >= *deadline_) return false;
+  }
+  if (options_.interrupted && options_.interrupted()) {
+    counters_.interrupted = true;
+    return false;
   }
   if (stopping_ || queue_.empty()) {
     if (error_) std::rethrow_exception(error_);
@@ -228,7 +237,13 @@ void LiveSource::push(cv::Mat bgr, bool after_gap) {
 
 bool LiveSource::wait_stopping(double seconds) {
   std::unique_lock lock(mutex_);
-  return stopping_changed_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return stopping_; });
+  const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  while (!stopping_changed_.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(200)),
+                                       [&] { return stopping_; })) {
+    if (options_.interrupted && options_.interrupted()) return true;
+    if (Clock::now() >= until) return false;
+  }
+  return true;
 }
 
 void LiveSource::read_loop() {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <opencv2/core.hpp>
@@ -32,6 +33,8 @@ struct LiveOptions {
   double read_timeout_s = 5;     // a stream silent this long counts as lost (FFmpeg URLs)
   double first_backoff_s = 0.5;  // wait before the first reconnect attempt, doubled after each failure
   double max_backoff_s = 8;
+  // Polled (every 0.2 s while waiting): true ends the source as if it had ended (a program's Ctrl-C).
+  std::function<bool()> interrupted;
 };
 
 // What a live source did so far. read = delivered + dropped + queued (frames still waiting in the queue).
@@ -43,6 +46,7 @@ struct LiveCounters {
   int reconnects = 0;
   double gap_seconds = 0;  // time between losing the stream and its next frame, summed over the reconnects
   bool gave_up = false;    // the stream was lost and could not be reopened
+  bool interrupted = false;  // LiveOptions::interrupted ended it
 };
 
 // Whether `input` names a live source: digits only (a camera index), /dev/video*, a URL other than file://

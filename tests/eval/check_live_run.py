@@ -8,9 +8,9 @@ pixels and the optical flow):
 - a source faster than the counting with --live-drop oldest: every frame read is counted or dropped, and the
   summary says how many of each; --duration ends a live run;
 - an unreachable URL (a closed loopback port) fails within seconds with one line naming the URL, exit 1;
-- --max-frames bounds a file run too.
+- --max-frames bounds a file run too; Ctrl-C ends a live run with its outputs written.
 
-usage: check_live_run.py CROWDRT SEQUENCE_DIR MODELS_DIR WORK_DIR stream|bounds
+usage: check_live_run.py CROWDRT SEQUENCE_DIR MODELS_DIR WORK_DIR stream|drop
 """
 import csv
 import glob
@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -117,9 +118,15 @@ def file_counts(crowdrt, plan, clip, work, n):
 
 
 def check_stream(crowdrt, plan, clip, work, n):
-    """The stream counts what the file counts; a source killed and restarted; an unreachable URL."""
+    """--max-frames on a file; the stream counts what the file counts; a source killed and restarted; an unreachable
+    URL."""
     reference = file_counts(crowdrt, plan, clip, work, n)
     step("file run")
+    run_live(crowdrt, "--plan", plan, "--input", clip, "--out", os.path.join(work, "file_max"), "--max-frames", "3")
+    _, rows = counts(os.path.join(work, "file_max", "counts.csv"))
+    if [r[1] for r in rows] != reference[:3]:
+        fail(f"--max-frames 3 on the file counted {rows}, not the file's first 3 {reference[:3]}")
+    step("--max-frames on a file")
 
     port = free_port()
     server, url = start_server(clip, port)
@@ -196,18 +203,12 @@ def check_stream(crowdrt, plan, clip, work, n):
     step("unreachable URL")
 
 
-def check_bounds(crowdrt, plan, clip, work, n, frames):
-    """--max-frames on a file; --live-drop oldest accounting on a source faster than the counting; --duration."""
-    reference = file_counts(crowdrt, plan, clip, work, n)
-    run_live(crowdrt, "--plan", plan, "--input", clip, "--out", os.path.join(work, "file_max"), "--max-frames", "3")
-    _, rows = counts(os.path.join(work, "file_max", "counts.csv"))
-    if [r[1] for r in rows] != reference[:3]:
-        fail(f"--max-frames 3 on the file counted {rows}, not the file's first 3 {reference[:3]}")
-    step("--max-frames on a file")
+def check_drop(crowdrt, plan, work, frames):
+    """--live-drop oldest accounting on a source faster than the counting; --duration; Ctrl-C."""
 
     # Large frames sent as fast as TCP takes them: frames are dropped, and every frame read is counted or dropped.
     big = os.path.join(work, "big.avi")
-    sent = 24
+    sent = 16
     make_clip(big, (frames * sent)[:sent], 100, size=(640, 480))
     port = free_port()
     server, url = start_server(big, port)
@@ -238,6 +239,29 @@ def check_bounds(crowdrt, plan, clip, work, n, frames):
         fail(f"--duration 0.5 on an 8 s stream: {s} after {time.time() - started:.1f} s")
     step("--duration")
 
+    # Ctrl-C ends a live run as the stream's end would: what was counted is written, exit 0.
+    port = free_port()
+    server, url = start_server(long_clip, port, realtime=True)
+    out = os.path.join(work, "interrupt")
+    client = subprocess.Popen([crowdrt, "run", "--plan", plan, "--input", url, "--out", out], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_client(port)
+        time.sleep(0.5)
+        client.send_signal(signal.SIGINT)
+        stdout, stderr = client.communicate(timeout=20)
+    finally:
+        if client.poll() is None:
+            client.kill()
+        stop(server)
+    if client.returncode != 0 or "stopped by an interrupt" not in stdout:
+        fail(f"Ctrl-C on a live run: exit {client.returncode}, {stdout.strip()} {stderr.strip()}")
+    s = live_summary(stdout)
+    _, rows = counts(os.path.join(out, "counts.csv"))
+    if len(rows) != s["counted"] or s["counted"] + s["dropped"] + s["left"] != s["read"]:
+        fail(f"Ctrl-C on a live run: {s}, {len(rows)} CSV rows")
+    step("interrupt")
+
 
 def main():
     crowdrt, sequence, models, work, mode = sys.argv[1:6]
@@ -250,8 +274,8 @@ def main():
     make_clip(clip, frames + frames, 25)  # the sequence twice, so that the reconnect test has frames to spare
     if mode == "stream":
         check_stream(crowdrt, plan, clip, work, 2 * len(frames))
-    elif mode == "bounds":
-        check_bounds(crowdrt, plan, clip, work, 2 * len(frames), frames)
+    elif mode == "drop":
+        check_drop(crowdrt, plan, work, frames)
     else:
         fail(f"unknown mode {mode}")
     print(f"live input checks ({mode}) passed")
