@@ -32,16 +32,26 @@ namespace {
 
 class OverlayVideo {
  public:
-  OverlayVideo(const std::string& path, double fps, cv::Size size) : path_(path) {
+  OverlayVideo(const std::string& path, double fps, cv::Size size) : path_(path), size_(size) {
     writer_.open(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, size);
     if (!writer_.isOpened())
       throw Error(cat(path, ": OpenCV cannot write an MJPG video here; extract the frames to a folder and give that "
                       "folder as --input to get PNG overlays"));
   }
-  void write(const cv::Mat& frame) { writer_.write(frame); }
+  // A live stream may come back at another size after a reconnect; the video keeps its first frame's.
+  void write(const cv::Mat& frame) {
+    if (frame.size() == size_) {
+      writer_.write(frame);
+      return;
+    }
+    cv::Mat resized;
+    cv::resize(frame, resized, size_, 0, 0, cv::INTER_AREA);
+    writer_.write(resized);
+  }
 
  private:
   std::string path_;
+  cv::Size size_;
   cv::VideoWriter writer_;
 };
 
@@ -120,7 +130,7 @@ void quiet_video_backends() {
 // Ctrl-C (SIGINT) or SIGTERM ends a live run as the end of its stream would: what was counted is written. The
 // first restores the default action, so a second stops the program at once.
 std::atomic<bool> interrupt_requested{false};
-extern "C" void on_interrupt(int signal) {
+void on_interrupt(int signal) {
   interrupt_requested = true;
   std::signal(signal, SIG_DFL);
 }
