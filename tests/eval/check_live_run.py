@@ -117,16 +117,10 @@ def file_counts(crowdrt, plan, clip, work, n):
     return [row[1] for row in rows]
 
 
-def check_stream(crowdrt, plan, clip, work, n):
-    """--max-frames on a file; the stream counts what the file counts; a source killed and restarted; an unreachable
-    URL."""
+def check_stream(crowdrt, plan, clip, work, n, frames):
+    """The stream counts what the file counts; a source killed and restarted; an unreachable URL."""
     reference = file_counts(crowdrt, plan, clip, work, n)
     step("file run")
-    run_live(crowdrt, "--plan", plan, "--input", clip, "--out", os.path.join(work, "file_max"), "--max-frames", "3")
-    _, rows = counts(os.path.join(work, "file_max", "counts.csv"))
-    if [r[1] for r in rows] != reference[:3]:
-        fail(f"--max-frames 3 on the file counted {rows}, not the file's first 3 {reference[:3]}")
-    step("--max-frames on a file")
 
     port = free_port()
     server, url = start_server(clip, port)
@@ -150,6 +144,9 @@ def check_stream(crowdrt, plan, clip, work, n):
     out = os.path.join(work, "reconnect")
     jsonl = os.path.join(work, "reconnect.jsonl")
     max_frames = n  # at least one frame comes before the gap, so the restarted source has enough left
+    # The restarted source sends the clip twice: its first n frames are the clip's, and it outlasts the run.
+    twice = os.path.join(work, "twice.avi")
+    make_clip(twice, frames * 4, 25)
     client = subprocess.Popen([crowdrt, "run", "--plan", plan, "--input", url, "--out", out, "--live-drop", "none",
                                "--max-frames", str(max_frames), "--jsonl", jsonl], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
@@ -159,7 +156,7 @@ def check_stream(crowdrt, plan, clip, work, n):
         time.sleep(0.2)  # a few of the 25 frames/s served, then the source dies
         server.kill()
         server.wait(timeout=5)
-        second, _ = start_server(clip, port)
+        second, _ = start_server(twice, port)
         stdout, stderr = client.communicate(timeout=30)
     finally:
         if client.poll() is None:
@@ -203,8 +200,14 @@ def check_stream(crowdrt, plan, clip, work, n):
     step("unreachable URL")
 
 
-def check_drop(crowdrt, plan, work, frames):
-    """--live-drop oldest accounting on a source faster than the counting; --duration; Ctrl-C."""
+def check_drop(crowdrt, plan, clip, work, frames):
+    """--max-frames on a file; --live-drop oldest accounting on a source faster than the counting; --duration;
+    Ctrl-C."""
+    r = run_live(crowdrt, "--plan", plan, "--input", clip, "--out", os.path.join(work, "file_max"), "--max-frames", "3")
+    _, rows = counts(os.path.join(work, "file_max", "counts.csv"))
+    if [int(row[0]) for row in rows] != [1, 2, 3] or not r.stdout.startswith("3 frames in"):
+        fail(f"--max-frames 3 on a file of {2 * len(frames)} frames: {rows}, {r.stdout.strip()}")
+    step("--max-frames on a file")
 
     # Large frames sent as fast as TCP takes them: frames are dropped, and every frame read is counted or dropped.
     big = os.path.join(work, "big.avi")
@@ -273,9 +276,9 @@ def main():
     clip = os.path.join(work, "clip.avi")
     make_clip(clip, frames + frames, 25)  # the sequence twice, so that the reconnect test has frames to spare
     if mode == "stream":
-        check_stream(crowdrt, plan, clip, work, 2 * len(frames))
+        check_stream(crowdrt, plan, clip, work, 2 * len(frames), frames)
     elif mode == "drop":
-        check_drop(crowdrt, plan, work, frames)
+        check_drop(crowdrt, plan, clip, work, frames)
     else:
         fail(f"unknown mode {mode}")
     print(f"live input checks ({mode}) passed")
