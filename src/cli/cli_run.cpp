@@ -102,7 +102,8 @@ void add_input_options(CLI::App* cmd, InputArgs& in) {
   cmd->add_option("--input", in.input,
                   "A video file, a folder of images (sorted by name), one image, or a live source: a camera index (0), "
                   "a V4L2 device (/dev/video0), a stream URL (rtsp://, http://, https://; file:// reads a file) or a "
-                  "GStreamer pipeline (elements joined by ' ! ', ending in appsink)")
+                  "GStreamer pipeline (elements joined by ' ! ', ending in appsink). Digits alone are a camera (./0 is a file); "
+                  "Ctrl-C ends a live run and writes what it counted")
       ->required();
   cmd->add_option("--max-frames", in.max_frames, "Stop after this many frames (any source; default: all)")
       ->type_name("N")->check(at_least(1));
