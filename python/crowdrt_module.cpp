@@ -572,7 +572,12 @@ PYBIND11_MODULE(crowdrt, m) {
       .def("__next__",
            [](crowdrt::FrameSource& s) {
              crowdrt::Frame frame;
-             if (!s.next(frame)) throw py::stop_iteration();
+             bool more = false;
+             {
+               py::gil_scoped_release unlocked;  // a live source may wait for its next frame (or a reconnect)
+               more = s.next(frame);
+             }
+             if (!more) throw py::stop_iteration();
              return to_numpy(std::move(frame));
            },
            "The next frame, H x W x 3 uint8 BGR; StopIteration at the end.")
