@@ -238,7 +238,7 @@ def check_drop(crowdrt, plan, clip, work, frames):
     finally:
         stop(server)
     s = live_summary(r.stdout)
-    if time.time() - started > 6 or not 0 < s["counted"] < 200 or s["counted"] + s["dropped"] + s["left"] != s["read"]:
+    if time.time() - started > 8 or not 0 < s["counted"] < 200 or s["counted"] + s["dropped"] + s["left"] != s["read"]:
         fail(f"--duration 0.5 on an 8 s stream: {s} after {time.time() - started:.1f} s")
     step("--duration")
 
