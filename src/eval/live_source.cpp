@@ -116,6 +116,9 @@ LiveSource::LiveSource(std::string input, LiveOptions options)
   fps_ = fps > 0 && fps < 1000 ? fps : 0;
   queue_.push_back({std::move(first), false});
   counters_.read = 1;
+  // Reading starts now: a camera or an RTSP stream over UDP that is not read loses frames unseen, while frames read
+  // and dropped here are counted.
+  reader_ = std::thread([this] { read_loop(); });
 }
 
 LiveSource::~LiveSource() { stop(); }
@@ -161,10 +164,6 @@ bool LiveSource::read_frame(cv::VideoCapture& capture, cv::Mat& bgr) const {
 
 bool LiveSource::next(cv::Mat& bgr, bool& after_gap) {
   std::unique_lock lock(mutex_);
-  if (!started_ && !stopping_) {
-    started_ = true;
-    reader_ = std::thread([this] { read_loop(); });
-  }
   const auto ready = [&] { return !queue_.empty() || ended_ || stopping_; };
   for (;;) {
     auto until = Clock::now() + std::chrono::milliseconds(200);

@@ -59,8 +59,8 @@ std::string redact_url(const std::string& input);
 
 class LiveSource {
  public:
-  // Opens the source and reads its first frame; Error (one line naming the source and what to check) when that
-  // fails within the open and read timeouts. Reading starts at the first next().
+  // Opens the source, reads its first frame and starts reading; Error (one line naming the source and what to
+  // check) when that fails within the open and read timeouts.
   LiveSource(std::string input, LiveOptions options);
   ~LiveSource();
   LiveSource(const LiveSource&) = delete;
@@ -103,7 +103,7 @@ class LiveSource {
   std::deque<Item> queue_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   LiveCounters counters_;
-  bool started_ = false, ended_ = false, stopping_ = false;
+  bool ended_ = false, stopping_ = false;
   std::exception_ptr error_;
 };
 

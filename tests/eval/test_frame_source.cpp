@@ -109,7 +109,7 @@ TEST(FrameSource, MaxFramesCutsTheSource) {
 }
 
 TEST(FrameSource, MissingDeviceAndClosedPortAreOneLineErrorsNamingThem) {
-  for (const std::string input : {std::string("/dev/video99"), std::string("http://127.0.0.1:9/none.mkv")}) {
+  for (const std::string& input : {std::string("/dev/video99"), std::string("http://127.0.0.1:9/none.mkv")}) {
     try {
       LiveSource source(input, LiveOptions{});
       FAIL() << input << ": no error";
