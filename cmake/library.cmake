@@ -16,7 +16,7 @@ else()
 endif()
 add_library(crowdrt_library SHARED ${crowdrt_api_sources})
 add_library(crowdrt::crowdrt ALIAS crowdrt_library)
-target_link_libraries(crowdrt_library PRIVATE crowdrt_engine)
+target_link_libraries(crowdrt_library PRIVATE crowdrt_engine crowdrt_serve)  # serve: zones
 if(CROWDRT_WITH_FRAMES)
   find_package(OpenCV REQUIRED COMPONENTS videoio)  # FrameSource reads videos
   target_link_libraries(crowdrt_library PRIVATE crowdrt_eval opencv_videoio)

@@ -159,10 +159,75 @@ py::object infer(PyEngine& self, const py::object& x, const py::object& out) {
   return py::cast(outputs);
 }
 
+// Zones as a zones file's path, its parsed JSON ({"zones": [...]}) or the list of zone dicts.
+std::vector<crowdrt::Zone> zones_of(const py::object& zones) {
+  if (py::isinstance<py::str>(zones) || py::hasattr(zones, "__fspath__")) return crowdrt::read_zones(fspath(zones));
+  py::object list = zones;
+  if (py::isinstance<py::dict>(zones)) {
+    const py::dict d = py::reinterpret_borrow<py::dict>(zones);
+    if (!d.contains("zones")) throw crowdrt::Error("count: zones: a dict needs a \"zones\" list, as in a zones file");
+    list = d["zones"];
+  }
+  if (!py::isinstance<py::list>(list) && !py::isinstance<py::tuple>(list))
+    throw crowdrt::Error("count: zones: expected a zones file's path, {\"zones\": [...]} or a list of zone dicts, got " +
+                         type_name(zones));
+  std::vector<crowdrt::Zone> out;
+  std::size_t index = 0;
+  for (const py::handle item : list) {
+    const std::string where = "count: zones: zone " + std::to_string(index++);
+    if (!py::isinstance<py::dict>(item)) throw crowdrt::Error(where + " is a " + type_name(item) + ", not a dict");
+    crowdrt::Zone zone;
+    for (const auto& [key_handle, value] : py::reinterpret_borrow<py::dict>(item)) {
+      const std::string key = py::str(key_handle).cast<std::string>();
+      try {
+        if (key == "name") zone.name = value.cast<std::string>();
+        else if (key == "polygon")
+          for (const py::handle p : value) {
+            const auto xy = p.cast<std::vector<double>>();
+            if (xy.size() != 2) throw crowdrt::Error(where + ": each polygon corner is [x, y]");
+            zone.polygon.push_back({xy[0], xy[1]});
+          }
+        else if (key == "normalized") zone.normalized = value.cast<bool>();
+        else if (key == "limit") zone.limit = value.cast<double>();
+        else if (key == "margin") zone.margin = value.cast<double>();
+        else if (key == "frames") zone.frames = value.cast<int>();
+        else throw crowdrt::Error(where + ": unknown key '" + key + "'; a zone holds name, polygon, normalized, limit, margin, frames");
+      } catch (const py::cast_error&) {
+        throw crowdrt::Error(where + ": '" + key + "' has the wrong type (" + type_name(value) + ")");
+      }
+    }
+    out.push_back(std::move(zone));
+  }
+  return out;
+}
+
+py::dict zone_counts(const crowdrt::ZoneCounts& counts, const std::vector<crowdrt::Zone>& zones) {
+  py::dict by_name;
+  for (std::size_t z = 0; z < zones.size(); ++z) by_name[py::str(zones[z].name)] = counts.zones[z];
+  py::dict result;
+  result["count"] = counts.count;
+  result["zones"] = by_name;
+  return result;
+}
+
 // A frame: its count. A network input: one count per batch item, a float for batch 1 and a list otherwise
-// (the library's count sums the whole output, which for a batch would add its items together).
-py::object count(PyEngine& self, const py::object& x) {
+// (the library's count sums the whole output, which for a batch would add its items together). With zones (a
+// frame only): {"count": ..., "zones": {name: count}}.
+py::object count(PyEngine& self, const py::object& x, const py::object& zones) {
   crowdrt::Engine& engine = open_engine(self);
+  if (!zones.is_none()) {
+    if (!py::isinstance<py::array>(x) || !py::reinterpret_borrow<py::array>(x).dtype().is(py::dtype::of<std::uint8_t>()))
+      throw crowdrt::Error("count: zones are counted on frames (H x W x 3 uint8, BGR), not on network inputs");
+    const std::vector<crowdrt::Zone> zone_list = zones_of(zones);
+    const auto [view, keep] = frame_view(x);
+    crowdrt::ZoneCounts counts;
+    {
+      py::gil_scoped_release unlocked;
+      const std::shared_lock<std::shared_mutex> running(self.lifetime);
+      counts = engine.count(view, zone_list);
+    }
+    return zone_counts(counts, zone_list);
+  }
   if (py::isinstance<py::array>(x) && py::reinterpret_borrow<py::array>(x).dtype().is(py::dtype::of<std::uint8_t>())) {
     const auto [view, keep] = frame_view(x);
     double people = 0;
@@ -380,10 +445,11 @@ PYBIND11_MODULE(crowdrt, m) {
       .def("infer", &infer, py::arg("x"), py::arg("out") = py::none(),
            "float32 NCHW array(s) in, float32 array(s) out: one array for a one-input, one-output plan, lists for "
            "a list of inputs; out= writes into given arrays (returned).")
-      .def("count", &count, py::arg("x"),
+      .def("count", &count, py::arg("x"), py::arg("zones") = py::none(),
            "People in a frame (H x W x 3 uint8 BGR, the next of a sequence): a float. People in a network input "
            "(float32 NCHW): the density map's sum / 100, a float for batch 1, a list of one count per item for a "
-           "larger batch.")
+           "larger batch. With zones (a zones file's path, {'zones': [...]} or a list of zone dicts as in that "
+           "file), a frame's {'count': people, 'zones': {name: people}}.")
       .def("reset", [](PyEngine& e) { open_engine(e).reset(); }, "The next count(frame) starts a new sequence.");
 
   m.def(
@@ -465,14 +531,53 @@ PYBIND11_MODULE(crowdrt, m) {
                std::to_string(o.channels) + " channels, flow " + quoted(o.flow) + ", variant " + quoted(o.variant) + ">";
       });
 
-  py::class_<crowdrt::FrameSource>(m, "FrameSource", "Frames (H x W x 3 uint8 BGR) of a video, image folder or image.")
-      .def(py::init([](const py::object& path) { return crowdrt::FrameSource(fspath(path)); }), py::arg("path"),
-           "Opens a video file, a folder of .jpg / .png images (in name order) or one image.")
+  m.def(
+      "read_zones",
+      [](const py::object& path) {
+        py::list zones;
+        for (const crowdrt::Zone& z : crowdrt::read_zones(fspath(path))) {
+          py::dict zone;
+          zone["name"] = z.name;
+          py::list polygon;
+          for (const crowdrt::ZonePoint& p : z.polygon) polygon.append(py::make_tuple(p.x, p.y));
+          zone["polygon"] = polygon;
+          zone["normalized"] = z.normalized;
+          if (z.limit) zone["limit"] = *z.limit;
+          if (z.margin) zone["margin"] = *z.margin;
+          zone["frames"] = z.frames;
+          zones.append(zone);
+        }
+        return zones;
+      },
+      py::arg("path"),
+      "The zones of a zones file ({\"zones\": [{\"name\", \"polygon\", \"normalized\", \"limit\"}, ...]}) as a list of "
+      "dicts for Engine.count(frame, zones); crowdrt.Error naming the zone for a malformed file.");
+
+  py::class_<crowdrt::FrameSource>(m, "FrameSource",
+                                   "Frames (H x W x 3 uint8 BGR) of a video, image folder, image or live source.")
+      .def(py::init([](const py::object& path, const std::string& live_drop, int reconnect) {
+             crowdrt::FrameSourceOptions options;
+             options.live_drop = live_drop;
+             options.reconnect = reconnect;
+             return crowdrt::FrameSource(py::isinstance<py::int_>(path) ? std::to_string(path.cast<long>()) : fspath(path),
+                                         options);
+           }),
+           py::arg("path"), py::arg("live_drop") = "oldest", py::arg("reconnect") = 10,
+           "Opens a video file, a folder of .jpg / .png images (in name order), one image, or a live source: a "
+           "camera index (0), a V4L2 device (/dev/video0), a stream URL (rtsp://, http://, https://) or a GStreamer "
+           "pipeline (' ! ', ending in appsink). live_drop: 'oldest' drops the oldest waiting frame when frames are "
+           "taken more slowly than they come, 'none' makes the source wait; reconnect: attempts to reopen a lost "
+           "stream (0.5 s doubling to 8 s) before the iteration ends.")
       .def("__iter__", [](py::object self) { return self; }, "The source is its own iterator.")
       .def("__next__",
            [](crowdrt::FrameSource& s) {
              crowdrt::Frame frame;
-             if (!s.next(frame)) throw py::stop_iteration();
+             bool more = false;
+             {
+               py::gil_scoped_release unlocked;  // a live source may wait for its next frame (or a reconnect)
+               more = s.next(frame);
+             }
+             if (!more) throw py::stop_iteration();
              return to_numpy(std::move(frame));
            },
            "The next frame, H x W x 3 uint8 BGR; StopIteration at the end.")
@@ -480,5 +585,12 @@ PYBIND11_MODULE(crowdrt, m) {
            [](const crowdrt::FrameSource& s) {
              return "<crowdrt.FrameSource " + quoted(s.path()) + " at frame " + std::to_string(s.position()) + ">";
            })
-      .def_property_readonly("position", &crowdrt::FrameSource::position, "How many frames have been read.");
+      .def_property_readonly("position", &crowdrt::FrameSource::position, "How many frames have been read.")
+      .def_property_readonly("live", &crowdrt::FrameSource::live, "Whether this is a camera, stream or pipeline.")
+      .def_property_readonly("after_gap", &crowdrt::FrameSource::after_gap,
+                             "Whether the frame last returned follows a reconnect of a live stream: call "
+                             "Engine.reset() before counting it (the optical flow starts afresh).")
+      .def_property_readonly("dropped", &crowdrt::FrameSource::dropped,
+                             "Frames of a live source dropped so far (live_drop='oldest').")
+      .def_property_readonly("reconnects", &crowdrt::FrameSource::reconnects, "Reconnects of a live source so far.");
 }

@@ -1,4 +1,4 @@
-// crowdrt's public C++ API in one include: Engine, Builder, FrameSource, Preprocessor, Error.
+// crowdrt's public C++ API in one include: Engine, Builder, FrameSource, Preprocessor, zones, Error.
 // Link with the imported target crowdrt::crowdrt (find_package(crowdrt)) or `pkg-config --libs crowdrt`.
 #pragma once
 
@@ -8,3 +8,4 @@
 #include "crowdrt/frames.h"
 #include "crowdrt/tensor.h"
 #include "crowdrt/version.h"
+#include "crowdrt/zones.h"

@@ -7,6 +7,7 @@
 #include "crowdrt/export.h"
 #include "crowdrt/frames.h"
 #include "crowdrt/tensor.h"
+#include "crowdrt/zones.h"
 
 namespace crowdrt {
 inline namespace v0 {
@@ -55,6 +56,10 @@ class CROWDRT_API Engine {
   // People in the next frame of a sequence: the seed's preprocessing at the plan's input size and channels
   // (flow against the previous frame given here), inference, sum / 100.
   double count(const FrameView& frame);
+  // The same for a frame, with each zone's count (Zone: frame pixels or normalized corners). Error naming the zone
+  // for a malformed zone, or one in pixels outside the frame; the zones' masks are kept while zones and frame size
+  // stay the same.
+  ZoneCounts count(const FrameView& frame, const std::vector<Zone>& zones);
   // The next count(frame) starts a new sequence.
   void reset();
 

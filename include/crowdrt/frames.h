@@ -31,11 +31,24 @@ struct Frame {
   operator FrameView() const { return view(); }  // NOLINT: implicit on purpose
 };
 
-// Frames of a video file, of a folder of images (.jpg, .jpeg, .png, sorted by name), or of one image.
+// How a FrameSource reads a live source.
+struct FrameSourceOptions {
+  // When next() is called more slowly than frames come: "oldest" drops the oldest waiting frame (a queue of 2),
+  // "none" makes the source wait (a stream then falls behind real time).
+  std::string live_drop = "oldest";
+  // Attempts to reopen a lost stream (waiting 0.5 s, doubling to 8 s) before next() returns false; 0: none.
+  int reconnect = 10;
+};
+
+// Frames of a video file, of a folder of images (.jpg, .jpeg, .png, sorted by name), of one image (also as a
+// file:// URL), or of a live source: a camera index ("0"), a V4L2 device ("/dev/video0"), a stream URL (rtsp://,
+// http://, https:// and FFmpeg's other URLs) or a GStreamer pipeline (elements joined by " ! ", ending in appsink).
 class CROWDRT_API FrameSource {
  public:
-  // Error when the path does not exist, is a folder without images, or cannot be decoded.
+  // Error when the path does not exist, is a folder without images, or cannot be decoded; for a live source, when
+  // it cannot be opened or gives no frame within 5 s (the message names it and what to check).
   explicit FrameSource(const std::string& path);
+  FrameSource(const std::string& input, const FrameSourceOptions& options);
   ~FrameSource();
   FrameSource(FrameSource&&) noexcept;
   FrameSource& operator=(FrameSource&&) noexcept;
@@ -46,6 +59,13 @@ class CROWDRT_API FrameSource {
   // Frames returned so far.
   std::int64_t position() const;
   const std::string& path() const;
+  bool live() const;
+  // Whether the frame last returned follows a gap in a live stream (it was lost and reopened): its optical flow
+  // must start afresh, so call Engine::reset() (or Preprocessor::reset()) before counting it.
+  bool after_gap() const;
+  // Live sources: frames dropped so far (live_drop "oldest") and reconnects; 0 for files.
+  std::int64_t dropped() const;
+  int reconnects() const;
 
  private:
   struct Impl;

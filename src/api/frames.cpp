@@ -1,9 +1,11 @@
-// FrameSource (video, image folder, image), Preprocessor (the seed's input recipe) and Engine::count on
-// frames, over src/vision and src/data (OpenCV).
+// FrameSource (video, image folder, image, live source), Preprocessor (the seed's input recipe) and Engine::count
+// on frames (with zones), over src/vision, src/data, src/eval and serve's zone masks (OpenCV).
 // Internal headers first: see api/internal.h.
 #include "data/visdrone.h"
 #include "eval/calibration_input.h"
 #include "eval/device_frames.h"
+#include "eval/live_source.h"
+#include "serve/zones.h"
 #include "vision/frame.h"
 #include "vision/network_input.h"
 
@@ -11,6 +13,7 @@
 
 #include <cctype>
 #include <filesystem>
+#include <optional>
 #include <opencv2/videoio.hpp>
 
 namespace crowdrt::internal {
@@ -48,6 +51,10 @@ namespace crowdrt::v0 {
 struct FrameInput {
   std::unique_ptr<vision::NetworkInput> cpu;
   std::unique_ptr<eval::DeviceFramePath> gpu;
+  // count(frame, zones): the masks of the zones last given (their JSON text) at the frame size last seen.
+  std::string zones_key;
+  int zones_width = 0, zones_height = 0;
+  std::optional<serve::ZoneMasks> masks;
 };
 void FrameInputDeleter::operator()(FrameInput* input) const { delete input; }
 
@@ -85,17 +92,33 @@ struct FrameSource::Impl {
   std::string path;
   std::vector<std::string> images;  // a folder or one image; empty for a video
   cv::VideoCapture video;
+  std::shared_ptr<eval::LiveSource> live;  // a camera, a stream URL, a GStreamer pipeline
+  bool after_gap = false;
   std::int64_t position = 0;
 };
 
-FrameSource::FrameSource(const std::string& path) : impl_(std::make_unique<Impl>()) {
+FrameSource::FrameSource(const std::string& path) : FrameSource(path, FrameSourceOptions{}) {}
+
+FrameSource::FrameSource(const std::string& input, const FrameSourceOptions& options) : impl_(std::make_unique<Impl>()) {
   namespace fs = std::filesystem;
-  impl_->path = path;
+  impl_->path = input;
+  if (eval::is_live_input(input)) {
+    if (options.live_drop != "oldest" && options.live_drop != "none")
+      throw Error(cat("FrameSourceOptions::live_drop '", options.live_drop, "': choose oldest or none"));
+    if (options.reconnect < 0)
+      throw Error(cat("FrameSourceOptions::reconnect ", options.reconnect, ": give 0 (never) or a number of attempts"));
+    eval::LiveOptions live;
+    live.drop = eval::parse_live_drop(options.live_drop);
+    live.reconnect_attempts = options.reconnect;
+    impl_->live = std::make_shared<eval::LiveSource>(input, live);
+    return;
+  }
+  const std::string path = eval::file_url_path(input);
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     impl_->images = data::list_frames(path);
   } else if (!fs::is_regular_file(path, ec)) {
-    throw Error(cat(path, ": no such video, image or folder of images"));
+    throw Error(cat(path, ": no such video, image or folder of images (nor a camera, stream URL or GStreamer pipeline)"));
   } else if (is_image_file(path)) {
     vision::decode_frame(path);  // Error now, naming the file, rather than at the first next()
     impl_->images = {path};
@@ -118,7 +141,9 @@ bool FrameSource::next(Frame& frame) {
   if (!impl_) throw Error("FrameSource: used after being moved from");
   Impl& d = *impl_;
   cv::Mat bgr;
-  if (!d.images.empty()) {
+  if (d.live) {
+    if (!d.live->next(bgr, d.after_gap)) return false;
+  } else if (!d.images.empty()) {
     if (d.position >= static_cast<std::int64_t>(d.images.size())) return false;
     bgr = vision::decode_frame(d.images[static_cast<size_t>(d.position)]);
   } else {
@@ -131,6 +156,10 @@ bool FrameSource::next(Frame& frame) {
 }
 
 std::int64_t FrameSource::position() const { return impl_ ? impl_->position : 0; }
+bool FrameSource::live() const { return impl_ && impl_->live; }
+bool FrameSource::after_gap() const { return impl_ && impl_->after_gap; }
+std::int64_t FrameSource::dropped() const { return impl_ && impl_->live ? impl_->live->counters().dropped : 0; }
+int FrameSource::reconnects() const { return impl_ && impl_->live ? impl_->live->counters().reconnects : 0; }
 const std::string& FrameSource::path() const {
   if (!impl_) throw Error("FrameSource: used after being moved from");
   return impl_->path;
@@ -177,23 +206,32 @@ const PreprocessOptions& Preprocessor::options() const {
   return impl_->options;
 }
 
+namespace {
+// The frame input of an engine, made by its first frame (the engine's lock held). The same choice as eval's
+// --flow-device: "" follows the plan (a CUDA plan prepares its frames on the GPU).
+FrameInput& frame_input(std::unique_ptr<FrameInput, FrameInputDeleter>& frames, internal::RuntimeEngine& engine,
+                        const std::vector<TensorSpec>& inputs, const EngineOptions& options) {
+  if (!frames) {
+    auto input = std::make_unique<FrameInput>();
+    if (eval::use_device_frames(engine, options.flow_device)) {
+      frame_input_for(inputs, options.flow);  // the same checks and messages as the CPU path
+      input->gpu = std::make_unique<eval::DeviceFramePath>(engine, vision::parse_flow_preset(options.flow));
+    } else {
+      input->cpu = std::make_unique<vision::NetworkInput>(frame_input_for(inputs, options.flow));
+    }
+    frames.reset(input.release());
+  }
+  return *frames;
+}
+}  // namespace
+
 double Engine::count(const FrameView& frame) {
   Impl& d = impl();
   const cv::Mat bgr = internal::frame_mat(frame);
   internal::InternalTensor input;
   {
     const std::lock_guard<std::mutex> lock(d.running);
-    if (!d.frames) {
-      // The same choice as eval's --flow-device: "" follows the plan (a CUDA plan prepares its frames on the GPU).
-      auto input = std::make_unique<FrameInput>();
-      if (eval::use_device_frames(d.engine, d.options.flow_device)) {
-        frame_input_for(d.inputs, d.options.flow);  // the same checks and messages as the CPU path
-        input->gpu = std::make_unique<eval::DeviceFramePath>(d.engine, vision::parse_flow_preset(d.options.flow));
-      } else {
-        input->cpu = std::make_unique<vision::NetworkInput>(frame_input_for(d.inputs, d.options.flow));
-      }
-      d.frames.reset(input.release());
-    }
+    frame_input(d.frames, d.engine, d.inputs, d.options);
     if (d.frames->gpu) {
       d.frames->gpu->submit(bgr);
       return d.frames->gpu->wait_count();
@@ -201,6 +239,50 @@ double Engine::count(const FrameView& frame) {
     input = internal::opencv_call("count", [&] { return d.frames->cpu->next(bgr); });
   }
   return count(TensorView(input.data<float>(), internal::to_dims(input.shape())));
+}
+
+ZoneCounts Engine::count(const FrameView& frame, const std::vector<Zone>& zones) {
+  Impl& d = impl();
+  const cv::Mat bgr = internal::frame_mat(frame);
+  std::string key;
+  const std::vector<serve::Zone> checked = internal::checked_zones(zones, &key);
+  const Dims& map = d.outputs.at(0).shape;
+  if (d.outputs.size() != 1 || map.size() < 2)
+    throw Error(cat("count: the plan's output is ", dims_str(map), "; counting zones needs one density map"));
+  const int map_w = static_cast<int>(map[map.size() - 1]), map_h = static_cast<int>(map[map.size() - 2]);
+  Tensor density;
+  {
+    const std::lock_guard<std::mutex> lock(d.running);
+    FrameInput& in = frame_input(d.frames, d.engine, d.inputs, d.options);
+    if (in.gpu) {
+      in.gpu->submit(bgr);
+      in.gpu->wait_count();
+      internal::InternalTensor map_tensor;
+      in.gpu->density(&map_tensor);
+      density = internal::to_public(std::move(map_tensor));
+    }
+  }
+  if (density.data.empty()) {
+    internal::InternalTensor input;
+    {
+      const std::lock_guard<std::mutex> lock(d.running);
+      input = internal::opencv_call("count", [&] { return d.frames->cpu->next(bgr); });
+    }
+    density = infer(TensorView(input.data<float>(), internal::to_dims(input.shape())));
+  }
+  ZoneCounts result;
+  result.count = density.sum() / 100.0;
+  const std::lock_guard<std::mutex> lock(d.running);
+  FrameInput& in = *d.frames;
+  if (!in.masks || in.zones_key != key || in.zones_width != bgr.cols || in.zones_height != bgr.rows) {
+    in.masks.reset();
+    in.masks.emplace(checked, bgr.cols, bgr.rows, map_w, map_h);
+    in.zones_key = key;
+    in.zones_width = bgr.cols;
+    in.zones_height = bgr.rows;
+  }
+  result.zones = in.masks->counts(density.data.data(), map_w, map_h);
+  return result;
 }
 
 void Engine::reset() {

@@ -12,6 +12,7 @@
 #include "core/tensor.h"
 #include "engine/builder.h"
 #include "engine/runtime.h"
+#include "serve/zones.h"
 
 namespace crowdrt::internal {
 
@@ -36,6 +37,9 @@ void check_engine_options(const v0::EngineOptions& options);
 // The builder's source of int8 calibration frames (src/data); none in an engine-only build, which calibrates
 // from an existing calibration cache only.
 ::crowdrt::CalibrationInputFactory calibration_frames();
+// The zones checked by serve's zones-file parser (Error naming the zone), and their JSON text in `key` (equal
+// texts: equal zones).
+std::vector<serve::Zone> checked_zones(const std::vector<v0::Zone>& zones, std::string* key);
 // Copies of internal tensors / shapes into public ones.
 v0::Tensor to_public(InternalTensor tensor);
 v0::Dims to_dims(const ::crowdrt::Shape& shape);

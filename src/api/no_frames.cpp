@@ -22,15 +22,24 @@ double Engine::count(const FrameView&) {
   impl();
   no_frames("Engine::count(frame)");
 }
+ZoneCounts Engine::count(const FrameView&, const std::vector<Zone>&) {
+  impl();
+  no_frames("Engine::count(frame, zones)");
+}
 void Engine::reset() { impl(); }
 
 struct FrameSource::Impl {};
 FrameSource::FrameSource(const std::string&) { no_frames("FrameSource"); }
+FrameSource::FrameSource(const std::string&, const FrameSourceOptions&) { no_frames("FrameSource"); }
 FrameSource::~FrameSource() = default;
 FrameSource::FrameSource(FrameSource&&) noexcept = default;
 FrameSource& FrameSource::operator=(FrameSource&&) noexcept = default;
 bool FrameSource::next(Frame&) { no_frames("FrameSource"); }
 std::int64_t FrameSource::position() const { return 0; }
+bool FrameSource::live() const { return false; }
+bool FrameSource::after_gap() const { return false; }
+std::int64_t FrameSource::dropped() const { return 0; }
+int FrameSource::reconnects() const { return 0; }
 const std::string& FrameSource::path() const { no_frames("FrameSource"); }
 
 struct Preprocessor::Impl {};

@@ -1,13 +1,17 @@
-// crowdrt run: a plan over a video, a folder of images or one image: the density map as a heatmap over each
-// frame with its count, saved as a video or PNGs, and the counts per frame as CSV and a plot. With --zones, each
-// zone's count and alerts per frame too; with --jsonl, one serve::frame_record per frame for other programs; with
-// --http, the same records and the overlays in a browser, live (serve::LiveView).
+// crowdrt run: a plan over a video, a folder of images, one image or a live source (a camera, a stream URL, a
+// GStreamer pipeline): the density map as a heatmap over each frame with its count, saved as a video or PNGs, and
+// the counts per frame as CSV and a plot. With --zones, each zone's count and alerts per frame too; with --jsonl, one
+// serve::frame_record per frame for other programs; with --http, the same records and the overlays in a browser,
+// live (serve::LiveView).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/highgui.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
@@ -31,16 +35,26 @@ namespace {
 
 class OverlayVideo {
  public:
-  OverlayVideo(const std::string& path, double fps, cv::Size size) : path_(path) {
+  OverlayVideo(const std::string& path, double fps, cv::Size size) : path_(path), size_(size) {
     writer_.open(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, size);
     if (!writer_.isOpened())
       throw Error(cat(path, ": OpenCV cannot write an MJPG video here; extract the frames to a folder and give that "
                       "folder as --input to get PNG overlays"));
   }
-  void write(const cv::Mat& frame) { writer_.write(frame); }
+  // A live stream may come back at another size after a reconnect; the video keeps its first frame's.
+  void write(const cv::Mat& frame) {
+    if (frame.size() == size_) {
+      writer_.write(frame);
+      return;
+    }
+    cv::Mat resized;
+    cv::resize(frame, resized, size_, 0, 0, cv::INTER_AREA);
+    writer_.write(resized);
+  }
 
  private:
   std::string path_;
+  cv::Size size_;
   cv::VideoWriter writer_;
 };
 
@@ -77,6 +91,83 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
+// Where the frames come from and what bounds the run (any source); for live sources, what to do when the counting
+// falls behind or the stream breaks.
+struct InputArgs {
+  std::string input;
+  int64_t max_frames = 0;
+  double duration = 0;
+  std::string live_drop = "oldest";
+  int reconnect = 10;
+};
+
+void add_input_options(CLI::App* cmd, InputArgs& in) {
+  cmd->add_option("--input", in.input,
+                  "A video file, a folder of images (sorted by name), one image, or a live source: a camera index (0), "
+                  "a V4L2 device (/dev/video0), a stream URL (rtsp://, http://, https://; file:// reads a file) or a "
+                  "GStreamer pipeline (elements joined by ' ! ', ending in appsink). Digits alone are a camera (./0 is a file); "
+                  "Ctrl-C ends a live run and writes what it counted")
+      ->required();
+  cmd->add_option("--max-frames", in.max_frames, "Stop after this many frames (any source; default: all)")
+      ->type_name("N")->check(at_least(1));
+  cmd->add_option("--duration", in.duration,
+                  "Stop reading after this many seconds from the first frame (any source; default 0: no limit)")
+      ->type_name("SECONDS")->check(at_least(0));
+  cmd->add_option("--live-drop", in.live_drop,
+                  "Live sources, when counting falls behind: oldest (drop the oldest waiting frame, counted in the "
+                  "summary; the default) or none (read no faster than frames are counted). Files never drop")
+      ->check(one_of({"oldest", "none"}));
+  cmd->add_option("--reconnect", in.reconnect,
+                  "Live sources: attempts to reopen a lost stream (waiting 0.5 s, doubling to 8 s) before the run "
+                  "ends; 0 ends the run when the stream does (default 10)")
+      ->type_name("N")->check(at_least(0));
+}
+
+// FFmpeg and OpenCV print their own lines when a stream fails to open or breaks; the live source says what happened
+// in one line of its own, so theirs are kept for -v (OPENCV_FFMPEG_LOGLEVEL, when set, still wins).
+void quiet_video_backends() {
+  if (log_level() >= LogLevel::verbose) return;
+  setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);  // AV_LOG_QUIET, read when OpenCV first opens something with FFmpeg
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+}
+
+// Ctrl-C (SIGINT) or SIGTERM ends a live run as the end of its stream would: what was counted is written. The
+// first restores the default action, so a second stops the program at once.
+std::atomic<bool> interrupt_requested{false};
+void on_interrupt(int signal) {
+  interrupt_requested = true;
+  std::signal(signal, SIG_DFL);
+}
+
+eval::SequenceSource open_input(const InputArgs& in) {
+  eval::LiveOptions live;
+  live.drop = eval::parse_live_drop(in.live_drop);
+  live.reconnect_attempts = in.reconnect;
+  if (eval::is_live_input(in.input)) {
+    quiet_video_backends();
+    live.interrupted = [] { return interrupt_requested.load(); };
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+  }
+  return eval::bounded_sequence(eval::input_sequence(in.input, live), in.max_frames, in.duration);
+}
+
+// What a live source did: frames read, counted, dropped and left, reconnects, and where the flow restarted.
+void print_live_summary(std::FILE* stream, const eval::SequenceSource& source, int64_t counted,
+                        const std::vector<int64_t>& flow_restarts) {
+  const eval::LiveCounters c = source.live->counters();
+  std::string restarts;
+  for (int64_t frame : flow_restarts) restarts += cat(restarts.empty() ? "" : ", ", frame);
+  std::fprintf(stream,
+               "live %s: %lld frames read, %lld counted, %lld dropped (--live-drop %s), %lld unprocessed at the end; "
+               "%d reconnect%s (%.1f s without frames)%s%s%s\n",
+               source.live->name().c_str(), static_cast<long long>(c.read), static_cast<long long>(counted),
+               static_cast<long long>(c.dropped), eval::live_drop_name(source.live->options().drop),
+               static_cast<long long>(c.queued), c.reconnects, c.reconnects == 1 ? "" : "s", c.gap_seconds,
+               restarts.empty() ? "" : "; the optical flow restarted at frame ", restarts.c_str(),
+               c.interrupted ? "; stopped by an interrupt" : c.gave_up ? "; the stream ended and was not reopened" : "");
+}
+
 // The zones of a run, bound to the frame and density map sizes of its first frame.
 struct BoundZones {
   std::vector<serve::Zone> zones;
@@ -89,11 +180,11 @@ struct BoundZones {
 // has no frame to read; the first counted frame binds them then.
 void bind_zones(BoundZones& bound, const eval::SequenceSource& source, const Engine& engine) {
   cv::Mat first;
-  if (!source.open()->read(first)) return;
+  if (source.frame_size.empty() && !source.open()->read(first)) return;  // a live source is not read twice
   const Shape& map = engine.outputs().at(0).shape;
   if (map.size() < 2) throw Error(cat("--zones: the plan's output is ", shape_str(map), ", not a density map"));
-  bound.frame_size = first.size();
-  bound.masks.emplace(bound.zones, first.cols, first.rows, static_cast<int>(map[map.size() - 1]),
+  bound.frame_size = source.frame_size.empty() ? first.size() : source.frame_size;
+  bound.masks.emplace(bound.zones, bound.frame_size.width, bound.frame_size.height, static_cast<int>(map[map.size() - 1]),
                       static_cast<int>(map[map.size() - 2]));
   bound.alerts.emplace(bound.zones);
 }
@@ -206,15 +297,17 @@ void stop_live_view(serve::LiveView& view, double publish_seconds) {
 
 void register_run(CLI::App& app) {
   struct Args {
-    std::string plan, input, out, zones, jsonl, http;
+    std::string plan, out, zones, jsonl, http;
+    InputArgs input;
     PipelineArgs pipeline;
     bool png = false, show = false, overwrite = false;
     double fps = 0;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("run", "Count people in a video, a folder of images or an image: heatmap overlays, counts CSV and plot");
+  CLI::App* cmd = app.add_subcommand("run", "Count people in a video, a folder of images, an image or a live source: "
+                                             "heatmap overlays, counts CSV and plot");
   cmd->add_option("--plan,--loadEngine", a->plan, "Plan file")->required();
-  cmd->add_option("--input", a->input, "A video file, a folder of images (sorted by name) or one image")->required();
+  add_input_options(cmd, a->input);
   cmd->add_option("--out", a->out, "Output folder (default: out/run/<input name>)");
   add_pipeline_options(cmd, a->pipeline);
   cmd->add_flag("--png", a->png,
@@ -240,10 +333,11 @@ void register_run(CLI::App& app) {
     if (!a->zones.empty()) bound.zones = serve::read_zones(a->zones);  // a bad file fails before anything is written
     const bool jsonl_stdout = a->jsonl == "-";
     std::FILE* const summary_stream = jsonl_stdout ? stderr : stdout;
-    eval::SequenceSource source = eval::input_sequence(a->input);
+    eval::SequenceSource source = open_input(a->input);
+    const std::string input_path = eval::file_url_path(a->input.input);
     const std::string out = a->out.empty() ? (fs::path("out") / "run" / source.name).string() : a->out;
-    const bool video = is_video(a->input), pngs_wanted = !video || a->png;
-    const std::vector<std::string> image_names = overlay_names(a->input, video);
+    const bool video = source.live || is_video(input_path), pngs_wanted = !video || a->png;
+    const std::vector<std::string> image_names = overlay_names(input_path, video);
     const std::string csv = (fs::path(out) / "counts.csv").string(), plot = (fs::path(out) / "counts.png").string(),
                       video_path = (fs::path(out) / "overlay.avi").string();
     Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});
@@ -263,18 +357,20 @@ void register_run(CLI::App& app) {
       show = false;
     }
     double fps = a->fps;
-    if (fps <= 0 && is_video(a->input)) fps = cv::VideoCapture(a->input).get(cv::CAP_PROP_FPS);
+    if (fps <= 0) fps = source.fps;
     if (fps <= 0) fps = 10;
 
     eval::PipelineOptions options = pipeline_options(a->pipeline);
     choose_flow_device(options, a->pipeline, engine, a->plan);
     options.keep_frames = true;
+    if (source.live) options.lookahead = 1;  // the newest frames, not a backlog: the live queue drops instead
+    std::vector<int64_t> flow_restarts;  // frames (1-based) after a live source's gap
     std::unique_ptr<OverlayVideo> writer;
     std::ostringstream counts;
     counts.precision(9);
     counts << "frame,count";
     for (const serve::Zone& zone : bound.zones) counts << "," << csv_field(zone.name);
-    counts << (bound.zones.empty() ? "\n" : ",alerts\n");
+    counts << (bound.zones.empty() ? "" : ",alerts") << (source.live ? ",flow_restart\n" : "\n");
     std::vector<double> series;
     std::vector<double> zone_sums(bound.zones.size(), 0.0);
     std::vector<int> zone_enters(bound.zones.size(), 0);
@@ -315,12 +411,15 @@ void register_run(CLI::App& app) {
         }
         counts << "," << csv_field(alerts);
       }
+      if (source.live) counts << "," << (f.flow_restarted ? 1 : 0);
       counts << "\n";
       series.push_back(count);
+      if (f.flow_restarted) flow_restarts.push_back(f.frame + 1);
       nlohmann::json record;
       if (jsonl || view) {
         const double time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         record = serve::frame_record(f.frame + 1, time_s, count, bound.zones, zone_counts, events);
+        if (source.live) record["flow_restart"] = f.flow_restarted;
       }
       if (jsonl) jsonl->write(record);
       cv::Mat overlay = eval::density_overlay(*f.frame_bgr, *f.density, count);
@@ -361,6 +460,7 @@ void register_run(CLI::App& app) {
       std::fprintf(summary_stream, "zone %s: mean count %.2f, %d enter alert%s\n", bound.zones[z].name.c_str(),
                    series.empty() ? 0.0 : zone_sums[z] / static_cast<double>(series.size()), zone_enters[z],
                    zone_enters[z] == 1 ? "" : "s");
+    if (source.live) print_live_summary(summary_stream, source, run.frames, flow_restarts);
   });
 }
 

@@ -28,6 +28,7 @@ struct PreparedFrame {
   cv::Size source_size;
   Tensor input;            // the network input; the density map when `inferred`
   bool inferred = false;   // prepared and inferred on the GPU (DevicePreparer)
+  bool flow_restarted = false;  // the source broke before this frame (FrameReader::follows_gap)
   StageTimes times;
 };
 
@@ -203,6 +204,7 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
     out.frame = index;
     out.source_size = frame.source_size;
     out.frame_bgr = &frame.bgr;
+    out.flow_restarted = frame.flow_restarted;
     if (frame.inferred) {
       out.density = &frame.input;
       out.times = frame.times;
@@ -224,7 +226,11 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
         const auto t = Clock::now();
         if (!reader->read(bgr)) break;
         const double decode_ms = ms_since(t);
-        deliver(s, i, preparer.prepare(std::move(bgr), decode_ms, options.keep_frames));
+        const bool gap = reader->follows_gap();
+        if (gap) preparer.start_sequence();
+        PreparedFrame frame = preparer.prepare(std::move(bgr), decode_ms, options.keep_frames);
+        frame.flow_restarted = gap;
+        deliver(s, i, frame);
       }
     }
     run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -295,15 +301,21 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
             // The GPU works on frame i while this thread decodes frame i + 1.
             cv::Mat bgr;
             double decode_ms = 0;
-            for (bool more = read(bgr, decode_ms); more;) {
+            bool more = read(bgr, decode_ms), gap = more && reader->follows_gap();
+            while (more) {
               if (cancelled) return;
+              if (gap) gpu_preparer->start_sequence();
               gpu_preparer->submit(std::move(bgr), decode_ms, options.keep_frames);
               cv::Mat next;
               double next_ms = 0;
               more = read(next, next_ms);
-              if (!queues[s]->push(gpu_preparer->collect())) return;
+              const bool next_gap = more && reader->follows_gap();
+              PreparedFrame frame = gpu_preparer->collect();
+              frame.flow_restarted = gap;
+              if (!queues[s]->push(std::move(frame))) return;
               bgr = std::move(next);
               decode_ms = next_ms;
+              gap = next_gap;
             }
           } else {
             for (;;) {
@@ -311,7 +323,11 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
               cv::Mat bgr;
               double decode_ms = 0;
               if (!read(bgr, decode_ms)) break;
-              if (!queues[s]->push(cpu_preparer->prepare(std::move(bgr), decode_ms, options.keep_frames))) return;
+              const bool gap = reader->follows_gap();
+              if (gap) cpu_preparer->start_sequence();
+              PreparedFrame frame = cpu_preparer->prepare(std::move(bgr), decode_ms, options.keep_frames);
+              frame.flow_restarted = gap;
+              if (!queues[s]->push(std::move(frame))) return;
             }
           }
           queues[s]->finish();

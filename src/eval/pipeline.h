@@ -41,6 +41,7 @@ struct FrameOutput {
   cv::Size source_size;              // the decoded frame's size
   const Tensor* density = nullptr;   // the plan's output, 1x1xHxW
   const cv::Mat* frame_bgr = nullptr;  // the decoded frame when keep_frames, else empty
+  bool flow_restarted = false;       // the source broke before this frame (a live stream reconnected)
   StageTimes times;
 };
 

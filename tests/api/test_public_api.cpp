@@ -135,6 +135,33 @@ TEST(PublicApi, PreprocessorShapesAndFrameCounts) {
   EXPECT_DOUBLE_EQ(engine.count(frame), engine.count(x));  // the first frame of a sequence: same input
 }
 
+TEST(PublicApi, ZonesThatPartitionTheFrameAddUpToItsCount) {
+  crowdrt::Frame frame;
+  frame.width = 64;
+  frame.height = 40;
+  frame.bgr.resize(64 * 40 * 3);
+  for (size_t i = 0; i < frame.bgr.size(); ++i) frame.bgr[i] = static_cast<std::uint8_t>(i * 13 % 251);
+  // A slanted cut (normalized) and the same frame in pixels: left of it, right of it.
+  crowdrt::Zone left{"left", {{0, 0}, {0.3, 0}, {0.7, 1}, {0, 1}}, true, 5.0, std::nullopt, 3};
+  crowdrt::Zone right{"right", {{19.2, 0}, {64, 0}, {64, 40}, {44.8, 40}}, false, std::nullopt, std::nullopt, 3};
+  crowdrt::Engine engine = crowdrt::Builder().build_engine(kOnnx, {1, "ultrafast"});
+  crowdrt::Engine plain = crowdrt::Builder().build_engine(kOnnx, {1, "ultrafast"});
+  for (int i = 0; i < 2; ++i) {  // the second frame has flow, as count(frame) gives it
+    const crowdrt::ZoneCounts c = engine.count(frame, {left, right});
+    ASSERT_EQ(c.zones.size(), 2u);
+    EXPECT_DOUBLE_EQ(c.count, plain.count(frame));
+    EXPECT_NEAR(c.zones[0] + c.zones[1], c.count, 1e-5);
+    EXPECT_GT(c.zones[0], 0.0);
+    EXPECT_GT(c.zones[1], 0.0);
+  }
+  crowdrt::Zone outside{"outside", {{0, 0}, {80, 0}, {0, 30}}, false, std::nullopt, std::nullopt, 3};
+  EXPECT_NE(error_of([&] { engine.count(frame, {outside}); }).find("outside"), std::string::npos);
+  crowdrt::Zone crossed{"bow", {{0, 0}, {1, 1}, {1, 0}, {0, 1}}, true, std::nullopt, std::nullopt, 3};
+  EXPECT_NE(error_of([&] { engine.count(frame, {crossed}); }).find("bow"), std::string::npos);
+  EXPECT_NE(error_of([] { crowdrt::read_zones(scratch("missing_zones.json")); }).find("missing_zones.json"),
+            std::string::npos);
+}
+
 }  // namespace
 
 TEST(PublicApi, DeviceResidentInferenceIsRefusedForCpuPlansWithAMessage) {

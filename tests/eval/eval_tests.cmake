@@ -37,6 +37,14 @@ foreach(mode browser clients)
   set_tests_properties(eval_live_view_${mode} PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data TIMEOUT 120
                        ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 endforeach()
+# A live stream on loopback (ffmpeg's HTTP listen mode): counts as the file's, reconnects, drops, bounds, errors.
+foreach(mode stream drop)
+  add_test(NAME eval_run_live_${mode}
+           COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_live_run.py $<TARGET_FILE:crowdrt>
+                   ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/run_live_${mode} ${mode})
+  set_tests_properties(eval_run_live_${mode} PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data TIMEOUT 120
+                       ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+endforeach()
 
 add_test(NAME eval_demo
          COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_demo.py $<TARGET_FILE:crowdrt>

@@ -1,5 +1,7 @@
 // Frame sources of `crowdrt run`: an image folder is read in name order, one image is one frame, and a path
-// that is none of the accepted kinds is refused with a message saying what is accepted.
+// that is none of the accepted kinds is refused with a message saying what is accepted; live inputs (cameras,
+// devices, URLs, GStreamer pipelines) are told apart from paths, file:// URLs read files, --max-frames cuts a
+// source, and a live source that cannot be opened is one line naming it. (Streams: tests/eval/check_live_run.py.)
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -62,7 +64,61 @@ TEST(FrameSource, MissingPathSaysWhatIsAccepted) {
     input_sequence("/nonexistent/crowdrt/clip.avi");
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("a video, a folder of images or an image"), std::string::npos) << e.what();
+    const std::string what = e.what();
+    EXPECT_NE(what.find("no such file or folder; give a video, a folder of images, an image, a camera"),
+              std::string::npos) << what;
+  }
+}
+
+TEST(FrameSource, LiveInputsAreToldApartFromPaths) {
+  for (const char* live : {"0", "12", "/dev/video0", "rtsp://cam.local:554/s", "http://127.0.0.1:8080/x.mkv",
+                           "HTTPS://host/live", "udp://239.0.0.1:1234",
+                           "videotestsrc ! videoconvert ! appsink"})
+    EXPECT_TRUE(is_live_input(live)) << live;
+  for (const char* path : {"clip.avi", "./0", "/data/frames", "file:///data/clip.avi", "0.avi", "/dev/null", ""})
+    EXPECT_FALSE(is_live_input(path)) << path;
+  EXPECT_EQ(file_url_path("file:///data/my%20clip.avi"), "/data/my clip.avi");
+  EXPECT_EQ(file_url_path("file://localhost/data/a.avi"), "/data/a.avi");
+  EXPECT_EQ(file_url_path("clip.avi"), "clip.avi");
+  EXPECT_EQ(redact_url("rtsp://admin:secret@10.0.0.5:554/s"), "rtsp://admin:***@10.0.0.5:554/s");
+  EXPECT_EQ(redact_url("rtsp://10.0.0.5:554/s@x"), "rtsp://10.0.0.5:554/s@x");
+  EXPECT_EQ(parse_live_drop("none"), LiveDrop::none);
+  EXPECT_THROW(parse_live_drop("newest"), Error);
+}
+
+TEST(FrameSource, FileUrlReadsTheFile) {
+  const fs::path dir = fresh_dir("file_url");
+  write_grey(dir / "a.png", 40);
+  const SequenceSource s = input_sequence("file://" + (dir / "a.png").string());
+  EXPECT_EQ(s.frames, 1);
+  EXPECT_FALSE(s.live);
+}
+
+TEST(FrameSource, MaxFramesCutsTheSource) {
+  const fs::path dir = fresh_dir("bounded");
+  for (int i = 0; i < 5; ++i) write_grey(dir / (std::to_string(i) + ".png"), 10 * i);
+  const SequenceSource s = bounded_sequence(input_sequence(dir.string()), 2, 0);
+  EXPECT_EQ(s.frames, 2);
+  auto reader = s.open();
+  cv::Mat frame;
+  EXPECT_TRUE(reader->read(frame));
+  EXPECT_TRUE(reader->read(frame));
+  EXPECT_EQ(frame.at<cv::Vec3b>(0, 0)[0], 10);
+  EXPECT_FALSE(reader->read(frame));
+  EXPECT_FALSE(reader->read(frame));
+}
+
+TEST(FrameSource, MissingDeviceAndClosedPortAreOneLineErrorsNamingThem) {
+  for (const std::string& input : {std::string("/dev/video99"), std::string("http://127.0.0.1:9/none.mkv")}) {
+    try {
+      LiveSource source(input, LiveOptions{});
+      FAIL() << input << ": no error";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(input), std::string::npos) << what;
+      EXPECT_NE(what.find("check"), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
   }
 }
 
