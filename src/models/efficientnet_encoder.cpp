@@ -15,7 +15,7 @@
 namespace crowdrt::models {
 namespace {
 
-constexpr float kBatchNormEpsilon = 1e-3f;  // EfficientNet-PyTorch batch_norm_epsilon
+constexpr float kEfficientNetBatchNormEpsilon = 1e-3f;  // EfficientNet-PyTorch batch_norm_epsilon
 constexpr float kSqueezeRatio = 0.25f;
 
 struct BlockArgs {
@@ -77,10 +77,10 @@ ir::ValueId mbconv_block(WeightedGraphBuilder& b, ir::ValueId input, const std::
   ir::ValueId x = input;
   if (args.expand_ratio != 1) {
     x = static_same_conv(b, x, m + "._expand_conv", hidden, 1, 1, 1, false, nominal_size);
-    x = swish(b, b.batchnorm(x, m + "._bn0", kBatchNormEpsilon), m);
+    x = swish(b, b.batchnorm(x, m + "._bn0", kEfficientNetBatchNormEpsilon), m);
   }
   x = static_same_conv(b, x, m + "._depthwise_conv", hidden, args.kernel, args.stride, hidden, false, nominal_size);
-  x = swish(b, b.batchnorm(x, m + "._bn1", kBatchNormEpsilon), m);
+  x = swish(b, b.batchnorm(x, m + "._bn1", kEfficientNetBatchNormEpsilon), m);
 
   // Squeeze and excitation: F.adaptive_avg_pool2d(x, 1), reduce, swish, expand, sigmoid gate.
   const int64_t squeezed = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(in) * kSqueezeRatio));
@@ -90,7 +90,7 @@ ir::ValueId mbconv_block(WeightedGraphBuilder& b, ir::ValueId input, const std::
   x = b.mul(b.sigmoid(s, m + ".sigmoid"), x, m + ".se_gate");
 
   x = static_same_conv(b, x, m + "._project_conv", args.output_filters, 1, 1, 1, false, nominal_size);
-  x = b.batchnorm(x, m + "._bn2", kBatchNormEpsilon);
+  x = b.batchnorm(x, m + "._bn2", kEfficientNetBatchNormEpsilon);
   // id_skip is set for every block of b0..b7; drop connect is the identity in eval mode.
   if (args.stride == 1 && in == args.output_filters) x = b.add(x, input, m);
   return x;
@@ -106,7 +106,7 @@ FeatureMaps build_efficientnet_encoder(WeightedGraphBuilder& b, ir::ValueId inpu
   FeatureMaps maps{input};
   const int64_t stem = round_filters(32, v.width);
   ir::ValueId x = static_same_conv(b, input, "encoder._conv_stem", stem, 3, 2, 1, false, nominal);
-  x = swish(b, b.batchnorm(x, "encoder._bn0", kBatchNormEpsilon), "encoder");
+  x = swish(b, b.batchnorm(x, "encoder._bn0", kEfficientNetBatchNormEpsilon), "encoder");
   maps.push_back(x);
   nominal = ceil_div(nominal, 2);
 

@@ -8,7 +8,7 @@
 namespace crowdrt::models {
 namespace {
 
-constexpr float kBatchNormEpsilon = 1e-5f;
+constexpr float kMobileNetBatchNormEpsilon = 1e-5f;
 
 struct InvertedResidualSetting {
   int64_t expand_ratio, channels, repeats, stride;
@@ -23,7 +23,7 @@ ir::ValueId conv_bn_relu6(WeightedGraphBuilder& b, ir::ValueId x, const std::str
                           int64_t stride, int64_t group) {
   const int64_t pad = (kernel - 1) / 2;
   x = b.conv(x, m + ".0", {out, kernel, stride, {pad, pad, pad, pad}, group, false});
-  return b.clip(b.batchnorm(x, m + ".1", kBatchNormEpsilon), m + ".2", 0.f, 6.f);
+  return b.clip(b.batchnorm(x, m + ".1", kMobileNetBatchNormEpsilon), m + ".2", 0.f, 6.f);
 }
 
 ir::ValueId inverted_residual(WeightedGraphBuilder& b, ir::ValueId x, const std::string& m, int64_t expand_ratio,
@@ -35,7 +35,7 @@ ir::ValueId inverted_residual(WeightedGraphBuilder& b, ir::ValueId x, const std:
   if (expand_ratio != 1) y = conv_bn_relu6(b, y, cat(m, ".conv.", index++), hidden, 1, 1, 1);
   y = conv_bn_relu6(b, y, cat(m, ".conv.", index++), hidden, 3, stride, hidden);
   y = b.conv(y, cat(m, ".conv.", index++), {out, 1, 1, {0, 0, 0, 0}, 1, false});
-  y = b.batchnorm(y, cat(m, ".conv.", index), kBatchNormEpsilon);
+  y = b.batchnorm(y, cat(m, ".conv.", index), kMobileNetBatchNormEpsilon);
   return (stride == 1 && in == out) ? b.add(x, y, m) : y;
 }
 

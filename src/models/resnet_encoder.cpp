@@ -9,7 +9,7 @@
 namespace crowdrt::models {
 namespace {
 
-constexpr float kBatchNormEpsilon = 1e-5f;  // torch.nn.BatchNorm2d default
+constexpr float kResNetBatchNormEpsilon = 1e-5f;  // torch.nn.BatchNorm2d default
 
 struct ResNetConfig {
   bool bottleneck;
@@ -33,19 +33,19 @@ ir::ValueId residual_block(WeightedGraphBuilder& b, ir::ValueId x, const std::st
   const int64_t expansion = bottleneck ? 4 : 1;
   ir::ValueId y;
   if (bottleneck) {
-    y = b.relu(b.batchnorm(b.conv(x, m + ".conv1", conv1x1(planes, 1)), m + ".bn1", kBatchNormEpsilon), m + ".relu");
-    y = b.relu(b.batchnorm(b.conv(y, m + ".conv2", conv3x3(planes, stride)), m + ".bn2", kBatchNormEpsilon),
+    y = b.relu(b.batchnorm(b.conv(x, m + ".conv1", conv1x1(planes, 1)), m + ".bn1", kResNetBatchNormEpsilon), m + ".relu");
+    y = b.relu(b.batchnorm(b.conv(y, m + ".conv2", conv3x3(planes, stride)), m + ".bn2", kResNetBatchNormEpsilon),
                m + ".relu_1");
-    y = b.batchnorm(b.conv(y, m + ".conv3", conv1x1(planes * expansion, 1)), m + ".bn3", kBatchNormEpsilon);
+    y = b.batchnorm(b.conv(y, m + ".conv3", conv1x1(planes * expansion, 1)), m + ".bn3", kResNetBatchNormEpsilon);
   } else {
-    y = b.relu(b.batchnorm(b.conv(x, m + ".conv1", conv3x3(planes, stride)), m + ".bn1", kBatchNormEpsilon),
+    y = b.relu(b.batchnorm(b.conv(x, m + ".conv1", conv3x3(planes, stride)), m + ".bn1", kResNetBatchNormEpsilon),
                m + ".relu");
-    y = b.batchnorm(b.conv(y, m + ".conv2", conv3x3(planes, 1)), m + ".bn2", kBatchNormEpsilon);
+    y = b.batchnorm(b.conv(y, m + ".conv2", conv3x3(planes, 1)), m + ".bn2", kResNetBatchNormEpsilon);
   }
   ir::ValueId shortcut = x;
   if (stride != 1 || b.channels(x) != planes * expansion)
     shortcut = b.batchnorm(b.conv(x, m + ".downsample.0", conv1x1(planes * expansion, stride)), m + ".downsample.1",
-                           kBatchNormEpsilon);
+                           kResNetBatchNormEpsilon);
   return b.relu(b.add(y, shortcut, m), m + ".relu_out");
 }
 
@@ -57,7 +57,7 @@ FeatureMaps build_resnet_encoder(WeightedGraphBuilder& b, ir::ValueId input, con
   const ResNetConfig& config = configs().at(name);
   FeatureMaps maps{input};
   ir::ValueId x = b.conv(input, "encoder.conv1", {64, 7, 2, {3, 3, 3, 3}, 1, false});
-  x = b.relu(b.batchnorm(x, "encoder.bn1", kBatchNormEpsilon), "encoder.relu");
+  x = b.relu(b.batchnorm(x, "encoder.bn1", kResNetBatchNormEpsilon), "encoder.relu");
   maps.push_back(x);
   x = b.max_pool(x, "encoder.maxpool", 3, 2, 1);
   const std::array<int64_t, 4> planes{64, 128, 256, 512};

@@ -6,7 +6,7 @@ namespace crowdrt::models {
 
 ir::ValueId decoder_block(WeightedGraphBuilder& b, ir::ValueId x, const std::vector<ir::ValueId>& skips,
                           const std::string& module, int64_t out_channels) {
-  constexpr float kBatchNormEpsilon = 1e-5f;
+  constexpr float kDecoderBatchNormEpsilon = 1e-5f;
   x = b.upsample_nearest_2x(x, module);
   if (!skips.empty()) {
     std::vector<ir::ValueId> parts{x};
@@ -16,7 +16,7 @@ ir::ValueId decoder_block(WeightedGraphBuilder& b, ir::ValueId x, const std::vec
   for (const char* conv : {".conv1", ".conv2"}) {
     const std::string m = module + conv;
     x = b.conv(x, m + ".0", {out_channels, 3, 1, {1, 1, 1, 1}, 1, false});
-    x = b.relu(b.batchnorm(x, m + ".1", kBatchNormEpsilon), m + ".2");
+    x = b.relu(b.batchnorm(x, m + ".1", kDecoderBatchNormEpsilon), m + ".2");
   }
   return x;
 }
