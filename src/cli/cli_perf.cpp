@@ -155,8 +155,8 @@ void register_perf(CLI::App& app) {
       ->type_name("SECONDS")->capture_default_str()->check(number_at_least(0, false, false, "seconds"));
   cmd->add_option("--iterations", args->iterations, "Minimum number of timed runs (at least 1)")
       ->type_name("N")->capture_default_str()->check(number_at_least(1, true, true, "iterations"));
-  cmd->add_option("--threads", args->threads, "CPU threads (0: every core this process may use)")
-      ->type_name("N")->check(number_at_least(0, true, true, "threads"));
+  cmd->add_option("--threads", args->threads, "CPU threads (0: every core this process may use; at most 4096)")
+      ->type_name("N")->check(thread_count());
   cmd->add_option("--loadInputs", args->load_inputs,
                   "Inputs from .npy files, NAME:FILE.npy comma-separated (others random, as trtexec)")
       ->delimiter(',');

@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include "core/checked.h"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -65,6 +67,8 @@ std::string shape_str(const Shape& shape) {
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   numel_ = shape_numel(shape_);
+  // Checked before allocating: callers name the tensor when they catch this (importer, plan reader).
+  checked_tensor_bytes(numel_, static_cast<int64_t>(dtype_size(dtype_)), cat("a ", dtype_name(dtype_), " tensor of shape ", shape_str(shape_)));
   storage_.assign(bytes() + 64, std::byte{0});
 }
 

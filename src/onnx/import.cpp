@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/file.h"
+#include "ir/validate.h"
 #include "onnx/tensor_proto.h"
 
 namespace crowdrt::onnx_import {
@@ -69,6 +70,7 @@ class Importer {
     } catch (const Error& e) {
       throw Error(cat(what_, ": ", e.what()));
     }
+    ir::validate_graph(graph_, ir::GraphForm::imported, what_);
     return std::move(graph_);
   }
 
