@@ -20,6 +20,9 @@ constexpr int64_t kMaxTensorBytes = CROWDRT_MAX_TENSOR_BYTES;
 constexpr int64_t kMaxTensorBytes = int64_t{16} << 30;
 #endif
 
+// "16 GiB": the limit as messages give it.
+std::string tensor_limit_text();
+
 // a * b, a + b; Error "<what>: ... overflows 64 bits" when the result does not fit.
 int64_t checked_mul(int64_t a, int64_t b, const std::string& what);
 int64_t checked_add(int64_t a, int64_t b, const std::string& what);

@@ -318,8 +318,13 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
   ir::Graph imported = onnx_import::import_onnx_bytes(bytes, onnx_path, import_options);
   ir::check_node_names(imported, options.keep_fp32, cat(onnx_path, ": --keep-fp32"));
   const std::unique_ptr<Backend> backend = make_backend(options.device);
-  ir::Graph unfused = unfused_graph(imported);
-  ir::Graph graph = optimise(std::move(imported), *backend);
+  ir::Graph unfused, graph;
+  try {  // shape inference and folding name the node; the file is named here
+    unfused = unfused_graph(imported);
+    graph = optimise(std::move(imported), *backend);
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()).starts_with(onnx_path + ": ") ? e.what() : cat(onnx_path, ": ", e.what()));
+  }
   ir::validate_graph(graph, ir::GraphForm::optimised, onnx_path);
   check_supported(graph, *backend);
 

@@ -294,7 +294,9 @@ class NodeShapes {
       if (!std::isfinite(scales[d]) || scales[d] <= 0) fail(cat("scale ", scales[d], " is not a finite positive number"));
       const double size = std::floor(static_cast<double>(x[d]) * scales[d]);
       if (size > static_cast<double>(kMaxTensorBytes))
-        fail(cat("scale ", scales[d], " makes dimension ", d, " of ", shape_str(x), " larger than any tensor crowdrt allows"));
+        fail(cat("scale ", scales[d], " makes dimension ", d, " of ", shape_str(x), " ",
+                 size < 9e18 ? cat(static_cast<int64_t>(size)) : cat(size), " long, more than the ",
+                 tensor_limit_text(), " crowdrt allows for one tensor"));
       out[d] = static_cast<int64_t>(size);
       if (output.shape_known && output.shape.size() == x.size() && output.shape[d] != out[d] &&
           static_cast<float>(static_cast<double>(output.shape[d]) / static_cast<double>(x[d])) == scales[d])
@@ -439,7 +441,8 @@ class NodeShapes {
     if (delta == 0) fail("delta is zero");
     const double count = std::ceil((limit - s) / delta);
     if (!std::isfinite(count) || count > static_cast<double>(kMaxTensorBytes))
-      fail(cat("start ", s, ", limit ", limit, " and delta ", delta, " give more values than any tensor crowdrt allows"));
+      fail(cat("start ", s, ", limit ", limit, " and delta ", delta, " give more values than the ", tensor_limit_text(),
+               " crowdrt allows for one tensor"));
     set(0, start.dtype(), {std::max<int64_t>(0, static_cast<int64_t>(count))});
   }
 
