@@ -35,6 +35,30 @@ Arity arity(Op op) {
   }
 }
 
+// Names travel into plan headers (JSON, UTF-8 only), calibration caches and terminal messages: each must be
+// valid UTF-8 without control characters. Returns the name with bytes outside that escaped (\xNN), for messages.
+bool printable_utf8(const std::string& name) {
+  for (size_t i = 0; i < name.size();) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    const size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (length == 0 || i + length > name.size()) return false;
+    for (size_t k = 1; k < length; ++k)
+      if ((static_cast<unsigned char>(name[i + k]) >> 6) != 0x2) return false;
+    i += length;
+  }
+  return true;
+}
+std::string escaped(const std::string& name) {
+  std::string out;
+  for (char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f) out += ch;
+    else out += cat("\\x", "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 0xf]);
+  }
+  return out;
+}
+
 class Validator {
  public:
   Validator(const Graph& graph, GraphForm form, const std::string& what) : graph_(graph), form_(form), what_(what) {}
@@ -65,6 +89,14 @@ class Validator {
 
   void structure() {
     if (graph_.outputs().empty()) fail("the graph has no outputs");
+    for (size_t v = 0; v < graph_.value_count(); ++v)
+      if (!printable_utf8(name_of(static_cast<ValueId>(v))))
+        fail(cat("value name '", escaped(name_of(static_cast<ValueId>(v))),
+                 "' is not printable UTF-8 (control characters or invalid bytes)"));
+    for (const Node& node : graph_.nodes())
+      if (!printable_utf8(node.name))
+        fail(cat(op_name(node.op), " node name '", escaped(node.name),
+                 "' is not printable UTF-8 (control characters or invalid bytes)"));
     std::vector<bool> ready(graph_.value_count(), false);
     for (size_t v = 0; v < graph_.value_count(); ++v) ready[v] = graph_.value(static_cast<ValueId>(v)).is_constant();
     std::set<ValueId> inputs;
@@ -160,6 +192,12 @@ class Validator {
   }
 
   void attributes(const Node& node) const {
+    for (const auto& [name, value] : node.attrs.all()) {
+      const std::string* text = std::get_if<std::string>(&value);
+      if (!printable_utf8(name) || (text && !printable_utf8(*text)))
+        fail(node, cat("attribute '", escaped(name), "'", text ? cat(" = '", escaped(*text), "'") : "",
+                       " is not printable UTF-8"));
+    }
     try {
       attribute_rules(node);
     } catch (const Error& e) {  // an attribute of the wrong type (Attributes' getters)
