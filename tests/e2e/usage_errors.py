@@ -34,6 +34,8 @@ def cases(work):
         (build + ["--threads", "65536"], ["--threads", "65536", "4096"]),
         (eval_ + ["--threads", "32768"], ["--threads", "32768", "4096"]),
         (["perf", "--plan", plan, "--threads", "4097"], ["--threads", "4097", "4096"]),
+        (["perf", "--plan", plan, "--iterations", "100000000"], ["--iterations", "100000000", "at most 10000000"]),
+        (["perf", "--plan", plan, "--duration", "1e300"], ["--duration", "1e300", "at most 86400"]),
         (build + ["--count-budget", "-0.5"], ["--count-budget", "-0.5"]),
         (eval_ + ["--flow", "slow"], ["--flow", "slow", "medium"]),
         (eval_ + ["--flow-device", "gpu"], ["--flow-device", "gpu"]),
