@@ -71,7 +71,11 @@ class PlanMutator {
       plan = seed_plans()[pick(seed_plans().size())];
       if (!split(plan, &header, &weights)) return LLVMFuzzerMutate(data, size, max_size);
     }
-    for (size_t n = 1 + pick(3); n > 0; --n) mutate_once(header);
+    try {  // a header that byte mutation left valid JSON of another layout (a node that is a number, ...)
+      for (size_t n = 1 + pick(3); n > 0; --n) mutate_once(header);
+    } catch (const nlohmann::json::exception&) {
+      return LLVMFuzzerMutate(data, size, max_size);
+    }
     const std::string out = join(header, weights);
     if (out.size() > max_size) return LLVMFuzzerMutate(data, size, max_size);
     std::memcpy(data, out.data(), out.size());
