@@ -25,7 +25,7 @@ test-asan: deps
 
 # libFuzzer targets for the parsers of untrusted files, run briefly.
 fuzz: deps
-	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash scripts/run-fuzzers.sh
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} bash scripts/run-fuzzers.sh
 
 test: build test-asan fuzz
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

@@ -13,7 +13,7 @@ internal::PlanBuildOptions plan_options(const BuildOptions& options) {
   internal::PlanBuildOptions out;
   out.device = options.device;
   out.precision = precision_from_name(options.precision);
-  if (options.threads < 0) throw Error(cat("BuildOptions::threads is ", options.threads, "; use 0 for all cores"));
+  check_thread_count(options.threads, "BuildOptions::threads");
   out.threads = options.threads;
   out.timing_cache = options.timing_cache;
   for (const auto& [name, dims] : options.input_shapes) {

@@ -4,7 +4,7 @@
 namespace crowdrt::internal {
 
 void check_engine_options(const v0::EngineOptions& options) {
-  if (options.threads < 0) throw Error(cat("EngineOptions::threads is ", options.threads, "; use 0 for all cores"));
+  check_thread_count(options.threads, "EngineOptions::threads");
   check_flow_preset(options.flow);  // a bad preset is reported at load, not at the first frame
   if (!options.flow_device.empty() && options.flow_device != "cpu" && options.flow_device != "cuda")
     throw Error(cat("EngineOptions::flow_device '", options.flow_device, "': choose cpu, cuda, or empty for the plan's device"));

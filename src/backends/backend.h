@@ -22,6 +22,15 @@ Precision precision_from_name(const std::string& name);  // Error listing the va
 // permits all (as the seed sets FP16 with INT8, so that layers without int8 run lower than fp32).
 bool precision_permits(Precision permission, Precision precision);
 
+// The most threads a build or an engine may ask for (0 means every core): libgomp itself refuses a team of 32768
+// and crashes creating one of 65536, and 4096 is beyond every host crowdrt runs on.
+constexpr int kMaxThreads = 4096;
+// Error naming `option` unless 0 <= threads <= kMaxThreads.
+inline void check_thread_count(int threads, const std::string& option) {
+  if (threads < 0 || threads > kMaxThreads)
+    throw Error(cat(option, " is ", threads, "; give 0 (every core) or 1 to ", kMaxThreads));
+}
+
 // What one executed layer got: written into plans and printed by `build -v` and `inspect`.
 struct LayerInfo {
   std::string node;       // IR node name

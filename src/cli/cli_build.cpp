@@ -68,8 +68,8 @@ void register_build(CLI::App& app) {
   cmd->add_option("--sensitivity", b.sensitivity_report, "Write each layer's int8 count sensitivity (JSON)");
   cmd->add_option("--save-qdq", b.save_qdq, "Write the model with QuantizeLinear/DequantizeLinear at the calibrated "
                                             "scales (TensorRT explicit quantisation)");
-  cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores)")
-      ->check(at_least(0));
+  cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores; at most 4096)")
+      ->check(thread_count());
   cmd->add_option("--input-shape", args->input_shapes, "Fix an input's shape: NAME:1x5x608x608 (repeatable)")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {

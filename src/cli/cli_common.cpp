@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "backends/backend.h"
 #include "core/error.h"
 #include "core/file.h"
 
@@ -100,6 +101,18 @@ CLI::Validator at_least(double low) {
         if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(v))
           return cat("'", value, "' is not a number");
         if (v < low) return cat("'", value, "' is below ", low, "; give ", low, " or more");
+        return "";
+      },
+      "");
+}
+
+CLI::Validator thread_count() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        int v = 0;
+        const auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (value.empty() || err != std::errc() || end != value.data() + value.size() || v < 0 || v > kMaxThreads)
+          return cat("'", value, "' is not a thread count; give 0 (every core) or a whole number from 1 to ", kMaxThreads);
         return "";
       },
       "");

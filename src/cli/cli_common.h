@@ -36,6 +36,8 @@ CLI::Validator list_of(std::vector<std::string> words);
 CLI::Validator device_name();
 // A number at least `low` (CLI11's NonNegativeNumber prints its upper bound, DBL_MAX, in 309 digits).
 CLI::Validator at_least(double low);
+// --threads: a whole number from 0 (every core) to kMaxThreads (backends/backend.h); libgomp crashes on more.
+CLI::Validator thread_count();
 // Sizes are WIDTHxHEIGHT everywhere ("608" is 608x608 where square_ok). Returns {width, height};
 // CLI::ValidationError naming the flag and the value otherwise. The validator checks the same syntax.
 std::pair<int, int> parse_width_height(const std::string& text, const std::string& flag, bool square_ok = false);

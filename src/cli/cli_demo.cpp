@@ -55,7 +55,7 @@ void register_demo(CLI::App& app) {
       ->check(list_of({"ultrafast", "fast", "medium"}));
   cmd->add_option("--sequences", a->sequences, "Synthetic sequences to evaluate on")->capture_default_str()->check(CLI::Range(1, 100));
   cmd->add_option("--frames", a->frames, "Frames per sequence")->capture_default_str()->check(CLI::Range(2, 1000));
-  cmd->add_option("--threads", a->threads, "Engine threads (0: all cores)")->check(at_least(0));
+  cmd->add_option("--threads", a->threads, "Engine threads (0: all cores; at most 4096)")->check(thread_count());
   cmd->add_option("--device", a->device, "Backend the plans are built for: cpu, cuda (where built with CUDA), ref")
       ->capture_default_str()
       ->check(device_name());

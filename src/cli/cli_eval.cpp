@@ -52,7 +52,7 @@ void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
       ->check(CLI::Range(1, 64));
   cmd->add_option("--workers", a.workers, "Threads preparing frames on the CPU (0: the number of cores)")
       ->check(at_least(0));
-  cmd->add_option("--threads", a.threads, "Engine threads (0: all cores)")->check(at_least(0));
+  cmd->add_option("--threads", a.threads, "Engine threads (0: all cores; at most 4096)")->check(thread_count());
 }
 
 eval::PipelineOptions pipeline_options(const PipelineArgs& a) {

@@ -18,7 +18,7 @@ void register_infer(CLI::App& app) {
   cmd->add_option("--plan,--loadEngine", args->plan, "Plan file")->required();
   cmd->add_option("--input", args->input, "Input .npy (NCHW float32)")->required();
   cmd->add_option("--output", args->output, "Output .npy to write")->required();
-  cmd->add_option("--threads", args->threads, "CPU threads (0: all cores)")->check(at_least(0));
+  cmd->add_option("--threads", args->threads, "CPU threads (0: all cores; at most 4096)")->check(thread_count());
   cmd->add_flag("--overwrite", args->overwrite, "Replace the output file if it exists");
   cmd->callback([args] {
     check_writable(args->output, args->overwrite);

@@ -74,9 +74,11 @@ int threads_used(int requested) {
 
 // A number option's check whose message names the value as given, so that a usage error says what was wrong:
 // "--duration: 0 is out of range: give more than 0 (seconds)" (CLI11's own range check prints DBL_MAX in full).
-// `lowest` is a whole number.
-CLI::Validator number_at_least(double lowest, bool lowest_allowed, bool integer, const std::string& unit) {
-  const std::string bound = cat(lowest_allowed ? "at least " : "more than ", static_cast<long long>(lowest));
+// `lowest` and `highest` are whole numbers; the highest keeps a run bounded (every timed run is kept in memory).
+CLI::Validator number_at_least(double lowest, bool lowest_allowed, bool integer, const std::string& unit,
+                               double highest = 1e9) {
+  const std::string bound = cat(lowest_allowed ? "at least " : "more than ", static_cast<long long>(lowest), " and at most ",
+                                static_cast<long long>(highest));
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         double value = 0;
@@ -88,7 +90,7 @@ CLI::Validator number_at_least(double lowest, bool lowest_allowed, bool integer,
         }
         if (used == 0 || used != text.size() || !std::isfinite(value) || (integer && value != std::floor(value)))
           return cat("'", text, "' is not ", integer ? "a whole number" : "a number", " of ", unit);
-        if (value < lowest || (!lowest_allowed && value == lowest))
+        if (value < lowest || (!lowest_allowed && value == lowest) || value > highest)
           return cat(text, " is out of range: give ", bound, " (", unit, ")");
         return {};
       },
@@ -149,14 +151,14 @@ void register_perf(CLI::App& app) {
       "perf", "Measure a plan's latency (min/mean/median/p90/p95/p99/max, stdev, CV) and throughput, as trtexec: "
               "--warmUp ms untimed, then timed runs until both --duration s and --iterations runs are reached");
   cmd->add_option("--plan,--loadEngine", args->plan, "Plan file")->required();
-  cmd->add_option("--warmUp,--warmup", args->warmup_ms, "Milliseconds of untimed runs first (0: none)")
-      ->type_name("MS")->capture_default_str()->check(number_at_least(0, true, false, "milliseconds"));
-  cmd->add_option("--duration", args->duration_s, "Minimum seconds of timed runs (more than 0)")
-      ->type_name("SECONDS")->capture_default_str()->check(number_at_least(0, false, false, "seconds"));
-  cmd->add_option("--iterations", args->iterations, "Minimum number of timed runs (at least 1)")
-      ->type_name("N")->capture_default_str()->check(number_at_least(1, true, true, "iterations"));
-  cmd->add_option("--threads", args->threads, "CPU threads (0: every core this process may use)")
-      ->type_name("N")->check(number_at_least(0, true, true, "threads"));
+  cmd->add_option("--warmUp,--warmup", args->warmup_ms, "Milliseconds of untimed runs first (0: none; at most 3600000)")
+      ->type_name("MS")->capture_default_str()->check(number_at_least(0, true, false, "milliseconds", 3'600'000));
+  cmd->add_option("--duration", args->duration_s, "Minimum seconds of timed runs (more than 0, at most 86400)")
+      ->type_name("SECONDS")->capture_default_str()->check(number_at_least(0, false, false, "seconds", 86'400));
+  cmd->add_option("--iterations", args->iterations, "Minimum number of timed runs (1 to 10000000)")
+      ->type_name("N")->capture_default_str()->check(number_at_least(1, true, true, "iterations", 10'000'000));
+  cmd->add_option("--threads", args->threads, "CPU threads (0: every core this process may use; at most 4096)")
+      ->type_name("N")->check(thread_count());
   cmd->add_option("--loadInputs", args->load_inputs,
                   "Inputs from .npy files, NAME:FILE.npy comma-separated (others random, as trtexec)")
       ->delimiter(',');

@@ -1,10 +1,13 @@
 #include "core/tensor.h"
 
+#include "core/checked.h"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace crowdrt {
 
@@ -65,6 +68,8 @@ std::string shape_str(const Shape& shape) {
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   numel_ = shape_numel(shape_);
+  // Checked before allocating: callers name the tensor when they catch this (importer, plan reader).
+  checked_tensor_bytes(numel_, static_cast<int64_t>(dtype_size(dtype_)), cat("a ", dtype_name(dtype_), " tensor of shape ", shape_str(shape_)));
   storage_.assign(bytes() + 64, std::byte{0});
 }
 
@@ -115,7 +120,19 @@ void convert_all(const Tensor& from, To* out) {
     for (int64_t i = 0; i < n; ++i) out[i] = static_cast<To>(src[i]);
     return;
   }
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<To>(get(i));
+  if constexpr (std::is_integral_v<To>) {
+    // A float outside the integer type (inf, NaN, 1e30 as a size) has no conversion in C++; it is an error here.
+    const double low = static_cast<double>(std::numeric_limits<To>::min());
+    const double high = std::is_same_v<To, int64_t> ? 9223372036854775808.0 : static_cast<double>(std::numeric_limits<To>::max()) + 1;
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = get(i);
+      if (!(v >= low && v < high))
+        throw Error(cat("the value ", v, " does not fit the integer type ", dtype_name(dtype_of<To>())));
+      out[i] = static_cast<To>(v);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<To>(get(i));
+  }
 }
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "engine/device_info.h"
 #include "ir/graph_stats.h"
 #include "ir/passes/passes.h"
+#include "ir/validate.h"
 #include "core/progress.h"
 #include "onnx/import.h"
 #include "onnx/qdq_export.h"
@@ -310,13 +311,21 @@ void int8_sensitivity(const ir::Graph& graph, const Backend& backend, const Buil
 
 Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
                 const CalibrationInputFactory& calibration_input) {
+  check_thread_count(options.threads, "threads");
   const std::vector<std::byte> bytes = read_file(onnx_path);
   onnx_import::ImportOptions import_options;
   import_options.input_shapes = options.input_shapes;
   ir::Graph imported = onnx_import::import_onnx_bytes(bytes, onnx_path, import_options);
+  ir::check_node_names(imported, options.keep_fp32, cat(onnx_path, ": --keep-fp32"));
   const std::unique_ptr<Backend> backend = make_backend(options.device);
-  ir::Graph unfused = unfused_graph(imported);
-  ir::Graph graph = optimise(std::move(imported), *backend);
+  ir::Graph unfused, graph;
+  try {  // shape inference and folding name the node; the file is named here
+    unfused = unfused_graph(imported);
+    graph = optimise(std::move(imported), *backend);
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()).starts_with(onnx_path + ": ") ? e.what() : cat(onnx_path, ": ", e.what()));
+  }
+  ir::validate_graph(graph, ir::GraphForm::optimised, onnx_path);
   check_supported(graph, *backend);
 
   CompileOptions compile_options{options.precision, options.threads, options.time_tactics, options.timing_cache,

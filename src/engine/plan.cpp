@@ -4,8 +4,10 @@
 #include <cstring>
 #include <map>
 
+#include "core/checked.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "ir/validate.h"
 
 namespace crowdrt {
 namespace {
@@ -49,6 +51,19 @@ ir::Attr attr_from_json(const nlohmann::json& j) {
   if (j.contains("ints")) return j.at("ints").get<std::vector<int64_t>>();
   if (j.contains("floats")) return j.at("floats").get<std::vector<float>>();
   throw Error("attribute without a known type");
+}
+
+// The calibrated ranges a plan carries reach the int8 kernels as scales: each finite, positive and normal.
+void check_activation_amax(const nlohmann::json& header) {
+  if (!header.contains("calibration")) return;
+  const nlohmann::json& amax = header.at("calibration").value("activation_amax", nlohmann::json::object());
+  if (!amax.is_object()) throw Error("calibration.activation_amax is not an object of tensor names");
+  for (const auto& [name, value] : amax.items()) {
+    const float a = value.is_number() ? value.get<float>() : NAN;
+    if (!std::isnormal(a) || a <= 0)
+      throw Error(cat("the calibrated range of tensor '", name, "' is ", value.dump(),
+                      ", not a finite positive normal number"));
+  }
 }
 }  // namespace
 
@@ -191,9 +206,15 @@ Plan parse_plan(std::span<const std::byte> bytes, const std::string& what) {
       const Shape shape = jv.at("shape").get<Shape>();
       if (jv.contains("offset")) {
         const size_t offset = jv.at("offset").get<size_t>(), n = jv.at("bytes").get<size_t>();
-        if (n != static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype) || offset > weights_bytes ||
-            n > weights_bytes - offset)
-          throw Error(cat("constant '", name, "' out of range"));
+        // Checked arithmetic: a shape of 2^62+4 f32 elements must not wrap around to the 16 bytes stored.
+        const std::string label = cat("constant '", name, "'");
+        const int64_t declared =
+            checked_tensor_bytes(checked_numel(shape, label), static_cast<int64_t>(dtype_size(dtype)), label);
+        if (n != static_cast<size_t>(declared))
+          throw Error(cat(label, " is declared ", dtype_name(dtype), " ", shape_str(shape), " (", declared,
+                          " bytes) but stores ", n, " bytes"));
+        if (offset > weights_bytes || n > weights_bytes - offset)
+          throw Error(cat(label, " lies outside the weights (offset ", offset, ", ", n, " bytes of ", weights_bytes, ")"));
         Tensor t(dtype, shape);
         if (n) std::memcpy(t.raw(), bytes.data() + weights_at + offset, n);
         ids.push_back(plan.graph.add_constant(name, std::move(t)));
@@ -220,12 +241,13 @@ Plan parse_plan(std::span<const std::byte> bytes, const std::string& what) {
     }
     for (const auto& j : jg.at("inputs")) plan.graph.inputs().push_back(id(j));
     for (const auto& j : jg.at("outputs")) plan.graph.outputs().push_back(id(j));
-    plan.graph.validate();
+    check_activation_amax(plan.header);
   } catch (const nlohmann::json::exception& e) {
     throw Error(cat(what, ": malformed plan header (", e.what(), "); rebuild the plan"));
   } catch (const Error& e) {
     throw Error(cat(what, ": malformed plan (", e.what(), "); rebuild the plan"));
   }
+  ir::validate_graph(plan.graph, ir::GraphForm::optimised, what);
   plan.header.erase("graph");
   return plan;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/backend_registry.h"
+#include "ir/validate.h"
 
 namespace crowdrt {
 namespace {
@@ -33,6 +34,9 @@ Engine Engine::load(const std::string& plan_path, const RuntimeOptions& options)
 }
 
 Engine::Engine(Plan plan, const RuntimeOptions& options, const std::string& what) : plan_(std::move(plan)) {
+  check_thread_count(options.threads, "threads");
+  // Every graph a backend compiles is validated, plans handed over in memory included (parse_plan checks files).
+  ir::validate_graph(plan_.graph, ir::GraphForm::optimised, what);
   const std::string backend_name = plan_.header.value("backend", "");
   backend_ = make_backend(backend_name);
   const std::string built_for = plan_.header.value("device", "");

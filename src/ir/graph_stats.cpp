@@ -2,19 +2,24 @@
 
 #include <set>
 
+#include "core/checked.h"
+
 namespace crowdrt::ir {
 
 int64_t node_macs(const Graph& graph, const Node& node) {
   if (node.op != Op::Conv && node.op != Op::ConvTranspose) return 0;
+  // Graphs are validated (ir/validate.h) before they get here; a node without its operands counts nothing.
+  if (node.inputs.size() < 2 || node.inputs[0] == kNoValue || node.inputs[1] == kNoValue || node.outputs.empty())
+    return 0;
   const Shape& w = graph.value(node.inputs[1]).shape;
   if (w.size() < 3) return 0;
+  const std::string what = cat("multiply-accumulates of ", describe(graph, node));
   int64_t kernel = 1;
-  for (size_t i = 2; i < w.size(); ++i) kernel *= w[i];
-  if (node.op == Op::Conv) {  // every output element: Cin/group × kernel MACs
-    return shape_numel(graph.value(node.outputs[0]).shape) * w[1] * kernel;
-  }
-  // Transposed: every input element scatters into Cout/group × kernel outputs.
-  return shape_numel(graph.value(node.inputs[0]).shape) * w[1] * kernel;
+  for (size_t i = 2; i < w.size(); ++i) kernel = checked_mul(kernel, w[i], what);
+  // Conv: every output element takes Cin/group × kernel MACs; transposed: every input element scatters into
+  // Cout/group × kernel outputs.
+  const Shape& per = graph.value(node.op == Op::Conv ? node.outputs[0] : node.inputs[0]).shape;
+  return checked_mul(checked_mul(shape_numel(per), w[1], what), kernel, what);
 }
 
 int64_t node_parameters(const Graph& graph, const Node& node) {
@@ -26,7 +31,7 @@ int64_t node_parameters(const Graph& graph, const Node& node) {
 
 int64_t graph_macs(const Graph& graph) {
   int64_t n = 0;
-  for (const Node& node : graph.nodes()) n += node_macs(graph, node);
+  for (const Node& node : graph.nodes()) n = checked_add(n, node_macs(graph, node), "the graph's multiply-accumulates");
   return n;
 }
 

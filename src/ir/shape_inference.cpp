@@ -8,6 +8,8 @@
 #include <limits>
 #include <optional>
 
+#include "core/checked.h"
+
 namespace crowdrt::ir {
 namespace {
 
@@ -65,9 +67,12 @@ class NodeShapes {
     return axis < 0 ? axis + rank : axis;
   }
 
+  // Every computed shape is checked against the size limit here, before any pass allocates the value.
   void set(size_t output, DType dtype, Shape shape) const {
     for (int64_t d : shape)
       if (d < 0) fail(cat("computed output shape ", shape_str(shape), " has a negative dimension"));
+    const std::string what = cat(describe(graph_, node_), ": output ", shape_str(shape));
+    checked_tensor_bytes(checked_numel(shape, what), static_cast<int64_t>(dtype_size(dtype)), what);
     Value& v = graph_.value(node_.outputs.at(output));
     v.dtype = dtype;
     v.shape = std::move(shape);
@@ -138,11 +143,22 @@ class NodeShapes {
   }
 
  private:
-  // Spatial attributes with ONNX defaults: strides and dilations 1.
+  // Spatial attributes with ONNX defaults: strides and dilations 1 (and at least 1), output_padding 0.
   std::vector<int64_t> per_axis(const char* name, size_t rank, int64_t fallback) const {
     std::vector<int64_t> v = node_.attrs.ints(name, std::vector<int64_t>(rank, fallback));
     if (v.size() != rank) fail(cat(name, " has ", v.size(), " values for ", rank, " spatial dimensions"));
+    for (int64_t x : v)
+      if (x < fallback) fail(cat(name, " holds ", x, "; each must be >= ", fallback));
     return v;
+  }
+  // Size arithmetic on values from the model: checked, an Error naming the node on overflow.
+  int64_t add(int64_t a, int64_t b) const { return checked_add(a, b, describe(graph_, node_)); }
+  int64_t mul(int64_t a, int64_t b) const { return checked_mul(a, b, describe(graph_, node_)); }
+  // in + pad_begin + pad_end - dilation * (kernel - 1) - 1: the room a window slides over, minus one.
+  int64_t window_span(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t dilation, int64_t kernel) const {
+    if (kernel < 1) fail(cat("kernel size ", kernel, " must be >= 1"));
+    if (pad_begin < 0 || pad_end < 0) fail(cat("pads ", pad_begin, ", ", pad_end, " must be >= 0"));
+    return add(add(add(in, pad_begin), pad_end), -add(mul(dilation, kernel - 1), 1));
   }
 
   void conv() {
@@ -151,7 +167,7 @@ class NodeShapes {
     if (x.size() < 3 || w.size() != x.size()) fail(cat("input ", shape_str(x), " and weight ", shape_str(w), " do not fit a convolution"));
     const size_t rank = x.size() - 2;
     const int64_t group = node_.attrs.i("group", 1);
-    if (group <= 0 || x[1] != w[1] * group || w[0] % group != 0)
+    if (group <= 0 || x[1] != mul(w[1], group) || w[0] % group != 0)
       fail(cat("input channels ", x[1], " do not match weight ", shape_str(w), " with group ", group));
     const std::vector<int64_t> kernel = node_.attrs.ints("kernel_shape", Shape(w.begin() + 2, w.end()));
     if (!std::equal(kernel.begin(), kernel.end(), w.begin() + 2, w.end()))
@@ -161,8 +177,8 @@ class NodeShapes {
                                     node_.attrs.s("auto_pad", "NOTSET"), node_.attrs.ints("pads"));
     Shape out = {x[0], w[0]};
     for (size_t i = 0; i < rank; ++i) {
-      const int64_t span = x[2 + i] + pads[i] + pads[rank + i] - dilations[i] * (kernel[i] - 1) - 1;
-      if (span < 0 || strides[i] <= 0) fail(cat("kernel is larger than the padded input ", shape_str(x)));
+      const int64_t span = window_span(x[2 + i], pads[i], pads[rank + i], dilations[i], kernel[i]);
+      if (span < 0) fail(cat("kernel is larger than the padded input ", shape_str(x)));
       out.push_back(span / strides[i] + 1);
     }
     if (has_input(2) && shape_numel(shape(2)) != w[0]) fail(cat("bias has ", shape_numel(shape(2)), " values for ", w[0], " channels"));
@@ -179,7 +195,8 @@ class NodeShapes {
     const std::vector<int64_t> kernel = node_.attrs.ints("kernel_shape", Shape(w.begin() + 2, w.end()));
     const auto strides = per_axis("strides", rank, 1), dilations = per_axis("dilations", rank, 1);
     const auto output_padding = per_axis("output_padding", rank, 0);
-    Shape out = {x[0], w[1] * group};
+    if (x[1] % group != 0) fail(cat("group ", group, " does not divide the ", x[1], " input channels"));
+    Shape out = {x[0], mul(w[1], group)};
     if (node_.attrs.has("output_shape")) {
       const std::vector<int64_t> given = node_.attrs.ints("output_shape");
       const Shape spatial = given.size() == rank + 2 ? Shape(given.begin() + 2, given.end()) : given;
@@ -192,11 +209,14 @@ class NodeShapes {
     if (pads.size() != 2 * rank) fail(cat("pads has ", pads.size(), " values for ", rank, " spatial dimensions"));
     for (size_t i = 0; i < rank; ++i) {
       if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-        out.push_back(x[2 + i] * strides[i]);
+        out.push_back(mul(x[2 + i], strides[i]));
         continue;
       }
-      const int64_t pad = auto_pad == "VALID" ? 0 : pads[i] + pads[rank + i];
-      out.push_back(strides[i] * (x[2 + i] - 1) + output_padding[i] + (kernel[i] - 1) * dilations[i] + 1 - pad);
+      if (kernel.size() != rank || kernel[i] < 1 || pads[i] < 0 || pads[rank + i] < 0)
+        fail("kernel_shape and pads must give a kernel size >= 1 and pads >= 0 per spatial dimension");
+      const int64_t pad = auto_pad == "VALID" ? 0 : add(pads[i], pads[rank + i]);
+      out.push_back(add(add(add(mul(strides[i], x[2 + i] - 1), output_padding[i]), mul(kernel[i] - 1, dilations[i])),
+                        1 - pad));
     }
     set(0, input(0).dtype, out);
   }
@@ -214,9 +234,9 @@ class NodeShapes {
     const bool ceil_mode = node_.attrs.i("ceil_mode", 0) != 0;
     Shape out = {x[0], x[1]};
     for (size_t i = 0; i < rank; ++i) {
-      const int64_t span = x[2 + i] + pads[i] + pads[rank + i] - dilations[i] * (kernel[i] - 1) - 1;
-      if (span < 0 || strides[i] <= 0) fail(cat("kernel is larger than the padded input ", shape_str(x)));
-      int64_t size = (ceil_mode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1;
+      const int64_t span = window_span(x[2 + i], pads[i], pads[rank + i], dilations[i], kernel[i]);
+      if (span < 0) fail(cat("kernel is larger than the padded input ", shape_str(x)));
+      int64_t size = (ceil_mode ? add(span, strides[i] - 1) / strides[i] : span / strides[i]) + 1;
       // PyTorch (and ONNX Runtime) drop a last window that would start inside the end padding.
       if (ceil_mode && (size - 1) * strides[i] >= x[2 + i] + pads[i]) --size;
       out.push_back(size);
@@ -233,7 +253,7 @@ class NodeShapes {
       bool fits = s.size() == first.size();
       for (size_t d = 0; fits && d < s.size(); ++d) fits = static_cast<int64_t>(d) == axis || s[d] == first[d];
       if (!fits) fail(cat("cannot concatenate ", shape_str(first), " and ", shape_str(s), " along axis ", axis));
-      out[axis] += s[axis];
+      out[axis] = add(out[axis], s[axis]);
     }
     set(0, input(0).dtype, out);
   }
@@ -271,8 +291,13 @@ class NodeShapes {
     // The canonical form keeps the size the sizes input gave; out/in as float may floor one below it.
     const Value& output = graph_.value(node_.outputs[0]);
     for (size_t d = 0; d < x.size(); ++d) {
-      if (scales[d] <= 0) fail(cat("scale ", scales[d], " is not positive"));
-      out[d] = static_cast<int64_t>(std::floor(static_cast<double>(x[d]) * scales[d]));
+      if (!std::isfinite(scales[d]) || scales[d] <= 0) fail(cat("scale ", scales[d], " is not a finite positive number"));
+      const double size = std::floor(static_cast<double>(x[d]) * scales[d]);
+      if (size > static_cast<double>(kMaxTensorBytes))
+        fail(cat("scale ", scales[d], " makes dimension ", d, " of ", shape_str(x), " ",
+                 size < 9e18 ? cat(static_cast<int64_t>(size)) : cat(size), " long, more than the ",
+                 tensor_limit_text(), " crowdrt allows for one tensor"));
+      out[d] = static_cast<int64_t>(size);
       if (output.shape_known && output.shape.size() == x.size() && output.shape[d] != out[d] &&
           static_cast<float>(static_cast<double>(output.shape[d]) / static_cast<double>(x[d])) == scales[d])
         out[d] = output.shape[d];
@@ -298,7 +323,7 @@ class NodeShapes {
     }
     if (pads.size() != 2 * x.size()) fail(cat("pads has ", pads.size(), " values for rank ", x.size()));
     Shape out(x.size());
-    for (size_t d = 0; d < x.size(); ++d) out[d] = x[d] + pads[d] + pads[x.size() + d];
+    for (size_t d = 0; d < x.size(); ++d) out[d] = add(add(x[d], pads[d]), pads[x.size() + d]);
     set(0, input(0).dtype, out);
   }
 
@@ -397,7 +422,7 @@ class NodeShapes {
       }
       if (d < 0) fail(cat("shape ", shape_str(target), " has a negative dimension"));
       out.push_back(d);
-      known *= d;
+      known = mul(known, d);
     }
     const int64_t numel = shape_numel(x);
     if (infer_at >= 0) {
@@ -414,7 +439,11 @@ class NodeShapes {
     const double limit = constant(1, "limit").cast(DType::f64).span<double>()[0];
     const double delta = constant(2, "delta").cast(DType::f64).span<double>()[0];
     if (delta == 0) fail("delta is zero");
-    set(0, start.dtype(), {std::max<int64_t>(0, static_cast<int64_t>(std::ceil((limit - s) / delta)))});
+    const double count = std::ceil((limit - s) / delta);
+    if (!std::isfinite(count) || count > static_cast<double>(kMaxTensorBytes))
+      fail(cat("start ", s, ", limit ", limit, " and delta ", delta, " give more values than the ", tensor_limit_text(),
+               " crowdrt allows for one tensor"));
+    set(0, start.dtype(), {std::max<int64_t>(0, static_cast<int64_t>(count))});
   }
 
   Graph& graph_;
@@ -437,10 +466,15 @@ std::vector<int64_t> explicit_pads(const Shape& spatial_in, const std::vector<in
   if (auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER")
     throw Error(cat("auto_pad '", auto_pad, "' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER"));
   // ONNX: output = ceil(in / stride); the total padding that needs goes mostly at the end (UPPER) or begin.
+  if (kernel.size() != rank || strides.size() != rank || dilations.size() != rank)
+    throw Error(cat("kernel_shape, strides and dilations need ", rank, " values each"));
   for (size_t i = 0; i < rank; ++i) {
-    const int64_t output = (spatial_in[i] + strides[i] - 1) / strides[i];
-    const int64_t total =
-        std::max<int64_t>(0, (output - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - spatial_in[i]);
+    if (strides[i] < 1 || dilations[i] < 1 || kernel[i] < 1)
+      throw Error("kernel_shape, strides and dilations must be >= 1");
+    const int64_t output = checked_add(spatial_in[i], strides[i] - 1, "auto_pad") / strides[i];
+    const int64_t reach = checked_add(checked_mul(output - 1, strides[i], "auto_pad"),
+                                      checked_mul(dilations[i], kernel[i] - 1, "auto_pad"), "auto_pad");
+    const int64_t total = std::max<int64_t>(0, checked_add(reach, 1 - spatial_in[i], "auto_pad"));
     const int64_t small = total / 2, large = total - total / 2;
     out[i] = auto_pad == "SAME_UPPER" ? small : large;
     out[rank + i] = auto_pad == "SAME_UPPER" ? large : small;

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/file.h"
+#include "ir/validate.h"
 #include "onnx/tensor_proto.h"
 
 namespace crowdrt::onnx_import {
@@ -69,6 +70,7 @@ class Importer {
     } catch (const Error& e) {
       throw Error(cat(what_, ": ", e.what()));
     }
+    ir::validate_graph(graph_, ir::GraphForm::imported, what_);
     return std::move(graph_);
   }
 
@@ -204,6 +206,8 @@ class Importer {
 
   void import_node(const onnx::NodeProto& node) {
     const std::string where = cat(what_, ": node ", node_label(node));
+    // Every op crowdrt reads takes at least one input (Constant is imported elsewhere); the rules below read it.
+    if (node.input_size() == 0) throw Error(cat(where, ": ", node.op_type(), " has no inputs; the model is broken"));
 
     ir::Attributes attrs;
     for (const onnx::AttributeProto& a : node.attribute()) {

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "core/checked.h"
+
 namespace crowdrt::onnx_import {
 
 DType dtype_from_onnx(int data_type, const std::string& where) {
@@ -47,12 +49,25 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& wher
   Shape shape(proto.dims().begin(), proto.dims().end());
   for (int64_t d : shape)
     if (d < 0) throw Error(cat(where, ": tensor has a negative dimension ", d, "; the model file is damaged"));
+  // The declared size is checked against what the file holds before anything is allocated, so that a small
+  // file declaring a huge tensor costs nothing.
+  const int64_t numel = checked_numel(shape, where);
+  const int64_t bytes = checked_tensor_bytes(numel, static_cast<int64_t>(dtype_size(dtype)), where);
+  if (proto.has_raw_data() && static_cast<int64_t>(proto.raw_data().size()) != bytes)
+    throw Error(cat(where, ": tensor of shape ", shape_str(shape), " and type ", dtype_name(dtype), " needs ", bytes,
+                    " bytes but holds ", proto.raw_data().size(), "; the model file is damaged"));
+  if (!proto.has_raw_data()) {
+    const int64_t stored = dtype == DType::f32   ? proto.float_data_size()
+                           : dtype == DType::f64 ? proto.double_data_size()
+                           : dtype == DType::i64 ? proto.int64_data_size()
+                                                 : proto.int32_data_size();
+    if (stored != numel)
+      throw Error(cat(where, ": tensor of shape ", shape_str(shape), " holds ", stored,
+                      " values; the model file is damaged"));
+  }
   Tensor t(dtype, shape);
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();
-    if (raw.size() != t.bytes())
-      throw Error(cat(where, ": tensor of shape ", shape_str(shape), " and type ", dtype_name(dtype), " needs ",
-                      t.bytes(), " bytes but holds ", raw.size(), "; the model file is damaged"));
     if (!raw.empty()) std::memcpy(t.raw(), raw.data(), raw.size());
     return t;
   }

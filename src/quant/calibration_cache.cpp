@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <set>
 
 #include "core/error.h"
@@ -88,7 +89,12 @@ CalibrationCache parse_calibration_cache(std::string_view text, const std::strin
     float scale;
     if (!hex_to_scale(trim(line.substr(colon + 1)), &scale))
       throw fail(cat("the scale of '", name, "' is not 8 hex digits"));
-    if (!std::isfinite(scale) || scale < 0.f) throw fail(cat("the scale of '", name, "' is not a finite positive number"));
+    // amax = scale * 127 must be finite too, and zero or subnormal scales quantise every value to zero.
+    if (!std::isnormal(scale) || scale < 0.f || scale > std::numeric_limits<float>::max() / 127.f)
+      throw Error(cat(what, ":", line_number, ": the scale of tensor '", name, "' is ", scale, " (",
+                      trim(line.substr(colon + 1)), "); a scale must be a positive normal float32 with scale x 127 "
+                      "finite; the cache is damaged: recalibrate (--recalibrate with --calib-dir or --calib-data) or "
+                      "delete it"));
     if (!seen.insert(name).second) throw fail(cat("tensor '", name, "' is listed twice"));
     cache.scales.emplace_back(name, scale);
   }

@@ -19,7 +19,7 @@ struct CalibrationCache {
 
 std::string format_calibration_cache(const CalibrationCache& cache);
 // Error naming `what` and the line for anything malformed (header, missing ':', not 8 hex digits, a scale
-// that is not a positive finite float, a tensor listed twice).
+// that is not a positive normal float whose amax (scale x 127) is finite, a tensor listed twice).
 CalibrationCache parse_calibration_cache(std::string_view text, const std::string& what);
 
 // "3f800000" for 1.0f and back.

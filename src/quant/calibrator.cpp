@@ -1,5 +1,7 @@
 #include "quant/calibrator.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace crowdrt::quant {
@@ -28,7 +30,9 @@ std::vector<std::pair<std::string, float>> Calibrator::amax() const {
       coarse.coarsen(2048);
       a = entropy_amax(coarse);
     }
-    if (a > 0) out.emplace_back(tensors_[i], a);
+    // A tensor without a usable range (all zero, or so small that amax / 127 is not a normal float) is left out,
+    // as calibration caches refuse such scales (calibration_cache.h).
+    if (std::isnormal(a / 127.f) && a > 0 && std::isfinite(a)) out.emplace_back(tensors_[i], a);
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cmath>
 
 #include "core/tensor.h"
@@ -54,3 +56,23 @@ TEST(BFloat16, RoundsToNearestEven) {
 }
 
 TEST(Shape, NegativeDimensionsAreRejected) { EXPECT_THROW(shape_numel({2, -1}), Error); }
+
+// Found by fuzz_onnx_import (issue 18): a float tensor holding inf or -3.6e32 read as sizes (to_int64) was a
+// float-to-integer conversion out of range, undefined behaviour; it is an Error now.
+TEST(Tensor, FloatsOutsideAnIntegerTypeAreAnErrorWhenConverted) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float bad : {inf, -inf, std::numeric_limits<float>::quiet_NaN(), -3.6315e32f, 9.3e18f}) {
+    const Tensor t = Tensor::from<float>({2}, {1.f, bad});
+    EXPECT_THROW(t.to_int64(), Error) << bad;
+    EXPECT_THROW(t.cast(DType::i64), Error) << bad;
+  }
+  EXPECT_THROW(Tensor::from<float>({1}, {300.f}).cast(DType::u8), Error);
+  EXPECT_THROW(Tensor::from<float>({1}, {3e9f}).cast(DType::i32), Error);
+  EXPECT_EQ(Tensor::from<float>({2}, {-9.2e18f, 255.f}).to_int64()[1], 255);
+}
+
+// A shape whose byte count is over the limit is refused before anything is allocated (core/checked.h).
+TEST(Tensor, ATensorOverTheSizeLimitIsRefusedBeforeAllocating) {
+  EXPECT_THROW(Tensor(DType::f32, {int64_t{1} << 40}), Error);
+  EXPECT_THROW(Tensor(DType::f32, {(int64_t{1} << 62) + 4}), Error);  // 2^64 + 16 bytes: must not wrap to 16
+}

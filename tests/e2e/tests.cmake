@@ -77,3 +77,6 @@ e2e_test(e2e_usage_errors ${e2e_dir}/usage_errors.py ${e2e_bin} ${e2e_work}/usag
 set_tests_properties(e2e_usage_errors PROPERTIES FIXTURES_REQUIRED "")
 e2e_test(e2e_progress_log ${e2e_dir}/progress_log.py ${e2e_bin} ${e2e_work}/progress_log)
 set_tests_properties(e2e_progress_log PROPERTIES FIXTURES_REQUIRED "")
+# hostile models, plans and calibration caches (issue 18) are built by the test from tests/python/tiny_model.py
+e2e_test(e2e_hostile_models ${e2e_dir}/hostile_models.py ${e2e_bin} ${e2e_work}/hostile_models)
+set_tests_properties(e2e_hostile_models PROPERTIES FIXTURES_REQUIRED "")

@@ -30,6 +30,12 @@ def cases(work):
         (build + ["--flow", "slow"], ["--flow", "slow"]),
         (build + ["--input-shape", "input:1x3xAx64"], ["input:1x3xAx64"]),
         (build + ["--threads", "-1"], ["--threads", "-1"]),
+        # issue 18: 65536 threads died of SIGSEGV in libgomp (32768 to 60000 gave its own message)
+        (build + ["--threads", "65536"], ["--threads", "65536", "4096"]),
+        (eval_ + ["--threads", "32768"], ["--threads", "32768", "4096"]),
+        (["perf", "--plan", plan, "--threads", "4097"], ["--threads", "4097", "4096"]),
+        (["perf", "--plan", plan, "--iterations", "100000000"], ["--iterations", "100000000", "at most 10000000"]),
+        (["perf", "--plan", plan, "--duration", "1e300"], ["--duration", "1e300", "at most 86400"]),
         (build + ["--count-budget", "-0.5"], ["--count-budget", "-0.5"]),
         (eval_ + ["--flow", "slow"], ["--flow", "slow", "medium"]),
         (eval_ + ["--flow-device", "gpu"], ["--flow-device", "gpu"]),
@@ -38,6 +44,8 @@ def cases(work):
         (eval_ + ["--workers", "-2"], ["--workers", "-2"]),
         (["infer", "--plan", plan, "--input", nowhere + ".npy", "--output", os.path.join(out, "y.npy"), "--threads",
           "many"], ["--threads", "many"]),
+        (["infer", "--plan", plan, "--input", nowhere + ".npy", "--output", os.path.join(out, "y.npy"), "--threads",
+          "65536"], ["--threads", "65536", "4096"]),
         (run + ["--flow", "slow"], ["--flow", "slow"]),
         (run + ["--http", "host:"], ["--http", "host:", "HOST:PORT"]),
         (run + ["--http", "99999"], ["--http", "99999", "65535"]),
@@ -83,7 +91,7 @@ def test(crowdrt, work):
     work = fresh_dir(work)
     out = os.path.join(work, "out")
     os.makedirs(out)
-    subcommands = {"build", "infer", "eval", "run", "preprocess", "synth", "calib-data", "bench", "demo", "export", "inspect"}
+    subcommands = {"build", "infer", "eval", "run", "preprocess", "synth", "calib-data", "bench", "demo", "export", "inspect", "perf"}
     for args, mentions in cases(work):
         r = expect_error([crowdrt] + args, codes=(2,), mentions=mentions, watch=[out])
         if "not available in this build" in r.err:

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "../ir/pass_test_helpers.h"
+#include "core/hash.h"
 #include "engine/plan.h"
 #include "engine/runtime.h"
 
@@ -86,4 +88,98 @@ TEST(Runtime, RunsThePlanAndChecksTheInputShape) {
   EXPECT_EQ(max_abs_diff(engine.infer(input), expected), 0.f);
   const std::string msg = expect_error([&] { engine.infer(random_tensor({1, 5, 5, 6}, 1)); });
   EXPECT_NE(msg.find("3 channels"), std::string::npos) << msg;
+}
+
+namespace {
+// The plan with its JSON header changed by `edit` and the checksum recomputed, as someone editing a plan would:
+// the checksum catches accidents, not edits, so what is behind it must be validated.
+std::vector<std::byte> edited_plan(const Plan& plan, const std::function<void(nlohmann::json&)>& edit) {
+  const std::vector<std::byte> bytes = serialize_plan(plan);
+  uint64_t length = 0;
+  for (int i = 0; i < 8; ++i) length |= static_cast<uint64_t>(bytes[16 + i]) << (8 * i);
+  nlohmann::json header = nlohmann::json::parse(std::string(reinterpret_cast<const char*>(bytes.data()) + 24, length));
+  const size_t weights_at = (24 + length + 63) / 64 * 64;
+  const std::vector<std::byte> weights(bytes.begin() + static_cast<std::ptrdiff_t>(weights_at), bytes.end() - 8);
+  edit(header);
+  const std::string text = header.dump();
+  std::vector<std::byte> out(bytes.begin(), bytes.begin() + 24);
+  for (int i = 0; i < 8; ++i) out[16 + i] = static_cast<std::byte>((text.size() >> (8 * i)) & 0xff);
+  for (char c : text) out.push_back(static_cast<std::byte>(c));
+  out.resize((out.size() + 63) / 64 * 64, std::byte{0});
+  out.insert(out.end(), weights.begin(), weights.end());
+  const uint64_t sum = hash_bytes(out);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::byte>((sum >> (8 * i)) & 0xff));
+  return out;
+}
+
+nlohmann::json& node_named(nlohmann::json& header, const std::string& name) {
+  for (nlohmann::json& n : header["graph"]["nodes"])
+    if (n["name"] == name) return n;
+  throw Error("no such node");
+}
+}  // namespace
+
+TEST(Plan, AnEditedPlanWithTheChecksumRecomputedStillParsesWhenNothingIsWrong) {
+  const std::vector<std::byte> same = edited_plan(small_plan(), [](nlohmann::json&) {});
+  EXPECT_EQ(parse_plan(same, "same.plan").graph.nodes().size(), 2u);
+}
+
+TEST(Plan, AConvWithoutInputsIsRefusedBeforeInspectReadsIt) {
+  // Issue 18: `inspect` died of SIGSEGV in ir::node_macs on this plan.
+  const auto bytes = edited_plan(small_plan(), [](nlohmann::json& h) { node_named(h, "conv")["inputs"] = nlohmann::json::array(); });
+  const std::string msg = expect_error([&] { parse_plan(bytes, "edited.plan"); });
+  EXPECT_EQ(msg.rfind("edited.plan: Conv node 'conv' (output 'conv_out'): has 0 inputs; Conv needs 2 to 4", 0), 0u) << msg;
+  EXPECT_NE(msg.find("rebuild it from its model with `crowdrt build`"), std::string::npos) << msg;
+}
+
+TEST(Plan, AConvWithStrideZeroIsRefusedOnLoadAndInMemory) {
+  // Issue 18: the reference backend died of SIGFPE on it.
+  const auto bytes = edited_plan(small_plan(), [](nlohmann::json& h) {
+    node_named(h, "conv")["attrs"]["strides"] = {{"ints", {0, 1}}};
+  });
+  EXPECT_NE(expect_error([&] { parse_plan(bytes, "stride.plan"); }).find("strides [0, 1] holds 0; each must be >= 1"),
+            std::string::npos);
+  Plan plan = small_plan();
+  plan.graph.nodes()[0].attrs.set("strides", std::vector<int64_t>{0, 1});
+  EXPECT_NE(expect_error([&] { Engine(std::move(plan), {}); }).find("strides [0, 1] holds 0"), std::string::npos);
+}
+
+TEST(Plan, AConstantWhoseByteCountOverflowsIsRefused) {
+  // Issue 18: 2^62 + 4 f32 elements are 2^64 + 16 bytes, which wrapped to the 16 bytes stored and passed.
+  const auto bytes = edited_plan(small_plan(), [](nlohmann::json& h) {
+    for (nlohmann::json& v : h["graph"]["values"])
+      if (v["name"] == "conv.weight") {
+        v["shape"] = {(int64_t{1} << 62) + 4};
+        v["bytes"] = 16;
+      }
+  });
+  const std::string msg = expect_error([&] { parse_plan(bytes, "huge.plan"); });
+  EXPECT_NE(msg.find("constant 'conv.weight': 4611686018427387908 elements of 4 bytes is more than the 16 GiB"),
+            std::string::npos) << msg;
+}
+
+TEST(Plan, AStoredShapeThatShapeInferenceDoesNotGiveIsRefused) {
+  const auto bytes = edited_plan(small_plan(), [](nlohmann::json& h) {
+    for (nlohmann::json& v : h["graph"]["values"])
+      if (v["name"] == "conv_out") v["shape"] = {1, 4, 500, 600};
+  });
+  EXPECT_NE(expect_error([&] { parse_plan(bytes, "shape.plan"); }).find("stores output f32 1x4x500x600"), std::string::npos);
+}
+
+TEST(Plan, CalibratedRangesMustBeFinitePositiveAndNormal) {
+  for (const nlohmann::json& amax : {nlohmann::json(nullptr), nlohmann::json(0.0), nlohmann::json(1e-40),
+                                     nlohmann::json(-1.0), nlohmann::json("x")}) {
+    const auto bytes = edited_plan(small_plan(), [&](nlohmann::json& h) { h["calibration"]["activation_amax"]["input"] = amax; });
+    const std::string msg = expect_error([&] { parse_plan(bytes, "amax.plan"); });
+    EXPECT_NE(msg.find("the calibrated range of tensor 'input' is"), std::string::npos) << msg;
+  }
+}
+
+TEST(Runtime, AThreadCountBeyondTheLimitIsAnErrorNotACrashInOpenMP) {
+  // Issue 18: 65536 threads died of SIGSEGV in libgomp.
+  for (int threads : {65536, 4097, -1}) {
+    const std::string msg = expect_error([&] { Engine(small_plan(), RuntimeOptions{threads}); });
+    EXPECT_NE(msg.find("give 0 (every core) or 1 to 4096"), std::string::npos) << msg;
+  }
+  EXPECT_NO_THROW(Engine(small_plan(), RuntimeOptions{4096}));
 }

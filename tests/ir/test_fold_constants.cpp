@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "ir/passes/passes.h"
 
@@ -222,5 +223,25 @@ TEST(FoldConstants, AShapeOpOnRunTimeDataIsAnErrorNamingTheNode) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("Unsqueeze node 'expanded_node'"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("depends on 'x'"), std::string::npos) << e.what();
+  }
+}
+
+// Found by fuzz_onnx_import (issue 18): 8 x (2^62 + 4) in shape arithmetic was a signed overflow (undefined
+// behaviour); integer Add, Sub, Mul, Div and Range are checked and an overflow is an Error naming the node.
+TEST(FoldConstants, IntegerShapeArithmeticThatOverflowsIsAnErrorNamingTheNode) {
+  const int64_t big = (int64_t{1} << 62) + 4, low = std::numeric_limits<int64_t>::min();
+  const std::tuple<Op, int64_t, int64_t> cases[] = {
+      {Op::Mul, 8, big}, {Op::Add, big, big}, {Op::Sub, -big, big}, {Op::Sub, 0, low}, {Op::Div, low, -1}};
+  for (const auto& [op, a, b] : cases) {
+    Graph g;
+    const ValueId x = input(g, "x", {1, 4});
+    const ValueId y = node(g, op, {ints(g, "a", {1}, {a}), ints(g, "b", {1}, {b})}, "y");
+    g.outputs() = {node(g, Op::Add, {x, node(g, Op::Cast, {y}, "f", attr("to", int64_t{1}))}, "out")};
+    try {
+      fold_constants(std::move(g));
+      ADD_FAILURE() << op_name(op) << " " << a << " " << b << " folded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(cat(op_name(op), " node 'y_node'")), std::string::npos) << e.what();
+    }
   }
 }

@@ -648,3 +648,32 @@ TEST(ImportOnnxCanonical, AShapeOperatorOnRunTimeDataIsAnErrorNamingIt) {
   EXPECT_NE(error.find("Reshape node '/flatten/Reshape' (output 'y'): depends on 'r', computed at run time"),
             std::string::npos) << error;
 }
+
+// Found by fuzz_onnx_import (issue 18): a Resize-10 without inputs threw std::out_of_range from vector::at, which
+// the CLI printed as "vector::_M_range_check...". Every node without inputs is now one line naming it.
+TEST(ImportOnnx, ANodeWithoutInputsIsAnErrorNamingItNotAnOutOfRange) {
+  for (int opset : {10, 13}) {
+    OnnxBuilder b(opset);
+    b.input("x", {1, 3, 8, 8});
+    b.node("Resize", {}, {"y"}, "/up/Resize");
+    b.output("y");
+    EXPECT_EQ(import_error(b), "model.onnx: node /up/Resize: Resize has no inputs; the model is broken") << opset;
+  }
+}
+
+// Found by fuzz_build (issue 18): a name with bytes that are not UTF-8 made writing the plan's JSON header throw
+// nlohmann's type_error 316. Names must be printable UTF-8; the refusal shows the bytes escaped.
+TEST(ImportOnnx, NamesThatAreNotPrintableUtf8AreRefusedWithTheBytesEscaped) {
+  OnnxBuilder b;
+  b.input("x", {1, 3, 8, 8});
+  b.node("Relu", {"x"}, {"r\xff\x1b[31m"}, "/relu");
+  b.node("Relu", {"r\xff\x1b[31m"}, {"y"}, "/relu2");
+  b.output("y");
+  EXPECT_EQ(import_error(b), "model.onnx: value name 'r\\xff\\x1b[31m' is not printable UTF-8 (control characters or "
+                             "invalid bytes); the model is damaged or was not made for crowdrt; re-export it");
+  OnnxBuilder c;
+  c.input("x", {1, 3, 8, 8});
+  OnnxBuilder::attr_s(c.node("Relu", {"x"}, {"y"}, "/relu"), "note", "\xc3");
+  c.output("y");
+  EXPECT_NE(import_error(c).find("attribute 'note' = '\\xc3' is not printable UTF-8"), std::string::npos) << import_error(c);
+}

@@ -97,6 +97,18 @@ class ErrorTest(unittest.TestCase):
     def test_bad_engine_options(self):
         self.assertError(r"flow preset 'slow': choose ultrafast, fast, medium", crowdrt.Engine, self.plan, flow="slow")
         self.assertError(r"threads is -1", crowdrt.Engine, self.plan, threads=-1)
+        # issue 18: 65536 threads took the interpreter down with a SIGSEGV in libgomp
+        self.assertError(r"threads is 65536; give 0 \(every core\) or 1 to 4096", crowdrt.Engine, self.plan, threads=65536)
+
+    def test_hostile_sizes_and_threads_at_build_are_errors_not_a_dead_interpreter(self):
+        out = os.path.join(self.dir, "hostile.plan")
+        big = 2 ** 40
+        self.assertError(r"value 'input': shape 1099511627776x5x1099511627776x1099511627776 has more elements than 64 "
+                         r"bits count", crowdrt.build, self.onnx, out, input_shapes={"input": [big, 5, big, big]})
+        self.assertError(r"threads is 65536", crowdrt.build, self.onnx, out, threads=65536)
+        self.assertFalse(os.path.exists(out))
+        crowdrt.build(self.onnx, out)  # and the interpreter goes on
+        self.assertTrue(os.path.exists(out))
 
     def test_build_passes_calibration_options_to_the_builder(self):
         out = os.path.join(self.dir, "calibrated.plan")

@@ -68,3 +68,22 @@ TEST(CalibrationCache, MalformedFilesNameTheLine) {
     }
   }
 }
+
+// Issue 18: FLT_MAX built a plan that could not be loaded (amax = scale x 127 is infinite); zero and subnormal
+// scales quantised every value to zero. Each is refused where the cache is read, naming the file, line and tensor.
+TEST(CalibrationCache, ScalesThatAreZeroSubnormalNegativeOrTooLargeForAnAmaxAreRefused) {
+  for (const char* hex : {"7f7fffff", "00000000", "00000001", "007fffff", "bf800000", "7f000000"}) {
+    const std::string text = std::string("TRT-8510-EntropyCalibration2\ninput: 3f800000\n/conv/Conv_output_0: ") + hex + "\n";
+    try {
+      parse_calibration_cache(text, "model_calib.bin");
+      ADD_FAILURE() << "accepted scale " << hex;
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(message.rfind("model_calib.bin:3: the scale of tensor '/conv/Conv_output_0' is ", 0), 0u) << message;
+      EXPECT_NE(message.find(hex), std::string::npos) << message;
+      EXPECT_NE(message.find("recalibrate"), std::string::npos) << message;
+    }
+  }
+  // The largest scale whose amax is finite, and the smallest normal one, are read.
+  EXPECT_NO_THROW(parse_calibration_cache("TRT-8510-EntropyCalibration2\na: 00800000\nb: 7b000000\n", "c.cache"));
+}

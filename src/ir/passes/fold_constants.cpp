@@ -8,6 +8,8 @@
 #include <limits>
 
 #include "ir/passes/passes.h"
+
+#include "core/checked.h"
 #include "ir/shape_inference.h"
 
 namespace crowdrt::ir {
@@ -391,12 +393,18 @@ class Evaluator {
       std::vector<int64_t> r(n);
       for (size_t i = 0; i < n; ++i) {
         const int64_t p = x[ia[i]], q = y[ib[i]];
+        // Shape arithmetic from the model: checked, so that an overflow is an Error naming the node.
+        const std::string what = describe(graph_, node_);
         switch (node_.op) {
-          case Op::Add: r[i] = p + q; break;
-          case Op::Sub: r[i] = p - q; break;
-          case Op::Mul: r[i] = p * q; break;
+          case Op::Add: r[i] = checked_add(p, q, what); break;
+          case Op::Sub:
+            if (q == std::numeric_limits<int64_t>::min()) fail(graph_, node_, "integer subtraction overflows 64 bits");
+            r[i] = checked_add(p, -q, what);
+            break;
+          case Op::Mul: r[i] = checked_mul(p, q, what); break;
           case Op::Div:
             if (q == 0) fail(graph_, node_, "integer division by zero");
+            if (q == -1 && p == std::numeric_limits<int64_t>::min()) fail(graph_, node_, "integer division overflows 64 bits");
             r[i] = p / q;
             break;
           default: r[i] = p == q; break;
@@ -528,7 +536,8 @@ class Evaluator {
     if (is_integral(out.dtype)) {
       const int64_t start = in(0).to_int64()[0], delta = in(2).to_int64()[0];
       std::vector<int64_t> v(n);
-      for (int64_t i = 0; i < n; ++i) v[i] = start + i * delta;
+      const std::string what = describe(graph_, node_);
+      for (int64_t i = 0; i < n; ++i) v[i] = checked_add(start, checked_mul(i, delta, what), what);
       return from_int64s(v, out.shape, out.dtype);
     }
     const double start = as_doubles(in(0))[0], delta = as_doubles(in(2))[0];
