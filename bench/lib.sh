@@ -40,3 +40,19 @@ ort_latency() {
   ort_json=$(NODE_PATH=$NODE_DIR/node_modules node bench/ort_bench.js "$onnx" 5 "$S" "$S" "$RUNS" "$THREADS")
   log "$ort_json"
 }
+
+# demo_clip N      the demo model (models/demo) exported at 448x256 and built fp32 ($OUT/demo.plan), a synthetic
+#                  640x360 sequence of N frames (sets sequence) as an MJPG clip at 25 frames/s ($OUT/clip.avi), and
+#                  two zones that split the frame ($OUT/zones.json, the first with a limit); uses `step` and CROWDRT
+demo_clip() {
+  local frames=$1
+  step "$CROWDRT" -q export --checkpoint models/demo/demo_unet_mobilenet_v2.pth --input-size 448x256 -o "$OUT/demo.onnx" --overwrite
+  step "$CROWDRT" -q build --onnx "$OUT/demo.onnx" -o "$OUT/demo.plan" --overwrite
+  step "$CROWDRT" -q synth --out "$OUT/synth" --sequences 1 --frames "$frames" --size 640x360 --seed 5 --overwrite
+  sequence=$(ls -d "$OUT"/synth/sequences/* | head -1)
+  ffmpeg -loglevel error -y -framerate 25 -i "$sequence/%05d.jpg" -c:v mjpeg -q:v 3 "$OUT/clip.avi"
+  cat > "$OUT/zones.json" <<'ZONES'
+{"zones": [{"name": "upper", "polygon": [[0, 0], [1, 0], [1, 0.2], [0, 0.6]], "normalized": true, "limit": 0.5},
+           {"name": "lower", "polygon": [[0, 0.6], [1, 0.2], [1, 1], [0, 1]], "normalized": true}]}
+ZONES
+}

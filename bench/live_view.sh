@@ -19,15 +19,7 @@ source bench/lib.sh
 start_raw
 step() { log "\$ $*"; "$@" 2>&1 | tee -a "$raw"; }
 
-step "$CROWDRT" -q export --checkpoint models/demo/demo_unet_mobilenet_v2.pth --input-size 448x256 -o "$OUT/demo.onnx" --overwrite
-step "$CROWDRT" -q build --onnx "$OUT/demo.onnx" -o "$OUT/demo.plan" --overwrite
-step "$CROWDRT" -q synth --out "$OUT/synth" --sequences 1 --frames "$FRAMES" --size 640x360 --seed 5 --overwrite
-sequence=$(ls -d "$OUT"/synth/sequences/* | head -1)
-ffmpeg -loglevel error -y -framerate 25 -i "$sequence/%05d.jpg" -c:v mjpeg -q:v 3 "$OUT/clip.avi"
-cat > "$OUT/zones.json" <<'ZONES'
-{"zones": [{"name": "upper", "polygon": [[0, 0], [1, 0], [1, 0.2], [0, 0.6]], "normalized": true, "limit": 0.5},
-           {"name": "lower", "polygon": [[0, 0.6], [1, 0.2], [1, 1], [0, 1]], "normalized": true}]}
-ZONES
+demo_clip "$FRAMES"
 
 log ""
 log "## the same run without and with --http (no browser connected), $FRAMES frames, alternated $ROUNDS times"

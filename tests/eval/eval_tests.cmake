@@ -28,23 +28,21 @@ add_test(NAME eval_run_zones
          COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_zones_run.py $<TARGET_FILE:crowdrt>
                  ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/run_zones)
 set_tests_properties(eval_run_zones PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+# One mode of a check script on a synthetic sequence and the eval models: eval_<name>_<mode>.
+function(eval_mode_test name script mode)
+  add_test(NAME eval_${name}_${mode}
+           COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/${script} $<TARGET_FILE:crowdrt>
+                   ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/${name}_${mode} ${mode})
+  set_tests_properties(eval_${name}_${mode} PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data TIMEOUT 120
+                       ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+endfunction()
 # crowdrt run --http on 127.0.0.1: headless Chromium shows the live view and receives the --jsonl records; 50
 # clients come and go and leave no thread behind.
-foreach(mode browser clients)
-  add_test(NAME eval_live_view_${mode}
-           COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_live_view.py $<TARGET_FILE:crowdrt>
-                   ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/live_view_${mode} ${mode})
-  set_tests_properties(eval_live_view_${mode} PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data TIMEOUT 120
-                       ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
-endforeach()
+eval_mode_test(live_view check_live_view.py browser)
+eval_mode_test(live_view check_live_view.py clients)
 # A live stream on loopback (ffmpeg's HTTP listen mode): counts as the file's, reconnects, drops, bounds, errors.
-foreach(mode stream drop)
-  add_test(NAME eval_run_live_${mode}
-           COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_live_run.py $<TARGET_FILE:crowdrt>
-                   ${eval_synth}/sequences/00001 ${eval_work}/models ${eval_work}/run_live_${mode} ${mode})
-  set_tests_properties(eval_run_live_${mode} PROPERTIES LABELS eval FIXTURES_REQUIRED eval_data TIMEOUT 120
-                       ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
-endforeach()
+eval_mode_test(run_live check_live_run.py stream)
+eval_mode_test(run_live check_live_run.py drop)
 
 add_test(NAME eval_demo
          COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_demo.py $<TARGET_FILE:crowdrt>
