@@ -3,8 +3,8 @@
 # Run as root (CI, fresh machines) or as a user with sudo. Usage: scripts/install-deps.sh
 set -euo pipefail
 
-# libcpp-httplib-dev: the live web view and `crowdrt serve`; ffmpeg serves test streams; chromium loads the web view
-# in its test.
+# libcpp-httplib-dev: the live web view and `crowdrt serve`; ffmpeg serves the live tests' streams and
+# gstreamer1.0-plugins-base their GStreamer pipeline (videotestsrc, appsink); chromium loads the web view in its test.
 # ocl-icd-opencl-dev: Debian's oneDNN CMake config asks for OpenCL (its GPU runtime), only recommended by libdnnl-dev.
 packages=(
   build-essential cmake pkg-config
@@ -14,7 +14,7 @@ packages=(
   libopencv-dev libturbojpeg0-dev pybind11-dev python3-dev
   python3-torch python3-torchvision python3-onnx python3-opencv python3-numpy
   clang libclang-rt-14-dev
-  libcpp-httplib-dev ffmpeg chromium python3-requests
+  libcpp-httplib-dev ffmpeg chromium python3-requests gstreamer1.0-plugins-base
 )
 
 missing=()

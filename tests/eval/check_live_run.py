@@ -202,7 +202,7 @@ def check_stream(crowdrt, plan, clip, work, n, frames):
 
 def check_drop(crowdrt, plan, clip, work, frames):
     """--max-frames on a file; --live-drop oldest accounting on a source faster than the counting; --duration;
-    Ctrl-C."""
+    Ctrl-C; a GStreamer pipeline."""
     r = run_live(crowdrt, "--plan", plan, "--input", clip, "--out", os.path.join(work, "file_max"), "--max-frames", "3")
     _, rows = counts(os.path.join(work, "file_max", "counts.csv"))
     if [int(row[0]) for row in rows] != [1, 2, 3] or not r.stdout.startswith("3 frames in"):
@@ -264,6 +264,15 @@ def check_drop(crowdrt, plan, clip, work, frames):
     if len(rows) != s["counted"] or s["counted"] + s["dropped"] + s["left"] != s["read"]:
         fail(f"Ctrl-C on a live run: {s}, {len(rows)} CSV rows")
     step("interrupt")
+
+    # A GStreamer pipeline (OpenCV's GStreamer backend): a test source's frames, as many as --max-frames asks.
+    pipeline = "videotestsrc num-buffers=30 pattern=ball ! video/x-raw,width=160,height=96 ! videoconvert ! appsink"
+    r = run_live(crowdrt, "--plan", plan, "--input", pipeline, "--out", os.path.join(work, "gstreamer"),
+                 "--max-frames", "4", "--live-drop", "none")
+    _, rows = counts(os.path.join(work, "gstreamer", "counts.csv"))
+    if [int(row[0]) for row in rows] != [1, 2, 3, 4] or not r.stdout.startswith("4 frames in"):
+        fail(f"GStreamer pipeline with --max-frames 4: {rows}, {r.stdout.strip()} {r.stderr.strip()}")
+    step("GStreamer pipeline")
 
 
 def main():
