@@ -18,9 +18,9 @@
 #include "engine/runtime.h"
 #include "fuzz_seed_files.h"
 #include "ir/graph_stats.h"
+#include "mutant.h"
 #include "onnx_seeds.h"
 
-extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 
 namespace {
 constexpr size_t kFixedHeader = 24;  // magic, version, reserved, header length (engine/plan.h)
@@ -76,10 +76,7 @@ class PlanMutator {
     } catch (const nlohmann::json::exception&) {
       return LLVMFuzzerMutate(data, size, max_size);
     }
-    const std::string out = join(header, weights);
-    if (out.size() > max_size) return LLVMFuzzerMutate(data, size, max_size);
-    std::memcpy(data, out.data(), out.size());
-    return out.size();
+    return crowdrt::fuzz::write_mutant(join(header, weights), data, size, max_size);
   }
 
  private:

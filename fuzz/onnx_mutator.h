@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "mutant.h"
 #include "onnx_seeds.h"
 
-extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 
 namespace crowdrt::fuzz {
 
@@ -33,10 +33,7 @@ class OnnxMutator {
       model = seeds[pick(seeds.size())].second;
     }
     for (size_t n = 1 + pick(3); n > 0; --n) mutate_once(model);
-    const std::string out = model.SerializeAsString();
-    if (out.size() > max_size) return LLVMFuzzerMutate(data, size, max_size);
-    std::memcpy(data, out.data(), out.size());
-    return out.size();
+    return write_mutant(model.SerializeAsString(), data, size, max_size);
   }
 
  private:
