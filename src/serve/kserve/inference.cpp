@@ -148,6 +148,7 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
     options.flow = model.config.flow;
     handle = sequences.start(name, id, [&] {
       auto s = std::make_shared<Sequence>(options);
+      if (version.device_frames) s->device_input = std::make_unique<eval::DeviceStreamInput>(version.inputs[0].shape, options.flow);
       s->zones = zones;
       return s;
     });
@@ -178,21 +179,37 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
 
   // The frame's bytes are the request's; cv::Mat only looks at them.
   const cv::Mat bgr(height, width, CV_8UC3, const_cast<std::byte*>(frame.bytes.data()));
-  auto t = Clock::now();
-  const Tensor input = sequence->input.next(bgr);
-  const double preprocess_s = seconds_since(t);
+  bool density_asked = false;
+  for (const RequestedOutput& r : request.outputs) density_asked = density_asked || r.name == "density";
   Tensor density(DType::f32, map);
-  {
+  double count = 0;
+  auto t = Clock::now();
+  if (sequence->device_input) {
+    // On the GPU: the frame's preparation is queued on the sequence's own CUDA stream (preprocess is its host part),
+    // and the engine's stream waits for it (infer includes what of the preparation is still running).
+    sequence->device_input->submit(bgr);
+    const double preprocess_s = seconds_since(t);
     EnginePool::Lease lease = version.engines->acquire();
     metrics.stage(name, "queue", seconds_since(queued) - preprocess_s);
-    const float* in[] = {input.data<float>()};
-    float* out[] = {density.data<float>()};
     t = Clock::now();
-    lease.engine().infer(in, out);
+    count = sequence->device_input->count_on(lease.engine(), density_asked || sequence->masks ? &density : nullptr);
     metrics.stage(name, "infer", seconds_since(t));
+    metrics.stage(name, "preprocess", preprocess_s);
+  } else {
+    const Tensor input = sequence->input.next(bgr);
+    const double preprocess_s = seconds_since(t);
+    {
+      EnginePool::Lease lease = version.engines->acquire();
+      metrics.stage(name, "queue", seconds_since(queued) - preprocess_s);
+      const float* in[] = {input.data<float>()};
+      float* out[] = {density.data<float>()};
+      t = Clock::now();
+      lease.engine().infer(in, out);
+      metrics.stage(name, "infer", seconds_since(t));
+    }
+    metrics.stage(name, "preprocess", preprocess_s);
+    count = eval::count_of_density(density.span<float>());
   }
-  metrics.stage(name, "preprocess", preprocess_s);
-  const double count = eval::count_of_density(density.span<float>());
   ++sequence->frames;
   std::vector<std::string> alert_texts;
   std::vector<double> zone_counts;
@@ -216,8 +233,6 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
   response.parameters = {{"sequence_id", request.parameters["sequence_id"]}, {"sequence_frame", frame_number}};
   if (end) response.parameters["sequence_end"] = true;
   response.outputs.push_back(double_tensor("count", {count}));
-  bool density_asked = false;
-  for (const RequestedOutput& r : request.outputs) density_asked = density_asked || r.name == "density";
   if (density_asked) response.outputs.push_back(float_tensor("density", map, density.data<float>()));
   if (!sequence->zones.empty() || request.outputs_given) {
     std::vector<std::string> names;

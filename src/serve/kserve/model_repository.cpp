@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "eval/device_frames.h"
 #include "serve/kserve/protocol.h"
 #include "vision/dis_flow.h"
 
@@ -46,10 +47,14 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     } else if (key == "flow") {
       if (!value.is_string()) throw Error(cat(file, ": flow must be ultrafast, fast or medium"));
       config.flow = vision::parse_flow_preset(value.get<std::string>());
+    } else if (key == "flow_device") {
+      if (!value.is_string() || (value != "cpu" && value != "cuda"))
+        throw Error(cat(file, ": flow_device must be cpu or cuda (default: the plan's device)"));
+      config.flow_device = value.get<std::string>();
     } else if (key == "zones") {
       config.zones = parse_zones(nlohmann::json{{"zones", value}}.dump(), file);
     } else {
-      throw Error(cat(file, ": unknown key '", key, "'; the keys are instance_count, flow and zones"));
+      throw Error(cat(file, ": unknown key '", key, "'; the keys are instance_count, flow, flow_device and zones"));
     }
   }
   return config;
@@ -116,6 +121,7 @@ void ModelRepository::load(const std::string& name) {
       version->engines = std::make_unique<EnginePool>(version->plan_path, instances, options_.runtime);
       version->inputs = version->engines->first().inputs();
       version->outputs = version->engines->first().outputs();
+      version->device_frames = eval::use_device_frames(version->engines->first(), model->config.flow_device);
       model->versions[version->version] = std::move(version);
     }
     if (model->versions.empty())

@@ -1,8 +1,10 @@
 // A model repository laid out as Triton's: <root>/<model>/<version>/model.plan, with an optional
 // <root>/<model>/config.json:
-//   {"instance_count": 2, "flow": "medium", "zones": [{"name": "gate", "polygon": [[0, 0], [1, 0], [1, 1]], ...}]}
+//   {"instance_count": 2, "flow": "medium", "flow_device": "cuda", "zones": [{"name": "gate", "polygon": [...]}]}
 // instance_count: engines of each version serving requests at once (default 1); flow: the DIS preset of the counting
-// model's frames (default medium, as crowdrt eval); zones: counted on every frame of the counting model (the zones
+// model's frames (default medium, as crowdrt eval); flow_device: where the counting model prepares frames, cpu or
+// cuda (default: the plan's device, so a CUDA plan's frames are resized, given flow and packed on the GPU, each
+// sequence with its own CUDA stream and flow state); zones: counted on every frame of the counting model (the zones
 // file's format, serve/zones.h). Every numeric version folder is loaded; a request without a version gets the highest.
 #pragma once
 #include <cstdint>
@@ -22,6 +24,7 @@ namespace crowdrt::serve::kserve {
 struct ModelConfig {
   int instance_count = 1;
   vision::FlowPreset flow = vision::FlowPreset::medium;
+  std::string flow_device;  // "", "cpu" or "cuda"
   std::vector<Zone> zones;
 };
 // Error naming the file and the field on anything but the keys above with values of their kind.
@@ -32,6 +35,7 @@ struct ModelVersion {
   std::string plan_path;
   std::unique_ptr<EnginePool> engines;
   std::vector<TensorInfo> inputs, outputs;
+  bool device_frames = false;  // the counting model prepares frames on the GPU (eval::DeviceStreamInput)
 };
 
 struct Model {

@@ -110,6 +110,14 @@ TEST(KServeModelConfig, UnknownKeysAndBadValuesNameTheField) {
   }
   EXPECT_THROW(parse_model_config(R"({"instance_count": 0})", "c.json"), Error);
   EXPECT_THROW(parse_model_config(R"({"flow": "slow"})", "c.json"), Error);
+  EXPECT_EQ(parse_model_config(R"({"flow_device": "cuda"})", "c.json").flow_device, "cuda");
+  EXPECT_EQ(parse_model_config(R"({})", "c.json").flow_device, "");  // the plan's device
+  try {
+    parse_model_config(R"({"flow_device": "gpu"})", "c.json");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("c.json: flow_device must be cpu or cuda"), std::string::npos) << e.what();
+  }
 }
 
 TEST(KServeSequences, StartFindEndExpireAndLimit) {
