@@ -38,9 +38,9 @@ def main():
     np.save(whole, np.concatenate([np.load(p) for p in items]))
     for device in devices:
         one, many = os.path.join(work, f"{device}_b1.plan"), os.path.join(work, f"{device}_b{BATCH}.plan")
-        expect_ok([crowdrt, "build", "--onnx", onnx, "--device", device, "--no-tactic-timing", "--threads", "1", "-o", one, "-q"])
-        expect_ok([crowdrt, "build", "--onnx", onnx, "--device", device, "--no-tactic-timing", "--threads", "1", "--input-shape",
-                   f"input:{BATCH}x5x{SIZE}x{SIZE}", "-o", many, "-q"])
+        build = [crowdrt, "build", "--onnx", onnx, "--device", device, "--no-tactic-timing", "--threads", "1", "-q"]
+        expect_ok(build + ["-o", one])
+        expect_ok(build + ["--input-shape", f"input:{BATCH}x5x{SIZE}x{SIZE}", "-o", many])
         alone = []
         for k, item in enumerate(items):
             out = os.path.join(work, f"{device}_alone{k}.npy")

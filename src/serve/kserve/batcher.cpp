@@ -16,20 +16,25 @@ struct Batcher::Pending {
   bool done = false;
 };
 
-Batcher::Batcher(BatcherOptions options, AcquireExecutor acquire) : options_(std::move(options)), acquire_(std::move(acquire)) {
-  if (options_.max_batch < 1) throw Error(cat("dynamic batching: the batch size ", options_.max_batch, " must be at least 1"));
+Batcher::Batcher(BatcherOptions options, AcquireExecutor acquire)
+    : options_(std::move(options)), acquire_(std::move(acquire)) {
+  if (options_.max_batch < 1)
+    throw Error(cat("dynamic batching: the batch size ", options_.max_batch, " must be at least 1"));
   if (options_.max_queue_delay.count() < 0)
-    throw Error(cat("dynamic batching: max_queue_delay_microseconds ", options_.max_queue_delay.count(), " is negative"));
+    throw Error(
+        cat("dynamic batching: max_queue_delay_microseconds ", options_.max_queue_delay.count(), " is negative"));
   for (const auto* sizes : {&options_.item_input_elements, &options_.item_output_elements})
     for (int64_t n : *sizes)
-      if (n < 1) throw Error("dynamic batching: every input and output of a batched plan needs at least one element per item");
+      if (n < 1)
+        throw Error("dynamic batching: every input and output of a batched plan needs at least one element per item");
   if (!acquire_) throw Error("dynamic batching: no executor");
 }
 
 Batcher::Result Batcher::run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs) {
   if (inputs.size() != options_.item_input_elements.size() || outputs.size() != options_.item_output_elements.size())
-    throw Error(cat("dynamic batching: an item has ", inputs.size(), " inputs and ", outputs.size(), " outputs; the plan has ",
-                    options_.item_input_elements.size(), " and ", options_.item_output_elements.size()));
+    throw Error(cat("dynamic batching: an item has ", inputs.size(), " inputs and ", outputs.size(),
+                    " outputs; the plan has ", options_.item_input_elements.size(), " and ",
+                    options_.item_output_elements.size()));
   Pending me{&inputs, &outputs, Clock::now(), {}, nullptr, false};
   std::unique_lock lock(mutex_);
   queue_.push_back(&me);
@@ -66,7 +71,8 @@ Batcher::Result Batcher::run(const std::vector<const float*>& inputs, const std:
     changed_.notify_all();  // the next request in line may lead the next batch
     lock.unlock();
     for (Pending* p : batch)
-      p->result = {std::chrono::duration<double>(started - p->arrived).count(), 0, static_cast<int>(batch.size()), p == &me};
+      p->result = {std::chrono::duration<double>(started - p->arrived).count(), 0, static_cast<int>(batch.size()),
+                   p == &me};
     execute(batch, *executor);
     executor.reset();
     lock.lock();

@@ -29,8 +29,10 @@ DensityNetwork density_network(const Model& model, const ModelVersion& version) 
   const Shape& in = version.inputs[0].shape;
   const Shape& out = version.outputs[0].shape;
   const int64_t b = version.batch;
-  if (in.size() != 4 || in[0] != b || (in[1] != 3 && in[1] != 5)) return fail(cat("takes ", shape_str(in), ", not Bx5xHxW or Bx3xHxW"));
-  if (out.size() != 4 || out[0] != b || out[1] != 1) return fail(cat("gives ", shape_str(out), ", not a Bx1xHxW density map"));
+  if (in.size() != 4 || in[0] != b || (in[1] != 3 && in[1] != 5))
+    return fail(cat("takes ", shape_str(in), ", not Bx5xHxW or Bx3xHxW"));
+  if (out.size() != 4 || out[0] != b || out[1] != 1)
+    return fail(cat("gives ", shape_str(out), ", not a Bx1xHxW density map"));
   return {static_cast<int>(in[3]), static_cast<int>(in[2]), static_cast<int>(in[1]), Shape{1, 1, out[2], out[3]}};
 }
 
@@ -66,8 +68,10 @@ nlohmann::json model_metadata(const Model& model, const ModelVersion& version, b
                       {"inputs", nlohmann::json::array()},
                       {"outputs", nlohmann::json::array()}};
   if (!counting) {
-    for (const TensorInfo& t : version.inputs) j["inputs"].push_back(tensor_metadata(t.name, "FP32", shown_shape(version, t.shape)));
-    for (const TensorInfo& t : version.outputs) j["outputs"].push_back(tensor_metadata(t.name, "FP32", shown_shape(version, t.shape)));
+    for (const TensorInfo& t : version.inputs)
+      j["inputs"].push_back(tensor_metadata(t.name, "FP32", shown_shape(version, t.shape)));
+    for (const TensorInfo& t : version.outputs)
+      j["outputs"].push_back(tensor_metadata(t.name, "FP32", shown_shape(version, t.shape)));
     if (version.batcher) j["parameters"] = {{"max_batch_size", version.batch}};
     return j;
   }
@@ -107,9 +111,10 @@ InferResponse infer_raw(const Model& model, const ModelVersion& version, const I
                                      nlohmann::json(given->shape).dump()));
       Shape one = info.shape;
       one[0] = 1;
-      throw ProtocolError(400, cat("input '", info.name, "' has shape ", nlohmann::json(one).dump(), " (one item, batched with "
-                                   "other requests) or ", nlohmann::json(info.shape).dump(), " (the plan's whole batch), not ",
-                                   nlohmann::json(given->shape).dump(), "; every input takes the same batch"));
+      throw ProtocolError(400, cat("input '", info.name, "' has shape ", nlohmann::json(one).dump(),
+                                   " (one item, batched with other requests) or ", nlohmann::json(info.shape).dump(),
+                                   " (the plan's whole batch), not ", nlohmann::json(given->shape).dump(),
+                                   "; every input takes the same batch"));
     }
     inputs.push_back(reinterpret_cast<const float*>(given->bytes.data()));
   }

@@ -89,7 +89,8 @@ std::string Metrics::text(const std::map<std::string, size_t>& live_sequences) c
     out << "# HELP crowdrt_batches_total Engine runs of the dynamic batcher (plans with a batch dimension), by "
            "requests per run.\n# TYPE crowdrt_batches_total counter\n";
     for (const auto& [labels, v] : batches_)
-      out << "crowdrt_batches_total{model=\"" << escaped(labels.first) << "\",size=\"" << labels.second << "\"} " << v << "\n";
+      out << "crowdrt_batches_total{model=\"" << escaped(labels.first) << "\",size=\"" << labels.second << "\"} " << v
+          << "\n";
   }
   out << "# HELP crowdrt_live_sequences Sequences of the counting models that are live.\n"
          "# TYPE crowdrt_live_sequences gauge\n";

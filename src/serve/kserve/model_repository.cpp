@@ -67,8 +67,10 @@ std::unique_ptr<Batcher> batcher_for(ModelVersion& version, int64_t max_queue_de
   BatcherOptions options;
   options.max_batch = static_cast<int>(version.batch);
   options.max_queue_delay = std::chrono::microseconds(max_queue_delay_us);
-  for (const TensorInfo& t : version.inputs) options.item_input_elements.push_back(shape_numel(t.shape) / version.batch);
-  for (const TensorInfo& t : version.outputs) options.item_output_elements.push_back(shape_numel(t.shape) / version.batch);
+  for (const TensorInfo& t : version.inputs)
+    options.item_input_elements.push_back(shape_numel(t.shape) / version.batch);
+  for (const TensorInfo& t : version.outputs)
+    options.item_output_elements.push_back(shape_numel(t.shape) / version.batch);
   EnginePool* pool = version.engines.get();
   return std::make_unique<Batcher>(options, [pool] { return std::make_unique<LeasedEngine>(pool->acquire()); });
 }
@@ -99,7 +101,8 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     } else if (key == "dynamic_batching") {
       config.max_queue_delay_us = queue_delay_of(value, file);
     } else {
-      throw Error(cat(file, ": unknown key '", key, "'; the keys are instance_count, flow, zones and dynamic_batching"));
+      throw Error(
+          cat(file, ": unknown key '", key, "'; the keys are instance_count, flow, zones and dynamic_batching"));
     }
   }
   return config;
@@ -167,9 +170,9 @@ void ModelRepository::load(const std::string& name) {
       version->inputs = version->engines->first().inputs();
       version->outputs = version->engines->first().outputs();
       version->batch = plan_batch(*version);
-      if (version->batch > 1)
-        version->batcher = batcher_for(*version, model->config.max_queue_delay_us >= 0 ? model->config.max_queue_delay_us
-                                                                                      : options_.max_queue_delay_us);
+      const int64_t delay_us =
+          model->config.max_queue_delay_us >= 0 ? model->config.max_queue_delay_us : options_.max_queue_delay_us;
+      if (version->batch > 1) version->batcher = batcher_for(*version, delay_us);
       model->versions[version->version] = std::move(version);
     }
     if (model->versions.empty())

@@ -61,7 +61,8 @@ BatcherOptions sum_options(int max_batch, std::chrono::microseconds delay) {
 }
 
 Batcher sum_batcher(Record& record, int max_batch, std::chrono::microseconds delay) {
-  return Batcher(sum_options(max_batch, delay), [&record, max_batch] { return std::make_unique<SumExecutor>(record, max_batch); });
+  return Batcher(sum_options(max_batch, delay),
+                 [&record, max_batch] { return std::make_unique<SumExecutor>(record, max_batch); });
 }
 
 // One item through the batcher: its sum, or NAN when it threw.
@@ -124,7 +125,7 @@ TEST(KServeBatcher, ManyCallersNeverExceedTheBatchAndKeepEachCallersOrder) {
   // (as a sequence's frames do): batches never hold more than 3, never two items of one caller, and each caller's
   // items run in its order.
   Record record;
-  Batcher batcher = sum_batcher(record, 3, 2ms);
+  Batcher batcher = sum_batcher(record, 3, 20ms);
   constexpr int kCallers = 6, kItems = 15;
   std::atomic<int> wrong{0};
   std::vector<std::thread> callers;
