@@ -1,7 +1,8 @@
 // The server's counters and latency histograms in the Prometheus text exposition format (version 0.0.4):
 //   crowdrt_requests_total{model, endpoint}, crowdrt_request_failures_total{model, endpoint}, crowdrt_frames_total{model},
 //   crowdrt_request_duration_seconds{model, endpoint} and crowdrt_stage_duration_seconds{model, stage} histograms
-//   (stage: queue, preprocess, infer), crowdrt_live_sequences{model}.
+//   (stage: queue, preprocess, infer), crowdrt_live_sequences{model}, and for plans with a batch dimension
+//   crowdrt_batches_total{model, size}: the engine runs of the dynamic batcher by requests per run.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -17,6 +18,7 @@ class Metrics {
   void request(const std::string& model, const std::string& endpoint, bool failed, double seconds);
   void frame(const std::string& model);
   void stage(const std::string& model, const std::string& stage, double seconds);
+  void batch(const std::string& model, int items);  // one engine run of the dynamic batcher with `items` requests
   // The exposition; live sequences per model are given by the caller (the sequence table owns them).
   std::string text(const std::map<std::string, size_t>& live_sequences) const;
 
@@ -33,6 +35,7 @@ class Metrics {
   using Labels = std::pair<std::string, std::string>;
   mutable std::mutex mutex_;
   std::map<Labels, uint64_t> requests_, failures_;
+  std::map<std::pair<std::string, int>, uint64_t> batches_;
   std::map<std::string, uint64_t> frames_;
   std::map<Labels, Histogram> request_seconds_, stage_seconds_;
 };
