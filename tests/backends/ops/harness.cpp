@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <map>
+#include <tuple>
 
 #include "backends/cpu/reference/reference_backend.h"
 #include "op_case.h"
@@ -250,12 +252,10 @@ int run_harness(const HarnessOptions& options, std::ostream& out) {
     if (!ops_present.count(op)) {
       std::string names;
       for (const std::string& name : ops_present) names += (names.empty() ? "" : ", ") + name;
-      out << "test_backend_ops: no cases for op '" << op << "'; the ops with cases are " << names << "\n";
-      return 2;
+      throw Error(cat("no cases for op '", op, "'; the ops with cases are ", names));
     }
   if (cases.empty()) {
-    out << "test_backend_ops: no case matches '" << options.case_contains << "'; --list shows the cases\n";
-    return 2;
+    throw Error(cat("no case matches '", options.case_contains, "'; --list shows the cases"));
   }
   if (options.list) {
     for (const OpCase& c : cases) {
@@ -268,16 +268,14 @@ int run_harness(const HarnessOptions& options, std::ostream& out) {
   }
 
   std::vector<BackendUnderTest> all = backends_in_this_program();
+  for (const std::string& name : options.backends)
+    if (std::none_of(all.begin(), all.end(), [&](const BackendUnderTest& b) { return b.name == name; }))
+      throw Error(cat("no backend '", name, "'; give ref, cpu or cuda"));
   std::vector<const BackendUnderTest*> backends;
   for (const BackendUnderTest& b : all)
     if (options.backends.empty() || std::count(options.backends.begin(), options.backends.end(), b.name)) {
       if (!b.backend) out << "skip  " << b.name << ": " << b.unavailable << "\n";
       else backends.push_back(&b);
-    }
-  for (const std::string& name : options.backends)
-    if (std::none_of(all.begin(), all.end(), [&](const BackendUnderTest& b) { return b.name == name; })) {
-      out << "test_backend_ops: no backend '" << name << "'; give ref, cpu or cuda\n";
-      return 2;
     }
   if (backends.empty()) {
     out << "test_backend_ops: none of the backends named can run here; nothing was tested\n";

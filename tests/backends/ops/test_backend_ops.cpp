@@ -1,7 +1,6 @@
 // test_backend_ops: every op's cases (tests/backends/ops/<op>_cases.cpp) on every backend in this program, in
 // every precision, against ReferenceBackend in fp32; --perf times them instead. CTest runs it on the CPU (unit) and,
 // where the GPU tests are built, on CUDA (gpu).
-#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -72,13 +71,13 @@ int main(int argc, char** argv) {
         char* end = nullptr;
         options.perf_ms = std::strtod(text.c_str(), &end);
         if (*end || !(options.perf_ms > 0 && options.perf_ms <= 60000))
-          throw Error(cat("--perf-ms is '", text, "'; give milliseconds from 0 to 60000"));
+          throw Error(cat("--perf-ms is '", text, "'; give more than 0 and at most 60000 milliseconds"));
       } else if (arg == "--threads") {
         const std::string text = value();
         char* end = nullptr;
         const long threads = std::strtol(text.c_str(), &end, 10);
-        if (*end || text.empty()) throw Error(cat("--threads is '", text, "'; give a whole number"));
-        check_thread_count(static_cast<int>(std::clamp<long>(threads, -1, kMaxThreads + 1L)), "--threads");
+        if (*end || text.empty() || threads < 0 || threads > kMaxThreads)
+          throw Error(cat("--threads is '", text, "'; give 0 (every core) or 1 to ", kMaxThreads));
         options.threads = static_cast<int>(threads);
       } else if (arg == "--list") {
         options.list = true;
