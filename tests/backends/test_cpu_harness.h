@@ -1,5 +1,6 @@
-// The one harness of the CPU backend's tests: tiny graphs built by hand, compiled by CpuBackend and by
-// ReferenceBackend (the spec), run on the same random input, compared by error relative to the reference.
+// What the CPU backend's graph-level tests share (single ops on every backend are test_backend_ops's, ops/): tiny
+// graphs built by hand, compiled by CpuBackend and by ReferenceBackend (the spec), run on the same random input,
+// compared by error relative to the reference.
 #pragma once
 #include <gtest/gtest.h>
 
