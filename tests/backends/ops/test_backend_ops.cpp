@@ -22,7 +22,8 @@ precision than permitted is noted the same way. Exit status: 0 all runs passed, 
   --not-op LIST      every op but these
   --case TEXT        only cases whose name contains TEXT (e.g. "scales 0.5x0.75")
   --perf             time each case (the op on the graph input) per backend and precision instead of comparing,
-                     and print a table of median microseconds per run; never run by CTest
+                     and print a table of median microseconds per run (the GPU's compute time, copies apart; the
+                     host backends' wall time); never run by CTest
   --perf-ms MS       --perf: time each cell for at least MS milliseconds and 3 runs (default 20)
   --threads N        threads each backend may use (default 0: every core)
   --list             print the cases (op, name, placements) and stop
