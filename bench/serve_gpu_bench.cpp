@@ -178,17 +178,21 @@ int main(int argc, char** argv) {
         const double seconds = std::chrono::duration<double>(Clock::now() - t).count();
         std::vector<double> latencies;
         double worst = 0;  // largest |count - in-process count|
+        int first_differing = 0;  // a frame number (1-based) where some stream's count differs
         for (int s = 0; s < streams; ++s) {
           if (!results[s].error.empty()) throw Error(results[s].error);
           latencies.insert(latencies.end(), results[s].latencies_ms.begin(), results[s].latencies_ms.end());
           if (results[s].counts.size() != expected[s].size()) throw Error(cat("stream ", s + 1, ": counts missing"));
-          for (size_t f = 0; f < expected[s].size(); ++f)
-            worst = std::max(worst, std::abs(results[s].counts[f] - expected[s][f]));
+          for (size_t f = 0; f < expected[s].size(); ++f) {
+            const double d = std::abs(results[s].counts[f] - expected[s][f]);
+            if (d > 0 && first_differing == 0) first_differing = static_cast<int>(f) + 1;
+            worst = std::max(worst, d);
+          }
         }
         const int total = streams * frames_per_stream;
         std::printf("%-9d %-7d %-7d %-10.1f %-9.2f %-9.2f %-9.2f %s\n", instances, streams, total, total / seconds,
                     percentile(latencies, 0.5), percentile(latencies, 0.99), percentile(latencies, 1.0),
-                    worst == 0 ? "yes" : cat("no: largest difference ", worst).c_str());
+                    worst == 0 ? "yes" : cat("no: largest difference ", worst, ", e.g. at frame ", first_differing).c_str());
         std::fflush(stdout);
       }
       server.stop();

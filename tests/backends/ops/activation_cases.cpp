@@ -24,13 +24,19 @@ std::vector<OpCase> activation_cases() {
       {ir::Op::HardSigmoid, hard_sigmoid, "alpha 0.3 beta 0.4"},
       {ir::Op::HardSwish, {}, ""},
       {ir::Op::Identity, {}, ""}};
+  // The bounded Clip narrows its output to 0.9 wide while its int8 input carries the steps of the convolution's wider
+  // range before it; its int8 bound is taken against that (measured on the lent H100: 0.066 of the clipped 0.6).
+  Tolerance narrowing;
+  narrowing.int8 = 0.15f;
   std::vector<OpCase> cases;
   for (const auto& entry : ops) {
     const ir::Op op = std::get<0>(entry);
     const ir::Attributes attrs = std::get<1>(entry);
-    for (OpCase& c : on_shapes(op, std::get<2>(entry), [op, attrs](GraphMaker& g, ir::ValueId x, const Shape&) {
-           return g.node(op, {x}, attrs);
-         }))
+    const bool narrows = op == ir::Op::Clip && std::get<2>(entry) == "min -0.3 max 0.6";
+    for (OpCase& c : on_shapes(
+             op, std::get<2>(entry),
+             [op, attrs](GraphMaker& g, ir::ValueId x, const Shape&) { return g.node(op, {x}, attrs); }, nullptr,
+             narrows ? narrowing : Tolerance{}))
       cases.push_back(std::move(c));
   }
   return cases;

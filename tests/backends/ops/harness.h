@@ -30,7 +30,7 @@ std::vector<BackendUnderTest> backends_in_this_program();
 // the run is compared and printed as a known failure (a known failure that passes is printed too, to be removed).
 struct KnownFailure {
   std::string backend, precision;  // precision "" for every precision
-  std::string op, case_contains;   // op name; part of the case's name ("" for every case of the op)
+  std::string op, case_contains;   // op name; part of the run's description: case name, shape, placement ("": all)
   std::string reason;
 };
 const std::vector<KnownFailure>& known_failures();
