@@ -230,8 +230,9 @@ class GrpcServer::Handlers final : public inference::GRPCInferenceService::Servi
   grpc::Status ModelInfer(grpc::ServerContext* context, const inference::ModelInferRequest* in,
                           inference::ModelInferResponse* out) override {
     return call(*context, "infer", [&](std::string& label) {
+      const kserve::Service::Target target = service_.target(in->model_name(), in->model_version(), label);
       const InferRequest request = infer_request_of(*in);
-      const InferResponse response = service_.infer(in->model_name(), in->model_version(), request, label);
+      const InferResponse response = service_.infer(target, request);
       set_infer_response(response, request, *out);
     });
   }

@@ -118,6 +118,7 @@ void HttpServer::add_routes() {
                }));
   server_->Post(std::string(kModelPath) + "/infer",
                 route("infer", [this](const Request& req, Response& res, std::string& label) {
+                  const Service::Target target = service_.target(req.matches[1].str(), req.matches[2].str(), label);
                   std::optional<size_t> header_length;
                   if (req.has_header("Inference-Header-Content-Length")) {
                     const std::string v = req.get_header_value("Inference-Header-Content-Length");
@@ -126,7 +127,7 @@ void HttpServer::add_routes() {
                     header_length = std::stoull(v);
                   }
                   const InferRequest request = parse_infer_request(req.body, header_length);
-                  InferResponse response = service_.infer(req.matches[1].str(), req.matches[2].str(), request, label);
+                  InferResponse response = service_.infer(target, request);
                   EncodedResponse encoded = encode_infer_response(std::move(response), request);
                   if (encoded.header_length)
                     res.set_header("Inference-Header-Content-Length", std::to_string(*encoded.header_length));

@@ -28,22 +28,6 @@ std::string base_model(const ModelRepository& repository, const std::string& nam
   return base;
 }
 
-// A model name as requested: the raw model, or <model>_counting for its counting model.
-struct ServiceTarget {
-  std::shared_ptr<const Model> model;
-  std::shared_ptr<const ModelVersion> version;
-  bool counting = false;
-};
-
-ServiceTarget target_of(const ModelRepository& repository, const std::string& name, const std::string& version,
-                        std::string& label) {
-  ServiceTarget t;
-  t.model = repository.find(base_model(repository, name, t.counting));
-  label = name;
-  t.version = ModelRepository::version_of(*t.model, version);
-  return t;
-}
-
 }  // namespace
 
 Service::Service(ModelRepository& repository, SequenceLimits limits, std::string token)
@@ -61,8 +45,17 @@ nlohmann::json Service::server_metadata() const {
           {"extensions", {"binary_tensor_data", "model_repository", "sequence", "parameters"}}};
 }
 
+Service::Target Service::target(const std::string& name, const std::string& version, std::string& label) const {
+  Target t;
+  t.model = repository_.find(base_model(repository_, name, t.counting));
+  t.name = name;
+  label = name;
+  t.version = ModelRepository::version_of(*t.model, version);
+  return t;
+}
+
 nlohmann::json Service::model_metadata(const std::string& name, const std::string& version, std::string& label) {
-  const ServiceTarget t = target_of(repository_, name, version, label);
+  const Target t = target(name, version, label);
   return kserve::model_metadata(*t.model, *t.version, t.counting);
 }
 
@@ -119,12 +112,10 @@ void Service::unload(const std::string& name, std::string& label) {
   sequences_.drop_model(base + kCountingSuffix);
 }
 
-InferResponse Service::infer(const std::string& name, const std::string& version, const InferRequest& request,
-                             std::string& label) {
-  const ServiceTarget t = target_of(repository_, name, version, label);
+InferResponse Service::infer(const Target& t, const InferRequest& request) {
   InferResponse response = t.counting ? infer_counting(*t.model, *t.version, request, sequences_, metrics_)
                                       : infer_raw(*t.model, *t.version, request, metrics_);
-  response.model_name = name;
+  response.model_name = t.name;
   return response;
 }
 

@@ -37,9 +37,18 @@ class Service {
   // Loading or unloading <model>_counting acts on <model>; either forgets the model's live sequences.
   void load(const std::string& name, std::string& label);
   void unload(const std::string& name, std::string& label);
-  // Runs the request on the raw or the counting model; label: the model name for the metrics, set once it is one of
-  // the repository's (so that the labels stay bounded).
-  InferResponse infer(const std::string& name, const std::string& version, const InferRequest& request, std::string& label);
+  // The model (raw, or <model>_counting) and version a request names: ProtocolError 404 when unknown or not loaded.
+  // label: the model name for the metrics, set once it is one of the repository's (so that the labels stay bounded).
+  // Looked up before the request's body is read, so that an unknown model is a 404 whatever the body.
+  struct Target {
+    std::shared_ptr<const Model> model;
+    std::shared_ptr<const ModelVersion> version;
+    bool counting = false;
+    std::string name;  // as requested
+  };
+  Target target(const std::string& name, const std::string& version, std::string& label) const;
+  // Runs the request on the target's raw or counting model.
+  InferResponse infer(const Target& target, const InferRequest& request);
   std::string metrics_text();
   Metrics& metrics() { return metrics_; }
 
