@@ -38,7 +38,7 @@ void register_serve(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--allow-grpc", a->allow_grpc, "Serve gRPC too (false: HTTP/REST only), as Triton's flag")
-      ->capture_default_str();
+      ->default_str("true");
   cmd->add_option("--host", a->host, "Address both protocols listen on; 0.0.0.0 serves other machines too (set --token then)")
       ->capture_default_str();
   cmd->add_option("--token", a->token,

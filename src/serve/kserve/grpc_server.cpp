@@ -1,5 +1,6 @@
 #include "serve/kserve/grpc_server.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -172,6 +173,10 @@ std::string authorization_of(const grpc::ServerContext& context) {
   return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
 }
 
+// gRPC's own log lines (e.g. a bind that failed, which start() reports in one line of its own) at crowdrt's verbose
+// level, so that they do not interleave with the server's output unless asked (-v).
+void grpc_log_to_crowdrt(gpr_log_func_args* args) { log_verbose(cat("serve: gRPC: ", args->message)); }
+
 }  // namespace
 
 int grpc_status_of_http(int http_status) {
@@ -301,6 +306,7 @@ GrpcServer::GrpcServer(Service& service, GrpcOptions options)
 GrpcServer::~GrpcServer() { stop(); }
 
 int GrpcServer::start() {
+  gpr_set_log_function(grpc_log_to_crowdrt);
   const std::string host = options_.host.find(':') != std::string::npos ? "[" + options_.host + "]" : options_.host;
   grpc::ServerBuilder builder;
   int port = 0;
