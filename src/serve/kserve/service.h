@@ -3,6 +3,7 @@
 // that a model, a sequence or a counter is the same whichever protocol reaches it. Errors are ProtocolError with the
 // HTTP status; the gRPC front maps each to its status code.
 #pragma once
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
