@@ -70,7 +70,9 @@ void register_build(CLI::App& app) {
                                             "scales (TensorRT explicit quantisation)");
   cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores; at most 4096)")
       ->check(thread_count());
-  cmd->add_option("--input-shape", args->input_shapes, "Fix an input's shape: NAME:1x5x608x608 (repeatable)")
+  cmd->add_option("--input-shape", args->input_shapes,
+                  "Fix an input's shape: NAME:1x5x608x608 (repeatable); a first dimension B > 1 (input:4x5x608x608 "
+                  "on a batch-1 ONNX) builds a batch-B plan, which crowdrt serve fills with requests (dynamic batching)")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
             try {

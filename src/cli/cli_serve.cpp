@@ -21,6 +21,7 @@ void register_serve(CLI::App& app) {
     int port = 8000, grpc_port = 8001, threads = 0, instances = 0, http_threads = 32, client_timeout = 10;
     size_t max_sequences = 64, max_request_bytes = 64u << 20;
     double sequence_timeout = 60;
+    int64_t max_queue_delay = 0;
     bool allow_grpc = true;
   };
   auto a = std::make_shared<Args>();
@@ -68,6 +69,11 @@ void register_serve(CLI::App& app) {
                   "Engines per model version running requests at once (0: each model's config.json instance_count, else 1)")
       ->check(CLI::Range(0, 64));
   cmd->add_option("--threads", a->threads, "Threads of each engine (0: all cores)")->check(at_least(0));
+  cmd->add_option("--max-queue-delay", a->max_queue_delay,
+                  "Microseconds a request to a plan built with a batch B > 1 waits for others to fill its batch (a "
+                  "model's config.json dynamic_batching.max_queue_delay_microseconds overrides it); batch-1 plans never wait")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, serve::kserve::kMaxQueueDelayMicroseconds));
   cmd->callback([a] {
     std::string token = a->token;
     if (token.empty())
@@ -86,6 +92,7 @@ void register_serve(CLI::App& app) {
     serve::kserve::RepositoryOptions repository_options;
     repository_options.runtime.threads = a->threads;
     repository_options.instances = a->instances;
+    repository_options.max_queue_delay_us = a->max_queue_delay;
     serve::kserve::ModelRepository repository(a->repository, repository_options);
     const int loaded = repository.load_all();
     serve::kserve::Service service(repository, {a->max_sequences, a->sequence_timeout}, token);

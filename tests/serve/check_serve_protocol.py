@@ -282,6 +282,14 @@ def check_repository(c, repository, fixture_plan):
     expect(c.get("/v2/health/ready"), 400, None, "ready with a failed model")
     expect(c.post("/v2/repository/models/broken/unload", data=b""), 200, what="unload of the failed model")
     expect(c.get("/v2/health/ready"), 200, what="ready again")
+    # frames on the GPU asked of a CPU plan: the model does not load, saying why
+    os.makedirs(os.path.join(repository, "gpuflow", "1"))
+    shutil.copy(fixture_plan, os.path.join(repository, "gpuflow", "1", "model.plan"))
+    with open(os.path.join(repository, "gpuflow", "config.json"), "w") as f:
+        f.write('{"flow_device": "cuda"}')
+    expect(c.post("/v2/repository/models/gpuflow/load", data=b""), 400, "flow device cuda needs a CUDA plan",
+           "flow_device cuda on a CPU plan")
+    expect(c.post("/v2/repository/models/gpuflow/unload", data=b""), 200, what="unload of the CPU plan asking for cuda")
     # a new version appears on reload; the highest serves requests without a version
     os.makedirs(os.path.join(repository, "constant", "3"))
     shutil.copy(fixture_plan, os.path.join(repository, "constant", "3", "model.plan"))

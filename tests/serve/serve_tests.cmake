@@ -11,7 +11,7 @@ add_test(NAME serve_fixture
                  ${serve_work}/fixture)
 set_tests_properties(serve_fixture PROPERTIES LABELS serve FIXTURES_SETUP serve_data ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 
-foreach(check protocol streams)
+foreach(check protocol streams batch)
   add_test(NAME serve_${check}
            COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/serve/check_serve_${check}.py $<TARGET_FILE:crowdrt>
                    ${serve_work}/fixture ${serve_work}/${check})

@@ -50,6 +50,11 @@ void Metrics::stage(const std::string& model, const std::string& stage, double s
   stage_seconds_[{model, stage}].observe(seconds);
 }
 
+void Metrics::batch(const std::string& model, int items) {
+  std::lock_guard lock(mutex_);
+  ++batches_[{model, items}];
+}
+
 std::string Metrics::text(const std::map<std::string, size_t>& live_sequences) const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
@@ -84,9 +89,16 @@ std::string Metrics::text(const std::map<std::string, size_t>& live_sequences) c
   histogram("crowdrt_request_duration_seconds", "Time from a request's arrival to its answer.", request_seconds_,
             request_labels);
   histogram("crowdrt_stage_duration_seconds",
-            "Inference requests' time per stage: queue (waiting for the sequence and an engine), preprocess (frame to "
-            "network input), infer (the engine).",
+            "Inference requests' time per stage: queue (waiting for the sequence, for a batch to fill and for an "
+            "engine), preprocess (frame to network input), infer (the engine).",
             stage_seconds_, stage_labels);
+  if (!batches_.empty()) {
+    out << "# HELP crowdrt_batches_total Engine runs of the dynamic batcher (plans with a batch dimension), by "
+           "requests per run.\n# TYPE crowdrt_batches_total counter\n";
+    for (const auto& [labels, v] : batches_)
+      out << "crowdrt_batches_total{model=\"" << escaped(labels.first) << "\",size=\"" << labels.second << "\"} " << v
+          << "\n";
+  }
   out << "# HELP crowdrt_live_sequences Sequences of the counting models that are live.\n"
          "# TYPE crowdrt_live_sequences gauge\n";
   std::map<std::string, size_t> live = live_sequences;
