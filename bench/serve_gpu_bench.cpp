@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
       http.port = 0;
       http.threads = max_streams + 4;
       http.max_request_bytes = size_t{256} << 20;
-      serve::kserve::HttpServer server(repository, {static_cast<size_t>(max_streams) + 8, 60}, http);
+      serve::kserve::Service service(repository, {static_cast<size_t>(max_streams) + 8, 60}, "");
+      serve::kserve::HttpServer server(service, http);
       const int port = server.bind();
       std::thread listener([&] { server.listen(); });
       run_stream(port, "bench", std::vector<cv::Mat>(frames[0].begin(), frames[0].begin() + 10), 999999);  // warm-up

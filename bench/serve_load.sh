@@ -40,8 +40,8 @@ for run in 1 2 3; do
     "$OUT/eval_$run.json" | tee -a "$raw"
 done
 
-log "## served (crowdrt serve --model-repository $OUT/repository --http-port 0)"
-"$crowdrt" serve --model-repository "$OUT/repository" --http-port 0 > "$OUT/serve.out" 2> "$OUT/serve.err" &
+log "## served (crowdrt serve --model-repository $OUT/repository --http-port 0 --allow-grpc false)"
+"$crowdrt" serve --model-repository "$OUT/repository" --http-port 0 --allow-grpc false > "$OUT/serve.out" 2> "$OUT/serve.err" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "http://" "$OUT/serve.out" && break; sleep 0.1; done

@@ -169,12 +169,15 @@ TEST(KServeMetrics, HistogramsAreCumulativeAndLabelled) {
   Metrics m;
   m.stage("m\"x", "infer", 0.003);
   m.stage("m\"x", "infer", 20);
-  m.request("m\"x", "infer", true, 0.01);
+  m.request("m\"x", "infer", "grpc", true, 0.01);
+  m.request("m\"x", "infer", "http", false, 0.01);
   const std::string text = m.text({{"m\"x", 4}});
   EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="0.005"} 1)"), std::string::npos) << text;
   EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="10"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="+Inf"} 2)"), std::string::npos);
-  EXPECT_NE(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer"} 1)"), std::string::npos);
+  EXPECT_NE(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer",protocol="grpc"} 1)"), std::string::npos);
+  EXPECT_EQ(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer",protocol="http"})"), std::string::npos);
+  EXPECT_NE(text.find(R"(crowdrt_requests_total{model="m\"x",endpoint="infer",protocol="http"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(crowdrt_live_sequences{model="m\"x"} 4)"), std::string::npos);
 }
 
