@@ -66,6 +66,7 @@ int interrupt_signal() noexcept { return requested_by.load(); }
 CancelScope::CancelScope(std::function<bool()> should_stop)
     : should_stop_(std::move(should_stop)), parent_(innermost_scope) {
   innermost_scope = this;
+  last_scope_check = {};  // the first check of a new scope asks at once
 }
 
 CancelScope::~CancelScope() { innermost_scope = parent_; }

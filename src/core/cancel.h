@@ -36,7 +36,7 @@ class InterruptResponseScope {
 int interrupt_signal() noexcept;
 
 // A caller's stop condition for the calls this thread makes while the scope lives (scopes nest; any may stop).
-// It runs at most every 20 ms, on this thread, from throw_if_cancelled().
+// It runs on this thread, from throw_if_cancelled(): at its first check, then at most every 20 ms.
 class CancelScope {
  public:
   explicit CancelScope(std::function<bool()> should_stop);
