@@ -251,7 +251,9 @@ void note_created_output(const std::string& path) {
 void create_output_folders(const std::string& folder) {
   std::vector<std::string> made;
   std::error_code ec;
-  for (fs::path p = fs::path(folder).lexically_normal(); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+  fs::path normal = fs::path(folder).lexically_normal();
+  if (normal.filename().empty()) normal = normal.parent_path();  // "out/" is "out"
+  for (fs::path p = normal; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
     made.insert(made.begin(), p.string());
     if (p == p.parent_path()) break;
   }

@@ -211,6 +211,22 @@ TEST_F(AtomicFileTest, ASignalThatEndsTheProcessRemovesItsTemporaries) {
   EXPECT_TRUE(names().empty());  // neither the temporary nor the plan
 }
 
+TEST_F(AtomicFileTest, ASecondSignalEndsTheProcessEvenWhereTheFirstOnlyAsksToStop) {
+  const std::string target = path("overlay.avi");
+  const int status = in_child([&] {
+    install_interrupt_handlers();
+    const InterruptResponseScope cancel(InterruptResponse::cancel);
+    AtomicFile file(target);
+    ::raise(SIGINT);  // asks to stop
+    if (interrupt_signal() != SIGINT) ::_exit(4);
+    ::raise(SIGINT);  // the impatient second Ctrl-C
+    ::_exit(5);       // not reached
+  });
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  EXPECT_TRUE(names().empty());
+}
+
 TEST(Cancel, ASignalAsksLongCallsToStopOnlyWhereTheyCancel) {
   const int status = in_child([] {
     install_interrupt_handlers();
