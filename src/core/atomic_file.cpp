@@ -172,6 +172,10 @@ void AtomicFile::commit() {
                     "; nothing was written under this name"));
   OutputBatch* batch = innermost_batch;
   if (batch != nullptr && batch->rename_ == OutputBatch::Rename::at_commit) {
+    // Two outputs of one command under one name (two frames "a.jpg" and "a.png" give one overlay name): the
+    // second would silently replace the first when the batch commits.
+    if (!batch->waiting_paths_.insert(path_).second)
+      throw Error(cat(path_, ": written twice by this command (two outputs with one name); nothing was written"));
     batch->waiting_.push_back({temp_, path_, slot_});  // the batch owns the temporary now
     committed_ = true;
     return;
@@ -224,6 +228,7 @@ void OutputBatch::commit() {
     if (!existed) created_.push_back(w.path);
   }
   waiting_.clear();
+  waiting_paths_.clear();
   committed_ = true;
   if (parent_ != nullptr && on_failure_ == OnFailure::remove_created) {
     parent_->created_.insert(parent_->created_.end(), created_.begin(), created_.end());

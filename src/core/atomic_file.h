@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace crowdrt {
@@ -84,6 +85,7 @@ class OutputBatch {
   Rename rename_;
   OnFailure on_failure_;
   std::vector<Waiting> waiting_;
+  std::unordered_set<std::string> waiting_paths_;
   std::vector<std::string> created_, created_folders_;  // in creation order
   OutputBatch* parent_;
   bool committed_ = false;

@@ -142,6 +142,12 @@ TEST_F(AtomicFileTest, ABatchNamesItsFilesOnlyWhenItCommits) {
   EXPECT_EQ(names(), (std::set<std::string>{"counts.csv", "counts.png"}));
 }
 
+TEST_F(AtomicFileTest, TwoOutputsOfOneNameInABatchAreAnError) {
+  OutputBatch batch;
+  write_text_atomic(path("a_overlay.png"), "from a.jpg");
+  EXPECT_THROW(write_text_atomic(path("a_overlay.png"), "from a.png"), Error);
+}
+
 TEST_F(AtomicFileTest, ABatchThatFailsRemovesWhatItCreatedButNothingThatWasThereBefore) {
   put(path("existing.png"), "before");
   {
