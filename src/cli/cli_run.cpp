@@ -399,7 +399,8 @@ void register_run(CLI::App& app) {
                   "Zones file (JSON): count each zone and alert above its limit; columns in counts.csv, "
                   "polygons on the overlays");
   cmd->add_option("--jsonl", a->jsonl,
-                  "Write one JSON record per frame (count, zones, alerts) to this file, or to stdout with -");
+                  "Write one JSON record per frame (count, zones, alerts) to this file, a record at a time so that it "
+                  "can be followed (a run that fails removes it), or to stdout with -");
   cmd->add_option("--http", a->http,
                   "Serve a live web view while the run lasts, at HOST:PORT (a port alone: 127.0.0.1:PORT; port 0: any "
                   "free port; the URL is printed on stderr): the latest overlay, zone counts, alerts and the count "
