@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 
 #include "core/checked.h"
@@ -40,16 +41,48 @@ nlohmann::json attr_to_json(const ir::Attr& a) {
       a);
 }
 
+// The plan's numbers read as the integers and floats they stand for: a number of another kind, or out of the type's
+// range, is an Error, never a cast (a double cast to an integer or float it does not fit is undefined behaviour;
+// fuzz_plan_graph found -9.2e18 where an attribute's integers were expected).
+int64_t json_int64(const nlohmann::json& j) {
+  if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+    throw Error(cat("integer ", j.dump(), " is out of range"));
+  if (!j.is_number_integer()) throw Error(cat("expected an integer, found ", j.dump().substr(0, 40)));
+  return j.get<int64_t>();
+}
+
+size_t json_size(const nlohmann::json& j) {
+  const int64_t v = json_int64(j);
+  if (v < 0) throw Error(cat("expected a size, found ", v));
+  return static_cast<size_t>(v);
+}
+
+float json_float(const nlohmann::json& j) {
+  if (!j.is_number()) throw Error(cat("expected a number, found ", j.dump().substr(0, 40)));
+  const double d = j.get<double>();
+  if (std::fabs(d) > std::numeric_limits<float>::max()) throw Error(cat("number ", j.dump(), " is out of float's range"));
+  return static_cast<float>(d);
+}
+
+template <typename T, typename Read>
+std::vector<T> json_list(const nlohmann::json& j, Read read) {
+  if (!j.is_array()) throw Error(cat("expected a list, found ", j.dump().substr(0, 40)));
+  std::vector<T> out;
+  out.reserve(j.size());
+  for (const nlohmann::json& e : j) out.push_back(read(e));
+  return out;
+}
+
 ir::Attr attr_from_json(const nlohmann::json& j) {
-  if (j.contains("i")) return j.at("i").get<int64_t>();
+  if (j.contains("i")) return json_int64(j.at("i"));
   if (j.contains("f")) {
     // JSON has no infinity: null stands for ±inf (sign kept in "neg").
     if (j.at("f").is_null()) return j.value("neg", false) ? -INFINITY : INFINITY;
-    return j.at("f").get<float>();
+    return json_float(j.at("f"));
   }
   if (j.contains("s")) return j.at("s").get<std::string>();
-  if (j.contains("ints")) return j.at("ints").get<std::vector<int64_t>>();
-  if (j.contains("floats")) return j.at("floats").get<std::vector<float>>();
+  if (j.contains("ints")) return json_list<int64_t>(j.at("ints"), json_int64);
+  if (j.contains("floats")) return json_list<float>(j.at("floats"), json_float);
   throw Error("attribute without a known type");
 }
 
@@ -59,7 +92,8 @@ void check_activation_amax(const nlohmann::json& header) {
   const nlohmann::json& amax = header.at("calibration").value("activation_amax", nlohmann::json::object());
   if (!amax.is_object()) throw Error("calibration.activation_amax is not an object of tensor names");
   for (const auto& [name, value] : amax.items()) {
-    const float a = value.is_number() ? value.get<float>() : NAN;
+    const double d = value.is_number() ? value.get<double>() : NAN;
+    const float a = std::fabs(d) <= std::numeric_limits<float>::max() ? static_cast<float>(d) : NAN;
     if (!std::isnormal(a) || a <= 0)
       throw Error(cat("the calibrated range of tensor '", name, "' is ", value.dump(),
                       ", not a finite positive normal number"));
@@ -195,7 +229,7 @@ Plan parse_plan(std::span<const std::byte> bytes, const std::string& what) {
     plan.header = nlohmann::json::parse(std::string(reinterpret_cast<const char*>(bytes.data()) + kFixedHeader,
                                                      header_len));
     const size_t weights_at = align64(kFixedHeader + header_len);
-    const size_t weights_bytes = plan.header.at("weights_bytes").get<size_t>();
+    const size_t weights_bytes = json_size(plan.header.at("weights_bytes"));
     if (weights_at > bytes.size() - 8 || weights_bytes > bytes.size() - 8 - weights_at)
       throw Error("weights out of range");
     const nlohmann::json& jg = plan.header.at("graph");
@@ -203,9 +237,9 @@ Plan parse_plan(std::span<const std::byte> bytes, const std::string& what) {
     for (const nlohmann::json& jv : jg.at("values")) {
       const std::string name = jv.at("name").get<std::string>();
       const DType dtype = dtype_from_name(jv.at("dtype").get<std::string>());
-      const Shape shape = jv.at("shape").get<Shape>();
+      const Shape shape = json_list<int64_t>(jv.at("shape"), json_int64);
       if (jv.contains("offset")) {
-        const size_t offset = jv.at("offset").get<size_t>(), n = jv.at("bytes").get<size_t>();
+        const size_t offset = json_size(jv.at("offset")), n = json_size(jv.at("bytes"));
         // Checked arithmetic: a shape of 2^62+4 f32 elements must not wrap around to the 16 bytes stored.
         const std::string label = cat("constant '", name, "'");
         const int64_t declared =
@@ -223,9 +257,9 @@ Plan parse_plan(std::span<const std::byte> bytes, const std::string& what) {
       }
     }
     auto id = [&](const nlohmann::json& j) {
-      const int i = j.get<int>();
+      const int64_t i = json_int64(j);
       if (i == -1) return ir::kNoValue;
-      if (i < 0 || static_cast<size_t>(i) >= ids.size()) throw Error(cat("value index ", i, " out of range"));
+      if (i < 0 || static_cast<uint64_t>(i) >= ids.size()) throw Error(cat("value index ", i, " out of range"));
       return ids[i];
     };
     for (const nlohmann::json& jn : jg.at("nodes")) {
