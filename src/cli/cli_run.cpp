@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/highgui.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
@@ -123,14 +122,6 @@ void add_input_options(CLI::App* cmd, InputArgs& in) {
       ->type_name("N")->check(at_least(0));
 }
 
-// FFmpeg and OpenCV print their own lines when a stream fails to open or breaks; the live source says what happened
-// in one line of its own, so theirs are kept for -v (OPENCV_FFMPEG_LOGLEVEL, when set, still wins).
-void quiet_video_backends() {
-  if (log_level() >= LogLevel::verbose) return;
-  setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);  // AV_LOG_QUIET, read when OpenCV first opens something with FFmpeg
-  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
-}
-
 // Ctrl-C (SIGINT) or SIGTERM ends a live run as the end of its stream would: what was counted is written. The
 // first restores the default action, so a second stops the program at once.
 std::atomic<bool> interrupt_requested{false};
@@ -144,7 +135,6 @@ eval::SequenceSource open_input(const InputArgs& in) {
   live.drop = eval::parse_live_drop(in.live_drop);
   live.reconnect_attempts = in.reconnect;
   if (eval::is_live_input(in.input)) {
-    quiet_video_backends();
     live.interrupted = [] { return interrupt_requested.load(); };
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
