@@ -20,6 +20,7 @@
 #include "cli/cli_common.h"
 #include "cli/cli_evaluation.h"
 #include "core/log.h"
+#include "core/printable.h"
 #include "core/progress.h"
 #include "data/visdrone.h"
 #include "eval/metrics.h"
@@ -447,7 +448,7 @@ void register_run(CLI::App& app) {
                  run.wall_seconds > 0 ? run.frames / run.wall_seconds : 0.0, csv.c_str(), plot.c_str(),
                  overlays.c_str());
     for (size_t z = 0; z < bound.zones.size(); ++z)
-      std::fprintf(summary_stream, "zone %s: mean count %.2f, %d enter alert%s\n", bound.zones[z].name.c_str(),
+      std::fprintf(summary_stream, "zone %s: mean count %.2f, %d enter alert%s\n", printable(bound.zones[z].name).c_str(),
                    series.empty() ? 0.0 : zone_sums[z] / static_cast<double>(series.size()), zone_enters[z],
                    zone_enters[z] == 1 ? "" : "s");
     if (source.live) print_live_summary(summary_stream, source, run.frames, flow_restarts);

@@ -3,12 +3,13 @@ line naming the file, exit code 1, nothing written, never a crash, never a wait.
 - files: a FIFO (with no writer), a device or a folder where a model, plan, checkpoint, tensor, calibration
   cache, zones file or video is read; an output path that is a FIFO or /dev/null, even with --overwrite (nothing
   under /dev is ever written: the refusal comes first); a .pth whose data.pkl claims 4 GiB; a dataset list whose
-  bytes would drive the terminal (escape sequences, invalid UTF-8), shown escaped.
+  bytes would drive the terminal (escape sequences, invalid UTF-8) and a zone name holding one, shown escaped.
 - frames: a JPEG cut in half, an empty, a garbage and a 65500x65500-claiming image, a PNG with a wrong CRC in
   eval, run, preprocess and calib-data; an empty and a damaged video in run (no "0 frames" success), with no
   OpenCV / FFmpeg / GStreamer lines before our one.
 The models are built here from the Python tests' tiny model, the frames by `crowdrt synth`: no fixture is needed.
 usage: /usr/bin/python3 tests/e2e/hostile_inputs.py CROWDRT WORK_DIR files|frames"""
+import json
 import os
 import resource
 import shutil
@@ -136,6 +137,12 @@ def files(w):
     r = w.fails(["eval", "--plan", w.plan, "--data", data, "--split", testlist], ["\\x1b[31mRED\\x07\\xff\\xfe"])
     if "\x1b" in r.err or "\x07" in r.err:
         raise TestFailure(f"raw control bytes reached the terminal: {r.err!r}")
+    # ... and a zone name that would clear the screen, in run's summary on stdout
+    zones = w.write("escape_zones.json", json.dumps({"zones": [{"name": "hall\x1b[2J", "polygon": [[0, 0], [1, 0], [1, 1]],
+                                                          "normalized": True}]}).encode())
+    r = expect_ok([w.crowdrt, "run", "--plan", w.plan, "--input", clip, "--zones", zones, "--out", w.path("run_zones")])
+    if "\x1b" in r.out + r.err or "zone hall\\x1b[2J: mean count" not in r.out + r.err:
+        raise TestFailure(f"the zone name was not shown escaped\n{r.describe()}")
 
 
 def synth_dataset(w, name, frames=3):
