@@ -1,7 +1,8 @@
 #!/bin/bash
 # On the lent GPU machine: the CUDA backend's tests, then crowdrt's CUDA engine against PyTorch 2.11
 # (shared/peers/gpu_peers.py) on UNet-resnet34 and UNet++-resnet34, 5 channels, batch 1, 608x608, in one call.
-# The bundle B holds bin/ (crowdrt, test_cuda built with -DCROWDRT_WITH_FRAMES=OFF -DCROWDRT_GPU_TESTS=ON), lib/, device-env.sh,
+# The bundle B holds bin/ (crowdrt, test_cuda and test_backend_ops built with -DCROWDRT_WITH_FRAMES=OFF
+# -DCROWDRT_GPU_TESTS=ON), lib/, device-env.sh,
 # bench/ (this script, export_gpu_models.py, calib_cache_random.py), reference/smp_layout.py and
 # peers/gpu_peers.py. int8: a min-max calibration cache from 4 random frames (calib_cache_random.py, ONNX Runtime
 # on the CPU), then `build --precision int8 -v` for UNet-resnet34 (its per-layer choices and int8/fp16 timings go to OUT).
@@ -16,6 +17,9 @@ echo "== models"
 python3 "$B/bench/export_gpu_models.py" "$B/reference" "$work/models" --bench 2>&1 | grep -v Warning
 echo "== gpu tests"
 CROWDRT_GPU_MODELS="$work/models/small" "$B/bin/test_cuda" 2>&1 | tail -80
+echo "== gpu op harness (every op's cases in every precision against the reference backend)"
+if [ -x "$B/bin/test_backend_ops" ]; then "$B/bin/test_backend_ops" --backend cuda 2>&1 | tail -80
+else echo "no bin/test_backend_ops in the bundle"; fi
 echo "== crowdrt"
 precisions=${PRECISIONS:-"fp32 fp16 int8"}
 [[ " $* " == *" --int8-only "* ]] && precisions="fp16 int8"

@@ -30,7 +30,7 @@ def metrics(base, model):
             if line.startswith(prefix):
                 stage = line[len(prefix):].split('"')[0]
                 out.setdefault(stage, [0, 0.0])[0 if kind == "_count" else 1] = float(line.split()[-1])
-            prefix = f"crowdrt_request_duration_seconds{kind}{{model=\"{model}\",endpoint=\"infer\"}}"
+            prefix = f"crowdrt_request_duration_seconds{kind}{{model=\"{model}\",endpoint=\"infer\",protocol=\"http\"}}"
             if line.startswith(prefix):
                 out.setdefault("request", [0, 0.0])[0 if kind == "_count" else 1] = float(line.split()[-1])
     return out

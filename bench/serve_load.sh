@@ -3,7 +3,8 @@
 # model (models/demo, UNet-mobilenet_v2, 448x256, CPU fp32) with 640x360 synthetic frames and the medium flow.
 #   in process:  crowdrt perf (the engine alone) and crowdrt eval --serial (resize, flow, packing, inference per frame)
 #   served:      bench/serve_load.py against crowdrt serve on 127.0.0.1: the raw model with 1 client, then
-#                demo_counting with 1, 4 and 16 clients (binary tensors, one keep-alive connection and sequence each)
+#                demo_counting with 1, 4 and 16 clients (binary tensors, one keep-alive connection and sequence each),
+#                then demo4_counting (the same model built with batch 4, dynamic batching 5 ms) with 4 clients
 # usage: bench/serve_load.sh [BUILD_DIR] [OUT_DIR]; raw output in OUT_DIR/raw.txt, rows in OUT_DIR/load.jsonl.
 set -euo pipefail
 # OpenMP threads that wait by spinning lose their time slices on a machine shared with other work, and libgomp spins
@@ -22,6 +23,9 @@ rm -f "$OUT/load.jsonl"
 mkdir -p "$OUT/repository/demo/1"
 "$crowdrt" export models/demo/demo_unet_mobilenet_v2.pth --input-size 448x256 -o "$OUT/demo.onnx" --overwrite -q
 "$crowdrt" build --onnx "$OUT/demo.onnx" -o "$OUT/repository/demo/1/model.plan" --overwrite -q
+mkdir -p "$OUT/repository/demo4/1"
+"$crowdrt" build --onnx "$OUT/demo.onnx" --input-shape input:4x5x256x448 -o "$OUT/repository/demo4/1/model.plan" --overwrite -q
+echo '{"dynamic_batching": {"max_queue_delay_microseconds": 5000}}' > "$OUT/repository/demo4/config.json"
 "$crowdrt" synth --out "$OUT/synth" --sequences 1 --frames 10 --size 640x360 --seed 2027 --overwrite -q
 frames=$OUT/synth/sequences/$(ls "$OUT/synth/sequences" | head -1)
 
@@ -36,8 +40,8 @@ for run in 1 2 3; do
     "$OUT/eval_$run.json" | tee -a "$raw"
 done
 
-log "## served (crowdrt serve --model-repository $OUT/repository --http-port 0)"
-"$crowdrt" serve --model-repository "$OUT/repository" --http-port 0 > "$OUT/serve.out" 2> "$OUT/serve.err" &
+log "## served (crowdrt serve --model-repository $OUT/repository --http-port 0 --allow-grpc false)"
+"$crowdrt" serve --model-repository "$OUT/repository" --http-port 0 --allow-grpc false > "$OUT/serve.out" 2> "$OUT/serve.err" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "http://" "$OUT/serve.out" && break; sleep 0.1; done
@@ -50,6 +54,10 @@ for c in 1 4 16; do
   log "\$ serve_load.py counting, $c clients x $n"
   $PY bench/serve_load.py "$base" demo "$frames" "$c" "$n" counting --json "$OUT/load.jsonl" | tee -a "$raw"
 done
+$PY bench/serve_load.py "$base" demo4 "$frames" 4 2 counting > /dev/null  # warm-up
+log "\$ serve_load.py counting on the batch-4 plan, 4 clients x 20"
+$PY bench/serve_load.py "$base" demo4 "$frames" 4 20 counting --json "$OUT/load.jsonl" | tee -a "$raw"
+log "$(curl -s "$base/metrics" | grep '^crowdrt_batches_total' || true)"
 kill $server
 wait $server || true
 trap - EXIT

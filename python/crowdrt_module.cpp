@@ -479,10 +479,21 @@ PYBIND11_MODULE(crowdrt, m) {
         o.sensitivity_report = sensitivity_report.is_none() ? "" : fspath(sensitivity_report);
         o.save_qdq = save_qdq.is_none() ? "" : fspath(save_qdq);
         const std::string onnx_path = fspath(onnx), plan_path = fspath(plan);
+        // Ctrl-C: Python's handler only notes the signal while the build runs without the GIL; the build asks here
+        // (its should_stop, on this thread) and stops within a second, writing nothing; KeyboardInterrupt follows.
+        bool python_error = false;
+        o.should_stop = [&python_error] {
+          py::gil_scoped_acquire locked;
+          python_error = PyErr_CheckSignals() != 0;  // leaves the KeyboardInterrupt set for below
+          return python_error;
+        };
         crowdrt::BuildSummary s;
-        {
+        try {
           py::gil_scoped_release unlocked;
           s = crowdrt::Builder(o).build(onnx_path, plan_path, overwrite);
+        } catch (const crowdrt::Error&) {
+          if (python_error) throw py::error_already_set();
+          throw;
         }
         py::dict d;
         d["plan"] = s.plan_path;
@@ -502,7 +513,8 @@ PYBIND11_MODULE(crowdrt, m) {
       py::arg("calib_cache") = py::none(), py::arg("recalibrate") = false,
       py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("count_budget") = 0.0,
       py::arg("sensitivity_report") = py::none(), py::arg("save_qdq") = py::none(), py::arg("overwrite") = false,
-      "Builds a plan from an ONNX model (what `crowdrt build` does); returns a summary dict.");
+      "Builds a plan from an ONNX model (what `crowdrt build` does); returns a summary dict. Ctrl-C stops it within a "
+      "second with KeyboardInterrupt, and nothing is written.");
 
   py::class_<crowdrt::Preprocessor>(m, "Preprocessor", "Frames of one sequence into network inputs (the seed's recipe).")
       .def(py::init([](int width, int height, int channels, const std::string& flow, const std::string& variant) {

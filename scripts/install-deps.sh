@@ -3,7 +3,8 @@
 # Run as root (CI, fresh machines) or as a user with sudo. Usage: scripts/install-deps.sh
 set -euo pipefail
 
-# libcpp-httplib-dev: the live web view and `crowdrt serve`; ffmpeg serves the live tests' streams and
+# libcpp-httplib-dev: the live web view and `crowdrt serve`; libgrpc++-dev and protobuf-compiler-grpc (grpc_cpp_plugin)
+# its gRPC front, python3-grpcio and python3-grpc-tools the gRPC conformance test's client; ffmpeg serves the live tests' streams and
 # gstreamer1.0-plugins-base their GStreamer pipeline (videotestsrc, appsink); chromium loads the web view in its test.
 # ocl-icd-opencl-dev: Debian's oneDNN CMake config asks for OpenCL (its GPU runtime), only recommended by libdnnl-dev.
 packages=(
@@ -15,6 +16,7 @@ packages=(
   python3-torch python3-torchvision python3-onnx python3-opencv python3-numpy
   clang libclang-rt-14-dev
   libcpp-httplib-dev ffmpeg chromium python3-requests gstreamer1.0-plugins-base
+  libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-grpc-tools
 )
 
 missing=()

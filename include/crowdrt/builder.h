@@ -1,6 +1,7 @@
 // Builder: an ONNX model into a plan, the file an Engine loads (what `crowdrt build` does).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,6 +39,12 @@ struct BuildOptions {
                                        // (mean |count - fp32 count| / mean fp32 count) is within this budget
   std::string sensitivity_report;      // write each layer's int8 count sensitivity here (JSON)
   std::string save_qdq;                // write the model with QuantizeLinear/DequantizeLinear nodes here (ONNX)
+
+  // Asked on the building thread between units of work (a layer, a calibration frame, a round of kernel timing),
+  // at most every 20 ms and at least about once a second; returning true stops the build: build() and
+  // build_engine() throw Error, its message starting with "interrupted", and build() writes nothing (no plan,
+  // calibration cache, sensitivity report or Q/DQ model). Empty: the build runs to its end.
+  std::function<bool()> should_stop;
 };
 
 // What a build produced.

@@ -40,7 +40,7 @@ class CROWDRT_API Engine {
 
   const std::vector<TensorSpec>& inputs() const;
   const std::vector<TensorSpec>& outputs() const;
-  std::string device() const;     // the backend the plan was built for: "cpu", "ref"
+  std::string device() const;     // the backend the plan was built for: "cpu", "cuda", "ref"
   std::string precision() const;  // the lowest precision the build allowed: "fp32", "fp16", "bf16", "int8"
 
   // One input through a one-input, one-output plan. Error when the shape differs from inputs()[0].shape.

@@ -3,6 +3,8 @@
 
 #include <filesystem>
 
+#include "core/atomic_file.h"
+#include "core/cancel.h"
 #include "core/file.h"
 
 namespace crowdrt::v0 {
@@ -74,8 +76,11 @@ BuildSummary Builder::build(const std::string& onnx_path, const std::string& pla
     if (!path.empty()) check_writable(path, overwrite);
   internal::PlanBuildOptions with_overwrite = options;
   with_overwrite.overwrite = overwrite;
+  const CancelScope cancel(options_.should_stop);
+  OutputBatch outputs;  // the plan and whatever the build writes beside it appear together, or not at all
   const internal::Plan plan = build_plan(onnx_path, with_overwrite, internal::calibration_frames());
   write_plan(plan_path, plan);
+  outputs.commit();
   BuildSummary s = summarise(plan);
   s.plan_path = plan_path;
   return s;
@@ -84,11 +89,14 @@ BuildSummary Builder::build(const std::string& onnx_path, const std::string& pla
 Engine Builder::build_engine(const std::string& onnx_path, const EngineOptions& engine_options) const {
   const internal::PlanBuildOptions options = plan_options(options_);
   internal::check_engine_options(engine_options);
+  const CancelScope cancel(options_.should_stop);
+  OutputBatch outputs;  // a calibration cache, sensitivity report or Q/DQ model
   internal::Plan plan = build_plan(onnx_path, options, internal::calibration_frames());
   Engine engine;
   engine.impl_ = std::make_unique<Engine::Impl>(
       internal::RuntimeEngine(std::move(plan), internal::RuntimeOptions{engine_options.threads}, onnx_path),
       engine_options);
+  outputs.commit();
   return engine;
 }
 

@@ -105,7 +105,7 @@ class CompiledGraph {
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual std::string name() const = 0;                // "cpu", "ref"
+  virtual std::string name() const = 0;                // "cpu", "cuda", "ref"
   virtual std::string device_fingerprint() const = 0;  // plans refuse to load where this differs
   // Whether the backend can run this node at this precision (used for fallbacks).
   virtual bool supports(const ir::Graph& graph, const ir::Node& node, Precision precision) const = 0;

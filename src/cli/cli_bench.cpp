@@ -7,6 +7,8 @@
 #include "checkpoint/checkpoint.h"
 #include "cli/cli_common.h"
 #include "cli/cli_evaluation.h"
+#include "core/atomic_file.h"
+#include "core/cancel.h"
 #include "core/log.h"
 #include "eval/calibration_input.h"
 #include "engine/builder.h"
@@ -141,7 +143,11 @@ void register_bench(CLI::App& app) {
   cmd->add_flag("--overwrite", a->overwrite, "Replace files of an earlier bench in --out (a calibration cache too)");
   cmd->callback([a] {
     namespace fs = std::filesystem;
-    fs::create_directories(a->out);
+    // Ctrl-C stops within a frame or layer. The exported models and plans are read back as the bench goes, so
+    // each file gets its name when complete; a bench that fails removes the files it created.
+    const InterruptResponseScope interrupts(InterruptResponse::cancel);
+    OutputBatch files(OutputBatch::Rename::at_once);
+    create_output_folders(a->out);
     const std::string md = (fs::path(a->out) / "bench.md").string(), json = (fs::path(a->out) / "bench.json").string();
     check_writable(md, a->overwrite);
     check_writable(json, a->overwrite);
@@ -171,6 +177,7 @@ void register_bench(CLI::App& app) {
                               {"rows", eval::bench_json(rows)}};
     write_text_file(md, table);
     write_text_file(json, j.dump(1) + "\n");
+    files.commit();
     std::printf("%s\nwrote %s and %s\n", table.c_str(), md.c_str(), json.c_str());
   });
 }

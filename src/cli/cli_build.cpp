@@ -4,6 +4,8 @@
 #include <memory>
 
 #include "cli/cli_common.h"
+#include "core/atomic_file.h"
+#include "core/cancel.h"
 #include "core/log.h"
 #if CROWDRT_WITH_FRAMES
 #include "eval/calibration_input.h"
@@ -70,7 +72,9 @@ void register_build(CLI::App& app) {
                                             "scales (TensorRT explicit quantisation)");
   cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores; at most 4096)")
       ->check(thread_count());
-  cmd->add_option("--input-shape", args->input_shapes, "Fix an input's shape: NAME:1x5x608x608 (repeatable)")
+  cmd->add_option("--input-shape", args->input_shapes,
+                  "Fix an input's shape: NAME:1x5x608x608 (repeatable); a first dimension B > 1 (input:4x5x608x608 "
+                  "on a batch-1 ONNX) builds a batch-B plan, which crowdrt serve fills with requests (dynamic batching)")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
             try {
@@ -105,6 +109,10 @@ void register_build(CLI::App& app) {
                ".plan";
     }
     check_writable(output, args->overwrite);
+    // Ctrl-C stops the build within a second; the plan, calibration cache, --sensitivity and --save-qdq files get
+    // their names only when all of them are complete.
+    const InterruptResponseScope interrupts(InterruptResponse::cancel);
+    OutputBatch outputs;
     const auto start = std::chrono::steady_clock::now();
     for (const std::string& path : {options.sensitivity_report, options.save_qdq})
       if (!path.empty()) check_writable(path, args->overwrite);
@@ -115,6 +123,7 @@ void register_build(CLI::App& app) {
 #endif
     const Plan plan = build_plan(args->onnx, options, frames);
     write_plan(output, plan);
+    outputs.commit();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const PrecisionMix mix = precision_mix(plan);
     std::printf("built %s: %d layers, %s: %s; device %s, %.2f GMACs, %.1f MB activations, %.1f s\n", output.c_str(),

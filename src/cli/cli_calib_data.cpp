@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "cli/cli_common.h"
+#include "core/cancel.h"
 #include "core/log.h"
 #include "data/calibration_data.h"
 #include "vision/frame.h"
@@ -36,6 +37,8 @@ void register_calib_data(CLI::App& app) {
   cmd->callback([a] {
     a->options.flow = vision::parse_flow_preset(a->flow);
     a->options.size = vision::parse_frame_size(a->size, "--size");
+    // Ctrl-C stops within a frame; the complete files stay for --resume (data::write_calibration_data).
+    const InterruptResponseScope interrupts(InterruptResponse::cancel);
     const data::CalibrationDataResult r = data::write_calibration_data(a->options);
     log_info(cat("calib-data: ", r.written, " frames written, ", r.kept, " already complete, in ", a->options.out));
   });

@@ -7,6 +7,8 @@
 
 #include "cli/cli_common.h"
 #include "cli/cli_evaluation.h"
+#include "core/atomic_file.h"
+#include "core/cancel.h"
 #include "core/log.h"
 #include "data/synth.h"
 #include "data/visdrone.h"
@@ -87,7 +89,11 @@ void register_demo(CLI::App& app) {
         check_writable((out / cat(name, "_", precision_name(p), ".plan")).string(), a->overwrite);
       for (const std::string& f : {md, json, plot}) check_writable(f, a->overwrite);
     }
-    fs::create_directories(out);
+    // Ctrl-C stops within a frame or layer. The data, models and plans are read back as the demo goes, so each
+    // file gets its name when complete; a demo that fails removes the files it created.
+    const InterruptResponseScope interrupts(InterruptResponse::cancel);
+    OutputBatch files(OutputBatch::Rename::at_once);
+    create_output_folders(out.string());
 
     step("1. synthetic VisDrone-CC sequences (640x360, held out from the demo model's training seeds)");
     data::SynthOptions synth;
@@ -168,6 +174,7 @@ void register_demo(CLI::App& app) {
     write_text_file(md, table);
     write_text_file(json, nlohmann::json{{"data", (out / "data").string()}, {"rows", eval::bench_json(rows)}}.dump(1) + "\n");
 
+    files.commit();
     step("5. benchmark table");
     std::printf("\n%s\n", table.c_str());
     std::printf("wrote %d overlay PNGs, counts.png, bench.md, bench.json and the plans\n", overlays);

@@ -4,15 +4,14 @@
 #include "cli/cli_common.h"
 #include "cli/cli_evaluation.h"
 #include "eval/device_frames.h"
+#include "core/cancel.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "eval/evaluation.h"
 
 namespace crowdrt::cli {
 
-void write_text_file(const std::string& path, const std::string& text) {
-  write_file_atomic(path, std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
-}
+void write_text_file(const std::string& path, const std::string& text) { write_text_atomic(path, text); }
 
 std::vector<eval::SequenceSource> dataset_sequences(const std::string& root, std::string& split) {
   if (split.empty()) {
@@ -108,6 +107,7 @@ void register_eval(CLI::App& app) {
   cmd->callback([a] {
     if (!a->json.empty()) check_writable(a->json, a->overwrite);
     if (!a->csv.empty()) check_writable(a->csv, a->overwrite);
+    const InterruptResponseScope interrupts(InterruptResponse::cancel);  // Ctrl-C stops within a frame
     eval::PipelineOptions options = pipeline_options(a->pipeline);
     const auto sequences = dataset_sequences(a->data, a->split);
     Engine engine = Engine::load(a->plan, RuntimeOptions{a->pipeline.threads});

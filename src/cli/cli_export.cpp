@@ -8,6 +8,8 @@
 
 #include "checkpoint/checkpoint.h"
 #include "cli/cli_common.h"
+#include "core/atomic_file.h"
+#include "core/cancel.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "models/detect_model.h"
@@ -90,10 +92,13 @@ void register_export(CLI::App& app) {
                    "; for a landscape one pass ", height, "x", width, " (crowdrt 0.1.0 export read HEIGHTxWIDTH)"));
     const std::string output = args->output.empty() ? default_output(args->checkpoint) : args->output;
     check_writable(output, args->overwrite);
+    const InterruptResponseScope interrupts(InterruptResponse::cancel);  // Ctrl-C stops between the steps below
+    OutputBatch outputs;
     const auto start = std::chrono::steady_clock::now();
     Progress progress("export", 3, "steps");  // read the checkpoint, build the graph, write the ONNX file
     const checkpoint::StateDict weights = checkpoint::read_checkpoint(args->checkpoint);
     progress.advance();
+    throw_if_cancelled();
 
     models::ModelSpec spec;
     spec.height = height;
@@ -131,9 +136,11 @@ void register_export(CLI::App& app) {
 
     const ir::Graph graph = models::build_smp_model(spec, weights);
     progress.advance();
+    throw_if_cancelled();
     onnx_export::ExportOptions options;
     options.opset = args->opset;
     onnx_export::write_onnx(graph, output, options);
+    outputs.commit();
     progress.advance();
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "cli/cli_common.h"
+#include "core/atomic_file.h"
 #include "core/npy.h"
 #include "engine/runtime.h"
 
@@ -25,7 +26,9 @@ void register_infer(CLI::App& app) {
     const Tensor input = read_npy(args->input);
     Engine engine = Engine::load(args->plan, RuntimeOptions{args->threads});
     const Tensor output = engine.infer(input);
+    OutputBatch outputs;
     write_npy(args->output, output);
+    outputs.commit();
     const std::vector<float> v = output.to_float();
     double sum = 0;
     for (float x : v) sum += x;

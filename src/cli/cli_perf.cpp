@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
+#include "core/cancel.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "core/npy.h"
@@ -111,7 +112,7 @@ void write_json(const std::string& path, const nlohmann::json& j) {
     std::fflush(stdout);
     return;
   }
-  write_file_atomic(path, std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+  write_text_atomic(path, text);
 }
 
 // --loadInputs name:file.npy[,name:file.npy] (trtexec's syntax; a name with ':' in it may be quoted: 'input:0').
@@ -217,11 +218,15 @@ void register_perf(CLI::App& app) {
       return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
     };
     int warmup_iterations = 0;
-    for (const auto warm_start = Clock::now(); ms_since(warm_start) < args->warmup_ms; ++warmup_iterations)
+    const InterruptResponseScope interrupts(InterruptResponse::cancel);  // Ctrl-C stops within an iteration
+    for (const auto warm_start = Clock::now(); ms_since(warm_start) < args->warmup_ms; ++warmup_iterations) {
+      throw_if_cancelled();
       engine.infer(in_ptrs, out_ptrs);
+    }
     std::vector<Iteration> runs;
     const auto start = Clock::now();
     while (static_cast<int>(runs.size()) < args->iterations || ms_since(start) < 1000 * args->duration_s) {
+      throw_if_cancelled();
       Iteration it;
       it.start_ms = ms_since(start);
       engine.infer(in_ptrs, out_ptrs);
@@ -286,6 +291,7 @@ void register_perf(CLI::App& app) {
       std::vector<double> total(layers.size(), 0.0), one;
       const int profile_runs = std::max(5, std::min(static_cast<int>(runs.size()), 20));
       for (int r = 0; r < profile_runs; ++r) {
+        throw_if_cancelled();
         engine.infer(in_ptrs, out_ptrs, &one);
         for (size_t i = 0; i < one.size() && i < total.size(); ++i) total[i] += one[i] / profile_runs;
       }

@@ -9,6 +9,8 @@
 #ifdef CROWDRT_WITH_CUDA_FLOW
 #include "vision/cuda/cuda_network_input.h"
 #endif
+#include "core/atomic_file.h"
+#include "core/cancel.h"
 #include "core/log.h"
 #include "core/npy.h"
 #include "core/progress.h"
@@ -70,9 +72,12 @@ void register_preprocess(CLI::App& app) {
     }
     if (a->out.empty() && !a->no_write) throw CLI::RequiredError("--out");
     const std::vector<std::string> frames = data::list_frames(a->sequence);
+    // Ctrl-C stops within a frame; the .npy files get their names together when all are written.
+    const InterruptResponseScope interrupts(InterruptResponse::cancel);
+    OutputBatch batch;
     std::vector<std::string> outputs;
     if (!a->no_write) {
-      fs::create_directories(a->out);
+      create_output_folders(a->out);
       for (const std::string& f : frames) {
         outputs.push_back((fs::path(a->out) / (fs::path(f).stem().string() + ".npy")).string());
         check_writable(outputs.back(), a->overwrite);
@@ -84,6 +89,7 @@ void register_preprocess(CLI::App& app) {
     Progress progress("preprocess", static_cast<int64_t>(frames.size()));
     input.start_sequence();
     for (size_t i = 0; i < frames.size(); ++i) {
+      throw_if_cancelled();
       const auto t0 = Clock::now();
       const cv::Mat bgr = vision::decode_frame(frames[i]);
       const auto t1 = Clock::now();
@@ -95,6 +101,7 @@ void register_preprocess(CLI::App& app) {
       progress.advance();
     }
     progress.finish();
+    batch.commit();
     const double n = static_cast<double>(frames.size());
     char timing[160];
     std::snprintf(timing, sizeof timing, "decode %.2f ms + resize/colour/flow/pack %.2f ms per frame = %.1f frames/s",

@@ -3,11 +3,17 @@
 // the counts per frame as CSV and a plot. With --zones, each zone's count and alerts per frame too; with --jsonl, one
 // serve::frame_record per frame for other programs; with --http, the same records and the overlays in a browser,
 // live (serve::LiveView).
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <atomic>
+#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,6 +25,9 @@
 
 #include "cli/cli_common.h"
 #include "cli/cli_evaluation.h"
+#include "core/atomic_file.h"
+#include "core/cancel.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/printable.h"
 #include "core/progress.h"
@@ -33,16 +42,20 @@
 namespace crowdrt::cli {
 namespace {
 
+// The overlay video, written by OpenCV to a temporary beside its name (AtomicFile). OpenCV reports no write error
+// (a full disk leaves a short file and a missing index), so the finished file is read back: it gets its name only
+// when it holds every frame written, the last one readable.
 class OverlayVideo {
  public:
-  OverlayVideo(const std::string& path, double fps, cv::Size size) : path_(path), size_(size) {
-    writer_.open(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, size);
+  OverlayVideo(const std::string& path, double fps, cv::Size size) : file_(path), size_(size) {
+    writer_.open(file_.temp_path(), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, size);
     if (!writer_.isOpened())
       throw Error(cat(path, ": OpenCV cannot write an MJPG video here; extract the frames to a folder and give that "
                       "folder as --input to get PNG overlays"));
   }
   // A live stream may come back at another size after a reconnect; the video keeps its first frame's.
   void write(const cv::Mat& frame) {
+    ++frames_;
     if (frame.size() == size_) {
       writer_.write(frame);
       return;
@@ -51,11 +64,62 @@ class OverlayVideo {
     cv::resize(frame, resized, size_, 0, 0, cv::INTER_AREA);
     writer_.write(resized);
   }
+  void finish() {
+    writer_.release();
+    std::string missing;
+    if (!riff_complete(file_.temp_path())) {
+      missing = "the file is cut short";
+    } else {
+      cv::VideoCapture back(file_.temp_path());
+      const auto readable = static_cast<int64_t>(back.isOpened() ? back.get(cv::CAP_PROP_FRAME_COUNT) : 0);
+      cv::Mat last;
+      if (readable != frames_ || !back.set(cv::CAP_PROP_POS_FRAMES, static_cast<double>(frames_ - 1)) ||
+          !back.read(last) || last.empty())
+        missing = cat("the file holds ", readable, " readable");
+    }
+    if (!missing.empty())
+      throw Error(cat(file_.path(), ": the video could not be written completely (", frames_, " frames written, ",
+                      missing, "; ", write_limit_reached(file_.temp_path()), "); nothing was written under this name"));
+    file_.commit();
+  }
 
  private:
-  std::string path_;
+  // An AVI file is a chain of RIFF chunks ("RIFF" size "AVI " ..., then "RIFF" size "AVIX" ... past 1 GB) whose
+  // sizes the writer fills in when it closes the file: they add up to the file's length only when every write
+  // reached the disk. (Checked before OpenCV reads the file back, which prints its own lines on a broken one.)
+  static bool riff_complete(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const uintmax_t length = std::filesystem::file_size(path, ec);
+    if (!in || ec) return false;
+    for (uintmax_t at = 0; at < length;) {
+      unsigned char header[12];
+      if (!in.seekg(static_cast<std::streamoff>(at)) || !in.read(reinterpret_cast<char*>(header), sizeof header) ||
+          std::memcmp(header, "RIFF", 4) != 0)
+        return false;
+      const uint32_t size = header[4] | header[5] << 8 | header[6] << 16 | static_cast<uint32_t>(header[7]) << 24;
+      if (size < 4) return false;
+      at += 8 + size + (size & 1);
+      if (at > length) return false;
+    }
+    return length > 0;
+  }
+  // Why OpenCV's writes stopped, as far as can be told from outside: a full disk or a file-size limit.
+  static std::string write_limit_reached(const std::string& path) {
+    struct rlimit limit {};
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && ::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        static_cast<rlim_t>(st.st_size) + 65536 >= limit.rlim_cur)
+      return "it reached the file-size limit, ulimit -f";
+    struct statvfs fs {};
+    if (::statvfs(path.c_str(), &fs) == 0 && fs.f_bavail * fs.f_bsize < 65536)
+      return "no space left on the device";
+    return "is the disk full?";
+  }
+  AtomicFile file_;  // destroyed after the writer: a run that fails removes the temporary
   cv::Size size_;
   cv::VideoWriter writer_;
+  int64_t frames_ = 0;
 };
 
 bool is_video(const std::string& input) {
@@ -123,22 +187,14 @@ void add_input_options(CLI::App* cmd, InputArgs& in) {
       ->type_name("N")->check(at_least(0));
 }
 
-// Ctrl-C (SIGINT) or SIGTERM ends a live run as the end of its stream would: what was counted is written. The
-// first restores the default action, so a second stops the program at once.
-std::atomic<bool> interrupt_requested{false};
-void on_interrupt(int signal) {
-  interrupt_requested = true;
-  std::signal(signal, SIG_DFL);
-}
-
 eval::SequenceSource open_input(const InputArgs& in) {
   eval::LiveOptions live;
   live.drop = eval::parse_live_drop(in.live_drop);
   live.reconnect_attempts = in.reconnect;
   if (eval::is_live_input(in.input)) {
-    live.interrupted = [] { return interrupt_requested.load(); };
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
+    // Ctrl-C (SIGINT) or SIGTERM ends a live run as the end of its stream would: what was counted is written
+    // (the command sets InterruptResponse::finish); a second signal stops the program at once.
+    live.interrupted = [] { return interrupt_signal() != 0; };
   }
   return eval::bounded_sequence(eval::input_sequence(in.input, live), in.max_frames, in.duration);
 }
@@ -209,28 +265,52 @@ void draw_zones(cv::Mat& overlay, const BoundZones& bound, const std::vector<dou
   }
 }
 
-// Where the JSON Lines records go: a file, or stdout ("-"); flushed after each line so readers can follow.
+// Where the JSON Lines records go: a file, or stdout ("-"); a line at a time, so that readers can follow. The one
+// output written in place rather than through a temporary, since it is meant to be read while the run lasts: each
+// record is written whole or (a failed write, cut back) not at all, and a run that fails removes the file it created.
 class JsonLines {
  public:
-  explicit JsonLines(const std::string& path) : to_stdout_(path == "-") {
+  explicit JsonLines(const std::string& path) : path_(path), to_stdout_(path == "-") {
     if (to_stdout_) return;
-    file_.open(path, std::ios::binary | std::ios::trunc);
-    if (!file_) throw Error(cat(path, ": cannot write the JSON Lines file here; check the folder and permissions"));
+    const bool existed = file_exists(path);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd_ < 0) throw Error(cat(path, ": cannot write the JSON Lines file here (", std::strerror(errno),
+                                 "); check the folder and permissions"));
+    if (!existed) note_created_output(path);
   }
+  ~JsonLines() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  JsonLines(const JsonLines&) = delete;
+  JsonLines& operator=(const JsonLines&) = delete;
   void write(const nlohmann::json& record) {
     const std::string line = record.dump() + "\n";
     if (to_stdout_) {
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fflush(stdout);
-    } else {
-      file_ << line;
-      file_.flush();
+      return;
     }
+    size_t done = 0;
+    while (done < line.size()) {
+      const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int err = errno;
+        [[maybe_unused]] const int cut = ::ftruncate(fd_, static_cast<off_t>(length_));  // earlier records stay whole
+        throw Error(cat(path_, ": cannot write record ", record.value("frame", 0), ": ",
+                        err == ENOSPC ? "no space left on the device" : err == EFBIG ? "the file-size limit (ulimit -f)"
+                                                                                  : std::strerror(err)));
+      }
+      done += static_cast<size_t>(n);
+    }
+    length_ += line.size();
   }
 
  private:
+  std::string path_;
   bool to_stdout_;
-  std::ofstream file_;
+  int fd_ = -1;
+  size_t length_ = 0;
 };
 
 // --http HOST:PORT as a usage error (exit 2) when malformed, with the parser's own words.
@@ -310,7 +390,8 @@ void register_run(CLI::App& app) {
                   "Zones file (JSON): count each zone and alert above its limit; columns in counts.csv, "
                   "polygons on the overlays");
   cmd->add_option("--jsonl", a->jsonl,
-                  "Write one JSON record per frame (count, zones, alerts) to this file, or to stdout with -");
+                  "Write one JSON record per frame (count, zones, alerts) to this file, a record at a time so that it "
+                  "can be followed (a run that fails removes it), or to stdout with -");
   cmd->add_option("--http", a->http,
                   "Serve a live web view while the run lasts, at HOST:PORT (a port alone: 127.0.0.1:PORT; port 0: any "
                   "free port; the URL is printed on stderr): the latest overlay, zone counts, alerts and the count "
@@ -336,7 +417,11 @@ void register_run(CLI::App& app) {
     // A port in use fails before anything is written.
     std::unique_ptr<serve::LiveView> view = start_live_view(a->http);
     double publish_seconds = 0;
-    fs::create_directories(out);
+    // Ctrl-C: a live run writes what it counted; any other stops within a frame, writing nothing. The outputs get
+    // their names together at the end (core/atomic_file.h).
+    const InterruptResponseScope interrupts(source.live ? InterruptResponse::finish : InterruptResponse::cancel);
+    OutputBatch outputs;
+    create_output_folders(out);
     check_writable(csv, a->overwrite);
     check_writable(plot, a->overwrite);
     if (video) check_writable(video_path, a->overwrite);
@@ -436,9 +521,11 @@ void register_run(CLI::App& app) {
     });
     progress.finish();  // the summary below starts on a line of its own
     if (view) stop_live_view(*view, publish_seconds);
+    if (writer) writer->finish();
     write_text_file(csv, counts.str());
     eval::write_image(plot, eval::count_plot({{"predicted count", series, cv::Scalar(40, 40, 220)}},
                                              cat("crowdrt run: ", source.name)));
+    outputs.commit();
     std::string overlays = video ? video_path : "";
     if (pngs > 0) overlays += cat(video ? " and " : "", pngs, " overlay PNGs (", fs::path(first_png).filename().string(),
                                   pngs > 1 ? " ..." : "", ")");

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "cli/cli_common.h"
+#include "core/cancel.h"
 #include "core/log.h"
 #include "data/synth.h"
 #include "vision/frame.h"
@@ -25,6 +26,7 @@ void register_synth(CLI::App& app) {
   cmd->callback([a] {
     a->options.size = vision::parse_frame_size(a->size, "--size");
     const int w = a->options.size.width, h = a->options.size.height;
+    const InterruptResponseScope interrupts(InterruptResponse::cancel);  // Ctrl-C stops within a frame
     data::write_synth_dataset(a->options, a->out, a->overwrite);
     log_info(cat("synth: ", a->options.sequences, " sequences of ", a->options.frames, " frames (", size_words(w, h), ") in ", a->out));
   });

@@ -1,4 +1,5 @@
-// crowdrt: the command-line front of the engine. Exit codes: 0 ok, 2 usage error, 1 any other error.
+// crowdrt: the command-line front of the engine. Exit codes: 0 ok, 2 usage error, 1 any other error, 128 + the
+// signal's number (130 for Ctrl-C, 143 for SIGTERM) when a signal stopped the command.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
@@ -6,6 +7,8 @@
 #include <string>
 
 #include "cli/cli_common.h"
+#include "core/atomic_file.h"
+#include "core/cancel.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/printable.h"
@@ -32,6 +35,10 @@ std::string unknown_subcommand(const CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGINT / SIGTERM remove the files being written; each long command says how it stops (core/cancel.h).
+  crowdrt::install_interrupt_handlers();
+  // What the command writes gets its final names when it has all been written (core/atomic_file.h).
+  crowdrt::OutputBatch outputs;
   CLI::App app{"crowdrt: crowd-counting models from ONNX to a fast engine on CPUs and GPUs.\n"
                "Run `crowdrt SUBCOMMAND --help` for each subcommand's options."};
   app.require_subcommand(1);
@@ -71,6 +78,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     app.parse(argc, argv);
+    outputs.commit();
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -80,6 +88,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "crowdrt: usage error: %s (see --help)\n", crowdrt::printable(e.what()).c_str());
     return 2;
+  } catch (const crowdrt::Interrupted& e) {
+    std::fprintf(stderr, "crowdrt: %s\n", e.what());
+    return e.signal != 0 ? 128 + e.signal : 1;
   } catch (const crowdrt::Error& e) {
     // Messages quote data files (testlist lines, file and zone names): their bytes are escaped, never sent raw.
     std::fprintf(stderr, "crowdrt: error: %s\n", crowdrt::printable(e.what()).c_str());

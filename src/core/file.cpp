@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -73,26 +72,6 @@ void check_output_path(const std::string& path) {
   throw Error(cat(path, ": is ", special_file_kind(st.st_mode),
                   "; crowdrt writes only regular files and never replaces a special file, even when told to overwrite; "
                   "choose a file path"));
-}
-
-void write_file_atomic(const std::string& path, std::span<const std::byte> bytes) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(cat(path, ": cannot write (", std::strerror(errno), ")"));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(tmp.c_str());
-      throw Error(cat(path, ": write failed (disk full?)"));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw Error(cat(path, ": cannot rename into place (", std::strerror(err), ")"));
-  }
 }
 
 bool file_exists(const std::string& path) {

@@ -1,9 +1,11 @@
-// Reading whole files and writing them so that a reader never sees half a file.
+// Reading whole files; writing them whole is core/atomic_file.h (write_file_atomic).
 #pragma once
 #include <cstddef>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "core/atomic_file.h"
 
 namespace crowdrt {
 
@@ -17,8 +19,6 @@ void check_regular_file(const std::string& path, const std::string& what = "");
 // Error when an output path exists and is not a regular file: a device node, FIFO, socket or folder is never
 // replaced, whatever --overwrite says (as root, replacing /dev/full would break the system).
 void check_output_path(const std::string& path);
-// Writes to "<path>.tmp-<pid>" then renames over path; nothing is left behind on failure.
-void write_file_atomic(const std::string& path, std::span<const std::byte> bytes);
 bool file_exists(const std::string& path);
 
 }  // namespace crowdrt

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/atomic_file.h"
+#include "core/cancel.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/log.h"
@@ -35,8 +37,17 @@ std::string read_text(const std::string& path) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  write_file_atomic(path, std::span(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+void write_text(const std::string& path, const std::string& text) { write_text_atomic(path, text); }
+
+// Ctrl-C between frames: what was written stays (each file complete) for --resume, and the message says so.
+void stop_if_interrupted(const CalibrationDataResult& result, const std::string& out) {
+  try {
+    throw_if_cancelled();
+  } catch (const Interrupted& e) {
+    throw Interrupted(e.cause, e.signal,
+                      cat(result.written, " frames written in ", out, " by this run, each file complete; pass --resume "
+                          "with the same settings to continue"));
+  }
 }
 
 // A file written by this tool is complete once it has its final name (write, then rename); the checks
@@ -108,6 +119,9 @@ CalibrationDataResult write_calibration_data(const CalibrationDataOptions& o) {
       ++total;
     }
   }
+  // Each file gets its name as soon as it is complete, and complete files stay when the run fails or is
+  // interrupted: --resume continues from them (a file under its final name is always whole).
+  OutputBatch files(OutputBatch::Rename::at_once, OutputBatch::OnFailure::keep);
   prepare_out(o, manifest_text(o, sequences));
 
   CalibrationDataResult result;
@@ -146,6 +160,7 @@ CalibrationDataResult write_calibration_data(const CalibrationDataOptions& o) {
       }
     }
     for (ptrdiff_t i = start; i <= last; ++i) {
+      stop_if_interrupted(result, o.out);
       const cv::Mat& flow = dis.next(vision::gray_from_bgr(flow_frame(o, frames[s][i])));
       if (!todo[i]) continue;
       const Tensor flow_tensor = Tensor::from<float>(
@@ -156,6 +171,7 @@ CalibrationDataResult write_calibration_data(const CalibrationDataOptions& o) {
       progress.advance();
     }
   }
+  files.commit();
   return result;
 }
 

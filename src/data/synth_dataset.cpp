@@ -2,6 +2,8 @@
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
+#include "core/atomic_file.h"
+#include "core/cancel.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/progress.h"
@@ -10,9 +12,7 @@
 namespace crowdrt::data {
 namespace fs = std::filesystem;
 namespace {
-void write_text(const fs::path& path, const std::string& text) {
-  write_file_atomic(path.string(), std::span(reinterpret_cast<const std::byte*>(text.data()), text.size()));
-}
+void write_text(const fs::path& path, const std::string& text) { write_text_atomic(path.string(), text); }
 
 std::string five_digits(int n) {
   char name[16];
@@ -28,7 +28,8 @@ void write_synth_dataset(const SynthOptions& o, const std::string& root, bool ov
   if (fs::exists(root, ec) && !fs::is_empty(root, ec) && !overwrite)
     throw Error(cat(root, ": not empty; pass --overwrite to replace the files synth writes there (nothing else is touched), "
                     "or choose an empty folder"));
-  fs::create_directories(fs::path(root) / "annotations");
+  OutputBatch files;  // the data set's files get their names together when all are written
+  create_output_folders((fs::path(root) / "annotations").string());
   Progress progress("synth", static_cast<int64_t>(o.sequences) * o.frames);
   std::string trainlist, testlist;
   // The seed trains on the first sequences and evaluates the rest: three quarters train, at least one test.
@@ -36,10 +37,11 @@ void write_synth_dataset(const SynthOptions& o, const std::string& root, bool ov
   for (int s = 0; s < o.sequences; ++s) {
     const std::string name = five_digits(s + 1);
     const fs::path folder = fs::path(root) / "sequences" / name;
-    fs::create_directories(folder);
+    create_output_folders(folder.string());
     SynthSequence sequence(o.size, o.seed, static_cast<uint64_t>(s));
     std::string annotations;
     for (int f = 0; f < o.frames; ++f) {
+      throw_if_cancelled();
       const SynthFrame frame = sequence.render_next();
       std::vector<uchar> jpeg;
       cv::imencode(".jpg", frame.bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, kSynthJpegQuality});
@@ -57,6 +59,7 @@ void write_synth_dataset(const SynthOptions& o, const std::string& root, bool ov
   }
   write_text(fs::path(root) / "trainlist.txt", trainlist);
   write_text(fs::path(root) / "testlist.txt", testlist);
+  files.commit();
 }
 
 }  // namespace crowdrt::data

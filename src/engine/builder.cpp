@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "core/cancel.h"
 #include "core/file.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -110,7 +111,9 @@ std::vector<std::pair<std::string, float>> calibrate(const ir::Graph& unfused, c
 
   Progress progress("calibrating", input.frames);
   Tensor frame;
-  while (input.next(&frame)) {
+  for (;;) {
+    throw_if_cancelled();
+    if (!input.next(&frame)) break;
     if (frame.dtype() != DType::f32 || frame.shape() != input_shape)
       throw Error(cat("calibration frame ", calibrator.batches() + 1, " is ", dtype_name(frame.dtype()), " ",
                       shape_str(frame.shape()), "; the model's input '", all.value(input_value).name, "' is f32 ",
@@ -175,7 +178,7 @@ std::map<std::string, float> activation_amax(const std::string& onnx_path, const
   const auto amax = calibrate(unfused, backend, options.calibrator, std::move(input), options.threads);
   const quant::CalibrationCache cache = quant::cache_from_amax(amax, method, options.calib_cache_version);
   const std::string text = quant::format_calibration_cache(cache);
-  write_file_atomic(cache_path, std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+  write_text_atomic(cache_path, text);
   log_info(cat("wrote calibration cache ", cache_path, " (", cache.algorithm, ", ", amax.size(), " tensors)"));
   (*record)["source"] = "calibrated";
   return std::map<std::string, float>(amax.begin(), amax.end());
@@ -191,6 +194,7 @@ std::vector<double> counts_of(const ir::Graph& graph, const Backend& backend, co
   for (Tensor& t : outputs) out_ptrs.push_back(t.data<float>());
   std::vector<double> counts;
   for (const Tensor& frame : frames) {
+    throw_if_cancelled();
     const float* in = frame.data<float>();
     compiled->run(std::span<const float* const>(&in, 1), out_ptrs);
     double sum = 0;
@@ -226,7 +230,11 @@ void int8_sensitivity(const ir::Graph& graph, const Backend& backend, const Buil
   CalibrationInput input = calibration_input(frame_options, input_shape);
   std::vector<Tensor> frames;
   Tensor frame;
-  while (static_cast<int64_t>(frames.size()) < frame_options.calib_max && input.next(&frame)) frames.push_back(frame);
+  while (static_cast<int64_t>(frames.size()) < frame_options.calib_max) {
+    throw_if_cancelled();
+    if (!input.next(&frame)) break;
+    frames.push_back(frame);
+  }
   if (frames.empty()) throw Error("--sensitivity: the calibration source gave no frames");
 
   CompileOptions fp32 = *compile_options;
@@ -301,8 +309,7 @@ void int8_sensitivity(const ir::Graph& graph, const Backend& backend, const Buil
                              {"layers", nlohmann::json::array()}};
     for (const Layer& l : layers) report["layers"].push_back({{"node", l.node}, {"count_error_int8_alone", l.error}});
     const std::string text = report.dump(2) + "\n";
-    write_file_atomic(options.sensitivity_report,
-                      std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+    write_text_atomic(options.sensitivity_report, text);
     log_info(cat("wrote int8 sensitivity of ", layers.size(), " layers to ", options.sensitivity_report));
   }
 }
@@ -312,6 +319,7 @@ void int8_sensitivity(const ir::Graph& graph, const Backend& backend, const Buil
 Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
                 const CalibrationInputFactory& calibration_input) {
   check_thread_count(options.threads, "threads");
+  throw_if_cancelled();
   const std::vector<std::byte> bytes = read_file(onnx_path);
   onnx_import::ImportOptions import_options;
   import_options.input_shapes = options.input_shapes;
@@ -354,7 +362,10 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
   {
     Progress progress(options.time_tactics ? "build: timing kernels" : "build: choosing kernels",
                       static_cast<int64_t>(graph.nodes().size()), "layers");
-    compile_options.on_layer = [&progress](size_t, size_t) { progress.advance(); };
+    compile_options.on_layer = [&progress](size_t, size_t) {
+      throw_if_cancelled();
+      progress.advance();
+    };
     compiled = backend->compile(graph, compile_options);
     compile_options.on_layer = nullptr;
   }

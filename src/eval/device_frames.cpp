@@ -30,6 +30,24 @@ bool device_frames_available(Engine& engine) {
   return engine.device_io(&io);
 }
 
+namespace {
+
+Shape checked_frame_input(const Shape& s, const std::string& name) {
+  if (s.size() != 4 || s[0] != 1 || (s[1] != 3 && s[1] != 5))
+    throw Error(cat("GPU frames: the plan's input '", name, "' is ", shape_str(s),
+                    "; counting frames needs one 1 x 3 x H x W or 1 x 5 x H x W input"));
+  return s;
+}
+
+void check_bgr_frame(const cv::Mat& bgr) {
+  if (bgr.empty()) throw Error("GPU frames: empty frame");
+  if (bgr.type() != CV_8UC3)
+    throw Error(cat("GPU frames: a frame with ", bgr.channels(), " channel(s) of depth ", bgr.depth(),
+                    "; expected an 8-bit, 3-channel BGR image"));
+}
+
+}  // namespace
+
 struct DeviceFramePath::Impl {
   Engine& engine;
   CompiledGraph::DeviceIo io;
@@ -40,11 +58,7 @@ struct DeviceFramePath::Impl {
   static Shape checked_input(Engine& engine) {
     if (engine.inputs().size() != 1 || engine.outputs().empty())
       throw Error(cat("GPU frames: the plan has ", engine.inputs().size(), " inputs; counting frames needs one"));
-    const Shape& s = engine.inputs()[0].shape;
-    if (s.size() != 4 || s[0] != 1 || (s[1] != 3 && s[1] != 5))
-      throw Error(cat("GPU frames: the plan's input '", engine.inputs()[0].name, "' is ", shape_str(s),
-                      "; counting frames needs one 1 x 3 x H x W or 1 x 5 x H x W input"));
-    return s;
+    return checked_frame_input(engine.inputs()[0].shape, engine.inputs()[0].name);
   }
   static CompiledGraph::DeviceIo checked_io(Engine& engine) {
     CompiledGraph::DeviceIo io;
@@ -69,10 +83,7 @@ DeviceFramePath::DeviceFramePath(DeviceFramePath&&) noexcept = default;
 void DeviceFramePath::start_sequence() { impl_->input.start_sequence(); }
 
 void DeviceFramePath::submit(const cv::Mat& bgr) {
-  if (bgr.empty()) throw Error("GPU frames: empty frame");
-  if (bgr.type() != CV_8UC3)
-    throw Error(cat("GPU frames: a frame with ", bgr.channels(), " channel(s) of depth ", bgr.depth(),
-                    "; expected an 8-bit, 3-channel BGR image"));
+  check_bgr_frame(bgr);
   impl_->input.next(bgr.data, bgr.cols, bgr.rows, bgr.step[0], impl_->io.inputs[0]);
   impl_->engine.run_on_device(true);
   impl_->submitted = true;
@@ -102,6 +113,88 @@ Tensor DeviceFramePath::network_input() {
   return t;
 }
 
+struct DeviceStreamInput::Impl {
+  Shape input_shape;
+  cudaStream_t stream = nullptr;
+  cudaEvent_t ready = nullptr;
+  float* buffer = nullptr;  // C x H x W on the device
+  std::unique_ptr<vision::CudaNetworkInput> input;
+  bool submitted = false;
+
+  Impl(const Shape& shape, vision::FlowPreset flow) : input_shape(checked_frame_input(shape, "input")) {
+    const size_t bytes = static_cast<size_t>(shape[1] * shape[2] * shape[3]) * sizeof(float);
+    if (cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaEventCreateWithFlags(&ready, cudaEventDisableTiming) != cudaSuccess ||
+        cudaMalloc(reinterpret_cast<void**>(&buffer), bytes) != cudaSuccess) {
+      cudaGetLastError();
+      release();
+      throw Error(cat("GPU frames: no CUDA stream or ", bytes, " bytes of device memory for another stream's input"));
+    }
+    try {
+      input = std::make_unique<vision::CudaNetworkInput>(static_cast<int>(shape[3]), static_cast<int>(shape[2]),
+                                                         static_cast<int>(shape[1]),
+                                                         shape[1] == 3 ? vision::FlowPreset::none : flow, stream);
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
+  ~Impl() {
+    input.reset();  // its work on `stream` ends before the stream does
+    release();
+  }
+  void release() {
+    if (stream) cudaStreamSynchronize(stream);
+    if (buffer) cudaFree(buffer);
+    if (ready) cudaEventDestroy(ready);
+    if (stream) cudaStreamDestroy(stream);
+    buffer = nullptr;
+    ready = nullptr;
+    stream = nullptr;
+  }
+};
+
+DeviceStreamInput::DeviceStreamInput(const Shape& input_shape, vision::FlowPreset flow)
+    : impl_(std::make_unique<Impl>(input_shape, flow)) {}
+DeviceStreamInput::~DeviceStreamInput() = default;
+DeviceStreamInput::DeviceStreamInput(DeviceStreamInput&&) noexcept = default;
+
+void DeviceStreamInput::start_sequence() { impl_->input->start_sequence(); }
+
+void DeviceStreamInput::submit(const cv::Mat& bgr) {
+  check_bgr_frame(bgr);
+  impl_->input->next(bgr.data, bgr.cols, bgr.rows, bgr.step[0], impl_->buffer);
+  if (cudaEventRecord(impl_->ready, impl_->stream) != cudaSuccess) {
+    cudaGetLastError();
+    throw Error("GPU frames: recording the end of a frame's preparation failed");
+  }
+  impl_->submitted = true;
+}
+
+double DeviceStreamInput::count_on(Engine& engine, Tensor* density) {
+  if (!impl_->submitted) throw Error("GPU frames: count_on() before any submit()");
+  CompiledGraph::DeviceIo io;
+  if (!engine.device_io(&io))
+    throw Error("GPU frames: this plan runs on the CPU; the GPU frame path needs a CUDA plan");
+  if (engine.inputs().size() != 1 || engine.inputs()[0].shape != impl_->input_shape || engine.outputs().empty())
+    throw Error(cat("GPU frames: the engine's input is not the stream's ", shape_str(impl_->input_shape)));
+  cudaStream_t stream = static_cast<cudaStream_t>(io.stream);
+  const size_t bytes = static_cast<size_t>(impl_->input_shape[1] * impl_->input_shape[2] * impl_->input_shape[3]) *
+                       sizeof(float);
+  if (cudaStreamWaitEvent(stream, impl_->ready, 0) != cudaSuccess ||
+      cudaMemcpyAsync(io.inputs[0], impl_->buffer, bytes, cudaMemcpyDeviceToDevice, stream) != cudaSuccess) {
+    cudaGetLastError();
+    throw Error("GPU frames: handing a stream's frame to the engine failed");
+  }
+  engine.run_on_device(true);
+  const double sum = engine.wait_output_sum();
+  if (density) {
+    *density = Tensor(DType::f32, engine.outputs()[0].shape);
+    engine.wait_output(0, density->data<float>());
+  }
+  return sum / 100.0;
+}
+
 #else
 
 bool device_frames_available(Engine&) { return false; }
@@ -116,6 +209,15 @@ void DeviceFramePath::submit(const cv::Mat&) {}
 double DeviceFramePath::wait_count() { return 0; }
 void DeviceFramePath::density(Tensor*) {}
 Tensor DeviceFramePath::network_input() { return {}; }
+struct DeviceStreamInput::Impl {};
+DeviceStreamInput::DeviceStreamInput(const Shape&, vision::FlowPreset) {
+  throw Error("GPU frames: this build of crowdrt has no CUDA; count on the CPU");
+}
+DeviceStreamInput::~DeviceStreamInput() = default;
+DeviceStreamInput::DeviceStreamInput(DeviceStreamInput&&) noexcept = default;
+void DeviceStreamInput::start_sequence() {}
+void DeviceStreamInput::submit(const cv::Mat&) {}
+double DeviceStreamInput::count_on(Engine&, Tensor*) { return 0; }
 
 #endif
 

@@ -44,4 +44,30 @@ class DeviceFramePath {
   std::unique_ptr<Impl> impl_;
 };
 
+// One stream's frames prepared on the GPU apart from any engine: its own CUDA stream, flow state and device copy of
+// the network input, so that many streams share a few engines (the counting sequences of `crowdrt serve`). The
+// same kernels as DeviceFramePath, so a stream's counts are the ones DeviceFramePath gives for it alone.
+class DeviceStreamInput {
+ public:
+  // input_shape: the plan's 1 x C x H x W input (C 3 or 5). Error for other shapes or in a build without CUDA.
+  DeviceStreamInput(const Shape& input_shape, vision::FlowPreset flow);
+  ~DeviceStreamInput();
+  DeviceStreamInput(DeviceStreamInput&&) noexcept;
+
+  // The next frame starts a sequence (its flow is against itself).
+  void start_sequence();
+  // Queues the network input of one 8-bit BGR frame of any size on this stream's CUDA stream; returns once the frame
+  // is copied into pinned memory. Error for other image types.
+  void submit(const cv::Mat& bgr);
+  // Runs `engine` (a CUDA plan with this input shape) on the last submitted frame: the engine's stream waits for the
+  // frame, copies it into the engine's input and runs the plan. Returns the count (sum of the density / 100) and,
+  // when `density` is given, copies the density map there (1 x 1 x H x W). One engine may serve many streams, one
+  // frame at a time.
+  double count_on(Engine& engine, Tensor* density);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace crowdrt::eval

@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/cancel.h"
 #include "core/error.h"
 #include "eval/device_frames.h"
 #include "vision/frame.h"
@@ -198,6 +199,7 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
   PipelineRun run;
   auto start = Clock::now();
   auto deliver = [&](size_t s, int64_t index, const PreparedFrame& frame) {
+    throw_if_cancelled();
     FrameOutput out;
     out.sequence_index = s;
     out.sequence = &sources[s];

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace crowdrt::eval {
@@ -185,13 +187,17 @@ cv::Mat count_plot(const std::vector<CountSeries>& series, const std::string& ti
 }
 
 void write_image(const std::string& path, const cv::Mat& image) {
+  // Encoded in memory and written through an AtomicFile: cv::imwrite does not check the close of its file, so a
+  // full disk could leave a short image under the name.
+  std::vector<uchar> bytes;
   bool ok = false;
   try {
-    ok = cv::imwrite(path, image);
+    ok = cv::imencode(std::filesystem::path(path).extension().string(), image, bytes);
   } catch (const cv::Exception& e) {
-    throw Error(cat(path, ": cannot write the image (", e.what(), ")"));
+    throw Error(cat(path, ": cannot encode the image (", e.what(), "); is the extension .png or .jpg?"));
   }
-  if (!ok) throw Error(cat(path, ": cannot write the image; does the folder exist and is the extension .png or .jpg?"));
+  if (!ok) throw Error(cat(path, ": cannot encode the image; is the extension .png or .jpg?"));
+  write_file_atomic(path, std::as_bytes(std::span(bytes.data(), bytes.size())));
 }
 
 }  // namespace crowdrt::eval

@@ -31,7 +31,7 @@ struct CountSeries {
 // width x height pixels.
 cv::Mat count_plot(const std::vector<CountSeries>& series, const std::string& title, cv::Size size = {960, 400});
 
-// cv::imwrite with an Error naming the file when it fails.
+// The image encoded by its extension (.png, .jpg) and written whole (write_file_atomic); Error naming the file.
 void write_image(const std::string& path, const cv::Mat& image);
 
 }  // namespace crowdrt::eval

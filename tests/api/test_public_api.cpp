@@ -113,6 +113,21 @@ TEST(PublicApi, CalibrationOptionsReachTheBuilder) {
   EXPECT_FALSE(std::filesystem::exists(options.calib_cache));
 }
 
+TEST(PublicApi, ABuildThatIsAskedToStopStopsAndWritesNothing) {
+  crowdrt::BuildOptions options;
+  options.threads = 1;
+  int asked = 0;
+  options.should_stop = [&asked] { return ++asked > 0; };
+  const std::string plan = scratch("stopped.plan");
+  const std::string why = error_of([&] { crowdrt::Builder(options).build(kOnnx, plan); });
+  EXPECT_EQ(why.rfind("interrupted", 0), 0u) << why;
+  EXPECT_EQ(asked, 1);
+  EXPECT_FALSE(std::filesystem::exists(plan));
+  options.should_stop = [&asked] { return ++asked < 0; };  // asked, and never stops
+  EXPECT_NO_THROW(crowdrt::Builder(options).build_engine(kOnnx));
+  EXPECT_GT(asked, 1);
+}
+
 TEST(PublicApi, ErrorsFromDeepInsideAreThePublicType) {
   // The ONNX importer throws the internal error; a user catches it as crowdrt::Error (and std::runtime_error).
   const std::string not_onnx = scratch("not.onnx");

@@ -43,6 +43,11 @@ eval_mode_test(live_view check_live_view.py clients)
 # A live stream on loopback (ffmpeg's HTTP listen mode): counts as the file's, reconnects, drops, bounds, errors.
 eval_mode_test(run_live check_live_run.py stream)
 eval_mode_test(run_live check_live_run.py drop)
+# Outputs whole or absent, interrupts that stop (issue 18): every writing command on a full tmpfs and under a
+# file-size limit, SIGINT / SIGTERM mid-way, SIGKILL and the same command again.
+foreach(mode full_disk size_limit interrupt_build interrupt_frames kill_rerun)
+  eval_mode_test(outputs check_outputs.py ${mode})
+endforeach()
 
 add_test(NAME eval_demo
          COMMAND ${CROWDRT_EVAL_PYTHON} ${PROJECT_SOURCE_DIR}/tests/eval/check_demo.py $<TARGET_FILE:crowdrt>

@@ -2,7 +2,9 @@
 from the specification): health, server and model metadata, model ready, inference with JSON tensors (flat and
 nested) and binary tensors, output selection, the counting model's sequences (start, continue, end, expiry, unknown
 id, two interleaved, the limit on live ones, zones from the request and from config.json), the repository's index / load / unload, /metrics, the bearer
-token, model names that could leave the repository, and the errors' statuses (400, 401, 404, 413, 429).
+token, model names that could leave the repository, and the errors' statuses (400, 401, 404, 413, 429); then the same
+server over gRPC with the client of v2_grpc_client.py (stubs compiled from our .proto at run time): every call, raw and
+typed tensor contents, the sequences, the errors' status codes, the token in metadata, and gRPC in /metrics.
 
 usage: check_serve_protocol.py CROWDRT FIXTURE_WORK WORK
 """
@@ -14,6 +16,7 @@ import sys
 import time
 
 import cv2
+import grpc
 import numpy as np
 import requests
 
@@ -22,6 +25,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "eval"))
 from make_models import CONSTANT_BIAS, LINEAR_BIAS, LINEAR_WEIGHTS  # noqa: E402
 from v2_client import Client, Server  # noqa: E402
+from v2_grpc_client import GrpcClient, parameter_value, pb  # noqa: E402
 
 TOKEN = "test-token-7f3a"
 SIZE = 64
@@ -278,6 +282,14 @@ def check_repository(c, repository, fixture_plan):
     expect(c.get("/v2/health/ready"), 400, None, "ready with a failed model")
     expect(c.post("/v2/repository/models/broken/unload", data=b""), 200, what="unload of the failed model")
     expect(c.get("/v2/health/ready"), 200, what="ready again")
+    # frames on the GPU asked of a CPU plan: the model does not load, saying why
+    os.makedirs(os.path.join(repository, "gpuflow", "1"))
+    shutil.copy(fixture_plan, os.path.join(repository, "gpuflow", "1", "model.plan"))
+    with open(os.path.join(repository, "gpuflow", "config.json"), "w") as f:
+        f.write('{"flow_device": "cuda"}')
+    expect(c.post("/v2/repository/models/gpuflow/load", data=b""), 400, "flow device cuda needs a CUDA plan",
+           "flow_device cuda on a CPU plan")
+    expect(c.post("/v2/repository/models/gpuflow/unload", data=b""), 200, what="unload of the CPU plan asking for cuda")
     # a new version appears on reload; the highest serves requests without a version
     os.makedirs(os.path.join(repository, "constant", "3"))
     shutil.copy(fixture_plan, os.path.join(repository, "constant", "3", "model.plan"))
@@ -292,19 +304,225 @@ def check_repository(c, repository, fixture_plan):
 def check_metrics(c, frames):
     text = expect(c.get("/metrics"), 200, what="/metrics").text
     lines = text.splitlines()
-    for needle in ('crowdrt_requests_total{model="linear",endpoint="infer"}',
-                   'crowdrt_request_failures_total{model="linear",endpoint="infer"}',
+    for needle in ('crowdrt_requests_total{model="linear",endpoint="infer",protocol="http"}',
+                   'crowdrt_request_failures_total{model="linear",endpoint="infer",protocol="http"}',
                    '# TYPE crowdrt_stage_duration_seconds histogram',
                    'crowdrt_stage_duration_seconds_bucket{model="linear_counting",stage="preprocess",le="+Inf"}',
                    'crowdrt_stage_duration_seconds_count{model="linear_counting",stage="infer"}',
                    'crowdrt_stage_duration_seconds_count{model="linear",stage="queue"}',
-                   'crowdrt_request_duration_seconds_bucket{model="linear_counting",endpoint="infer",le="0.5"}',
-                   'crowdrt_request_failures_total{model="",endpoint="server_metadata"}'):
+                   'crowdrt_request_duration_seconds_bucket{model="linear_counting",endpoint="infer",protocol="http",le="0.5"}',
+                   'crowdrt_request_failures_total{model="",endpoint="server_metadata",protocol="http"}'):
         if not any(l.startswith(needle) for l in lines):
             fail(f"/metrics lacks {needle}")
     got = [l for l in lines if l.startswith('crowdrt_frames_total{model="linear_counting"}')]
     if not got or int(got[0].split()[-1]) != frames:
         fail(f"/metrics counts {got} frames of linear_counting, {frames} were answered")
+
+
+# ---- the same server over gRPC ----
+
+def expect_code(result, code, needle=None, what=""):
+    """result: (grpc.StatusCode, response or details[, arrays]); the code, and for errors details holding needle."""
+    got, response = result[0], result[1]
+    if got != code:
+        fail(f"gRPC {what}: status {got}, expected {code}: {str(response)[:300]}")
+    if code != grpc.StatusCode.OK and needle and needle not in response:
+        fail(f"gRPC {what}: error {response!r} does not say {needle!r}")
+    return result
+
+
+def grpc_counting(g, frame, seq, start=False, end=False, raw=True, outputs=None):
+    parameters = {"sequence_id": seq}
+    if start:
+        parameters["sequence_start"] = True
+    if end:
+        parameters["sequence_end"] = True
+    return g.infer("linear_counting", {"frame": frame}, parameters=parameters, raw=raw, outputs=outputs)
+
+
+def grpc_count(result, what):
+    _, _, arrays = expect_code(result, grpc.StatusCode.OK, what=what)
+    return float(arrays["count"][0])
+
+
+def check_grpc_health_and_metadata(server, g):
+    OK = grpc.StatusCode.OK
+    anonymous = GrpcClient(server.grpc_target)
+    if not expect_code(anonymous.call("ServerLive", pb.ServerLiveRequest()), OK, what="ServerLive without the token")[1].live:
+        fail("ServerLive says not live")
+    if not expect_code(anonymous.call("ServerReady", pb.ServerReadyRequest()), OK, what="ServerReady")[1].ready:
+        fail("ServerReady says not ready")
+    for method, request in (("ServerMetadata", pb.ServerMetadataRequest()), ("ModelMetadata", pb.ModelMetadataRequest(name="linear")),
+                            ("ModelInfer", pb.ModelInferRequest(model_name="linear")), ("RepositoryIndex", pb.RepositoryIndexRequest())):
+        expect_code(anonymous.call(method, request), grpc.StatusCode.UNAUTHENTICATED, "authorization: Bearer", f"{method} without the token")
+    expect_code(anonymous.call("ServerMetadata", pb.ServerMetadataRequest(), metadata=[("authorization", "Bearer wrong")]),
+                grpc.StatusCode.UNAUTHENTICATED, None, "a wrong token")
+    anonymous.close()
+    meta = expect_code(g.call("ServerMetadata", pb.ServerMetadataRequest()), OK, what="ServerMetadata")[1]
+    if meta.name != "crowdrt" or not meta.version or not {"binary_tensor_data", "model_repository", "sequence"} <= set(meta.extensions):
+        fail(f"gRPC server metadata {meta}")
+    m = expect_code(g.call("ModelMetadata", pb.ModelMetadataRequest(name="linear")), OK, what="ModelMetadata")[1]
+    got = (m.name, list(m.versions), m.platform, [(t.name, t.datatype, list(t.shape)) for t in m.inputs],
+           [(t.name, t.datatype, list(t.shape)) for t in m.outputs])
+    want = ("linear", ["1"], "crowdrt_plan", [("input", "FP32", [1, 5, SIZE, SIZE])], [("output", "FP32", [1, 1, SIZE, SIZE])])
+    if got != want:
+        fail(f"gRPC metadata of linear {got}, expected {want}")
+    m = expect_code(g.call("ModelMetadata", pb.ModelMetadataRequest(name="linear_counting", version="1")), OK)[1]
+    if [(t.name, t.datatype, list(t.shape)) for t in m.inputs] != [("frame", "UINT8", [-1, -1, 3])]:
+        fail(f"gRPC metadata of linear_counting {m}")
+    expect_code(g.call("ModelMetadata", pb.ModelMetadataRequest(name="nope")), grpc.StatusCode.NOT_FOUND, "unknown model 'nope'", "an unknown model")
+    expect_code(g.call("ModelMetadata", pb.ModelMetadataRequest(name="linear", version="2")), grpc.StatusCode.NOT_FOUND, "no version '2'",
+                "an unknown version")
+    expect_code(g.call("ModelMetadata", pb.ModelMetadataRequest(name="a..b")), grpc.StatusCode.INVALID_ARGUMENT, "'..'", "name a..b")
+    for name in ("linear", "linear_counting"):
+        if not expect_code(g.call("ModelReady", pb.ModelReadyRequest(name=name)), OK, what=f"ModelReady {name}")[1].ready:
+            fail(f"gRPC ModelReady: {name} is not ready")
+    expect_code(g.call("ModelReady", pb.ModelReadyRequest(name="nope")), grpc.StatusCode.NOT_FOUND, None, "ModelReady of an unknown model")
+
+
+def check_grpc_infer(g):
+    """Returns how many ModelInfer calls reached model linear (the metrics must count as many)."""
+    OK, INVALID = grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT
+    rng = np.random.default_rng(6)
+    x = rng.random((1, 5, SIZE, SIZE), dtype=np.float32)
+    want = linear_reference(x)
+    _, r, out = expect_code(g.infer("linear", {"input": x}, request_id="g-1"), OK, what="raw infer")
+    if r.id != "g-1" or r.model_name != "linear" or r.model_version != "1" or [o.name for o in r.outputs] != ["output"]:
+        fail(f"gRPC response header {r.id!r} {r.model_name!r} {r.model_version!r} {[o.name for o in r.outputs]}")
+    if list(r.outputs[0].shape) != [1, 1, SIZE, SIZE] or not np.allclose(out["output"], want, atol=1e-4):
+        fail("gRPC raw infer: the output differs from numpy's 1x1 convolution")
+    _, _, typed = expect_code(g.infer("linear", {"input": x}, raw=False, version="1", outputs=["output"]), OK, what="typed infer")
+    if not np.array_equal(typed["output"], out["output"]):
+        fail("gRPC fp32_contents gave another output than raw_input_contents")
+    # errors, each INVALID_ARGUMENT or NOT_FOUND with the HTTP side's message
+    expect_code(g.infer("linear", {"input": x.astype(np.float64)}), INVALID, "FP32", "an FP64 input")
+    expect_code(g.infer("linear", {"input": x[:, :3]}), INVALID, "shape", "a wrong shape")
+    expect_code(g.infer("linear", {"image": x}), INVALID, "needs input 'input'", "a wrong input name")
+    expect_code(g.infer("linear", {"input": x}, outputs=["nope"]), INVALID, "not an output", "an unknown output")
+    expect_code(g.infer("nope", {"input": x}), grpc.StatusCode.NOT_FOUND, "unknown model", "infer on an unknown model")
+    expect_code(g.infer("linear", {"input": x}, version="9"), grpc.StatusCode.NOT_FOUND, "no version", "an unknown version")
+    short = g.infer_request("linear", {"input": x})
+    short.raw_input_contents[0] = short.raw_input_contents[0][:-4]
+    expect_code(g.call("ModelInfer", short), INVALID, "needs 81920", "raw contents one element short")
+    extra = g.infer_request("linear", {"input": x})
+    extra.raw_input_contents.append(b"\0" * 4)
+    expect_code(g.call("ModelInfer", extra), INVALID, "one per input", "more raw contents than inputs")
+    both = g.infer_request("linear", {"input": x})
+    both.inputs[0].contents.fp32_contents.extend([1.0])
+    expect_code(g.call("ModelInfer", both), INVALID, "not both", "contents and raw contents")
+    wrong_field = g.infer_request("linear", {"input": x}, raw=False)
+    wrong_field.inputs[0].contents.fp64_contents.extend(wrong_field.inputs[0].contents.fp32_contents)
+    del wrong_field.inputs[0].contents.fp32_contents[:]
+    expect_code(g.call("ModelInfer", wrong_field), INVALID, "fp32_contents", "FP32 elements in fp64_contents")
+    typed_range = g.infer_request("linear", {"input": np.array([1, 300], np.uint16)}, raw=False)
+    typed_range.inputs[0].datatype = "UINT8"
+    expect_code(g.call("ModelInfer", typed_range), INVALID, "out of range", "a UINT8 value of 300")
+    unknown = g.infer_request("linear", {"input": x})
+    unknown.inputs[0].datatype = "COMPLEX"
+    expect_code(g.call("ModelInfer", unknown), INVALID, "datatype 'COMPLEX'", "an unknown datatype")
+    negative = g.infer_request("linear", {"input": x})
+    negative.inputs[0].shape[1] = -5
+    expect_code(g.call("ModelInfer", negative), INVALID, "non-negative", "a negative dimension")
+    big = np.zeros(MAX_BYTES // 4 + 100_000, np.float32)
+    expect_code(g.infer("linear", {"input": big}), grpc.StatusCode.RESOURCE_EXHAUSTED, None, "a message over --max-request-bytes")
+    return 14  # the calls above that named linear and reached the server (2 answered, 12 refused once linear was found)
+
+
+def check_grpc_sequences(g, http, synth, alone):
+    OK, INVALID = grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT
+    a, b = frames_of(synth, "00001"), frames_of(synth, "00002")
+    idle_start = time.time()
+    grpc_count(grpc_counting(g, a[0], 70, start=True), "the sequence left to expire")
+    for s in range(MAX_SEQUENCES - 1):  # with 70 live: the limit on live sequences
+        grpc_count(grpc_counting(g, a[0], 80 + s, start=True), f"live sequence {s}")
+    expect_code(grpc_counting(g, a[0], 90, start=True), grpc.StatusCode.RESOURCE_EXHAUSTED, "--max-sequences", "one sequence too many")
+    for s in range(MAX_SEQUENCES - 1):
+        grpc_count(grpc_counting(g, a[1], 80 + s, end=True), f"end live sequence {s}")
+    # start, continue, end: the same counts as over HTTP (the flow chain is the server's, whichever protocol)
+    counts = [grpc_count(grpc_counting(g, f, 71, start=i == 0, end=i == len(a) - 1), f"gRPC frame {i}") for i, f in enumerate(a)]
+    if counts != alone:
+        fail(f"over gRPC sequence 71 counted {counts}; over HTTP {alone}")
+    # typed uint_contents frames, and two sequences interleaved (one with a string id)
+    if grpc_count(grpc_counting(g, a[0], "typed", start=True, end=True, raw=False), "a typed frame") != alone[0]:
+        fail("a frame in uint_contents counted otherwise than raw")
+    interleaved = []
+    for i in range(len(a)):
+        interleaved.append(grpc_count(grpc_counting(g, a[i], 72, start=i == 0, end=i == len(a) - 1), "interleaved a"))
+        grpc_count(grpc_counting(g, b[i], "g-b", start=i == 0, end=i == len(a) - 1), "interleaved b")
+    if interleaved != alone:
+        fail(f"interleaved over gRPC, sequence 72 counted {interleaved}; alone {alone}")
+    # a sequence started over HTTP continues over gRPC: one table of sequences behind both protocols
+    count_of(counting(http, a[0], 75, start=True), "HTTP start of sequence 75")
+    if grpc_count(grpc_counting(g, a[1], 75, end=True), "gRPC frame 2 of sequence 75") != alone[1]:
+        fail("sequence 75's second frame, sent over gRPC after its first over HTTP, counted otherwise than alone")
+    # the last frame's response parameters, the density on request
+    _, r, out = expect_code(grpc_counting(g, a[0], 73, start=True, end=True, outputs=["count", "density"]), OK, what="density")
+    params = {k: parameter_value(v) for k, v in r.parameters.items()}
+    if params.get("sequence_end") is not True or params.get("sequence_frame") != 1 or params.get("sequence_id") != 73:
+        fail(f"gRPC response parameters {params}")
+    if out["density"].shape != (1, 1, SIZE, SIZE) or abs(out["density"].astype(np.float64).sum() / 100 - out["count"][0]) > 1e-6:
+        fail("gRPC: the density map does not add up to the count")
+    # errors
+    expect_code(grpc_counting(g, a[1], 73), INVALID, "sequence_start", "a frame after sequence_end")
+    expect_code(grpc_counting(g, a[0], 999), INVALID, "is not live", "an unknown sequence id")
+    expect_code(g.infer("linear_counting", {"frame": a[0]}), INVALID, "sequence_id", "no sequence id")
+    expect_code(grpc_counting(g, np.zeros((8, 8, 4), np.uint8), 74, start=True), INVALID, "[height, width, 3]", "a 4-channel frame")
+    # expiry: sequence 70 has been idle since idle_start
+    time.sleep(max(0.0, idle_start + TIMEOUT_S + 0.6 - time.time()))
+    expect_code(grpc_counting(g, a[1], 70), INVALID, "idle for more than", "a frame after the sequence expired")
+    return len(a) * 3 + 1 + 1 + 1 + 2 + 2 * (MAX_SEQUENCES - 1)  # the frames counted above
+
+
+def check_grpc_repository(g):
+    OK = grpc.StatusCode.OK
+    index = expect_code(g.call("RepositoryIndex", pb.RepositoryIndexRequest()), OK, what="RepositoryIndex")[1]
+    rows = {(m.name, m.version, m.state) for m in index.models}
+    for want in (("linear", "1", "READY"), ("linear_counting", "1", "READY")):
+        if want not in rows:
+            fail(f"gRPC index {rows} lacks {want}")
+    expect_code(g.call("RepositoryModelUnload", pb.RepositoryModelUnloadRequest(model_name="linear_counting")), OK, what="unload")
+    if expect_code(g.call("ModelReady", pb.ModelReadyRequest(name="linear")), OK)[1].ready:
+        fail("gRPC ModelReady: linear is ready after its unload")
+    expect_code(g.infer("linear", {"input": np.zeros((1, 5, SIZE, SIZE), np.float32)}), grpc.StatusCode.NOT_FOUND, "not loaded",
+                "infer after unload")
+    ready = expect_code(g.call("RepositoryIndex", pb.RepositoryIndexRequest(ready=True)), OK)[1]
+    if any(m.name.startswith("linear") for m in ready.models):
+        fail("gRPC index with ready: true lists an unloaded model")
+    load = pb.RepositoryModelLoadRequest(model_name="linear")
+    load.parameters["config"].string_param = "{}"
+    expect_code(g.call("RepositoryModelLoad", load), grpc.StatusCode.INVALID_ARGUMENT, "no load / unload parameters", "load parameters")
+    expect_code(g.call("RepositoryModelLoad", pb.RepositoryModelLoadRequest(model_name="linear")), OK, what="load")
+    if not expect_code(g.call("ModelReady", pb.ModelReadyRequest(name="linear_counting")), OK)[1].ready:
+        fail("gRPC ModelReady: linear_counting is not ready after load")
+    expect_code(g.call("RepositoryModelLoad", pb.RepositoryModelLoadRequest(model_name="nope")), grpc.StatusCode.NOT_FOUND,
+                "no model 'nope'", "load of an unknown model")
+
+
+def metric(text, line_start):
+    got = [l for l in text.splitlines() if l.startswith(line_start)]
+    return float(got[0].split()[-1]) if got else 0.0
+
+
+def check_grpc(server, c, synth, alone):
+    if not server.grpc_target:
+        fail("crowdrt serve did not say its gRPC port on its first line")
+    before = c.get("/metrics").text
+    g = GrpcClient(server.grpc_target, TOKEN)
+    check_grpc_health_and_metadata(server, g)
+    linear_calls = check_grpc_infer(g)
+    frames = check_grpc_sequences(g, c, synth, alone)
+    check_grpc_repository(g)
+    g.close()
+    after = c.get("/metrics").text
+    calls = metric(after, 'crowdrt_requests_total{model="linear",endpoint="infer",protocol="grpc"}')
+    failed = metric(after, 'crowdrt_request_failures_total{model="linear",endpoint="infer",protocol="grpc"}')
+    if (calls, failed) != (linear_calls, linear_calls - 2):
+        fail(f"/metrics counts {calls} gRPC infer calls of linear ({failed} failed); {linear_calls} were made ({linear_calls - 2} failed)")
+    served = metric(after, 'crowdrt_frames_total{model="linear_counting"}') - metric(before, 'crowdrt_frames_total{model="linear_counting"}')
+    if served != frames:
+        fail(f"/metrics counts {served} more frames of linear_counting; {frames} were answered (all but one over gRPC)")
+    if metric(after, 'crowdrt_requests_total{model="",endpoint="server_metadata",protocol="grpc"}') < 2:
+        fail("/metrics does not count the gRPC ServerMetadata calls")
 
 
 def main():
@@ -323,17 +541,18 @@ def main():
         check_auth_and_health(server, c)
         check_metadata(c)
         check_raw_infer(c)
-        check_sequences(c, synth)
+        alone = check_sequences(c, synth)
         check_zones(c, synth)
         frames = int([l for l in c.get("/metrics").text.splitlines()
                       if l.startswith('crowdrt_frames_total{model="linear_counting"}')][0].split()[-1])
         check_metrics(c, frames)
         check_repository(c, repository, os.path.join(fixture, "repository", "constant", "1", "model.plan"))
+        check_grpc(server, c, synth, alone)
         c.session.close()
         code = server.stop()
     if code != 0:
         fail(f"crowdrt serve exited {code} on SIGTERM")
-    print("ok: health, metadata, JSON / binary infer, errors, sequences, zones, repository, metrics, token")
+    print("ok: health, metadata, JSON / binary infer, errors, sequences, zones, repository, metrics, token; the same over gRPC")
 
 
 if __name__ == "__main__":

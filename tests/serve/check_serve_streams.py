@@ -43,14 +43,14 @@ def eval_counts(crowdrt, plan, synth, work):
     return counts
 
 
-def stream(base, synth, sequence, sequence_id, results, errors):
+def stream(base, synth, sequence, sequence_id, results, errors, model="linear_counting"):
     try:
         c = Client(base)
         frames = sorted(glob.glob(os.path.join(synth, "sequences", sequence, "*.jpg")))
         counts = []
         for i, path in enumerate(frames):
             parameters = {"sequence_id": sequence_id, "sequence_start": i == 0, "sequence_end": i == len(frames) - 1}
-            code, j, out = c.infer("linear_counting", {"frame": cv2.imread(path)}, parameters=parameters, binary_inputs=True)
+            code, j, out = c.infer(model, {"frame": cv2.imread(path)}, parameters=parameters, binary_inputs=True)
             if code != 200:
                 raise RuntimeError(f"frame {i}: status {code}: {j}")
             counts.append(float(out["count"][0]))

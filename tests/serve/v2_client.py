@@ -103,11 +103,13 @@ def _die_with_parent():
 
 
 class Server:
-    """`crowdrt serve` on 127.0.0.1 and a free port (--http-port 0; the port is read from its first line)."""
+    """`crowdrt serve` on 127.0.0.1 and free ports (--http-port 0, and --grpc-port 0 unless extra turns gRPC off; the
+    ports are read from its first line). grpc_target: "127.0.0.1:PORT", or None without gRPC."""
 
     def __init__(self, crowdrt, repository, *extra, log=None, start_timeout=30):
         self.log = open(log or os.devnull, "w")
-        self.proc = subprocess.Popen([crowdrt, "serve", "--model-repository", repository, "--http-port", "0", *extra],
+        grpc_port = [] if "--allow-grpc" in extra else ["--grpc-port", "0"]
+        self.proc = subprocess.Popen([crowdrt, "serve", "--model-repository", repository, "--http-port", "0", *grpc_port, *extra],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      preexec_fn=_die_with_parent)
         deadline = time.time() + start_timeout
@@ -122,6 +124,9 @@ class Server:
             raise SystemExit(f"FAIL: crowdrt serve did not start (first line {line!r}, exit {self.proc.poll()})")
         self.port = int(line.split("http://127.0.0.1:")[1].split()[0])
         self.base = f"http://127.0.0.1:{self.port}"
+        self.grpc_target = None
+        if "grpc 127.0.0.1:" in line:
+            self.grpc_target = "127.0.0.1:" + line.split("grpc 127.0.0.1:")[1].split()[0]
 
     def stop(self):
         """SIGTERM, then SIGKILL after 10 s; returns the exit status. The server finishes the connections it serves

@@ -1,5 +1,6 @@
-// The CPU backend on oneDNN: float32 primitives in the layouts oneDNN chooses (nhwc for brgconv, nChw16c for
-// jit convolutions on AVX-512) kept from layer to layer, fused bias/residual/activation epilogues, concats written in place, one planned arena.
+// The CPU backend on oneDNN: float32 primitives (bf16 and int8 convolutions where permitted) in the layouts oneDNN
+// chooses (nhwc for brgconv, nChw16c for jit convolutions on AVX-512) kept from layer to layer, fused
+// bias/residual/activation epilogues, concats written in place, one planned arena.
 #pragma once
 #include "backends/backend.h"
 

@@ -20,6 +20,7 @@
 #endif
 
 #include "backends/cpu/cpu_conv_setup.h"
+#include "core/cancel.h"
 
 namespace crowdrt::cpu {
 namespace {
@@ -82,8 +83,10 @@ std::vector<double> time_convolutions(const std::vector<dnnl::convolution_forwar
   std::vector<TimedConvolution> timed;
   for (const auto& pd : pds) timed.emplace_back(pd, engine);
   std::vector<double> best(pds.size(), std::numeric_limits<double>::infinity());
-  for (int round = 0; round < kRounds; ++round)
+  for (int round = 0; round < kRounds; ++round) {
+    throw_if_cancelled();  // a large layer's rounds take seconds on a small CPU
     for (size_t i = 0; i < timed.size(); ++i) best[i] = std::min(best[i], timed[i].run_ms());
+  }
   return best;
 }
 

@@ -8,7 +8,8 @@ namespace crowdrt {
 std::string CudaBackend::device_fingerprint() const { return cuda::device_fingerprint(); }
 
 bool CudaBackend::supports(const ir::Graph& graph, const ir::Node& node, Precision precision) const {
-  (void)precision;  // every op runs in fp32, fp16 and bf16; int8 falls back to fp32 (the compile says so)
+  (void)precision;  // every op runs in fp32, fp16 and bf16; under int8 the engine is fp16 and Convs run int8
+                    // where they can (cuda_graph.cpp; the compile says which)
   return cuda::node_supported(graph, node);
 }
 

@@ -39,6 +39,7 @@ class EnginePool {
   Lease acquire();
 
   const Engine& first() const { return *engines_.front(); }
+  Engine& first() { return *engines_.front(); }
   size_t size() const { return engines_.size(); }
 
  private:

@@ -27,41 +27,10 @@ void answer_json(httplib::Response& res, const nlohmann::json& j) {
   res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
-// Compares without stopping at the first difference, so that the time taken does not tell how much of a guess is right.
-bool same_secret(const std::string& a, const std::string& b) {
-  if (a.size() != b.size() || b.empty()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-// The repository's model a requested name stands for: itself, or <model> for <model>_counting (a folder of the full
-// name wins). Whether it is the counting model is set in `counting`.
-std::string base_model(const ModelRepository& repository, const std::string& name, bool& counting) {
-  check_model_name(name);
-  const std::string suffix = kCountingSuffix;
-  counting = false;
-  if (repository.exists(name) || name.size() <= suffix.size() ||
-      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-    return name;
-  const std::string base = name.substr(0, name.size() - suffix.size());
-  if (!repository.exists(base)) return name;
-  counting = true;
-  return base;
-}
-
-// A model name as requested: the raw model, or <model>_counting for its counting model.
-struct Target {
-  std::shared_ptr<const Model> model;
-  std::shared_ptr<const ModelVersion> version;
-  bool counting = false;
-  std::string name;  // as requested
-};
-
 }  // namespace
 
-HttpServer::HttpServer(ModelRepository& repository, SequenceLimits limits, HttpOptions options)
-    : repository_(repository), sequences_(limits), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(Service& service, HttpOptions options)
+    : service_(service), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
   const int threads = std::max(1, options_.threads);
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server_->set_payload_max_length(options_.max_request_bytes);
@@ -93,10 +62,7 @@ void HttpServer::add_routes() {
   // Health probes need no token (Kubernetes probes carry none); everything else does when one is set. Checked once
   // the body is read, so that the connection stays in step for the client's next request.
   auto authorized = [this](const Request& req, const std::string& endpoint) {
-    if (options_.token.empty() || endpoint.rfind("health_", 0) == 0) return true;
-    const std::string auth = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    return auth.rfind(prefix, 0) == 0 && same_secret(auth.substr(prefix.size()), options_.token);
+    return endpoint.rfind("health_", 0) == 0 || service_.authorized(req.get_header_value("Authorization"));
   };
   // Each endpoint: counted and timed per model (only models of the repository, so that the labels stay bounded), its
   // errors answered as the protocol's {"error": ...}.
@@ -118,56 +84,41 @@ void HttpServer::add_routes() {
         log_warn(cat("serve: ", req.method, " ", req.path, ": ", e.what()));
         answer_error(res, 500, e.what());
       }
-      metrics_.request(model_label, endpoint, res.status >= 400,
-                       std::chrono::duration<double>(Clock::now() - start).count());
+      service_.metrics().request(model_label, endpoint, "http", res.status >= 400,
+                                 std::chrono::duration<double>(Clock::now() - start).count());
     };
   };
-  // The model (and version) a /v2/models/... path names.
-  auto target_of = [this](const Request& req, std::string& model_label) {
-    Target t;
-    t.name = req.matches[1].str();
-    const std::string base = base_model(repository_, t.name, t.counting);
-    t.model = repository_.find(base);
-    model_label = t.name;
-    t.version = ModelRepository::version_of(*t.model, req.matches[2].str());
-    return t;
+  // A body that is empty or a JSON object (the repository calls'), else 400.
+  auto object_body = [](const Request& req, const char* what) {
+    if (req.body.empty()) return nlohmann::json::object();
+    nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw ProtocolError(400, cat("the ", what, " request body is a JSON object or empty"));
+    return j;
   };
 
   server_->Get("/v2/health/live", route("health_live", [](const Request&, Response& res, std::string&) {
                  answer_json(res, nlohmann::json::object());
                }));
   server_->Get("/v2/health/ready", route("health_ready", [this](const Request&, Response& res, std::string&) {
-                 if (!repository_.all_ready()) throw ProtocolError(400, "not ready: a model failed to load; see /v2/repository/index");
+                 if (!service_.server_ready()) throw ProtocolError(400, "not ready: a model failed to load; see /v2/repository/index");
                  answer_json(res, nlohmann::json::object());
                }));
-  server_->Get("/v2", route("server_metadata", [](const Request&, Response& res, std::string&) {
-                 answer_json(res, {{"name", "crowdrt"},
-                                   {"version", CROWDRT_VERSION},
-                                   {"extensions", {"binary_tensor_data", "model_repository", "sequence", "parameters"}}});
+  server_->Get("/v2", route("server_metadata", [this](const Request&, Response& res, std::string&) {
+                 answer_json(res, service_.server_metadata());
                }));
-  server_->Get(kModelPath, route("model_metadata", [target_of](const Request& req, Response& res, std::string& label) {
-                 const Target t = target_of(req, label);
-                 answer_json(res, model_metadata(*t.model, *t.version, t.counting));
+  server_->Get(kModelPath, route("model_metadata", [this](const Request& req, Response& res, std::string& label) {
+                 answer_json(res, service_.model_metadata(req.matches[1].str(), req.matches[2].str(), label));
                }));
   server_->Get(std::string(kModelPath) + "/ready",
                route("model_ready", [this](const Request& req, Response& res, std::string& label) {
-                 bool counting = false;
-                 const std::string base = base_model(repository_, req.matches[1].str(), counting);
-                 if (!repository_.exists(base)) repository_.find(base);  // 404: unknown
-                 label = req.matches[1].str();
-                 std::shared_ptr<const Model> model;
-                 try {
-                   model = repository_.find(base);
-                 } catch (const ProtocolError& e) {
-                   throw ProtocolError(400, e.what());  // known but not loaded: not ready, a 4xx in the protocol
-                 }
-                 const auto version = ModelRepository::version_of(*model, req.matches[2].str());  // 404: no such version
-                 if (counting) model_metadata(*model, *version, true);  // 400 unless a density network
+                 std::string why;
+                 if (!service_.model_ready(req.matches[1].str(), req.matches[2].str(), label, why))
+                   throw ProtocolError(400, why);  // known but not ready: a 4xx in the protocol
                  answer_json(res, nlohmann::json::object());
                }));
   server_->Post(std::string(kModelPath) + "/infer",
-                route("infer", [this, target_of](const Request& req, Response& res, std::string& label) {
-                  const Target t = target_of(req, label);
+                route("infer", [this](const Request& req, Response& res, std::string& label) {
+                  const Service::Target target = service_.target(req.matches[1].str(), req.matches[2].str(), label);
                   std::optional<size_t> header_length;
                   if (req.has_header("Inference-Header-Content-Length")) {
                     const std::string v = req.get_header_value("Inference-Header-Content-Length");
@@ -176,49 +127,32 @@ void HttpServer::add_routes() {
                     header_length = std::stoull(v);
                   }
                   const InferRequest request = parse_infer_request(req.body, header_length);
-                  InferResponse response = t.counting ? infer_counting(*t.model, *t.version, request, sequences_, metrics_)
-                                                      : infer_raw(*t.model, *t.version, request, metrics_);
-                  response.model_name = t.name;
+                  InferResponse response = service_.infer(target, request);
                   EncodedResponse encoded = encode_infer_response(std::move(response), request);
                   if (encoded.header_length)
                     res.set_header("Inference-Header-Content-Length", std::to_string(*encoded.header_length));
                   res.status = 200;
                   res.set_content(std::move(encoded.body), encoded.content_type);
                 }));
-  server_->Post("/v2/repository/index", route("repository_index", [this](const Request& req, Response& res, std::string&) {
-                  bool ready_only = false;
-                  if (!req.body.empty()) {
-                    const nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
-                    if (j.is_discarded() || !j.is_object()) throw ProtocolError(400, "the index request body is a JSON object, e.g. {\"ready\": true}");
-                    ready_only = bool_parameter(j, "ready", false);
-                  }
+  server_->Post("/v2/repository/index",
+                route("repository_index", [this, object_body](const Request& req, Response& res, std::string&) {
+                  const bool ready_only = bool_parameter(object_body(req, "index"), "ready", false);
                   nlohmann::json out = nlohmann::json::array();
-                  for (const IndexEntry& e : repository_.index()) {
-                    if (ready_only && e.state != "READY") continue;
-                    for (const std::string& name : {e.name, e.name + kCountingSuffix}) {
-                      nlohmann::json row = {{"name", name}, {"state", e.state}};
-                      if (!e.version.empty()) row["version"] = e.version;
-                      if (!e.reason.empty()) row["reason"] = e.reason;
-                      out.push_back(row);
-                    }
+                  for (const IndexEntry& e : service_.index(ready_only)) {
+                    nlohmann::json row = {{"name", e.name}, {"state", e.state}};
+                    if (!e.version.empty()) row["version"] = e.version;
+                    if (!e.reason.empty()) row["reason"] = e.reason;
+                    out.push_back(row);
                   }
                   answer_json(res, out);
                 }));
-  // Loading or unloading <model>_counting acts on <model>; either forgets the model's live sequences.
-  auto repository_action = [this](bool load) {
-    return [this, load](const Request& req, Response& res, std::string& label) {
-      bool counting = false;
-      const std::string name = base_model(repository_, req.matches[1].str(), counting);
-      if (!req.body.empty()) {
-        const nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
-        if (j.is_discarded() || !j.is_object()) throw ProtocolError(400, "the load / unload request body is a JSON object or empty");
-      }
-      if (repository_.exists(name)) label = name;
+  auto repository_action = [this, object_body](bool load) {
+    return [this, object_body, load](const Request& req, Response& res, std::string& label) {
+      object_body(req, "load / unload");
       if (load)
-        repository_.load(name);
+        service_.load(req.matches[1].str(), label);
       else
-        repository_.unload(name);
-      sequences_.drop_model(name + kCountingSuffix);
+        service_.unload(req.matches[1].str(), label);
       answer_json(res, nlohmann::json::object());
     };
   };
@@ -226,7 +160,7 @@ void HttpServer::add_routes() {
   server_->Post(R"(/v2/repository/models/([^/]+)/unload)", route("repository_unload", repository_action(false)));
   server_->Get("/metrics", route("metrics", [this](const Request&, Response& res, std::string&) {
                  res.status = 200;
-                 res.set_content(metrics_.text(sequences_.live()), "text/plain; version=0.0.4");
+                 res.set_content(service_.metrics_text(), "text/plain; version=0.0.4");
                }));
 
   // What httplib answers itself (no such endpoint, a body over the limit, a malformed request) gets the protocol's body.
@@ -240,7 +174,7 @@ void HttpServer::add_routes() {
     else
       message = cat("malformed request (HTTP status ", res.status, ")");
     answer_error(res, res.status, message);
-    metrics_.request("", "rejected", true, 0);
+    service_.metrics().request("", "rejected", "http", true, 0);
     return httplib::Server::HandlerResponse::Handled;
   }));
   server_->set_exception_handler([](const Request&, Response& res, std::exception_ptr) {

@@ -5,9 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "serve/kserve/metrics.h"
-#include "serve/kserve/model_repository.h"
-#include "serve/kserve/sequences.h"
+#include "serve/kserve/service.h"
 
 namespace httplib {
 class Server;
@@ -18,7 +16,6 @@ namespace crowdrt::serve::kserve {
 struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8000;              // 0: any free port (port() says which)
-  std::string token;            // non-empty: every endpoint but /v2/health/* needs "Authorization: Bearer <token>"
   size_t max_request_bytes = 64u << 20;
   int threads = 32;             // connections served at once
   int client_timeout_seconds = 10;  // a client that sends or reads nothing for this long is dropped
@@ -26,7 +23,8 @@ struct HttpOptions {
 
 class HttpServer {
  public:
-  HttpServer(ModelRepository& repository, SequenceLimits limits, HttpOptions options);
+  // The service's token, when it has one, is needed by every endpoint but /v2/health/* ("Authorization: Bearer <token>").
+  HttpServer(Service& service, HttpOptions options);
   ~HttpServer();
   // Binds host:port; Error naming them when the address is taken or not local. Returns the port bound.
   int bind();
@@ -36,9 +34,7 @@ class HttpServer {
 
  private:
   void add_routes();
-  ModelRepository& repository_;
-  SequenceTable sequences_;
-  Metrics metrics_;
+  Service& service_;
   HttpOptions options_;
   std::unique_ptr<httplib::Server> server_;
 };

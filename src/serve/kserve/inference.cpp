@@ -15,9 +15,11 @@ constexpr int64_t kMaxFrameSide = 16384;
 
 struct DensityNetwork {
   int width, height, channels;
+  Shape map;  // one frame's density map: 1x1xhxw
 };
 
-// The counting model needs a density network: one 1xCxHxW input (C = 3 or 5) and one 1x1xhxw output.
+// The counting model needs a density network: one BxCxHxW input (C = 3 or 5) and one Bx1xhxw output, B the plan's
+// batch (1, or B > 1 for frames of different sequences batched together).
 DensityNetwork density_network(const Model& model, const ModelVersion& version) {
   const auto fail = [&](const std::string& why) -> DensityNetwork {
     throw ProtocolError(400, cat("model '", model.name, "' has no counting model: its plan ", why,
@@ -26,9 +28,18 @@ DensityNetwork density_network(const Model& model, const ModelVersion& version) 
   if (version.inputs.size() != 1 || version.outputs.size() != 1) return fail("has not one input and one output");
   const Shape& in = version.inputs[0].shape;
   const Shape& out = version.outputs[0].shape;
-  if (in.size() != 4 || in[0] != 1 || (in[1] != 3 && in[1] != 5)) return fail(cat("takes ", shape_str(in), ", not 1x5xHxW or 1x3xHxW"));
-  if (out.size() != 4 || out[0] != 1 || out[1] != 1) return fail(cat("gives ", shape_str(out), ", not a 1x1xHxW density map"));
-  return {static_cast<int>(in[3]), static_cast<int>(in[2]), static_cast<int>(in[1])};
+  const int64_t b = version.batch;
+  if (in.size() != 4 || in[0] != b || (in[1] != 3 && in[1] != 5))
+    return fail(cat("takes ", shape_str(in), ", not Bx5xHxW or Bx3xHxW"));
+  if (out.size() != 4 || out[0] != b || out[1] != 1)
+    return fail(cat("gives ", shape_str(out), ", not a Bx1xHxW density map"));
+  return {static_cast<int>(in[3]), static_cast<int>(in[2]), static_cast<int>(in[1]), Shape{1, 1, out[2], out[3]}};
+}
+
+// A batched plan's tensor as the protocol shows it: any batch (-1) up front; others as they are.
+Shape shown_shape(const ModelVersion& version, Shape shape) {
+  if (version.batcher) shape[0] = -1;
+  return shape;
 }
 
 nlohmann::json tensor_metadata(const std::string& name, const std::string& datatype, const Shape& shape) {
@@ -57,23 +68,36 @@ nlohmann::json model_metadata(const Model& model, const ModelVersion& version, b
                       {"inputs", nlohmann::json::array()},
                       {"outputs", nlohmann::json::array()}};
   if (!counting) {
-    for (const TensorInfo& t : version.inputs) j["inputs"].push_back(tensor_metadata(t.name, "FP32", t.shape));
-    for (const TensorInfo& t : version.outputs) j["outputs"].push_back(tensor_metadata(t.name, "FP32", t.shape));
+    for (const TensorInfo& t : version.inputs)
+      j["inputs"].push_back(tensor_metadata(t.name, "FP32", shown_shape(version, t.shape)));
+    for (const TensorInfo& t : version.outputs)
+      j["outputs"].push_back(tensor_metadata(t.name, "FP32", shown_shape(version, t.shape)));
+    if (version.batcher) j["parameters"] = {{"max_batch_size", version.batch}};
     return j;
   }
-  density_network(model, version);
+  const DensityNetwork net = density_network(model, version);
   j["inputs"].push_back(tensor_metadata("frame", "UINT8", {-1, -1, 3}));
-  j["outputs"] = {tensor_metadata("count", "FP64", {1}), tensor_metadata("density", "FP32", version.outputs[0].shape),
+  j["outputs"] = {tensor_metadata("count", "FP64", {1}), tensor_metadata("density", "FP32", net.map),
                   tensor_metadata("zone_names", "BYTES", {-1}), tensor_metadata("zone_counts", "FP64", {-1}),
                   tensor_metadata("zone_alerts", "BYTES", {-1})};
   j["parameters"] = {{"sequence", true}};
+  if (version.batcher) j["parameters"]["max_batch_size"] = version.batch;
   return j;
 }
 
 InferResponse infer_raw(const Model& model, const ModelVersion& version, const InferRequest& request, Metrics& metrics) {
+  // A batched plan takes its whole batch, or one item (leading dimension 1) batched with other requests.
+  bool one_item = version.batcher != nullptr;
+  for (const WireTensor& w : request.inputs) one_item = one_item && !w.shape.empty() && w.shape[0] == 1;
+  const auto expected = [&](const TensorInfo& t) {
+    Shape s = t.shape;
+    if (one_item) s[0] = 1;
+    return s;
+  };
   std::vector<const float*> inputs;
   std::string names;
-  for (const TensorInfo& t : version.inputs) names += cat(names.empty() ? "" : ", ", t.name, " (FP32 ", shape_str(t.shape), ")");
+  for (const TensorInfo& t : version.inputs)
+    names += cat(names.empty() ? "" : ", ", t.name, " (FP32 ", shape_str(shown_shape(version, t.shape)), ")");
   for (const TensorInfo& info : version.inputs) {
     const WireTensor* given = nullptr;
     for (const WireTensor& w : request.inputs)
@@ -81,9 +105,17 @@ InferResponse infer_raw(const Model& model, const ModelVersion& version, const I
     if (!given) throw ProtocolError(400, cat("model '", model.name, "' needs input '", info.name, "'; its inputs: ", names));
     if (given->datatype != "FP32")
       throw ProtocolError(400, cat("input '", info.name, "' is FP32, not ", given->datatype));
-    if (given->shape != info.shape)
-      throw ProtocolError(400, cat("input '", info.name, "' has shape ", nlohmann::json(info.shape).dump(), ", not ",
-                                   nlohmann::json(given->shape).dump()));
+    if (given->shape != expected(info)) {
+      if (!version.batcher)
+        throw ProtocolError(400, cat("input '", info.name, "' has shape ", nlohmann::json(info.shape).dump(), ", not ",
+                                     nlohmann::json(given->shape).dump()));
+      Shape one = info.shape;
+      one[0] = 1;
+      throw ProtocolError(400, cat("input '", info.name, "' has shape ", nlohmann::json(one).dump(),
+                                   " (one item, batched with other requests) or ", nlohmann::json(info.shape).dump(),
+                                   " (the plan's whole batch), not ", nlohmann::json(given->shape).dump(),
+                                   "; every input takes the same batch"));
+    }
     inputs.push_back(reinterpret_cast<const float*>(given->bytes.data()));
   }
   for (const WireTensor& w : request.inputs) {
@@ -94,14 +126,21 @@ InferResponse infer_raw(const Model& model, const ModelVersion& version, const I
   std::vector<Tensor> outputs;
   std::vector<float*> out_ptrs;
   for (const TensorInfo& t : version.outputs) {
-    outputs.emplace_back(DType::f32, t.shape);
+    outputs.emplace_back(DType::f32, expected(t));
     out_ptrs.push_back(outputs.back().data<float>());
   }
-  EnginePool::Lease lease = version.engines->acquire();
-  metrics.stage(model.name, "queue", lease.waited_seconds());
-  const auto t = Clock::now();
-  lease.engine().infer(inputs, out_ptrs);
-  metrics.stage(model.name, "infer", seconds_since(t));
+  if (one_item) {
+    const Batcher::Result r = version.batcher->run(inputs, out_ptrs);
+    metrics.stage(model.name, "queue", r.queued_seconds);
+    metrics.stage(model.name, "infer", r.compute_seconds);
+    if (r.leader) metrics.batch(model.name, r.batch_items);
+  } else {
+    EnginePool::Lease lease = version.engines->acquire();
+    metrics.stage(model.name, "queue", lease.waited_seconds());
+    const auto t = Clock::now();
+    lease.engine().infer(inputs, out_ptrs);
+    metrics.stage(model.name, "infer", seconds_since(t));
+  }
   InferResponse response;
   response.model_name = model.name;
   response.model_version = std::to_string(version.version);
@@ -148,6 +187,7 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
     options.flow = model.config.flow;
     handle = sequences.start(name, id, [&] {
       auto s = std::make_shared<Sequence>(options);
+      if (version.device_frames) s->device_input = std::make_unique<eval::DeviceStreamInput>(version.inputs[0].shape, options.flow);
       s->zones = zones;
       return s;
     });
@@ -159,7 +199,7 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
   if (sequence->ended)
     throw ProtocolError(400, cat("sequence ", id, " of model '", name, "' has ended: start it again with sequence_start: true"));
   const int width = static_cast<int>(frame.shape[1]), height = static_cast<int>(frame.shape[0]);
-  const Shape& map = version.outputs[0].shape;
+  const Shape& map = net.map;
   const int map_w = static_cast<int>(map[3]), map_h = static_cast<int>(map[2]);
   try {
     if (!sequence->zones.empty() && !sequence->masks) {
@@ -178,21 +218,42 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
 
   // The frame's bytes are the request's; cv::Mat only looks at them.
   const cv::Mat bgr(height, width, CV_8UC3, const_cast<std::byte*>(frame.bytes.data()));
-  auto t = Clock::now();
-  const Tensor input = sequence->input.next(bgr);
-  const double preprocess_s = seconds_since(t);
+  bool density_asked = false;
+  for (const RequestedOutput& r : request.outputs) density_asked = density_asked || r.name == "density";
   Tensor density(DType::f32, map);
-  {
+  double count = 0;
+  auto t = Clock::now();
+  if (sequence->device_input) {
+    // On the GPU: the frame's preparation is queued on the sequence's own CUDA stream (preprocess is its host part),
+    // and the engine's stream waits for it (infer includes what of the preparation is still running).
+    sequence->device_input->submit(bgr);
+    const double preprocess_s = seconds_since(t);
     EnginePool::Lease lease = version.engines->acquire();
     metrics.stage(name, "queue", seconds_since(queued) - preprocess_s);
-    const float* in[] = {input.data<float>()};
-    float* out[] = {density.data<float>()};
     t = Clock::now();
-    lease.engine().infer(in, out);
+    count = sequence->device_input->count_on(lease.engine(), density_asked || sequence->masks ? &density : nullptr);
     metrics.stage(name, "infer", seconds_since(t));
+    metrics.stage(name, "preprocess", preprocess_s);
+  } else {
+    const Tensor input = sequence->input.next(bgr);
+    const double preprocess_s = seconds_since(t);
+    if (version.batcher) {  // frames of other sequences may join this one's batch
+      const Batcher::Result r = version.batcher->run({input.data<float>()}, {density.data<float>()});
+      metrics.stage(name, "queue", seconds_since(queued) - preprocess_s - r.compute_seconds);
+      metrics.stage(name, "infer", r.compute_seconds);
+      if (r.leader) metrics.batch(model.name, r.batch_items);
+    } else {
+      EnginePool::Lease lease = version.engines->acquire();
+      metrics.stage(name, "queue", seconds_since(queued) - preprocess_s);
+      const float* in[] = {input.data<float>()};
+      float* out[] = {density.data<float>()};
+      t = Clock::now();
+      lease.engine().infer(in, out);
+      metrics.stage(name, "infer", seconds_since(t));
+    }
+    metrics.stage(name, "preprocess", preprocess_s);
+    count = eval::count_of_density(density.span<float>());
   }
-  metrics.stage(name, "preprocess", preprocess_s);
-  const double count = eval::count_of_density(density.span<float>());
   ++sequence->frames;
   std::vector<std::string> alert_texts;
   std::vector<double> zone_counts;
@@ -216,8 +277,6 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
   response.parameters = {{"sequence_id", request.parameters["sequence_id"]}, {"sequence_frame", frame_number}};
   if (end) response.parameters["sequence_end"] = true;
   response.outputs.push_back(double_tensor("count", {count}));
-  bool density_asked = false;
-  for (const RequestedOutput& r : request.outputs) density_asked = density_asked || r.name == "density";
   if (density_asked) response.outputs.push_back(float_tensor("density", map, density.data<float>()));
   if (!sequence->zones.empty() || request.outputs_given) {
     std::vector<std::string> names;

@@ -1,7 +1,10 @@
 // The server's counters and latency histograms in the Prometheus text exposition format (version 0.0.4):
-//   crowdrt_requests_total{model, endpoint}, crowdrt_request_failures_total{model, endpoint}, crowdrt_frames_total{model},
-//   crowdrt_request_duration_seconds{model, endpoint} and crowdrt_stage_duration_seconds{model, stage} histograms
-//   (stage: queue, preprocess, infer), crowdrt_live_sequences{model}.
+//   crowdrt_requests_total{model, endpoint, protocol}, crowdrt_request_failures_total{model, endpoint, protocol},
+//   crowdrt_frames_total{model}, crowdrt_request_duration_seconds{model, endpoint, protocol} and
+//   crowdrt_stage_duration_seconds{model, stage} histograms (stage: queue, preprocess, infer), crowdrt_live_sequences{model},
+//   and for plans with a batch dimension crowdrt_batches_total{model, size}: the dynamic batcher's engine runs by
+//   requests per run.
+// protocol: http or grpc; endpoint: the protocol's operation (infer, model_metadata, ...), named alike for both.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -14,9 +17,11 @@ namespace crowdrt::serve::kserve {
 
 class Metrics {
  public:
-  void request(const std::string& model, const std::string& endpoint, bool failed, double seconds);
+  void request(const std::string& model, const std::string& endpoint, const std::string& protocol, bool failed,
+               double seconds);
   void frame(const std::string& model);
   void stage(const std::string& model, const std::string& stage, double seconds);
+  void batch(const std::string& model, int items);  // one engine run of the dynamic batcher with `items` requests
   // The exposition; live sequences per model are given by the caller (the sequence table owns them).
   std::string text(const std::map<std::string, size_t>& live_sequences) const;
 
@@ -30,11 +35,17 @@ class Metrics {
     double sum = 0;
     void observe(double seconds);
   };
-  using Labels = std::pair<std::string, std::string>;
+  struct RequestLabels {
+    std::string model, endpoint, protocol;
+    auto operator<=>(const RequestLabels&) const = default;
+  };
+  using StageLabels = std::pair<std::string, std::string>;
   mutable std::mutex mutex_;
-  std::map<Labels, uint64_t> requests_, failures_;
+  std::map<RequestLabels, uint64_t> requests_, failures_;
+  std::map<std::pair<std::string, int>, uint64_t> batches_;
   std::map<std::string, uint64_t> frames_;
-  std::map<Labels, Histogram> request_seconds_, stage_seconds_;
+  std::map<RequestLabels, Histogram> request_seconds_;
+  std::map<StageLabels, Histogram> stage_seconds_;
 };
 
 }  // namespace crowdrt::serve::kserve

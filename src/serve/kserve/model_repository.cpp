@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "eval/device_frames.h"
 #include "serve/kserve/protocol.h"
 #include "vision/dis_flow.h"
 
@@ -23,6 +24,56 @@ bool is_version_folder(const std::string& name) {
 std::string read_text(const std::string& path) {
   const std::vector<std::byte> bytes = read_file(path);
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// dynamic_batching: {"max_queue_delay_microseconds": N}, N from 0 to 10 s (Triton's field; its others do not apply).
+int64_t queue_delay_of(const nlohmann::json& value, const std::string& file) {
+  const std::string usage = cat(file, ": dynamic_batching is {\"max_queue_delay_microseconds\": N} with N from 0 to ",
+                                kMaxQueueDelayMicroseconds);
+  if (!value.is_object()) throw Error(usage);
+  int64_t delay = -1;
+  for (const auto& [key, v] : value.items()) {
+    if (key != "max_queue_delay_microseconds" || !v.is_number_integer() || v.get<int64_t>() < 0 ||
+        v.get<int64_t>() > kMaxQueueDelayMicroseconds)
+      throw Error(usage);
+    delay = v.get<int64_t>();
+  }
+  return delay;
+}
+
+// The batch B > 1 every input and output of the plan leads with, else 1.
+int64_t plan_batch(const ModelVersion& version) {
+  int64_t batch = 0;
+  for (const auto* tensors : {&version.inputs, &version.outputs})
+    for (const TensorInfo& t : *tensors) {
+      if (t.shape.empty() || (batch != 0 && t.shape[0] != batch)) return 1;
+      batch = t.shape[0];
+    }
+  return std::max<int64_t>(batch, 1);
+}
+
+// A batch runs on one engine of the pool, borrowed for it.
+class LeasedEngine final : public BatchExecutor {
+ public:
+  explicit LeasedEngine(EnginePool::Lease lease) : lease_(std::move(lease)) {}
+  void run(int, const std::vector<const float*>& inputs, const std::vector<float*>& outputs) override {
+    lease_.engine().infer(inputs, outputs);
+  }
+
+ private:
+  EnginePool::Lease lease_;
+};
+
+std::unique_ptr<Batcher> batcher_for(ModelVersion& version, int64_t max_queue_delay_us) {
+  BatcherOptions options;
+  options.max_batch = static_cast<int>(version.batch);
+  options.max_queue_delay = std::chrono::microseconds(max_queue_delay_us);
+  for (const TensorInfo& t : version.inputs)
+    options.item_input_elements.push_back(shape_numel(t.shape) / version.batch);
+  for (const TensorInfo& t : version.outputs)
+    options.item_output_elements.push_back(shape_numel(t.shape) / version.batch);
+  EnginePool* pool = version.engines.get();
+  return std::make_unique<Batcher>(options, [pool] { return std::make_unique<LeasedEngine>(pool->acquire()); });
 }
 
 }  // namespace
@@ -46,10 +97,17 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     } else if (key == "flow") {
       if (!value.is_string()) throw Error(cat(file, ": flow must be ultrafast, fast or medium"));
       config.flow = vision::parse_flow_preset(value.get<std::string>());
+    } else if (key == "flow_device") {
+      if (!value.is_string() || (value != "cpu" && value != "cuda"))
+        throw Error(cat(file, ": flow_device must be cpu or cuda (default: the plan's device)"));
+      config.flow_device = value.get<std::string>();
     } else if (key == "zones") {
       config.zones = parse_zones(nlohmann::json{{"zones", value}}.dump(), file);
+    } else if (key == "dynamic_batching") {
+      config.max_queue_delay_us = queue_delay_of(value, file);
     } else {
-      throw Error(cat(file, ": unknown key '", key, "'; the keys are instance_count, flow and zones"));
+      throw Error(cat(file, ": unknown key '", key,
+                      "'; the keys are instance_count, flow, flow_device, zones and dynamic_batching"));
     }
   }
   return config;
@@ -116,6 +174,15 @@ void ModelRepository::load(const std::string& name) {
       version->engines = std::make_unique<EnginePool>(version->plan_path, instances, options_.runtime);
       version->inputs = version->engines->first().inputs();
       version->outputs = version->engines->first().outputs();
+      version->batch = plan_batch(*version);
+      if (version->batch > 1 && model->config.flow_device == "cuda")
+        throw Error(cat(version->plan_path, ": flow_device cuda prepares one frame per engine call; this plan has batch ",
+                        version->batch, " (use flow_device cpu, or a batch-1 plan)"));
+      version->device_frames =
+          version->batch == 1 && eval::use_device_frames(version->engines->first(), model->config.flow_device);
+      const int64_t delay_us =
+          model->config.max_queue_delay_us >= 0 ? model->config.max_queue_delay_us : options_.max_queue_delay_us;
+      if (version->batch > 1) version->batcher = batcher_for(*version, delay_us);
       model->versions[version->version] = std::move(version);
     }
     if (model->versions.empty())

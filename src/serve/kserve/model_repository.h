@@ -1,9 +1,14 @@
 // A model repository laid out as Triton's: <root>/<model>/<version>/model.plan, with an optional
 // <root>/<model>/config.json:
-//   {"instance_count": 2, "flow": "medium", "zones": [{"name": "gate", "polygon": [[0, 0], [1, 0], [1, 1]], ...}]}
+//   {"instance_count": 2, "flow": "medium", "flow_device": "cuda", "zones": [{"name": "gate", "polygon": [...]}],
+//    "dynamic_batching": {"max_queue_delay_microseconds": 2000}}
 // instance_count: engines of each version serving requests at once (default 1); flow: the DIS preset of the counting
-// model's frames (default medium, as crowdrt eval); zones: counted on every frame of the counting model (the zones
-// file's format, serve/zones.h). Every numeric version folder is loaded; a request without a version gets the highest.
+// model's frames (default medium, as crowdrt eval); flow_device: where the counting model prepares frames, cpu or
+// cuda (default: the plan's device, so a CUDA plan's frames are resized, given flow and packed on the GPU, each
+// sequence with its own CUDA stream and flow state); zones: counted on every frame of the counting model (the zones
+// file's format, serve/zones.h); dynamic_batching (Triton's field): how long a request to a plan built with a batch
+// B > 1 waits for others to fill its batch (default: serve's --max-queue-delay). Every numeric version folder is
+// loaded; a request without a version gets the highest.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -13,16 +18,21 @@
 #include <vector>
 
 #include "engine/runtime.h"
+#include "serve/kserve/batcher.h"
 #include "serve/kserve/engine_pool.h"
 #include "serve/zones.h"
 #include "vision/flow_preset.h"
 
 namespace crowdrt::serve::kserve {
 
+inline constexpr int64_t kMaxQueueDelayMicroseconds = 10'000'000;
+
 struct ModelConfig {
   int instance_count = 1;
   vision::FlowPreset flow = vision::FlowPreset::medium;
+  std::string flow_device;  // "", "cpu" or "cuda"
   std::vector<Zone> zones;
+  int64_t max_queue_delay_us = -1;  // dynamic_batching.max_queue_delay_microseconds; -1: not given
 };
 // Error naming the file and the field on anything but the keys above with values of their kind.
 ModelConfig parse_model_config(const std::string& json_text, const std::string& file);
@@ -32,6 +42,11 @@ struct ModelVersion {
   std::string plan_path;
   std::unique_ptr<EnginePool> engines;
   std::vector<TensorInfo> inputs, outputs;
+  bool device_frames = false;  // the counting model prepares frames on the GPU (eval::DeviceStreamInput)
+  // A plan whose inputs and outputs share a leading batch dimension B > 1: requests of one item each are batched
+  // (batcher.h); null for batch-1 plans, which run each request on its own as before.
+  int64_t batch = 1;
+  std::unique_ptr<Batcher> batcher;
 };
 
 struct Model {
@@ -47,6 +62,7 @@ struct IndexEntry {
 struct RepositoryOptions {
   RuntimeOptions runtime;
   int instances = 0;  // > 0: overrides every model's instance_count
+  int64_t max_queue_delay_us = 0;  // batched plans' delay where the model's config gives none
 };
 
 // ProtocolError 400 for a model name that could leave the repository folder or is empty ('/', '\', '..').

@@ -77,8 +77,7 @@ Shape parse_shape(const nlohmann::json& j, const std::string& where) {
   if (!j.is_array()) bad(cat(where, ": \"shape\" must be an array of non-negative integers"));
   Shape shape;
   for (const nlohmann::json& d : j) {
-    if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() >= kMaxDimension)
-      bad(cat(where, ": \"shape\" ", j.dump(), " must hold non-negative integers below 2^31"));
+    if (!d.is_number_integer()) bad(cat(where, ": \"shape\" ", j.dump(), " must hold non-negative integers below 2^31"));
     shape.push_back(d.get<int64_t>());
   }
   return shape;
@@ -111,6 +110,27 @@ nlohmann::json parameters_of(const nlohmann::json& j, const std::string& where) 
 }
 
 }  // namespace
+
+uint64_t tensor_byte_size(const WireTensor& t, const std::string& where) {
+  for (int64_t d : t.shape)
+    if (d < 0 || d >= kMaxDimension)
+      bad(cat(where, ": shape ", nlohmann::json(t.shape).dump(), " must hold non-negative integers below 2^31"));
+  const size_t size = datatype_size(t.datatype);
+  if (size == 0)
+    bad(cat(where, ": datatype '", t.datatype, "' is not one crowdrt takes; use FP32 (network inputs) or UINT8 (frames)"));
+  return checked_numel(t.shape, size, where) * size;
+}
+
+void fill_from_json(WireTensor& t, const nlohmann::json& data, const std::string& where) {
+  const size_t size = datatype_size(t.datatype);
+  const uint64_t numel = tensor_byte_size(t, where) / size;
+  std::vector<const nlohmann::json*> elements;
+  flatten(data, elements);
+  if (elements.size() != numel)
+    bad(cat(where, ": \"data\" has ", elements.size(), " elements but shape ", shape_str(t.shape), " needs ", numel));
+  t.bytes.resize(numel * size);
+  for (size_t e = 0; e < elements.size(); ++e) put_element(t.datatype, *elements[e], t.bytes.data() + e * size, cat(where, " element ", e));
+}
 
 size_t datatype_size(std::string_view datatype) {
   for (const DatatypeInfo& d : kDatatypes)
@@ -152,31 +172,23 @@ InferRequest parse_infer_request(std::string_view body, std::optional<size_t> he
     if (!in.contains("shape")) bad(cat(where, ": \"shape\" is missing"));
     t.shape = parse_shape(in["shape"], where);
     t.parameters = parameters_of(in, where);
-    const size_t size = datatype_size(t.datatype);
-    if (size == 0)
-      bad(cat(where, ": datatype '", t.datatype, "' is not one crowdrt takes; use FP32 (network inputs) or UINT8 (frames)"));
-    const uint64_t numel = checked_numel(t.shape, size, where);
+    const uint64_t byte_size = tensor_byte_size(t, where);
     if (t.parameters.contains("binary_data_size")) {
       const nlohmann::json& s = t.parameters["binary_data_size"];
       if (!s.is_number_integer() || s.get<int64_t>() < 0) bad(cat(where, ": binary_data_size must be a non-negative integer"));
       const uint64_t n = s.get<uint64_t>();
       if (!header_length) bad(cat(where, ": binary_data_size given without the Inference-Header-Content-Length header"));
       if (n > binary.size()) bad(cat(where, ": binary_data_size ", n, " is more than the ", binary.size(), " bytes left in the body"));
-      if (n != numel * size)
+      if (n != byte_size)
         bad(cat(where, ": binary_data_size ", n, " does not match shape ", shape_str(t.shape), " of ", t.datatype, " (",
-                numel * size, " bytes)"));
+                byte_size, " bytes)"));
       if (in.contains("data")) bad(cat(where, ": give either \"data\" or binary_data_size, not both"));
       const auto* first = reinterpret_cast<const std::byte*>(binary.data());
       t.bytes.assign(first, first + n);
       binary.remove_prefix(n);
     } else {
       if (!in.contains("data")) bad(cat(where, ": \"data\" is missing (or give binary_data_size with the binary extension)"));
-      std::vector<const nlohmann::json*> elements;
-      flatten(in["data"], elements);
-      if (elements.size() != numel)
-        bad(cat(where, ": \"data\" has ", elements.size(), " elements but shape ", shape_str(t.shape), " needs ", numel));
-      t.bytes.resize(numel * size);
-      for (size_t e = 0; e < elements.size(); ++e) put_element(t.datatype, *elements[e], t.bytes.data() + e * size, cat(where, " element ", e));
+      fill_from_json(t, in["data"], where);
     }
     request.inputs.push_back(std::move(t));
   }
@@ -252,8 +264,9 @@ nlohmann::json json_data(const WireTensor& t) {
   return data;
 }
 
-// BYTES elements on the wire: each a 4-byte little-endian length, then its bytes.
-std::string binary_data(const WireTensor& t) {
+}  // namespace
+
+std::string raw_tensor_bytes(const WireTensor& t) {
   if (t.datatype != "BYTES") return std::string(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size());
   std::string out;
   for (const std::string& s : t.strings) {
@@ -264,10 +277,8 @@ std::string binary_data(const WireTensor& t) {
   return out;
 }
 
-}  // namespace
-
-EncodedResponse encode_infer_response(InferResponse response, const InferRequest& request) {
-  std::vector<std::pair<const WireTensor*, bool>> chosen;  // tensor, as binary
+std::vector<ChosenOutput> select_outputs(const InferResponse& response, const InferRequest& request) {
+  std::vector<ChosenOutput> chosen;
   if (request.outputs_given) {
     for (const RequestedOutput& r : request.outputs) {
       const WireTensor* found = nullptr;
@@ -278,11 +289,16 @@ EncodedResponse encode_infer_response(InferResponse response, const InferRequest
         for (const WireTensor& t : response.outputs) names += cat(names.empty() ? "" : ", ", t.name);
         bad(cat("requested output '", r.name, "' is not an output of model '", response.model_name, "' (it has ", names, ")"));
       }
-      chosen.emplace_back(found, r.binary);
+      chosen.push_back({found, r.binary});
     }
   } else {
-    for (const WireTensor& t : response.outputs) chosen.emplace_back(&t, request.binary_output);
+    for (const WireTensor& t : response.outputs) chosen.push_back({&t, request.binary_output});
   }
+  return chosen;
+}
+
+EncodedResponse encode_infer_response(InferResponse response, const InferRequest& request) {
+  const std::vector<ChosenOutput> chosen = select_outputs(response, request);
   nlohmann::json j = {{"model_name", response.model_name}, {"outputs", nlohmann::json::array()}};
   if (!response.model_version.empty()) j["model_version"] = response.model_version;
   if (!response.id.empty()) j["id"] = response.id;
@@ -291,7 +307,7 @@ EncodedResponse encode_infer_response(InferResponse response, const InferRequest
   for (const auto& [t, as_binary] : chosen) {
     nlohmann::json out = {{"name", t->name}, {"datatype", t->datatype}, {"shape", t->shape}};
     if (as_binary) {
-      const std::string data = binary_data(*t);
+      const std::string data = raw_tensor_bytes(*t);
       out["parameters"] = {{"binary_data_size", data.size()}};
       binary += data;
     } else {
@@ -301,7 +317,7 @@ EncodedResponse encode_infer_response(InferResponse response, const InferRequest
   }
   EncodedResponse encoded;
   encoded.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  const bool any_binary = std::any_of(chosen.begin(), chosen.end(), [](const auto& c) { return c.second; });
+  const bool any_binary = std::any_of(chosen.begin(), chosen.end(), [](const ChosenOutput& c) { return c.binary; });
   if (any_binary) {
     encoded.header_length = encoded.body.size();
     encoded.body += binary;

@@ -53,6 +53,14 @@ struct InferRequest {
   bool binary_output = false;  // the request's binary_data_output parameter
 };
 
+// The bytes a request's input tensor must hold; ProtocolError 400 naming `where` for an unknown datatype or a shape
+// with a negative, too large or overflowing dimension.
+uint64_t tensor_byte_size(const WireTensor& tensor, const std::string& where);
+// Fills tensor.bytes from JSON values (flat or nested, row-major) of its datatype: 400 naming `where` and the element
+// for a count that does not fill the shape or a value out of the datatype's range. The gRPC front gives its typed
+// contents this way too, so that both protocols take the same values.
+void fill_from_json(WireTensor& tensor, const nlohmann::json& data, const std::string& where);
+
 // body: the whole HTTP body; header_length: the Inference-Header-Content-Length header's value when present.
 // ProtocolError 400 naming the field on malformed JSON, unknown datatypes, data that does not fill the shape,
 // values out of the datatype's range, or binary sizes that do not add up to the body.
@@ -74,6 +82,18 @@ struct EncodedResponse {
   std::optional<size_t> header_length;  // set when binary tensors follow the JSON
   std::string content_type;
 };
+
+// The outputs the request asked for (all when it named none), each with whether it goes as binary data;
+// ProtocolError 400 for an output name the model does not have.
+struct ChosenOutput {
+  const WireTensor* tensor;
+  bool binary;
+};
+std::vector<ChosenOutput> select_outputs(const InferResponse& response, const InferRequest& request);
+
+// A tensor's bytes as the binary extension and gRPC's raw contents carry them: the elements as they are, BYTES
+// elements each as a 4-byte little-endian length, then its bytes.
+std::string raw_tensor_bytes(const WireTensor& tensor);
 
 // Picks and encodes the outputs the request asked for (all when it named none), each as binary data when asked;
 // ProtocolError 400 for an output name the model does not have.

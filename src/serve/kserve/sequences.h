@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/device_frames.h"
 #include "serve/zones.h"
 #include "vision/network_input.h"
 
@@ -26,7 +27,8 @@ struct Sequence {
   std::condition_variable turn;
   uint64_t next_ticket = 0;  // under the table's lock
   uint64_t now_serving = 0;  // under `mutex`
-  vision::NetworkInput input;
+  vision::NetworkInput input;                           // frames prepared on the CPU
+  std::unique_ptr<eval::DeviceStreamInput> device_input;  // or on the GPU (CUDA plans), when set
   std::vector<Zone> zones;
   std::optional<ZoneMasks> masks;
   std::optional<ZoneAlerts> alerts;

@@ -267,9 +267,15 @@ struct CudaDisFlow::Impl {
       area_spans = DeviceArray<k::AreaSpan>(spans.size(), "allocating resize tables");
       area_index = DeviceArray<int>(index.size(), "allocating resize tables");
       area_weight = DeviceArray<float>(weight.size(), "allocating resize tables");
-      check(cudaMemcpy(area_spans.get(), spans.data(), spans.size() * sizeof(k::AreaSpan), cudaMemcpyHostToDevice), "uploading resize tables");
-      check(cudaMemcpy(area_index.get(), index.data(), index.size() * sizeof(int), cudaMemcpyHostToDevice), "uploading resize tables");
-      check(cudaMemcpy(area_weight.get(), weight.data(), weight.size() * sizeof(float), cudaMemcpyHostToDevice), "uploading resize tables");
+      // On this flow's stream, waited for: a cudaMemcpy from pageable memory may return before its DMA ends, and the
+      // legacy stream it runs on does not order it before the kernels of a non-blocking stream.
+      check(cudaMemcpyAsync(area_spans.get(), spans.data(), spans.size() * sizeof(k::AreaSpan), cudaMemcpyHostToDevice,
+                            stream), "uploading resize tables");
+      check(cudaMemcpyAsync(area_index.get(), index.data(), index.size() * sizeof(int), cudaMemcpyHostToDevice, stream),
+            "uploading resize tables");
+      check(cudaMemcpyAsync(area_weight.get(), weight.data(), weight.size() * sizeof(float), cudaMemcpyHostToDevice,
+                            stream), "uploading resize tables");
+      check(cudaStreamSynchronize(stream), "uploading resize tables");
       for (auto& [level, o] : at)
         area_tables[level] = {area_spans.get() + o.xspan, area_spans.get() + o.yspan, area_index.get(), area_weight.get()};
     }

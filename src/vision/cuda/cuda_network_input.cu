@@ -187,7 +187,12 @@ struct CudaNetworkInput::Impl {
       x.insert(x.end(), y.begin(), y.end());
       check(cudaStreamSynchronize(stream), "waiting for the previous frame");  // its kernels read the old taps
       taps.ensure(x.size(), "allocating resize tables");
-      check(cudaMemcpy(taps.p, x.data(), x.size() * sizeof(Tap), cudaMemcpyHostToDevice), "uploading resize tables");
+      // On the stream, waited for (x is freed at the end of this block): a cudaMemcpy from pageable memory may return
+      // before its DMA ends, and the legacy stream it runs on does not order it before this non-blocking stream's
+      // kernels.
+      check(cudaMemcpyAsync(taps.p, x.data(), x.size() * sizeof(Tap), cudaMemcpyHostToDevice, stream),
+            "uploading resize tables");
+      check(cudaStreamSynchronize(stream), "uploading resize tables");
       source_width = sw, source_height = sh;
     }
     check(cudaMemcpyAsync(frame.p, b.p, bytes, cudaMemcpyHostToDevice, stream), "uploading the frame");

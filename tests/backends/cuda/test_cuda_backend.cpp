@@ -1,8 +1,9 @@
-// The CUDA backend against the CPU fp32 engine (oneDNN): every op on odd shapes, from a graph input and after a
-// convolution, in fp32 (TF32 off: max|Δ| <= 1e-3 max|ref|), fp16 and bf16 (<= 1e-2 / 3e-2); whole smp-layout
-// models (CROWDRT_GPU_MODELS or testdata/models); plans refusing another device; many runs giving the same
-// bits; the timing cache reused; int8 (a Conv chain against a host int8 reference, smp-layout models against the
-// CPU fp32 engine). Every test skips, saying so, where no CUDA device is present.
+// The CUDA backend against the CPU fp32 engine (oneDNN), beyond single ops (every op on odd shapes in every precision
+// is test_backend_ops's, tests/backends/ops): the fusions (a Concat upsampling its Resize input, the stem reading the
+// input's staging buffer, the UNet tail as one kernel), in fp32 (TF32 off: max|Δ| <= 1e-3 max|ref|), fp16 and bf16
+// (<= 1e-2 / 3e-2); whole smp-layout models (CROWDRT_GPU_MODELS or testdata/models); plans refusing another device;
+// many runs giving the same bits; the timing cache reused; int8 (a Conv chain against a host int8 reference,
+// smp-layout models against the CPU fp32 engine). Every test skips, saying so, where no CUDA device is present.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -78,28 +79,6 @@ void expect_cuda_matches_cpu(const ir::Graph& graph, Precision precision, uint32
   if (cuda_layers) *cuda_layers = layers;
 }
 
-const std::vector<Shape> kShapes = {{1, 1, 1, 1}, {1, 3, 7, 9}, {1, 5, 33, 17}, {1, 16, 12, 10}, {2, 17, 9, 11}};
-
-ir::ValueId after_conv(GraphMaker& g, ir::ValueId x, int64_t channels) {
-  ir::Attributes pointwise;
-  pointwise.set("kernel_shape", ints({1, 1}));
-  return g.node(ir::Op::Conv, {x, g.weight({channels, channels, 1, 1})}, pointwise);
-}
-
-template <class Build>
-void for_every_shape_and_precision(Build build, const std::vector<Shape>& shapes = kShapes) {
-  for (Precision p : {Precision::fp32, Precision::fp16, Precision::bf16})
-    for (const Shape& shape : shapes)
-      for (bool after : {false, true}) {
-        SCOPED_TRACE(cat(precision_name(p), " ", shape_str(shape), after ? " after conv" : " on the graph input"));
-        GraphMaker g;
-        ir::ValueId x = g.input(shape);
-        if (after) x = after_conv(g, x, shape[1]);
-        g.output(build(g, x, shape));
-        expect_cuda_matches_cpu(g.graph, p);
-      }
-}
-
 ir::Attributes conv_attrs(int k, int stride, std::vector<int64_t> pads, int group = 1, int dilation = 1) {
   ir::Attributes a;
   a.set("kernel_shape", ints({k, k}));
@@ -108,149 +87,6 @@ ir::Attributes conv_attrs(int k, int stride, std::vector<int64_t> pads, int grou
   a.set("group", int64_t{group});
   a.set("dilations", std::vector<int64_t>{dilation, dilation});
   return a;
-}
-
-TEST(CudaOps, ConvolutionsWithEveryEpilogue) {
-  SKIP_WITHOUT_GPU();
-  struct Case {
-    const char* name;
-    int k, stride, group, dilation, out_c;
-    std::vector<int64_t> pads;
-    const char* activation;
-    bool bias, residual;
-  };
-  const std::vector<Case> cases = {
-      {"3x3", 3, 1, 1, 1, 16, {1, 1, 1, 1}, "", true, false},
-      {"3x3 relu", 3, 1, 1, 1, 24, {1, 1, 1, 1}, "relu", true, false},
-      {"3x3 add relu", 3, 1, 1, 1, 0, {1, 1, 1, 1}, "relu", true, true},
-      {"3x3 add", 3, 1, 1, 1, 0, {1, 1, 1, 1}, "", false, true},
-      {"7x7 s2", 7, 2, 1, 1, 8, {3, 3, 3, 3}, "relu", true, false},
-      {"1x1 s2", 1, 2, 1, 1, 32, {0, 0, 0, 0}, "", true, false},
-      {"depthwise 3x3 sigmoid", 3, 1, -1, 1, 0, {1, 1, 1, 1}, "sigmoid", true, false},
-      {"dilated 3x3 hard_swish", 3, 1, 1, 2, 8, {2, 2, 2, 2}, "hard_swish", true, false},
-      {"asymmetric pads", 3, 2, 1, 1, 8, {0, 0, 1, 1}, "clip", true, false},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    for_every_shape_and_precision(
-        [&](GraphMaker& g, ir::ValueId x, const Shape& shape) {
-          const int64_t in_c = shape[1];
-          const int64_t group = c.group < 0 ? in_c : c.group;
-          const int64_t out_c = c.out_c == 0 ? in_c : c.out_c;
-          ir::Attributes a = conv_attrs(c.k, c.stride, c.pads, static_cast<int>(group), c.dilation);
-          std::vector<ir::ValueId> inputs = {x, g.weight({out_c, in_c / group, c.k, c.k}, 0.5f)};
-          inputs.push_back(c.bias ? g.weight({out_c}) : ir::kNoValue);
-          if (c.residual) {
-            inputs.push_back(x);  // the residual must have the output's shape: same channels, stride 1
-            a.set("fused_add", int64_t{1});
-          }
-          if (*c.activation) a.set("activation", std::string(c.activation));
-          if (std::string(c.activation) == "clip") {
-            a.set("alpha", -0.5f);
-            a.set("beta", 0.5f);
-          }
-          return g.node(ir::Op::Conv, inputs, a);
-        },
-        {{1, 5, 33, 17}, {1, 16, 12, 10}, {2, 8, 9, 11}});
-  }
-}
-
-TEST(CudaOps, ConvTransposeAndBatchNormalization) {
-  SKIP_WITHOUT_GPU();
-  for_every_shape_and_precision([](GraphMaker& g, ir::ValueId x, const Shape& shape) {
-    ir::Attributes a;
-    a.set("kernel_shape", ints({2, 2}));
-    a.set("strides", ints({2, 2}));
-    return g.node(ir::Op::ConvTranspose, {x, g.weight({shape[1], 6, 2, 2}), g.weight({6})}, a);
-  });
-  for_every_shape_and_precision([](GraphMaker& g, ir::ValueId x, const Shape& shape) {
-    ir::Attributes a;
-    a.set("epsilon", 1e-3f);
-    const ir::ValueId var = g.graph.add_constant("var", random_tensor({shape[1]}, 5, 0.5f, 2.f));
-    return g.node(ir::Op::BatchNormalization, {x, g.weight({shape[1]}), g.weight({shape[1]}), g.weight({shape[1]}), var}, a);
-  });
-}
-
-TEST(CudaOps, ActivationsAndBinaryOpsWithBroadcasting) {
-  SKIP_WITHOUT_GPU();
-  ir::Attributes leaky, clip, hard_sigmoid;
-  leaky.set("alpha", 0.2f);
-  clip.set("min", -0.3f);
-  clip.set("max", 0.6f);
-  hard_sigmoid.set("alpha", 0.3f);
-  hard_sigmoid.set("beta", 0.4f);
-  const std::vector<std::pair<ir::Op, ir::Attributes>> ops = {
-      {ir::Op::Relu, {}}, {ir::Op::LeakyRelu, leaky}, {ir::Op::Clip, clip}, {ir::Op::Sigmoid, {}},
-      {ir::Op::HardSigmoid, hard_sigmoid}, {ir::Op::HardSwish, {}}, {ir::Op::Identity, {}}};
-  for (const auto& [op, attrs] : ops) {
-    SCOPED_TRACE(ir::op_name(op));
-    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape&) { return g.node(op, {x}, attrs); });
-  }
-  for (ir::Op op : {ir::Op::Add, ir::Op::Sub, ir::Op::Mul, ir::Op::Div}) {
-    SCOPED_TRACE(ir::op_name(op));
-    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape& shape) {
-      const ir::ValueId per_channel = g.graph.add_constant("c", random_tensor({shape[1], 1, 1}, 9, 0.5f, 1.5f));
-      const ir::ValueId y = g.node(op, {x, per_channel});             // broadcast constant
-      const ir::ValueId pooled = g.node(ir::Op::GlobalAveragePool, {x});
-      return g.node(op, {y, g.node(ir::Op::Add, {pooled, g.graph.add_constant("two", random_tensor({1}, 3, 2.f, 3.f))})});
-    });
-  }
-}
-
-TEST(CudaOps, ConcatPoolsReduceResizePad) {
-  SKIP_WITHOUT_GPU();
-  for (int64_t axis : {1, 2, 3}) {
-    SCOPED_TRACE(cat("Concat axis ", axis));
-    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape& shape) {
-      ir::Attributes a;
-      a.set("axis", axis);
-      return g.node(ir::Op::Concat, {x, g.node(ir::Op::Relu, {x}), x}, a);
-    });
-  }
-  for (bool ceil : {false, true}) {
-    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape&) {
-      ir::Attributes a;
-      a.set("kernel_shape", ints({3, 3}));
-      a.set("strides", ints({2, 2}));
-      a.set("pads", ints({1, 1, 1, 1}));
-      a.set("ceil_mode", int64_t{ceil});
-      const ir::ValueId m = g.node(ir::Op::MaxPool, {x}, a);
-      a.set("count_include_pad", int64_t{ceil});
-      return g.node(ir::Op::Add, {m, g.node(ir::Op::AveragePool, {x}, a)});
-    });
-  }
-  for_every_shape_and_precision([](GraphMaker& g, ir::ValueId x, const Shape&) {
-    ir::Attributes a;
-    a.set("axes", ints({2, 3}));
-    a.set("keepdims", int64_t{1});
-    return g.node(ir::Op::ReduceMean, {x}, a);
-  });
-  const std::vector<std::tuple<const char*, const char*, const char*>> resizes = {
-      {"nearest", "asymmetric", "floor"}, {"nearest", "half_pixel", "round_prefer_floor"},
-      {"linear", "half_pixel", ""}, {"linear", "align_corners", ""}, {"linear", "pytorch_half_pixel", ""}};
-  for (const auto& [mode, transform, nearest] : resizes) {
-    SCOPED_TRACE(cat("Resize ", mode, " ", transform));
-    for_every_shape_and_precision([&](GraphMaker& g, ir::ValueId x, const Shape&) {
-      ir::Attributes a;
-      a.set("mode", std::string(mode));
-      a.set("coordinate_transformation_mode", std::string(transform));
-      if (*nearest) a.set("nearest_mode", std::string(nearest));
-      a.set("scales", std::vector<float>{1.f, 1.f, 2.f, 2.f});
-      return g.node(ir::Op::Resize, {x}, a);
-    });
-  }
-  for (const char* mode : {"constant", "reflect", "edge"}) {
-    SCOPED_TRACE(cat("Pad ", mode));
-    for_every_shape_and_precision(
-        [&](GraphMaker& g, ir::ValueId x, const Shape&) {
-          ir::Attributes a;
-          a.set("mode", std::string(mode));
-          a.set("pads", ints({0, 0, 1, 2, 0, 0, 2, 1}));
-          a.set("value", 0.25f);
-          return g.node(ir::Op::Pad, {x}, a);
-        },
-        {{1, 3, 7, 9}, {1, 16, 12, 10}});
-  }
 }
 
 // A decoder's Concat of an upsampled tensor and a skip tensor (fp16, channels in groups of 8): the Concat's own

@@ -270,3 +270,38 @@ TEST(DeviceFrames, RunOnDeviceSumsWhatTheHostCopyOfTheOutputSums) {
   const double device_sum = engine.wait_output_sum();
   EXPECT_NEAR(device_sum, sum(engine.infer(input)), 1e-4 * std::max(1.0, std::fabs(device_sum)));
 }
+
+// crowdrt serve's counting sequences on a CUDA plan: each stream prepares its frames on its own CUDA stream
+// (eval::DeviceStreamInput) and hands them to a shared engine. Interleaved streams give, frame for frame, the counts
+// DeviceFramePath gives for each stream alone, bit for bit, and the density map is the one the count sums.
+TEST(DeviceFrames, StreamsSharingOneEngineGiveEachStreamsOwnCounts) {
+  SKIP_WITHOUT_GPU();
+  Engine& engine = demo_engine();
+  std::vector<SynthFrames> sequences;
+  for (uint64_t s = 0; s < 3; ++s) sequences.push_back(synth_frames({1280, 720}, 5, 81, s));
+  std::vector<std::vector<double>> alone(sequences.size());
+  eval::DeviceFramePath path(engine, vision::FlowPreset::medium);
+  for (size_t s = 0; s < sequences.size(); ++s) {
+    path.start_sequence();
+    for (const cv::Mat& bgr : sequences[s].bgr) {
+      path.submit(bgr);
+      alone[s].push_back(path.wait_count());
+    }
+  }
+  std::vector<eval::DeviceStreamInput> streams;
+  for (size_t s = 0; s < sequences.size(); ++s) streams.emplace_back(engine.inputs()[0].shape, vision::FlowPreset::medium);
+  for (size_t f = 0; f < sequences[0].bgr.size(); ++f) {
+    for (size_t s = 0; s < sequences.size(); ++s) streams[s].submit(sequences[s].bgr[f]);  // all queued, then counted
+    for (size_t s = 0; s < sequences.size(); ++s) {
+      Tensor density;
+      const double count = streams[s].count_on(engine, f == 2 ? &density : nullptr);
+      EXPECT_EQ(count, alone[s][f]) << "stream " << s << " frame " << f + 1;
+      if (f == 2) EXPECT_NEAR(sum(density) / 100.0, count, 1e-6 * std::max(1.0, std::fabs(count)));
+    }
+  }
+  // A new sequence on a stream starts its flow afresh: its first frame counts as the sequence's first frame alone.
+  streams[1].start_sequence();
+  streams[1].submit(sequences[0].bgr[0]);
+  EXPECT_EQ(streams[1].count_on(engine, nullptr), alone[0][0]);
+  EXPECT_THROW(eval::DeviceStreamInput({1, 4, 64, 64}, vision::FlowPreset::medium), Error);
+}

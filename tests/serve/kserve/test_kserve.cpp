@@ -110,6 +110,32 @@ TEST(KServeModelConfig, UnknownKeysAndBadValuesNameTheField) {
   }
   EXPECT_THROW(parse_model_config(R"({"instance_count": 0})", "c.json"), Error);
   EXPECT_THROW(parse_model_config(R"({"flow": "slow"})", "c.json"), Error);
+  EXPECT_EQ(parse_model_config(R"({"flow_device": "cuda"})", "c.json").flow_device, "cuda");
+  EXPECT_EQ(parse_model_config(R"({})", "c.json").flow_device, "");  // the plan's device
+  try {
+    parse_model_config(R"({"flow_device": "gpu"})", "c.json");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("c.json: flow_device must be cpu or cuda"), std::string::npos) << e.what();
+  }
+}
+
+TEST(KServeModelConfig, DynamicBatchingTakesTritonsQueueDelay) {
+  EXPECT_EQ(parse_model_config(R"({})", "c.json").max_queue_delay_us, -1);  // not given: serve's --max-queue-delay
+  EXPECT_EQ(parse_model_config(R"({"dynamic_batching": {}})", "c.json").max_queue_delay_us, -1);
+  EXPECT_EQ(parse_model_config(R"({"dynamic_batching": {"max_queue_delay_microseconds": 2500}})", "c.json").max_queue_delay_us,
+            2500);
+  for (const char* bad : {R"({"dynamic_batching": {"max_queue_delay_microseconds": -1}})",
+                          R"({"dynamic_batching": {"max_queue_delay_microseconds": 10000001}})",
+                          R"({"dynamic_batching": {"max_queue_delay_microseconds": "5"}})",
+                          R"({"dynamic_batching": {"preferred_batch_size": [2]}})", R"({"dynamic_batching": 5})"}) {
+    try {
+      parse_model_config(bad, "c.json");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("max_queue_delay_microseconds"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(KServeSequences, StartFindEndExpireAndLimit) {
@@ -143,12 +169,15 @@ TEST(KServeMetrics, HistogramsAreCumulativeAndLabelled) {
   Metrics m;
   m.stage("m\"x", "infer", 0.003);
   m.stage("m\"x", "infer", 20);
-  m.request("m\"x", "infer", true, 0.01);
+  m.request("m\"x", "infer", "grpc", true, 0.01);
+  m.request("m\"x", "infer", "http", false, 0.01);
   const std::string text = m.text({{"m\"x", 4}});
   EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="0.005"} 1)"), std::string::npos) << text;
   EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="10"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="+Inf"} 2)"), std::string::npos);
-  EXPECT_NE(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer"} 1)"), std::string::npos);
+  EXPECT_NE(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer",protocol="grpc"} 1)"), std::string::npos);
+  EXPECT_EQ(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer",protocol="http"})"), std::string::npos);
+  EXPECT_NE(text.find(R"(crowdrt_requests_total{model="m\"x",endpoint="infer",protocol="http"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(crowdrt_live_sequences{model="m\"x"} 4)"), std::string::npos);
 }
 
