@@ -57,6 +57,7 @@ void check_writable(const std::string& path, bool overwrite) {
   std::error_code ec;
   if (path.empty()) throw Error("Builder::build: the plan path is empty");
   if (std::filesystem::is_directory(path, ec)) throw Error(cat(path, ": is a folder; give the plan a file path"));
+  check_output_path(path);  // a device, FIFO or socket: refused whatever overwrite says
   if (!overwrite && file_exists(path))
     throw Error(cat(path, ": already exists; pass overwrite = true to replace it, or choose another path"));
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();

@@ -1,9 +1,11 @@
 // FrameSource (video, image folder, image, live source), Preprocessor (the seed's input recipe) and Engine::count
 // on frames (with zones), over src/vision, src/data, src/eval and serve's zone masks (OpenCV).
 // Internal headers first: see api/internal.h.
+#include "core/file.h"
 #include "data/visdrone.h"
 #include "eval/calibration_input.h"
 #include "eval/device_frames.h"
+#include "eval/frame_source.h"
 #include "eval/live_source.h"
 #include "serve/zones.h"
 #include "vision/frame.h"
@@ -117,19 +119,15 @@ FrameSource::FrameSource(const std::string& input, const FrameSourceOptions& opt
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     impl_->images = data::list_frames(path);
-  } else if (!fs::is_regular_file(path, ec)) {
+  } else if (!fs::exists(path, ec)) {
     throw Error(cat(path, ": no such video, image or folder of images (nor a camera, stream URL or GStreamer pipeline)"));
+  } else if (!fs::is_regular_file(path, ec)) {
+    check_regular_file(path, "video or image");  // says what it is: a FIFO, a device, a socket
   } else if (is_image_file(path)) {
     vision::decode_frame(path);  // Error now, naming the file, rather than at the first next()
     impl_->images = {path};
   } else {
-    try {
-      impl_->video.open(path);
-    } catch (const cv::Exception& e) {
-      throw Error(cat(path, ": OpenCV cannot open it as a video: ", e.what()));
-    }
-    if (!impl_->video.isOpened())
-      throw Error(cat(path, ": neither an image nor a video OpenCV can decode (FFmpeg or GStreamer formats)"));
+    eval::open_video_file(impl_->video, path);
   }
 }
 
@@ -147,7 +145,11 @@ bool FrameSource::next(Frame& frame) {
     if (d.position >= static_cast<std::int64_t>(d.images.size())) return false;
     bgr = vision::decode_frame(d.images[static_cast<size_t>(d.position)]);
   } else {
-    if (!internal::opencv_call("FrameSource", [&] { return d.video.read(bgr); }) || bgr.empty()) return false;
+    if (!internal::opencv_call("FrameSource", [&] { return d.video.read(bgr); }) || bgr.empty()) {
+      if (d.position == 0)
+        throw Error(cat(d.path, ": opened as a video, but no frame could be decoded from it; the file is empty or damaged"));
+      return false;
+    }
     if (bgr.type() != CV_8UC3) throw Error(cat(d.path, ": frame ", d.position + 1, " is not an 8-bit colour image"));
   }
   copy_frame(bgr, frame);

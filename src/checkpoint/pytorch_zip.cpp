@@ -130,8 +130,9 @@ StateDict read_pytorch_zip(std::span<const std::byte> bytes, const std::string& 
       throw Error(cat(what, ": was saved on a big-endian machine, which crowdrt does not read; re-save it on a "
                       "little-endian (x86/ARM) machine"));
   }
-  // The pickle is small next to the storages; 1 GiB is far past any state_dict's.
-  const std::vector<std::byte> data = archive.read(prefix + "data.pkl", uint64_t{1} << 30);
+  // The pickle holds names and shapes only (the storages are separate entries): a state_dict's is some kilobytes,
+  // 64 MiB is far past any.
+  const std::vector<std::byte> data = archive.read(prefix + "data.pkl", uint64_t{64} << 20);
   const pickle::Pickle pickled = pickle::unpickle(data, what);
   const Object& dict = unwrap(pickled.root(), what);
 

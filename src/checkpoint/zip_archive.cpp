@@ -72,11 +72,26 @@ std::vector<std::byte> ZipArchive::read(const std::string& name, uint64_t max_by
   if (!file)
     throw Error(cat(what_, ": cannot open zip entry ", name, " (", zip_strerror(archive_),
                     "); the file is damaged, save it again with torch.save"));
+  // The sizes the archive declares are checked before anything is inflated, so that a small file claiming
+  // gigabytes is refused at once: over max_bytes, or more than deflate can give from the compressed bytes
+  // (at most 1032 to 1, RFC 1951's longest match for each 2-bit code; torch.save stores entries uncompressed).
+  zip_stat_t stat;
+  zip_stat_init(&stat);
+  if (zip_stat_index(archive_, static_cast<zip_uint64_t>(index), 0, &stat) != 0 || !(stat.valid & ZIP_STAT_SIZE))
+    throw Error(cat(what_, ": cannot read the size of zip entry ", name, "; the file is damaged"));
+  const uint64_t declared = stat.size;
+  if (declared > max_bytes)
+    throw Error(cat(what_, ": zip entry ", name, " claims ", declared, " bytes, more than the ", max_bytes,
+                    " it may hold; the file is damaged or not a PyTorch checkpoint"));
+  constexpr uint64_t max_deflate_ratio = 1032;
+  if ((stat.valid & ZIP_STAT_COMP_SIZE) && (stat.valid & ZIP_STAT_COMP_METHOD) && stat.comp_method != ZIP_CM_STORE &&
+      declared > stat.comp_size * max_deflate_ratio + 1024)
+    throw Error(cat(what_, ": zip entry ", name, " claims ", declared, " bytes from ", stat.comp_size,
+                    " compressed, more than deflate can give; the file is damaged"));
   // Read in chunks rather than trusting the declared size for one big allocation; start near the
   // declared size so that small entries cost one small read.
   std::vector<std::byte> out;
   constexpr uint64_t max_chunk = uint64_t{1} << 20;
-  const uint64_t declared = declared_size(name);
   size_t chunk = static_cast<size_t>(std::min(max_chunk, std::min(declared, max_bytes) + 1));
   while (true) {
     const size_t old = out.size();

@@ -14,7 +14,7 @@ namespace crowdrt::cli {
 
 void check_writable(const std::string& path, bool overwrite, const std::string& flag_hint) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(cat(path, ": is a directory, give a file path"));
+  check_output_path(path);  // a folder, device, FIFO or socket: refused whatever overwrite says
   if (file_exists(path) && !overwrite)
     throw Error(cat(path, ": already exists; pass ", flag_hint, " to replace it or choose another path"));
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();

@@ -17,7 +17,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/highgui.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
@@ -30,6 +29,7 @@
 #include "core/cancel.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "core/printable.h"
 #include "core/progress.h"
 #include "data/visdrone.h"
 #include "eval/metrics.h"
@@ -187,20 +187,11 @@ void add_input_options(CLI::App* cmd, InputArgs& in) {
       ->type_name("N")->check(at_least(0));
 }
 
-// FFmpeg and OpenCV print their own lines when a stream fails to open or breaks; the live source says what happened
-// in one line of its own, so theirs are kept for -v (OPENCV_FFMPEG_LOGLEVEL, when set, still wins).
-void quiet_video_backends() {
-  if (log_level() >= LogLevel::verbose) return;
-  setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);  // AV_LOG_QUIET, read when OpenCV first opens something with FFmpeg
-  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
-}
-
 eval::SequenceSource open_input(const InputArgs& in) {
   eval::LiveOptions live;
   live.drop = eval::parse_live_drop(in.live_drop);
   live.reconnect_attempts = in.reconnect;
   if (eval::is_live_input(in.input)) {
-    quiet_video_backends();
     // Ctrl-C (SIGINT) or SIGTERM ends a live run as the end of its stream would: what was counted is written
     // (the command sets InterruptResponse::finish); a second signal stops the program at once.
     live.interrupted = [] { return interrupt_signal() != 0; };
@@ -544,7 +535,7 @@ void register_run(CLI::App& app) {
                  run.wall_seconds > 0 ? run.frames / run.wall_seconds : 0.0, csv.c_str(), plot.c_str(),
                  overlays.c_str());
     for (size_t z = 0; z < bound.zones.size(); ++z)
-      std::fprintf(summary_stream, "zone %s: mean count %.2f, %d enter alert%s\n", bound.zones[z].name.c_str(),
+      std::fprintf(summary_stream, "zone %s: mean count %.2f, %d enter alert%s\n", printable(bound.zones[z].name).c_str(),
                    series.empty() ? 0.0 : zone_sums[z] / static_cast<double>(series.size()), zone_enters[z],
                    zone_enters[z] == 1 ? "" : "s");
     if (source.live) print_live_summary(summary_stream, source, run.frames, flow_restarts);

@@ -11,6 +11,7 @@
 #include "core/cancel.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/printable.h"
 
 namespace {
 // CLI11 answers an unknown subcommand with "A subcommand is required"; name the word instead.
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
   });
   try {
     if (const std::string unknown = unknown_subcommand(app, argc, argv); !unknown.empty()) {
-      std::fprintf(stderr, "crowdrt: usage error: %s (see --help)\n", unknown.c_str());
+      std::fprintf(stderr, "crowdrt: usage error: %s (see --help)\n", crowdrt::printable(unknown).c_str());
       return 2;
     }
     app.parse(argc, argv);
@@ -85,19 +86,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "crowdrt: usage error: %s (see --help)\n", e.what());
+    std::fprintf(stderr, "crowdrt: usage error: %s (see --help)\n", crowdrt::printable(e.what()).c_str());
     return 2;
   } catch (const crowdrt::Interrupted& e) {
     std::fprintf(stderr, "crowdrt: %s\n", e.what());
     return e.signal != 0 ? 128 + e.signal : 1;
   } catch (const crowdrt::Error& e) {
-    std::fprintf(stderr, "crowdrt: error: %s\n", e.what());
+    // Messages quote data files (testlist lines, file and zone names): their bytes are escaped, never sent raw.
+    std::fprintf(stderr, "crowdrt: error: %s\n", crowdrt::printable(e.what()).c_str());
     return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "crowdrt: error: out of memory\n");
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "crowdrt: error: %s\n", e.what());
+    std::fprintf(stderr, "crowdrt: error: %s\n", crowdrt::printable(e.what()).c_str());
     return 1;
   }
   return 0;

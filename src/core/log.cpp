@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdio>
 
+#include "core/printable.h"
+
 namespace crowdrt {
 namespace {
 // The process-wide settings: how chatty messages are (set by the program's entry point), and whether a
@@ -14,7 +16,8 @@ void emit(LogLevel level, const char* prefix, const std::string& message) {
   if (level != LogLevel::warn && g_level.load() < level) return;
   // The progress line is redrawn at its next step; the message takes its place meanwhile.
   const char* clear = g_progress_line_open.exchange(false) ? "\r\033[K" : "";
-  std::fprintf(stderr, "%s%s%s\n", clear, prefix, message.c_str());
+  // Messages may quote data files; their control bytes are escaped (a table's newlines are kept).
+  std::fprintf(stderr, "%s%s%s\n", clear, prefix, printable(message, /*keep_newlines=*/true).c_str());
 }
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/printable.h"
 #include "core/progress.h"
 
 namespace crowdrt::eval {
@@ -157,7 +158,7 @@ void print_report(const EvalReport& report, std::FILE* out) {
   const auto seqs = report.per_sequence();
   std::fprintf(out, "%-24s %7s %10s %10s %9s %9s\n", "sequence", "frames", "mean true", "mean pred", "MAE", "RMSE");
   for (const SequenceSummary& s : seqs)
-    std::fprintf(out, "%-24s %7lld %10.2f %10.2f %9.3f %9.3f\n", s.name.substr(0, 24).c_str(),
+    std::fprintf(out, "%-24s %7lld %10.2f %10.2f %9.3f %9.3f\n", printable(s.name.substr(0, 24)).c_str(),
                  static_cast<long long>(s.frames), s.mean_true, s.mean_predicted, s.mae, s.rmse);
   const CountErrors e = report.errors();
   const GameErrors g = report.game();

@@ -6,10 +6,23 @@
 #include <opencv2/videoio.hpp>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "vision/frame.h"
 
 namespace crowdrt::eval {
 namespace {
+
+Error no_video_frames(const std::string& path) {
+  return Error(cat(path, ": opened as a video, but no frame could be decoded from it; the file is empty or damaged"));
+}
+
+bool read_video_frame(cv::VideoCapture& capture, cv::Mat& bgr, const std::string& path) {
+  try {
+    return capture.read(bgr) && !bgr.empty();
+  } catch (const cv::Exception& e) {
+    throw Error(cat(path, ": OpenCV cannot decode a frame of it (", e.err, "); the file is damaged"));
+  }
+}
 
 class ImageFiles final : public FrameReader {
  public:
@@ -27,12 +40,12 @@ class ImageFiles final : public FrameReader {
 
 class VideoFile final : public FrameReader {
  public:
-  explicit VideoFile(const std::string& path) : path_(path), capture_(path) {
-    if (!capture_.isOpened())
-      throw Error(cat(path, ": cannot open as a video (OpenCV videoio found no backend or codec for it)"));
-  }
+  explicit VideoFile(const std::string& path) : path_(path) { open_video_file(capture_, path); }
   bool read(cv::Mat& bgr) override {
-    if (!capture_.read(bgr) || bgr.empty()) return false;
+    if (!read_video_frame(capture_, bgr, path_)) {
+      if (index_ == 0) throw no_video_frames(path_);
+      return false;
+    }
     if (bgr.type() != CV_8UC3) throw Error(cat(path_, ": frame ", index_, " is not 8-bit BGR"));
     ++index_;
     return true;
@@ -142,14 +155,31 @@ SequenceSource video_sequence(const std::string& path) {
   SequenceSource s;
   s.name = std::filesystem::path(path).stem().string();
   {
-    cv::VideoCapture probe(path);
-    if (!probe.isOpened()) throw Error(cat(path, ": cannot open as a video (OpenCV videoio found no backend or codec for it)"));
+    cv::VideoCapture probe;
+    open_video_file(probe, path);
+    cv::Mat first;
+    if (!read_video_frame(probe, first, path)) throw no_video_frames(path);
     const double n = probe.get(cv::CAP_PROP_FRAME_COUNT), fps = probe.get(cv::CAP_PROP_FPS);
     s.frames = n > 0 ? static_cast<int64_t>(n) : -1;
     s.fps = fps > 0 && fps < 1000 ? fps : 0;
   }
   s.open = [path] { return std::make_unique<VideoFile>(path); };
   return s;
+}
+
+void open_video_file(cv::VideoCapture& capture, const std::string& path) {
+  check_regular_file(path, "video");
+  quiet_video_backends();
+  // FFmpeg reads every video format crowdrt takes; trying GStreamer and OpenCV's image-sequence reader after it
+  // only adds their lines to a failure.
+  try {
+    capture.open(path, cv::CAP_FFMPEG);
+  } catch (const cv::Exception& e) {
+    throw Error(cat(path, ": OpenCV cannot open it as a video (", e.err, ")"));
+  }
+  if (!capture.isOpened())
+    throw Error(cat(path, ": cannot open as a video (FFmpeg found no video stream or codec in it); the file is "
+                    "damaged or not a video"));
 }
 
 SequenceSource live_sequence(const std::string& input, const LiveOptions& options) {
@@ -170,11 +200,13 @@ SequenceSource input_sequence(const std::string& input, const LiveOptions& live)
   if (!fs::exists(path))
     throw Error(cat(path, ": no such file or folder; give a video, a folder of images, an image, a camera (0, "
                     "/dev/video0), a stream URL (rtsp://, http://) or a GStreamer pipeline"));
-  if (fs::is_directory(path)) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
     std::string name = fs::path(path).filename().string();
     if (name.empty()) name = fs::path(path).parent_path().filename().string();
     return image_sequence(name, data::list_frames(path));
   }
+  check_regular_file(path, "video or image");  // a FIFO, device or socket is refused before it is opened
   const std::string e = lower_extension(path);
   if (e == ".jpg" || e == ".jpeg" || e == ".png" || e == ".bmp")
     return image_sequence(fs::path(path).stem().string(), {path});

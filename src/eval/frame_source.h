@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <opencv2/core.hpp>
+#include <opencv2/videoio.hpp>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,13 @@ struct SequenceSource {
 
 SequenceSource dataset_sequence(const data::Sequence& sequence);
 SequenceSource image_sequence(std::string name, std::vector<std::string> paths);
+// A video file, probed now: Error naming it when it is not a regular file, cannot be opened, or yields no frame
+// (an empty or damaged file).
 SequenceSource video_sequence(const std::string& path);
+
+// Opens a video file (not a live source) with OpenCV's FFmpeg backend, its logs quietened; Error naming the
+// file, in one line, when it is not a regular file or cannot be opened.
+void open_video_file(cv::VideoCapture& capture, const std::string& path);
 
 // A live source, opened now (Error naming it and what to check when it cannot be).
 SequenceSource live_sequence(const std::string& input, const LiveOptions& options);

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
@@ -86,6 +88,12 @@ std::string redact_url(const std::string& input) {
   return input.substr(0, colon + 1) + "***" + input.substr(at);
 }
 
+void quiet_video_backends() {
+  if (log_level() >= LogLevel::verbose) return;
+  setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);  // AV_LOG_QUIET, read when OpenCV first opens something with FFmpeg
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+}
+
 LiveSource::LiveSource(std::string input, LiveOptions options)
     : input_(std::move(input)), name_(redact_url(input_)), options_(options) {
   if (options_.queue < 1) throw Error(cat("live input: the queue holds ", options_.queue, " frames; it needs at least 1"));
@@ -93,6 +101,7 @@ LiveSource::LiveSource(std::string input, LiveOptions options)
     throw Error(cat("--reconnect ", options_.reconnect_attempts, ": give 0 (never) or a number of attempts"));
   if (is_device_path(input_) && !std::filesystem::exists(input_))
     throw Error(cat(input_, ": no such device; check that the camera is connected (ls /dev/video*)"));
+  quiet_video_backends();
   if (!open_capture(capture_)) {
     if (all_digits(input_))
       throw Error(cat("camera ", input_, ": cannot open it; check that a camera is connected (ls /dev/video*) and that "

@@ -56,6 +56,10 @@ bool is_live_input(const std::string& input);
 std::string file_url_path(const std::string& input);
 // `input` with the password of a URL's user:password@ replaced by ***, for messages.
 std::string redact_url(const std::string& input);
+// FFmpeg, GStreamer and OpenCV print their own lines when a video or stream fails to open or breaks; crowdrt says
+// what happened in one line of its own, so theirs are kept for -v (OPENCV_FFMPEG_LOGLEVEL, when set, still wins).
+// Called before OpenCV opens any video or stream.
+void quiet_video_backends();
 
 class LiveSource {
  public:

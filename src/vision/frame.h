@@ -1,11 +1,16 @@
 // One video frame on its way to the network: decoded, resized and converted as the seed does.
 #pragma once
+#include <cstdint>
 #include <opencv2/core.hpp>
 #include <string>
 
 namespace crowdrt::vision {
 
-// BGR uint8 image of a .jpg/.png file; Error naming the file when it is missing or not an image.
+// The most pixels a frame file may claim (16384x16384, 768 MiB as BGR): checked before decoding allocates.
+inline constexpr uint64_t max_frame_pixels = uint64_t{1} << 28;
+// BGR uint8 image of a .jpg/.png file; Error naming the file when it is missing, not a regular file, empty,
+// truncated (a JPEG without its end-of-image marker, a PNG without IEND), damaged (a PNG chunk's CRC), larger
+// than max_frame_pixels, or not an image OpenCV decodes.
 cv::Mat decode_frame(const std::string& path);
 // cv::resize with its default (bilinear) interpolation, as the seed resizes frames (SEED.md "Input tensor").
 cv::Mat resize_frame(const cv::Mat& image, cv::Size size);

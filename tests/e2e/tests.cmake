@@ -80,6 +80,11 @@ set_tests_properties(e2e_progress_log PROPERTIES FIXTURES_REQUIRED "")
 # hostile models, plans and calibration caches (issue 18) are built by the test from tests/python/tiny_model.py
 e2e_test(e2e_hostile_models ${e2e_dir}/hostile_models.py ${e2e_bin} ${e2e_work}/hostile_models)
 set_tests_properties(e2e_hostile_models PROPERTIES FIXTURES_REQUIRED "")
+# inputs and outputs that are not what they claim (FIFOs, devices, damaged frames and videos; issue 18 item 5)
+foreach(mode files frames)
+  e2e_test(e2e_hostile_inputs_${mode} ${e2e_dir}/hostile_inputs.py ${e2e_bin} ${e2e_work}/hostile_inputs_${mode} ${mode})
+  set_tests_properties(e2e_hostile_inputs_${mode} PROPERTIES FIXTURES_REQUIRED "")
+endforeach()
 # plans with a batch dimension (build --input-shape input:3x5x64x64 on the demo model's batch-1 ONNX) against the
 # batch-1 plan item by item, on the reference backend and the CPU engine; needs no models
 e2e_test(e2e_batch_plans ${e2e_dir}/batch_plans.py ${e2e_bin} ${PROJECT_SOURCE_DIR} ${e2e_work}/batch_plans)

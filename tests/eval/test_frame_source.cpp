@@ -4,11 +4,17 @@
 // source, and a live source that cannot be opened is one line naming it. (Streams: tests/eval/check_live_run.py.)
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 
 #include "core/error.h"
 #include "eval/frame_source.h"
+#include "vision/frame.h"
 
 namespace crowdrt::eval {
 namespace {
@@ -132,6 +138,154 @@ TEST(FrameSource, DatasetSequenceCarriesItsHeads) {
   ASSERT_EQ(s.heads.size(), 2u);
   EXPECT_EQ(s.heads[0].size(), 1u);
   EXPECT_TRUE(s.heads[1].empty());
+}
+
+
+// The message of the Error `call` throws, or "no error".
+template <class Call>
+std::string error_of(Call&& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+void write_bytes(const fs::path& path, const std::vector<unsigned char>& bytes) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<unsigned char> encoded(const std::string& extension) {
+  std::vector<unsigned char> bytes;
+  cv::Mat image(48, 64, CV_8UC3);
+  cv::randu(image, 0, 255);
+  EXPECT_TRUE(cv::imencode(extension, image, bytes));
+  return bytes;
+}
+
+// CRC-32 of PNG chunks (PNG specification 5.5), bit by bit: the test's chunks are a few bytes.
+uint32_t png_chunk_crc(const unsigned char* data, size_t size) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < size; ++i) {
+    c ^= data[i];
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+void append_png_chunk(std::vector<unsigned char>& png, const std::string& type, const std::vector<unsigned char>& data) {
+  const auto be32 = [&](uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) png.push_back(static_cast<unsigned char>(v >> s));
+  };
+  be32(static_cast<uint32_t>(data.size()));
+  const size_t start = png.size();
+  png.insert(png.end(), type.begin(), type.end());
+  png.insert(png.end(), data.begin(), data.end());
+  be32(png_chunk_crc(png.data() + start, png.size() - start));
+}
+
+// An image of each kind of damage is one error naming the file and saying what is wrong, before OpenCV decodes
+// (no libjpeg "premature end" warning, no half-grey frame accepted, no allocation for a claimed 65500x65500).
+TEST(DamagedFrames, AreErrorsNamingTheFile) {
+  const fs::path dir = fresh_dir("damaged");
+  const std::vector<unsigned char> jpeg = encoded(".jpg"), png = encoded(".png");
+  write_bytes(dir / "half.jpg", {jpeg.begin(), jpeg.begin() + static_cast<ptrdiff_t>(jpeg.size() / 2)});
+  write_bytes(dir / "zero.jpg", {});
+  std::vector<unsigned char> garbage(3000);
+  for (size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<unsigned char>(i * 7919 >> 3);
+  write_bytes(dir / "garbage.jpg", garbage);
+  std::vector<unsigned char> bad_crc = png;
+  bad_crc[8 + 8 + 4] ^= 1;  // IHDR's width
+  write_bytes(dir / "crc.png", bad_crc);
+  write_bytes(dir / "cut.png", {png.begin(), png.end() - 12});  // no IEND
+  std::vector<unsigned char> huge_png(png.begin(), png.begin() + 8);
+  append_png_chunk(huge_png, "IHDR", {0, 0, 0xFF, 0xDC, 0, 0, 0xFF, 0xDC, 8, 2, 0, 0, 0});
+  append_png_chunk(huge_png, "IDAT", {0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
+  append_png_chunk(huge_png, "IEND", {});
+  write_bytes(dir / "huge.png", huge_png);
+  std::vector<unsigned char> huge_jpeg = jpeg;
+  for (size_t i = 2; i + 9 < huge_jpeg.size();) {  // the frame header's height and width
+    const unsigned char marker = huge_jpeg[i + 1];
+    if (marker >= 0xC0 && marker <= 0xC2) {
+      huge_jpeg[i + 5] = huge_jpeg[i + 7] = 0xFF;
+      huge_jpeg[i + 6] = huge_jpeg[i + 8] = 0xDC;
+      break;
+    }
+    i += 2 + (size_t{huge_jpeg[i + 2]} << 8 | huge_jpeg[i + 3]);
+  }
+  write_bytes(dir / "huge.jpg", huge_jpeg);
+  const std::pair<const char*, const char*> cases[] = {
+      {"half.jpg", "JPEG is truncated"}, {"zero.jpg", "is empty (0 bytes)"},
+      {"garbage.jpg", "not a readable image"}, {"crc.png", "has a wrong CRC"},
+      {"cut.png", "PNG is truncated"}, {"huge.png", "claims 65500x65500 pixels"},
+      {"huge.jpg", "claims 65500x65500 pixels"}};
+  for (const auto& [name, says] : cases) {
+    const std::string path = (dir / name).string();
+    const auto start = std::chrono::steady_clock::now();
+    const std::string what = error_of([&] { vision::decode_frame(path); });
+    EXPECT_EQ(what.rfind(path + ": ", 0), 0u) << what;
+    EXPECT_NE(what.find(says), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1)) << name;
+    // read through a source too, as eval and run read them
+    const std::string through_source = error_of([&] {
+      cv::Mat frame;
+      input_sequence(path).open()->read(frame);
+    });
+    EXPECT_EQ(through_source, what);
+  }
+  // the undamaged images decode
+  write_bytes(dir / "good.jpg", jpeg);
+  write_bytes(dir / "good.png", png);
+  EXPECT_EQ(vision::decode_frame((dir / "good.jpg").string()).size(), cv::Size(64, 48));
+  EXPECT_EQ(vision::decode_frame((dir / "good.png").string()).size(), cv::Size(64, 48));
+  fs::remove_all(dir);
+}
+
+// A video with no frame in it (empty, garbage, cut after its header) is an error naming it when the source is
+// made, before anything is written; a whole video is read to its last frame.
+TEST(DamagedVideos, YieldingNoFrameAreErrorsNamingTheFile) {
+  const fs::path dir = fresh_dir("videos");
+  const std::string good = (dir / "good.avi").string();
+  {
+    cv::VideoWriter writer(good, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10, cv::Size(64, 48));
+    ASSERT_TRUE(writer.isOpened());
+    for (int i = 0; i < 3; ++i) writer.write(cv::Mat(48, 64, CV_8UC3, cv::Scalar(i * 40, 0, 0)));
+  }
+  std::ifstream in(good, std::ios::binary);
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  write_bytes(dir / "empty.avi", {});
+  write_bytes(dir / "header_only.avi", {bytes.begin(), bytes.begin() + 300});
+  std::vector<unsigned char> garbage(4000, 0x5A);
+  write_bytes(dir / "garbage.avi", garbage);
+  for (const char* name : {"empty.avi", "header_only.avi", "garbage.avi"}) {
+    const std::string path = (dir / name).string();
+    const std::string what = error_of([&] { input_sequence(path); });
+    EXPECT_EQ(what.rfind(path + ": ", 0), 0u) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+  const SequenceSource source = input_sequence(good);
+  auto reader = source.open();
+  cv::Mat frame;
+  int frames = 0;
+  while (reader->read(frame)) ++frames;
+  EXPECT_EQ(frames, 3);
+  fs::remove_all(dir);
+}
+
+// A FIFO, a device or a socket given as --input is refused at once (a FIFO with no writer would block OpenCV);
+// /dev/video* stays a live source.
+TEST(SpecialInputs, AreRefusedWithoutBlocking) {
+  const fs::path dir = fresh_dir("special");
+  const std::string fifo = (dir / "clip.avi").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_of([&] { input_sequence(fifo); }), fifo + ": is a FIFO (named pipe), expected a regular video or image file");
+  EXPECT_EQ(error_of([] { input_sequence("/dev/null"); }), "/dev/null: is a character device, expected a regular video or image file");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_TRUE(is_live_input("/dev/video0"));
+  fs::remove_all(dir);
 }
 
 }  // namespace

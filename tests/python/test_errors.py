@@ -2,6 +2,7 @@
 nothing aborts the interpreter."""
 import json
 import os
+import stat
 import struct
 import unittest
 
@@ -141,6 +142,44 @@ class ErrorTest(unittest.TestCase):
         with open(junk, "wb") as f:
             f.write(b"\0" * 100)
         self.assertError(r"junk.avi", crowdrt.FrameSource, junk)
+
+    def test_frame_source_of_a_video_with_no_frame_raises(self):
+        # a video cut after its header opens, then yields nothing: an error, not 0 frames in silence
+        import subprocess
+        whole = os.path.join(self.dir, "whole.avi")
+        subprocess.run(["ffmpeg", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=5", "-frames:v", "3",
+                        "-c:v", "mjpeg", whole], check=True)
+        self.assertEqual(len(list(crowdrt.FrameSource(whole))), 3)
+        cut = os.path.join(self.dir, "cut.avi")
+        with open(whole, "rb") as f, open(cut, "wb") as g:
+            g.write(f.read()[:300])
+        with self.assertRaisesRegex(crowdrt.Error, r"cut.avi"):
+            list(crowdrt.FrameSource(cut))
+        self.assertError(r"empty.avi", crowdrt.FrameSource, self._write("empty.avi", b""))
+
+    def test_frame_source_refuses_special_files_without_waiting(self):
+        fifo = os.path.join(self.dir, "fifo.avi")
+        os.mkfifo(fifo)
+        self.assertError(r"fifo.avi: is a FIFO", crowdrt.FrameSource, fifo)
+        self.assertError(r"/dev/null: is a character device", crowdrt.FrameSource, "/dev/null")
+
+    def test_frame_source_names_a_damaged_image(self):
+        half = self._write("half.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+                                        b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x12\x34")
+        self.assertError(r"half.jpg: JPEG is truncated", crowdrt.FrameSource, half)
+        self.assertError(r"zero.png: is empty", crowdrt.FrameSource, self._write("zero.png", b""))
+
+    def test_build_never_replaces_a_special_file(self):
+        fifo = os.path.join(self.dir, "out_fifo.plan")
+        os.mkfifo(fifo)
+        self.assertError(r"is a FIFO.*never replaces", crowdrt.build, self.onnx, fifo, overwrite=True)
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+
+    def _write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
 
 
 if __name__ == "__main__":
