@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
     }
     {
       std::FILE* config = std::fopen((plan_dir.parent_path() / "config.json").c_str(), "w");
-      std::fprintf(config, "{\"flow\": \"%s\"}\n", flow.c_str());
+      std::fprintf(config, "{\"flow\": \"%s\", \"flow_device\": \"cuda\"}\n", flow.c_str());
       std::fclose(config);
     }
 
@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
       const int port = server.bind();
       std::thread listener([&] { server.listen(); });
       run_stream(port, "bench", std::vector<cv::Mat>(frames[0].begin(), frames[0].begin() + 10), 999999);  // warm-up
+      std::string failure;
       for (int streams : stream_counts) {
         std::vector<StreamResult> results(streams);
         std::vector<std::thread> clients;
@@ -181,10 +182,9 @@ int main(int argc, char** argv) {
         double worst = 0;  // largest |count - in-process count|
         int first_differing = 0;  // a frame number (1-based) where some stream's count differs
         for (int s = 0; s < streams; ++s) {
-          if (!results[s].error.empty()) throw Error(results[s].error);
+          if (!results[s].error.empty() && failure.empty()) failure = results[s].error;
           latencies.insert(latencies.end(), results[s].latencies_ms.begin(), results[s].latencies_ms.end());
-          if (results[s].counts.size() != expected[s].size()) throw Error(cat("stream ", s + 1, ": counts missing"));
-          for (size_t f = 0; f < expected[s].size(); ++f) {
+          for (size_t f = 0; f < std::min(expected[s].size(), results[s].counts.size()); ++f) {
             const double d = std::abs(results[s].counts[f] - expected[s][f]);
             if (d > 0 && first_differing == 0) first_differing = static_cast<int>(f) + 1;
             worst = std::max(worst, d);
@@ -195,9 +195,11 @@ int main(int argc, char** argv) {
                     percentile(latencies, 0.5), percentile(latencies, 0.99), percentile(latencies, 1.0),
                     worst == 0 ? "yes" : cat("no: largest difference ", worst, ", e.g. at frame ", first_differing).c_str());
         std::fflush(stdout);
+        if (!failure.empty()) break;
       }
       server.stop();
       listener.join();
+      if (!failure.empty()) throw Error(failure);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_serve_gpu: %s\n", e.what());

@@ -224,12 +224,16 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
   double count = 0;
   auto t = Clock::now();
   if (sequence->device_input) {
-    // On the GPU: the frame's preparation is queued on the sequence's own CUDA stream (preprocess is its host part),
-    // and the engine's stream waits for it (infer includes what of the preparation is still running).
+    // On the GPU: with an engine held, the frame's preparation is queued on the sequence's own CUDA stream
+    // (preprocess is its host part) and the engine's stream waits for it (infer includes what of the preparation is
+    // still running). Preparing only while holding an engine keeps one host thread per engine, as eval's lanes do:
+    // with preparations queued from more threads than engines, the lent H100 gave counts that differed from the
+    // in-process ones by up to 0.3 (cause not found; bench/serve_gpu.sh checks every count).
+    EnginePool::Lease lease = version.engines->acquire();
+    metrics.stage(name, "queue", seconds_since(queued));
+    t = Clock::now();
     sequence->device_input->submit(bgr);
     const double preprocess_s = seconds_since(t);
-    EnginePool::Lease lease = version.engines->acquire();
-    metrics.stage(name, "queue", seconds_since(queued) - preprocess_s);
     t = Clock::now();
     count = sequence->device_input->count_on(lease.engine(), density_asked || sequence->masks ? &density : nullptr);
     metrics.stage(name, "infer", seconds_since(t));

@@ -178,8 +178,9 @@ void ModelRepository::load(const std::string& name) {
       if (version->batch > 1 && model->config.flow_device == "cuda")
         throw Error(cat(version->plan_path, ": flow_device cuda prepares one frame per engine call; this plan has batch ",
                         version->batch, " (use flow_device cpu, or a batch-1 plan)"));
-      version->device_frames =
-          version->batch == 1 && eval::use_device_frames(version->engines->first(), model->config.flow_device);
+      // The GPU frame path only when asked for (see model_repository.h).
+      version->device_frames = version->batch == 1 && model->config.flow_device == "cuda" &&
+                               eval::use_device_frames(version->engines->first(), "cuda");
       const int64_t delay_us =
           model->config.max_queue_delay_us >= 0 ? model->config.max_queue_delay_us : options_.max_queue_delay_us;
       if (version->batch > 1) version->batcher = batcher_for(*version, delay_us);

@@ -3,9 +3,10 @@
 //   {"instance_count": 2, "flow": "medium", "flow_device": "cuda", "zones": [{"name": "gate", "polygon": [...]}],
 //    "dynamic_batching": {"max_queue_delay_microseconds": 2000}}
 // instance_count: engines of each version serving requests at once (default 1); flow: the DIS preset of the counting
-// model's frames (default medium, as crowdrt eval); flow_device: where the counting model prepares frames, cpu or
-// cuda (default: the plan's device, so a CUDA plan's frames are resized, given flow and packed on the GPU, each
-// sequence with its own CUDA stream and flow state); zones: counted on every frame of the counting model (the zones
+// model's frames (default medium, as crowdrt eval); flow_device: where the counting model prepares frames, cpu
+// (default, OpenCV) or cuda (a batch-1 CUDA plan's frames resized, given flow and packed on the GPU, each sequence
+// with its own CUDA stream and flow state; not the default until its counts under concurrent sequences are shown
+// equal to crowdrt eval's on the GPU: README, Serving); zones: counted on every frame of the counting model (the zones
 // file's format, serve/zones.h); dynamic_batching (Triton's field): how long a request to a plan built with a batch
 // B > 1 waits for others to fill its batch (default: serve's --max-queue-delay). Every numeric version folder is
 // loaded; a request without a version gets the highest.
