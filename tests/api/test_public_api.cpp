@@ -3,6 +3,7 @@
 #include <crowdrt/crowdrt.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -164,7 +165,8 @@ TEST(PublicApi, ZonesThatPartitionTheFrameAddUpToItsCount) {
   for (int i = 0; i < 2; ++i) {  // the second frame has flow, as count(frame) gives it
     const crowdrt::ZoneCounts c = engine.count(frame, {left, right});
     ASSERT_EQ(c.zones.size(), 2u);
-    EXPECT_DOUBLE_EQ(c.count, plain.count(frame));
+    // Two builds: each times its own kernels, and under load they may choose differently (1e-8 seen), so not exact.
+    EXPECT_NEAR(c.count, plain.count(frame), 1e-6 * std::max(1.0, std::abs(c.count)));
     EXPECT_NEAR(c.zones[0] + c.zones[1], c.count, 1e-5);
     EXPECT_GT(c.zones[0], 0.0);
     EXPECT_GT(c.zones[1], 0.0);
