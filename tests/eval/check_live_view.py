@@ -92,9 +92,9 @@ class Counting:
                 fields[key] = value.split()
         return int(fields["Threads"][0]), int(fields["VmRSS"][0])
 
-    def end(self):
+    def end(self, how=signal.SIGINT):
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(how)
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -236,7 +236,9 @@ def check_browser(crowdrt, plan, clip, work, copy, browser):
         browser.screenshot(shot)
     finally:
         browser.close()
-        counting.end()
+        # SIGKILL: Ctrl-C cancels a run on a file and writes nothing (issue 18), while --jsonl holds every record
+        # written before a kill, whole lines only, which is what the page's events are compared with.
+        counting.end(signal.SIGKILL)
     print(f"screenshot: {shot}")
     if copy:
         os.makedirs(os.path.dirname(os.path.abspath(copy)), exist_ok=True)
