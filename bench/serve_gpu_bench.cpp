@@ -11,10 +11,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -149,9 +151,12 @@ int main(int argc, char** argv) {
                   max_streams * frames_per_stream, seconds, max_streams * frames_per_stream / seconds);
     }
     {
-      std::FILE* config = std::fopen((plan_dir.parent_path() / "config.json").c_str(), "w");
-      std::fprintf(config, "{\"flow\": \"%s\", \"flow_device\": \"cuda\"}\n", flow.c_str());
-      std::fclose(config);
+      const fs::path config_path = plan_dir.parent_path() / "config.json";
+      std::FILE* config = std::fopen(config_path.c_str(), "w");
+      const bool written = config && std::fprintf(config, "{\"flow\": \"%s\", \"flow_device\": \"cuda\"}\n",
+                                                  flow.c_str()) > 0;
+      if (!config || std::fclose(config) != 0 || !written)
+        throw Error(cat("cannot write ", config_path.string(), ": ", std::strerror(errno)));
     }
 
     std::printf("%-9s %-7s %-7s %-10s %-9s %-9s %-9s %s\n", "instances", "streams", "frames", "frames/s", "p50 ms",

@@ -118,17 +118,19 @@ struct DeviceStreamInput::Impl {
   cudaStream_t stream = nullptr;
   cudaEvent_t ready = nullptr;
   float* buffer = nullptr;  // C x H x W on the device
+  size_t buffer_bytes = 0;
   std::unique_ptr<vision::CudaNetworkInput> input;
   bool submitted = false;
 
-  Impl(const Shape& shape, vision::FlowPreset flow) : input_shape(checked_frame_input(shape, "input")) {
-    const size_t bytes = static_cast<size_t>(shape[1] * shape[2] * shape[3]) * sizeof(float);
+  Impl(const Shape& shape, vision::FlowPreset flow)
+      : input_shape(checked_frame_input(shape, "input")),
+        buffer_bytes(static_cast<size_t>(input_shape[1] * input_shape[2] * input_shape[3]) * sizeof(float)) {
     if (cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) != cudaSuccess ||
         cudaEventCreateWithFlags(&ready, cudaEventDisableTiming) != cudaSuccess ||
-        cudaMalloc(reinterpret_cast<void**>(&buffer), bytes) != cudaSuccess) {
+        cudaMalloc(reinterpret_cast<void**>(&buffer), buffer_bytes) != cudaSuccess) {
       cudaGetLastError();
       release();
-      throw Error(cat("GPU frames: no CUDA stream or ", bytes, " bytes of device memory for another stream's input"));
+      throw Error(cat("GPU frames: no CUDA stream or ", buffer_bytes, " bytes of device memory for another stream's input"));
     }
     try {
       input = std::make_unique<vision::CudaNetworkInput>(static_cast<int>(shape[3]), static_cast<int>(shape[2]),
@@ -179,10 +181,8 @@ double DeviceStreamInput::count_on(Engine& engine, Tensor* density) {
   if (engine.inputs().size() != 1 || engine.inputs()[0].shape != impl_->input_shape || engine.outputs().empty())
     throw Error(cat("GPU frames: the engine's input is not the stream's ", shape_str(impl_->input_shape)));
   cudaStream_t stream = static_cast<cudaStream_t>(io.stream);
-  const size_t bytes = static_cast<size_t>(impl_->input_shape[1] * impl_->input_shape[2] * impl_->input_shape[3]) *
-                       sizeof(float);
   if (cudaStreamWaitEvent(stream, impl_->ready, 0) != cudaSuccess ||
-      cudaMemcpyAsync(io.inputs[0], impl_->buffer, bytes, cudaMemcpyDeviceToDevice, stream) != cudaSuccess) {
+      cudaMemcpyAsync(io.inputs[0], impl_->buffer, impl_->buffer_bytes, cudaMemcpyDeviceToDevice, stream) != cudaSuccess) {
     cudaGetLastError();
     throw Error("GPU frames: handing a stream's frame to the engine failed");
   }
