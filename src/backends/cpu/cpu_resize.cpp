@@ -3,6 +3,7 @@
 // row and column gets its source rows/columns and weights once at compile time (ONNX Resize, opset 11-19,
 // as the reference kernel computes them), and the run copies or blends whole 16-channel blocks.
 #include <cmath>
+#include <set>
 #include <type_traits>
 
 #include "backends/cpu/cpu_graph_builder.h"
@@ -138,6 +139,33 @@ void build_resize(GraphBuilder& builder, const ir::Node& node) {
                                cat(node.attrs.s("mode", "nearest"), " ",
                                    node.attrs.s("coordinate_transformation_mode", "half_pixel"),
                                    required ? ", writes into its concat in place" : "")});
+}
+
+// The op table's entry (cpu_op_table.cpp): 4-D, over H and W only, in the modes the maps above know. Nearest
+// copies values, so bf16 passes through it.
+namespace {
+
+bool resize_supported(const ir::Graph& graph, const ir::Node& node) {
+  static const std::set<std::string> kTransforms = {"half_pixel", "pytorch_half_pixel", "align_corners",
+                                                    "asymmetric", "tf_half_pixel_for_nearest"};
+  static const std::set<std::string> kNearest = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+  const Shape& x = value_shape(graph, node.inputs[0]);
+  const Shape& y = graph.value(node.outputs[0]).shape;
+  const std::string mode = node.attrs.s("mode", "nearest");
+  return x.size() == 4 && y.size() == 4 && x[0] == y[0] && x[1] == y[1] && x[2] > 0 && x[3] > 0 &&
+         node.attrs.floats("scales").size() == 4 && (mode == "nearest" || mode == "linear") &&
+         kTransforms.count(node.attrs.s("coordinate_transformation_mode", "half_pixel")) &&
+         kNearest.count(node.attrs.s("nearest_mode", "round_prefer_floor"));
+}
+
+}  // namespace
+
+OpEntry resize_entry() {
+  return {.op = ir::Op::Resize,
+          .supports = resize_supported,
+          .build = build_resize,
+          .writes_concat_slice = true,
+          .passes_bf16_through = [](const ir::Node& node) { return node.attrs.s("mode", "nearest") == "nearest"; }};
 }
 
 }  // namespace crowdrt::cpu

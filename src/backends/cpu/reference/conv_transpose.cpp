@@ -2,6 +2,7 @@
 // kernel into the output at stride spacing, shifted up-left by the begin pads. Output size per ONNX:
 // stride*(in-1) + output_padding + (k-1)*dilation + 1 - pad_begin - pad_end.
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 
@@ -66,6 +67,12 @@ void conv_transpose(const ir::Attributes& attrs, Inputs inputs, Tensor& output) 
       }
     }
   }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry conv_transpose_entry() {
+  return {ir::Op::ConvTranspose,
+          [](const ir::Node& node, Inputs inputs, Tensor& output) { conv_transpose(node.attrs, inputs, output); }};
 }
 
 }  // namespace crowdrt::reference

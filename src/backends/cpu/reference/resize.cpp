@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 namespace {
@@ -107,6 +108,13 @@ void resize(const ir::Attributes& attrs, const Tensor& input, Tensor& output) {
       }
     }
   }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry resize_entry() {
+  return {ir::Op::Resize, [](const ir::Node& node, Inputs inputs, Tensor& output) {
+            resize(node.attrs, required_input(inputs, 0, node.op), output);
+          }};
 }
 
 }  // namespace crowdrt::reference
