@@ -3,8 +3,8 @@
 // row and column gets its source rows/columns and weights once at compile time (ONNX Resize, opset 11-19,
 // as the reference kernel computes them), and the run copies or blends whole 16-channel blocks.
 #include <cmath>
-#include <set>
 #include <type_traits>
+#include <set>
 
 #include "backends/cpu/cpu_graph_builder.h"
 
