@@ -129,7 +129,8 @@ PoolParams pool_params(Op op, const Attributes& attrs) {
   p.pads_end = {pads[2], pads[3]};
   p.ceil_mode = attrs.i("ceil_mode", 0) != 0;
   p.count_include_pad = op == Op::AveragePool && attrs.i("count_include_pad", 0) != 0;
-  if (p.kernel[0] < 1 || p.kernel[1] < 1) throw Error(cat("pool kernel_shape ", shape_str(p.kernel), " is not positive"));
+  if (p.kernel[0] < 1 || p.kernel[1] < 1)
+    throw Error(cat("pool kernel_shape ", shape_str(p.kernel), " is not positive"));
   return p;
 }
 
