@@ -4,6 +4,7 @@
 #include <set>
 
 #include "backends/cpu/cpu_layout.h"
+#include "ir/op_params.h"
 
 namespace crowdrt::cpu {
 namespace {
@@ -24,11 +25,6 @@ bool is_constant(const ir::Graph& graph, ir::ValueId v) { return v != ir::kNoVal
 
 bool input_present(const ir::Node& node, size_t i) { return node.inputs.size() > i && node.inputs[i] != ir::kNoValue; }
 
-bool known_activation(const std::string& name) {
-  static const std::set<std::string> kNames = {"", "relu", "leaky_relu", "clip", "sigmoid", "hard_sigmoid", "hard_swish"};
-  return kNames.count(name) != 0;
-}
-
 // Numpy broadcasting of `shape` against the output, right-aligned: the shape the operand takes.
 Shape aligned(const Shape& shape, size_t rank) {
   Shape out(rank - std::min(rank, shape.size()), 1);
@@ -47,7 +43,7 @@ bool conv_supported(const ir::Graph& graph, const ir::Node& node, bool transpose
   if (group < 1 || x[1] % group != 0) return false;
   if (transposed) return w[0] == x[1] && !node.attrs.has("activation") && node.attrs.i("fused_add", 0) == 0;
   if (w[1] * group != x[1] || w[0] % group != 0) return false;
-  if (!known_activation(node.attrs.s("activation", ""))) return false;
+  if (!ir::epilogue_activation_kind(node.attrs.s("activation", ""))) return false;
   if (node.attrs.i("fused_add", 0) != 0)
     return input_present(node, 3) && shape_of(graph, node.inputs[3]) == graph.value(node.outputs[0]).shape;
   return true;
@@ -73,27 +69,24 @@ bool pool_supported(const ir::Graph& graph, const ir::Node& node) {
 }
 
 bool resize_supported(const ir::Graph& graph, const ir::Node& node) {
-  static const std::set<std::string> kTransforms = {"half_pixel", "pytorch_half_pixel", "align_corners",
-                                                    "asymmetric", "tf_half_pixel_for_nearest"};
-  static const std::set<std::string> kNearest = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
   const Shape& x = shape_of(graph, node.inputs[0]);
   const Shape& y = graph.value(node.outputs[0]).shape;
-  const std::string mode = node.attrs.s("mode", "nearest");
   return x.size() == 4 && y.size() == 4 && x[0] == y[0] && x[1] == y[1] && x[2] > 0 && x[3] > 0 &&
-         node.attrs.floats("scales").size() == 4 && (mode == "nearest" || mode == "linear") &&
-         kTransforms.count(node.attrs.s("coordinate_transformation_mode", "half_pixel")) &&
-         kNearest.count(node.attrs.s("nearest_mode", "round_prefer_floor"));
+         node.attrs.floats("scales").size() == 4 && ir::resize_mode_from_name(node.attrs.s("mode", "nearest")) &&
+         ir::coordinate_transform_from_name(node.attrs.s("coordinate_transformation_mode", "half_pixel")) &&
+         ir::nearest_mode_from_name(node.attrs.s("nearest_mode", "round_prefer_floor"));
 }
 
 bool pad_supported(const ir::Graph& graph, const ir::Node& node) {
   const auto pads = node.attrs.ints("pads");
-  const std::string mode = node.attrs.s("mode", "constant");
+  const std::optional<ir::PadMode> mode = ir::pad_mode_from_name(node.attrs.s("mode", "constant"));
   const Shape& x = shape_of(graph, node.inputs[0]);
   if (x.size() != 4 || pads.size() != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0) return false;
-  if (mode != "constant" && mode != "reflect" && mode != "edge") return false;
+  if (!mode) return false;
   // reflect and edge need something left to mirror after cropping
   for (int axis = 2; axis < 4; ++axis)
-    if (x[axis] + std::min<int64_t>(pads[axis], 0) + std::min<int64_t>(pads[4 + axis], 0) <= 0 && mode != "constant")
+    if (x[axis] + std::min<int64_t>(pads[axis], 0) + std::min<int64_t>(pads[4 + axis], 0) <= 0 &&
+        *mode != ir::PadMode::constant)
       return false;
   return true;
 }
