@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/checked.h"
+#include "ir/op_params.h"
 
 namespace crowdrt::ir {
 namespace {
@@ -160,6 +161,15 @@ class NodeShapes {
     if (pad_begin < 0 || pad_end < 0) fail(cat("pads ", pad_begin, ", ", pad_end, " must be >= 0"));
     return add(add(add(in, pad_begin), pad_end), -add(mul(dilation, kernel - 1), 1));
   }
+  // An output size by the op's rule (ir/op_params.h); an overflow there is an Error naming the node.
+  template <class Rule>
+  int64_t output_size(Rule rule) const {
+    try {
+      return rule();
+    } catch (const Error& e) {
+      fail(e.what());
+    }
+  }
 
   void conv() {
     const Shape& x = shape(0);
@@ -179,7 +189,8 @@ class NodeShapes {
     for (size_t i = 0; i < rank; ++i) {
       const int64_t span = window_span(x[2 + i], pads[i], pads[rank + i], dilations[i], kernel[i]);
       if (span < 0) fail(cat("kernel is larger than the padded input ", shape_str(x)));
-      out.push_back(span / strides[i] + 1);
+      out.push_back(output_size(
+          [&] { return conv_output_size(x[2 + i], kernel[i], strides[i], dilations[i], pads[i], pads[rank + i]); }));
     }
     if (has_input(2) && shape_numel(shape(2)) != w[0]) fail(cat("bias has ", shape_numel(shape(2)), " values for ", w[0], " channels"));
     set(0, input(0).dtype, out);
@@ -214,9 +225,11 @@ class NodeShapes {
       }
       if (kernel.size() != rank || kernel[i] < 1 || pads[i] < 0 || pads[rank + i] < 0)
         fail("kernel_shape and pads must give a kernel size >= 1 and pads >= 0 per spatial dimension");
-      const int64_t pad = auto_pad == "VALID" ? 0 : add(pads[i], pads[rank + i]);
-      out.push_back(add(add(add(mul(strides[i], x[2 + i] - 1), output_padding[i]), mul(kernel[i] - 1, dilations[i])),
-                        1 - pad));
+      const bool valid = auto_pad == "VALID";
+      out.push_back(output_size([&] {
+        return conv_transpose_output_size(x[2 + i], kernel[i], strides[i], dilations[i], valid ? 0 : pads[i],
+                                          valid ? 0 : pads[rank + i], output_padding[i]);
+      }));
     }
     set(0, input(0).dtype, out);
   }
@@ -236,10 +249,9 @@ class NodeShapes {
     for (size_t i = 0; i < rank; ++i) {
       const int64_t span = window_span(x[2 + i], pads[i], pads[rank + i], dilations[i], kernel[i]);
       if (span < 0) fail(cat("kernel is larger than the padded input ", shape_str(x)));
-      int64_t size = (ceil_mode ? add(span, strides[i] - 1) / strides[i] : span / strides[i]) + 1;
-      // PyTorch (and ONNX Runtime) drop a last window that would start inside the end padding.
-      if (ceil_mode && (size - 1) * strides[i] >= x[2 + i] + pads[i]) --size;
-      out.push_back(size);
+      out.push_back(output_size([&] {
+        return pool_output_size(x[2 + i], kernel[i], strides[i], dilations[i], pads[i], pads[rank + i], ceil_mode);
+      }));
     }
     set(0, input(0).dtype, out);
   }

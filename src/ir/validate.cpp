@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/checked.h"
+#include "ir/op_params.h"
 #include "ir/shape_inference.h"
 
 namespace crowdrt::ir {
@@ -240,8 +241,7 @@ class Validator {
       }
       case Op::Pad: {
         const std::string mode = node.attrs.s("mode", "constant");
-        if (mode != "constant" && mode != "reflect" && mode != "edge")
-          fail(node, cat("mode '", mode, "' is not one of constant, reflect, edge"));
+        if (!pad_mode_from_name(mode)) fail(node, cat("mode '", mode, "' is not one of constant, reflect, edge"));
         return;
       }
       default: return;

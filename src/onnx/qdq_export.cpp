@@ -9,6 +9,7 @@
 
 #include "core/file.h"
 #include "onnx/export.h"
+#include "quant/scheme.h"
 
 namespace crowdrt::onnx_export {
 namespace {
@@ -85,7 +86,7 @@ onnx::ModelProto export_qdq_onnx(const ir::Graph& graph, const std::map<std::str
     if (!activation_dq.count(x)) {
       const std::string scale = x + "_scale", zero = x + "_zero_point", q = x + "_QuantizeLinear",
                         dq = x + "_DequantizeLinear";
-      scalar_initializer(proto, scale, amax->second / 127.f);
+      scalar_initializer(proto, scale, quant::activation_scale(amax->second));
       int8_initializer(proto, zero, {0}, {});
       inserted_before.push_back(make_node("QuantizeLinear", q, {x, scale, zero}, q + "_Output"));
       inserted_before.push_back(make_node("DequantizeLinear", dq, {q + "_Output", scale, zero}, dq + "_Output"));
@@ -100,18 +101,13 @@ onnx::ModelProto export_qdq_onnx(const ir::Graph& graph, const std::map<std::str
     const int64_t inner = std::accumulate(dims.begin() + axis + 1, dims.end(), int64_t{1}, std::multiplies<>());
     const int64_t outer = weights.numel() / (channels * inner);
     const float* w = weights.data<float>();
-    std::vector<float> scales(channels, 0.f);
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t c = 0; c < channels; ++c)
-        for (int64_t i = 0; i < inner; ++i)
-          scales[c] = std::max(scales[c], std::abs(w[(o * channels + c) * inner + i]));
-    for (float& s : scales) s = s > 0 ? s / 127.f : 1.f;
+    const std::vector<float> scales = quant::weight_scales(weights, axis);
     std::vector<int8_t> quantised(weights.numel());
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t c = 0; c < channels; ++c)
         for (int64_t i = 0; i < inner; ++i) {
           const int64_t k = (o * channels + c) * inner + i;
-          quantised[k] = static_cast<int8_t>(std::clamp(std::nearbyint(w[k] / scales[c]), -127.f, 127.f));
+          quantised[k] = quant::quantise_weight(w[k], scales[c]);
         }
     const std::string base = node.name + "_weight";
     int8_initializer(proto, base + "_quantized", quantised, dims);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "quant/scheme.h"
 
 namespace crowdrt::quant {
 
@@ -32,7 +33,7 @@ std::vector<std::pair<std::string, float>> Calibrator::amax() const {
     }
     // A tensor without a usable range (all zero, or so small that amax / 127 is not a normal float) is left out,
     // as calibration caches refuse such scales (calibration_cache.h).
-    if (std::isnormal(a / 127.f) && a > 0 && std::isfinite(a)) out.emplace_back(tensors_[i], a);
+    if (std::isnormal(activation_scale(a)) && a > 0 && std::isfinite(a)) out.emplace_back(tensors_[i], a);
   }
   return out;
 }
@@ -51,7 +52,7 @@ CalibrationCache cache_from_amax(const std::vector<std::pair<std::string, float>
   CalibrationCache cache;
   cache.version = version;
   cache.algorithm = cache_algorithm(method);
-  for (const auto& [name, a] : amax) cache.scales.emplace_back(name, a / 127.f);
+  for (const auto& [name, a] : amax) cache.scales.emplace_back(name, activation_scale(a));
   return cache;
 }
 
@@ -64,7 +65,7 @@ std::map<std::string, float> amax_from_cache(const CalibrationCache& cache, Cali
                     " (the calibrator asked for); pass the matching --calibrator, or another --calib-cache to "
                     "calibrate again"));
   std::map<std::string, float> out;
-  for (const auto& [name, scale] : cache.scales) out[name] = scale * 127.f;
+  for (const auto& [name, scale] : cache.scales) out[name] = amax_of_scale(scale);
   return out;
 }
 

@@ -3,49 +3,30 @@
 // as linear then clip; hardswish is x * relu6(x + 3) / 6, which is ONNX's x * max(0, min(1, x/6 + 1/2)).
 #include "backends/cpu/cpu_activation.h"
 
-#include <limits>
-
 #include "backends/cpu/cpu_graph_builder.h"
 
 namespace crowdrt::cpu {
 
 using dnnl::algorithm;
 
-std::vector<EltwiseStage> activation_stages(const std::string& kind, float alpha, float beta) {
-  if (kind.empty()) return {};
-  if (kind == "relu") return {{algorithm::eltwise_relu, 0.f, 0.f}};
-  if (kind == "leaky_relu") return {{algorithm::eltwise_relu, alpha, 0.f}};
-  if (kind == "clip") return {{algorithm::eltwise_clip, alpha, beta}};
-  if (kind == "sigmoid") return {{algorithm::eltwise_logistic, 0.f, 0.f}};
-  if (kind == "hard_sigmoid") return {{algorithm::eltwise_linear, alpha, beta}, {algorithm::eltwise_clip, 0.f, 1.f}};
-  if (kind == "hard_swish") return {{algorithm::eltwise_hardswish, 0.f, 0.f}};
-  throw Error(cat("activation '", kind,
-                  "' is unknown to the cpu backend; expected relu, leaky_relu, clip, sigmoid, hard_sigmoid or "
-                  "hard_swish"));
+std::vector<EltwiseStage> activation_stages(const ir::Activation& activation) {
+  const float alpha = activation.alpha, beta = activation.beta;
+  switch (activation.kind) {
+    case ir::ActivationKind::none: return {};
+    case ir::ActivationKind::relu: return {{algorithm::eltwise_relu, 0.f, 0.f}};
+    case ir::ActivationKind::leaky_relu: return {{algorithm::eltwise_relu, alpha, 0.f}};
+    case ir::ActivationKind::clip: return {{algorithm::eltwise_clip, alpha, beta}};
+    case ir::ActivationKind::sigmoid: return {{algorithm::eltwise_logistic, 0.f, 0.f}};
+    case ir::ActivationKind::hard_sigmoid:
+      return {{algorithm::eltwise_linear, alpha, beta}, {algorithm::eltwise_clip, 0.f, 1.f}};
+    case ir::ActivationKind::hard_swish: return {{algorithm::eltwise_hardswish, 0.f, 0.f}};
+  }
+  return {};
 }
 
 void append_activation(dnnl::post_ops& post_ops, const std::vector<EltwiseStage>& stages) {
   for (const EltwiseStage& stage : stages) post_ops.append_eltwise(1.f, stage.algorithm, stage.alpha, stage.beta);
 }
-
-namespace {
-
-// The standalone op in the Conv epilogue's terms (ONNX defaults where attributes are absent).
-std::vector<EltwiseStage> stages_of(const ir::Node& node) {
-  constexpr float kInf = std::numeric_limits<float>::infinity();
-  switch (node.op) {
-    case ir::Op::Relu: return activation_stages("relu", 0.f, 0.f);
-    case ir::Op::LeakyRelu: return activation_stages("leaky_relu", node.attrs.f("alpha", 0.01f), 0.f);
-    case ir::Op::Clip: return activation_stages("clip", node.attrs.f("min", -kInf), node.attrs.f("max", kInf));
-    case ir::Op::Sigmoid: return activation_stages("sigmoid", 0.f, 0.f);
-    case ir::Op::HardSigmoid:
-      return activation_stages("hard_sigmoid", node.attrs.f("alpha", 0.2f), node.attrs.f("beta", 0.5f));
-    case ir::Op::HardSwish: return activation_stages("hard_swish", 0.f, 0.f);
-    default: return {};
-  }
-}
-
-}  // namespace
 
 void build_activation(GraphBuilder& builder, const ir::Node& node) {
   const ir::ValueId x = node.inputs[0], y = node.outputs[0];
@@ -59,7 +40,7 @@ void build_activation(GraphBuilder& builder, const ir::Node& node) {
                                     describe_layout(dst.md), ""});
     return;
   }
-  const std::vector<EltwiseStage> stages = stages_of(node);
+  const std::vector<EltwiseStage> stages = activation_stages(ir::op_activation(node.op, node.attrs));
   Slot from = src;
   for (size_t i = 0; i < stages.size(); ++i) {
     dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, stages[i].algorithm, from.md,

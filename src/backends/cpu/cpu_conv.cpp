@@ -5,34 +5,36 @@
 // post-op (so dst must already hold it: the convolution writes over the residual's buffer when nobody else
 // reads it, else the residual is copied in first), then the activation as eltwise.
 //
-// bf16 and int8 Convs (cpu_conv_choice.cpp decides which) take bf16 / s8 sources and weights. int8 is
-// symmetric (zero point 0): weights per output channel (scale max|w| / 127), activations per tensor
-// (amax / 127, CompileOptions::activation_amax). oneDNN 2.x computes dst = oscale * (acc + bias) (+ sum_scale *
+// bf16 and int8 Convs (cpu_conv_choice.cpp decides which) take bf16 / s8 sources and weights, in the scheme of
+// quant/scheme.h: symmetric (zero point 0), weights per output channel (scale max|w| / 127), activations per
+// tensor (amax / 127, CompileOptions::activation_amax). oneDNN 2.x computes dst = oscale * (acc + bias) (+ sum_scale *
 // dst) then the eltwise, so the bias is given in accumulator units, b / (sx * sw[oc]), and
 // oscale[oc] = sx * sw[oc] / sy, where sy is the output's scale when it stays int8 and 1 when it is float32.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
-#include <set>
 #include <unordered_map>
 
 #include "backends/cpu/cpu_activation.h"
 #include "backends/cpu/cpu_conv_setup.h"
+#include "ir/op_params.h"
+#include "quant/scheme.h"
 
 namespace crowdrt::cpu {
 
 using dnnl::memory;
 
 Geometry geometry_of(const ir::Node& node) {
-  const auto strides = node.attrs.ints("strides", {1, 1});
-  const auto dilations = node.attrs.ints("dilations", {1, 1});
-  const auto pads = node.attrs.ints("pads", {0, 0, 0, 0});
-  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
-    throw Error(cat("cpu backend: ", ir::op_name(node.op), " '", node.name,
-                    "' needs 2 strides, 2 dilations and 4 pads (canonical 2-D form); run fold_constants first"));
-  return Geometry{{strides[0], strides[1]}, {dilations[0] - 1, dilations[1] - 1}, {pads[0], pads[1]},
-                  {pads[2], pads[3]}};
+  ir::ConvParams p;
+  try {
+    p = ir::conv_params(node.attrs);
+  } catch (const Error& e) {
+    throw Error(cat("cpu backend: ", ir::op_name(node.op), " '", node.name, "': ", e.what(),
+                    " (canonical 2-D form); run fold_constants first"));
+  }
+  return Geometry{{p.strides[0], p.strides[1]}, {p.dilations[0] - 1, p.dilations[1] - 1},
+                  {p.pads_begin[0], p.pads_begin[1]}, {p.pads_end[0], p.pads_end[1]}};
 }
 
 bool fast_kernel(const dnnl::primitive_desc_base& pd) {
@@ -51,7 +53,7 @@ ConvSetup conv_setup(const ir::Graph& graph, const ir::Node& node) {
   s.src_dims = to_dims(graph.value(s.x).shape);
   s.dst_dims = to_dims(graph.value(s.y).shape);
   const Shape& weight_shape = graph.constant(s.w).shape();
-  s.group = node.attrs.i("group", 1);
+  s.group = ir::conv_params(node.attrs).group;
   s.out_channels = weight_shape[0];
   s.geo = geometry_of(node);
   // Grouped weights are (group, out/group, in/group, kh, kw) for oneDNN; the ONNX bytes are the same.
@@ -66,8 +68,7 @@ dnnl::convolution_forward::primitive_desc make_conv_pd(const GraphBuilder& build
                                                        const memory::desc& src_md, const memory::desc& dst_md) {
   dnnl::post_ops post_ops;
   if (setup.has_residual) post_ops.append_sum(variant.sum_scale);
-  append_activation(post_ops, activation_stages(node.attrs.s("activation", ""), node.attrs.f("alpha", 0.f),
-                                                node.attrs.f("beta", 0.f)));
+  append_activation(post_ops, activation_stages(ir::epilogue_activation(node.attrs)));
   dnnl::primitive_attr attr = builder.attr();
   attr.set_post_ops(post_ops);
   if (!variant.output_scales.empty()) attr.set_output_scales(1 << 1, variant.output_scales);
@@ -77,19 +78,6 @@ dnnl::convolution_forward::primitive_desc make_conv_pd(const GraphBuilder& build
                                        bias_md, dst_md, setup.geo.strides, setup.geo.dilations,
                                        setup.geo.padding_begin, setup.geo.padding_end);
   return dnnl::convolution_forward::primitive_desc(desc, attr, builder.engine());
-}
-
-std::vector<float> weight_scales(const Tensor& weights) {
-  const int64_t out_channels = weights.shape().at(0);
-  const int64_t per_channel = weights.numel() / out_channels;
-  const float* w = weights.data<float>();
-  std::vector<float> scales(out_channels);
-  for (int64_t o = 0; o < out_channels; ++o) {
-    float max = 0;
-    for (int64_t i = 0; i < per_channel; ++i) max = std::max(max, std::abs(w[o * per_channel + i]));
-    scales[o] = max > 0 ? max / 127.f : 1.f;
-  }
-  return scales;
 }
 
 namespace {
@@ -134,8 +122,8 @@ void build_conv(GraphBuilder& builder, const ir::Node& node) {
   float src_scale = 1.f;
   std::vector<float> w_scales;
   if (int8) {
-    src_scale = *builder.amax(setup.x) / 127.f;
-    w_scales = weight_scales(graph.constant(setup.w));
+    src_scale = quant::activation_scale(*builder.amax(setup.x));
+    w_scales = quant::weight_scales(graph.constant(setup.w));
     for (float ws : w_scales) variant.output_scales.push_back(src_scale * ws / dst_scale);
   }
   // A residual kept in the dst's data type is summed in place at its own scale; any other is copied in at the
@@ -207,7 +195,7 @@ void build_conv_transpose(GraphBuilder& builder, const ir::Node& node) {
   const bool has_bias = node.inputs.size() > 2 && node.inputs[2] != ir::kNoValue;
   const Dims src_dims = to_dims(graph.value(x).shape), dst_dims = to_dims(graph.value(y).shape);
   const Shape& weight_shape = graph.constant(w).shape();  // Cin, Cout/group, kh, kw
-  const int64_t group = node.attrs.i("group", 1);
+  const int64_t group = ir::conv_params(node.attrs).group;
   const int64_t in_channels = weight_shape[0], out_per_group = weight_shape[1], out_channels = out_per_group * group;
   Geometry geo = geometry_of(node);
   // output_padding (and any other remainder) goes to the end padding: oneDNN derives the output size from it.
@@ -249,11 +237,6 @@ void build_conv_transpose(GraphBuilder& builder, const ir::Node& node) {
 // file builds (activations of cpu_activation.h, a residual of the output's shape); ConvTranspose has none.
 namespace {
 
-bool known_conv_activation(const std::string& name) {
-  static const std::set<std::string> kNames = {"", "relu", "leaky_relu", "clip", "sigmoid", "hard_sigmoid", "hard_swish"};
-  return kNames.count(name) != 0;
-}
-
 bool conv_supported(const ir::Graph& graph, const ir::Node& node, bool transposed) {
   if (node.inputs.size() < 2 || value_rank(graph, node.inputs[0]) != 4 || !is_constant_value(graph, node.inputs[1]) ||
       value_rank(graph, node.inputs[1]) != 4)
@@ -265,7 +248,7 @@ bool conv_supported(const ir::Graph& graph, const ir::Node& node, bool transpose
   if (group < 1 || x[1] % group != 0) return false;
   if (transposed) return w[0] == x[1] && !node.attrs.has("activation") && node.attrs.i("fused_add", 0) == 0;
   if (w[1] * group != x[1] || w[0] % group != 0) return false;
-  if (!known_conv_activation(node.attrs.s("activation", ""))) return false;
+  if (!ir::epilogue_activation_kind(node.attrs.s("activation", ""))) return false;
   if (node.attrs.i("fused_add", 0) != 0)
     return input_present(node, 3) && value_shape(graph, node.inputs[3]) == graph.value(node.outputs[0]).shape;
   return true;

@@ -40,7 +40,4 @@ dnnl::convolution_forward::primitive_desc make_conv_pd(const GraphBuilder& build
 // oneDNN's reference and gemm convolutions are far slower than its jit/brgemm ones.
 bool fast_kernel(const dnnl::primitive_desc_base& pd);
 
-// Per output channel max|w| / 127 of the float32 weights (1 for an all-zero channel), the int8 weight scales.
-std::vector<float> weight_scales(const Tensor& weights);
-
 }  // namespace crowdrt::cpu

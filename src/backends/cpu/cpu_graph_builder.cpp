@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "quant/scheme.h"
+
 namespace crowdrt::cpu {
 
 std::string onednn_kernel_name(const dnnl::primitive_desc_base& pd) {
@@ -89,7 +91,7 @@ void GraphBuilder::set_conv_choices(std::unordered_map<std::string, ConvChoice> 
                  conv_choice(*reader).precision == Precision::int8;
     if (!all_int8) continue;
     stored_types_[y] = dnnl::memory::data_type::s8;
-    stored_scales_[y] = *amax(y) / 127.f;
+    stored_scales_[y] = quant::activation_scale(*amax(y));
   }
 }
 

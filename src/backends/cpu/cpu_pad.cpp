@@ -2,36 +2,21 @@
 // kernel on the producer's channel-blocked layout: each output pixel copies one source block or fills it.
 // Padded channels of the last block stay zero, as oneDNN expects of blocked tensors.
 #include "backends/cpu/cpu_graph_builder.h"
+#include "ir/op_params.h"
 
 namespace crowdrt::cpu {
 namespace {
 
 // Source coordinate (in [first, first + kept)) of each output coordinate along one axis, or -1 for `value`.
-std::vector<int64_t> map_axis(const std::string& mode, int64_t in_size, int64_t pad_begin, int64_t pad_end,
-                              int64_t out_size) {
+std::vector<int64_t> pad_map_axis(ir::PadMode mode, int64_t in_size, int64_t pad_begin, int64_t pad_end,
+                                  int64_t out_size) {
   const int64_t first = std::max<int64_t>(-pad_begin, 0);
   const int64_t kept = in_size - first - std::max<int64_t>(-pad_end, 0);
   const int64_t begin = std::max<int64_t>(pad_begin, 0);
   std::vector<int64_t> map(out_size);
   for (int64_t o = 0; o < out_size; ++o) {
-    int64_t i = o - begin;
-    if (i < 0 || i >= kept) {
-      if (mode == "constant") {
-        map[o] = -1;
-        continue;
-      }
-      if (mode == "edge") {
-        i = i < 0 ? 0 : kept - 1;
-      } else if (kept == 1) {  // reflect: fold over a period of 2*(kept-1), as numpy.pad does
-        i = 0;
-      } else {
-        const int64_t period = 2 * (kept - 1);
-        int64_t m = i % period;
-        if (m < 0) m += period;
-        i = m < kept ? m : period - m;
-      }
-    }
-    map[o] = first + i;
+    const int64_t i = ir::pad_source_index(mode, o - begin, kept);
+    map[o] = i < 0 ? -1 : first + i;
   }
   return map;
 }
@@ -54,11 +39,11 @@ void build_pad(GraphBuilder& builder, const ir::Node& node) {
   const Slot src = builder.read_as(x, src_md);
   const Slot dst = builder.write(y, dst_md);
 
-  const auto pads = node.attrs.ints("pads");
-  const std::string mode = node.attrs.s("mode", "constant");
-  const float value = node.attrs.f("value", 0.f);
-  const std::vector<int64_t> rows = map_axis(mode, in_dims[2], pads[2], pads[6], out_dims[2]);
-  const std::vector<int64_t> cols = map_axis(mode, in_dims[3], pads[3], pads[7], out_dims[3]);
+  const ir::PadParams params = ir::pad_params(node.attrs);
+  const std::vector<int64_t>& pads = params.pads;
+  const float value = params.value;
+  const std::vector<int64_t> rows = pad_map_axis(params.mode, in_dims[2], pads[2], pads[6], out_dims[2]);
+  const std::vector<int64_t> cols = pad_map_axis(params.mode, in_dims[3], pads[3], pads[7], out_dims[3]);
   const ChannelBlockedView s = *channel_blocked_view(src.md), d = *channel_blocked_view(dst.md);
   Kernel kernel = [=](const ArgMemories& args) {
     const auto* source = static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle());
@@ -85,7 +70,8 @@ void build_pad(GraphBuilder& builder, const ir::Node& node) {
   };
   builder.add_kernel(std::move(kernel), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
                      LayerInfo{node.name, "Pad", "crowdrt:pad", Precision::fp32, describe_layout(dst.md),
-                               mode + (required ? ", writes into its concat in place" : "")});
+                               node.attrs.s("mode", "constant") +
+                                   (required ? ", writes into its concat in place" : "")});
 }
 
 // The op table's entry (cpu_op_table.cpp): 4-D, H and W only, and something left to mirror after cropping.
@@ -93,13 +79,14 @@ namespace {
 
 bool pad_supported(const ir::Graph& graph, const ir::Node& node) {
   const auto pads = node.attrs.ints("pads");
-  const std::string mode = node.attrs.s("mode", "constant");
+  const std::optional<ir::PadMode> mode = ir::pad_mode_from_name(node.attrs.s("mode", "constant"));
   const Shape& x = value_shape(graph, node.inputs[0]);
   if (x.size() != 4 || pads.size() != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0) return false;
-  if (mode != "constant" && mode != "reflect" && mode != "edge") return false;
+  if (!mode) return false;
   // reflect and edge need something left to mirror after cropping
   for (int axis = 2; axis < 4; ++axis)
-    if (x[axis] + std::min<int64_t>(pads[axis], 0) + std::min<int64_t>(pads[4 + axis], 0) <= 0 && mode != "constant")
+    if (x[axis] + std::min<int64_t>(pads[axis], 0) + std::min<int64_t>(pads[4 + axis], 0) <= 0 &&
+        *mode != ir::PadMode::constant)
       return false;
   return true;
 }

@@ -3,6 +3,7 @@
 // include-padding average with such padding is refused by node_supported.
 #include "backends/cpu/cpu_graph_builder.h"
 #include "backends/cpu/cpu_support.h"
+#include "ir/op_params.h"
 
 namespace crowdrt::cpu {
 
@@ -17,24 +18,24 @@ void build_pool(GraphBuilder& builder, const ir::Node& node) {
     kernel = {in[2], in[3]};
     algorithm = dnnl::algorithm::pooling_avg_exclude_padding;
   } else {
-    const auto k = node.attrs.ints("kernel_shape");
-    const auto s = node.attrs.ints("strides", {1, 1});
-    const auto d = node.op == ir::Op::MaxPool ? node.attrs.ints("dilations", {1, 1}) : std::vector<int64_t>{1, 1};
-    const auto p = node.attrs.ints("pads", {0, 0, 0, 0});
-    if (k.size() != 2 || s.size() != 2 || d.size() != 2 || p.size() != 4)
-      throw Error(cat("cpu backend: ", ir::describe(graph, node),
-                      " needs 2-D kernel_shape, strides, dilations and 4 pads; run fold_constants first"));
+    ir::PoolParams p;
+    try {
+      p = ir::pool_params(node.op, node.attrs);
+    } catch (const Error& e) {
+      throw Error(cat("cpu backend: ", ir::describe(graph, node), ": ", e.what(),
+                      " (canonical 2-D form); run fold_constants first"));
+    }
     for (int axis = 0; axis < 2; ++axis) {
-      kernel.push_back(k[axis]);
-      strides[axis] = s[axis];
-      dilations[axis] = d[axis] - 1;
-      pad_begin[axis] = p[axis];
-      pad_end[axis] = pool_padding_end(in[2 + axis], out[2 + axis], (k[axis] - 1) * d[axis] + 1, s[axis], p[axis],
-                                       p[2 + axis]);
+      kernel.push_back(p.kernel[axis]);
+      strides[axis] = p.strides[axis];
+      dilations[axis] = p.dilations[axis] - 1;
+      pad_begin[axis] = p.pads_begin[axis];
+      pad_end[axis] = pool_padding_end(in[2 + axis], out[2 + axis], (p.kernel[axis] - 1) * p.dilations[axis] + 1,
+                                       p.strides[axis], p.pads_begin[axis], p.pads_end[axis]);
     }
     if (node.op == ir::Op::AveragePool)
-      algorithm = node.attrs.i("count_include_pad", 0) ? dnnl::algorithm::pooling_avg_include_padding
-                                                       : dnnl::algorithm::pooling_avg_exclude_padding;
+      algorithm = p.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                      : dnnl::algorithm::pooling_avg_exclude_padding;
   }
   const std::optional<dnnl::memory::desc> required = builder.required_output_layout(y);
   const dnnl::memory::data_type type = builder.stored_type(y);  // bf16 when MaxPool passes bf16 through

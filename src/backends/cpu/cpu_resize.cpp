@@ -1,68 +1,21 @@
 // Resize (nearest and linear, every ONNX coordinate_transformation_mode) as our own kernel on the producer's
-// layout (nhwc or channel-blocked: whole channel blocks are copied or blended per pixel). oneDNN's resampling maps coordinates half_pixel-style only, so instead each output
-// row and column gets its source rows/columns and weights once at compile time (ONNX Resize, opset 11-19,
-// as the reference kernel computes them), and the run copies or blends whole 16-channel blocks.
-#include <cmath>
+// layout (nhwc or channel-blocked: whole channel blocks are copied or blended per pixel). oneDNN's resampling
+// maps coordinates half_pixel-style only, so instead each output row and column gets its source rows/columns and
+// weights once at compile time (ir::resize_axis_map, which the reference kernel uses too), and the run copies or
+// blends whole 16-channel blocks.
 #include <type_traits>
-#include <set>
 
 #include "backends/cpu/cpu_graph_builder.h"
+#include "ir/op_params.h"
 
 namespace crowdrt::cpu {
 namespace {
-
-float source_coordinate(const std::string& transform, int64_t out, float scale, int64_t in_size, int64_t out_size) {
-  const float x = static_cast<float>(out);
-  if (transform == "half_pixel") return (x + 0.5f) / scale - 0.5f;
-  if (transform == "pytorch_half_pixel") return out_size > 1 ? (x + 0.5f) / scale - 0.5f : 0.f;
-  if (transform == "align_corners")
-    return out_size == 1 ? 0.f : x * static_cast<float>(in_size - 1) / static_cast<float>(out_size - 1);
-  if (transform == "asymmetric") return x / scale;
-  if (transform == "tf_half_pixel_for_nearest") return (x + 0.5f) / scale;
-  throw Error(cat("Resize coordinate_transformation_mode '", transform, "' is unknown to the cpu backend"));
-}
-
-int64_t round_nearest(const std::string& nearest_mode, float x) {
-  if (nearest_mode == "floor") return static_cast<int64_t>(std::floor(x));
-  if (nearest_mode == "ceil") return static_cast<int64_t>(std::ceil(x));
-  const float below = std::floor(x);
-  if (x - below == 0.5f) return static_cast<int64_t>(below) + (nearest_mode == "round_prefer_ceil" ? 1 : 0);
-  return static_cast<int64_t>(std::round(x));
-}
-
-// For one axis: the two source neighbours of each output coordinate and the weight of the second.
-struct AxisMap {
-  std::vector<int64_t> lo, hi;
-  std::vector<float> weight_hi;
-};
-
-AxisMap map_axis(const ir::Attributes& attrs, bool linear, float scale, int64_t in_size, int64_t out_size) {
-  const std::string transform = attrs.s("coordinate_transformation_mode", "half_pixel");
-  const std::string nearest_mode = attrs.s("nearest_mode", "round_prefer_floor");
-  AxisMap map;
-  for (int64_t o = 0; o < out_size; ++o) {
-    const float src = source_coordinate(transform, o, scale, in_size, out_size);
-    if (!linear) {
-      const int64_t i = std::clamp<int64_t>(round_nearest(nearest_mode, src), 0, in_size - 1);
-      map.lo.push_back(i);
-      map.hi.push_back(i);
-      map.weight_hi.push_back(0.f);
-      continue;
-    }
-    const float clamped = std::min(std::max(src, 0.f), static_cast<float>(in_size - 1));
-    const int64_t lo = static_cast<int64_t>(std::floor(clamped));
-    map.lo.push_back(lo);
-    map.hi.push_back(std::min(lo + 1, in_size - 1));
-    map.weight_hi.push_back(clamped - static_cast<float>(lo));
-  }
-  return map;
-}
 
 // kBlock > 0 fixes the block size at compile time so the lane loop vectorises; 0 reads it from the view.
 // T is float, or uint16_t for bf16 values, which only nearest Resize keeps (copied bit for bit).
 template <class T, int64_t kBlock>
 void resize_blocks(const ChannelBlockedView& s, const T* src, const ChannelBlockedView& d, T* dst,
-                   const AxisMap& rows, const AxisMap& cols, bool linear) {
+                   const ir::ResizeAxisMap& rows, const ir::ResizeAxisMap& cols, bool linear) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, uint16_t>);
   const int64_t block = kBlock > 0 ? kBlock : d.block;
 #pragma omp parallel for collapse(3) schedule(static)
@@ -120,10 +73,10 @@ void build_resize(GraphBuilder& builder, const ir::Node& node) {
   const Slot src = builder.read_as(x, src_md);
   const Slot dst = builder.write(y, dst_md);
 
-  const std::vector<float> scales = node.attrs.floats("scales");
-  const bool linear = node.attrs.s("mode", "nearest") == "linear";
-  const AxisMap rows = map_axis(node.attrs, linear, scales.at(2), in_dims[2], out_dims[2]);
-  const AxisMap cols = map_axis(node.attrs, linear, scales.at(3), in_dims[3], out_dims[3]);
+  const ir::ResizeParams params = ir::resize_params(node.attrs);
+  const bool linear = params.mode == ir::ResizeMode::linear;
+  const ir::ResizeAxisMap rows = ir::resize_axis_map(params, params.scales.at(2), in_dims[2], out_dims[2]);
+  const ir::ResizeAxisMap cols = ir::resize_axis_map(params, params.scales.at(3), in_dims[3], out_dims[3]);
   const ChannelBlockedView src_view = *channel_blocked_view(src.md), dst_view = *channel_blocked_view(dst.md);
   auto run = [=]<class T>(const ArgMemories& args, T) {
     const auto* s = static_cast<const T*>(args.at(DNNL_ARG_SRC).get_data_handle());
@@ -146,16 +99,12 @@ void build_resize(GraphBuilder& builder, const ir::Node& node) {
 namespace {
 
 bool resize_supported(const ir::Graph& graph, const ir::Node& node) {
-  static const std::set<std::string> kTransforms = {"half_pixel", "pytorch_half_pixel", "align_corners",
-                                                    "asymmetric", "tf_half_pixel_for_nearest"};
-  static const std::set<std::string> kNearest = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
   const Shape& x = value_shape(graph, node.inputs[0]);
   const Shape& y = graph.value(node.outputs[0]).shape;
-  const std::string mode = node.attrs.s("mode", "nearest");
   return x.size() == 4 && y.size() == 4 && x[0] == y[0] && x[1] == y[1] && x[2] > 0 && x[3] > 0 &&
-         node.attrs.floats("scales").size() == 4 && (mode == "nearest" || mode == "linear") &&
-         kTransforms.count(node.attrs.s("coordinate_transformation_mode", "half_pixel")) &&
-         kNearest.count(node.attrs.s("nearest_mode", "round_prefer_floor"));
+         node.attrs.floats("scales").size() == 4 && ir::resize_mode_from_name(node.attrs.s("mode", "nearest")) &&
+         ir::coordinate_transform_from_name(node.attrs.s("coordinate_transformation_mode", "half_pixel")) &&
+         ir::nearest_mode_from_name(node.attrs.s("nearest_mode", "round_prefer_floor"));
 }
 
 }  // namespace

@@ -23,7 +23,6 @@
 #include <map>
 #include <optional>
 
-#include "backends/cpu/reference/reference_kernels.h"
 #include "backends/cuda/cuda_conv.h"
 #include "backends/cuda/cuda_conv_chain.h"
 #include "backends/cuda/cuda_conv_stem.h"
@@ -32,6 +31,7 @@
 #include "backends/cuda/cuda_timing_cache.h"
 #include "core/log.h"
 #include "core/memory_plan.h"
+#include "ir/op_params.h"
 
 namespace crowdrt::cuda {
 namespace {
@@ -114,8 +114,8 @@ size_t view_bytes(const View& v, int storage_channels) {
 // Kernel, strides, dilations, pads (t, l, b, r) and group of a Conv / ConvTranspose node (canonical attributes).
 ConvShape conv_shape_of(const ir::Attributes& a) {
   ConvShape shape;
-  const auto k = reference::per_axis(a, "kernel_shape", 2, 0), s = reference::per_axis(a, "strides", 2, 1),
-             d = reference::per_axis(a, "dilations", 2, 1), pads = reference::per_axis(a, "pads", 4, 0);
+  const auto k = ir::per_axis(a, "kernel_shape", 2, 0), s = ir::per_axis(a, "strides", 2, 1),
+             d = ir::per_axis(a, "dilations", 2, 1), pads = ir::per_axis(a, "pads", 4, 0);
   for (int i = 0; i < 2; ++i) {
     shape.kernel[i] = static_cast<int>(k[i]);
     shape.strides[i] = static_cast<int>(s[i]);
@@ -126,7 +126,7 @@ ConvShape conv_shape_of(const ir::Attributes& a) {
   return shape;
 }
 
-Activation to_cuda(const reference::Activation& a) {
+Activation to_cuda(const ir::Activation& a) {
   return {static_cast<ActivationKind>(static_cast<int>(a.kind)), a.alpha, a.beta};
 }
 
@@ -164,7 +164,7 @@ bool upsampling_by_2(const ir::Graph& g, const ir::Node& n) {
   const Shape& y = g.value(n.outputs[0]).shape;
   if (scales.size() != 4 || x.size() != 4 || y[2] != 2 * x[2] || y[3] != 2 * x[3]) return false;
   for (int axis : {2, 3}) {
-    const auto map = reference::resize_axis_map(n.attrs, false, scales[axis], x[axis], y[axis]);
+    const auto map = ir::resize_axis_map(ir::resize_params(n.attrs), scales[axis], x[axis], y[axis]);
     for (size_t i = 0; i < map.lo.size(); ++i)
       if (map.lo[i] != static_cast<int64_t>(i / 2)) return false;
   }
@@ -507,7 +507,7 @@ CudaCompiledGraph::Int8Timing CudaCompiledGraph::time_int8(const ir::Node& node)
     p.has_residual = node.attrs.i("fused_add", 0) != 0;
     if (p.has_residual) p.residual = view_of(node.inputs[3], others_int8);
     p.shape = conv_shape_of(node.attrs);
-    p.act = to_cuda(reference::epilogue_activation(node.attrs));
+    p.act = to_cuda(ir::epilogue_activation(node.attrs));
     for (View* v : {&p.x, &p.y, &p.residual}) {
       if (v == &p.residual && !p.has_residual) continue;
       const size_t bytes = view_bytes(*v, v == &p.x ? p.x_storage_channels : 0);
@@ -692,7 +692,7 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       p.has_residual = a.i("fused_add", 0) != 0;
       if (p.has_residual) p.residual = in_view(3);
       p.shape = conv_shape_of(a);
-      p.act = to_cuda(reference::epilogue_activation(a));
+      p.act = to_cuda(ir::epilogue_activation(a));
       // Tactic: the plan's, else the timing cache's, else timed now (the builder). An int8 Conv's tactic carries
       // the prefix "int8/" in the plan, one reading a network input's staging buffer "staging/".
       const bool int8 = p.x.type == StorageType::i8;
@@ -824,7 +824,7 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       return;
     }
     case Op::Relu: case Op::LeakyRelu: case Op::Clip: case Op::Sigmoid: case Op::HardSigmoid: case Op::HardSwish: {
-      const Activation act = to_cuda(reference::op_activation(node.op, a));
+      const Activation act = to_cuda(ir::op_activation(node.op, a));
       const View x = in_view(0);
       add(&node, op, "crowdrt:activation", [x, out, act](cudaStream_t s) { launch_activation(x, out, act, s); });
       return;
@@ -902,8 +902,8 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
     }
     case Op::MaxPool: case Op::AveragePool: {
       Window w;
-      const auto k = reference::per_axis(a, "kernel_shape", 2, 0), s = reference::per_axis(a, "strides", 2, 1),
-                 d = reference::per_axis(a, "dilations", 2, 1), pads = reference::per_axis(a, "pads", 4, 0);
+      const auto k = ir::per_axis(a, "kernel_shape", 2, 0), s = ir::per_axis(a, "strides", 2, 1),
+                 d = ir::per_axis(a, "dilations", 2, 1), pads = ir::per_axis(a, "pads", 4, 0);
       for (int i = 0; i < 2; ++i) {
         w.kernel[i] = static_cast<int>(k[i]);
         w.strides[i] = static_cast<int>(s[i]);
@@ -939,8 +939,9 @@ void CudaCompiledGraph::build_node(const ir::Node& node) {
       const std::vector<float> scales = a.floats("scales");
       const bool linear = a.s("mode", "nearest") == "linear";
       const View x = in_view(0);
-      const auto rows = reference::resize_axis_map(a, linear, scales[2], x.dims[2], out.dims[2]);
-      const auto cols = reference::resize_axis_map(a, linear, scales[3], x.dims[3], out.dims[3]);
+      const ir::ResizeParams params = ir::resize_params(a);
+      const auto rows = ir::resize_axis_map(params, scales[2], x.dims[2], out.dims[2]);
+      const auto cols = ir::resize_axis_map(params, scales[3], x.dims[3], out.dims[3]);
       const auto upload_ints = [&](const std::vector<int64_t>& v) {
         std::vector<int> ints(v.begin(), v.end());
         DeviceMemory d = device_alloc(std::max<size_t>(ints.size(), 1) * sizeof(int), "resize map");

@@ -23,7 +23,7 @@ struct View {
   int64_t count() const { return int64_t{dims[0]} * dims[1] * dims[2] * dims[3]; }
 };
 
-// The activations a step may apply after its sum (ONNX semantics; alpha/beta as in reference::Activation).
+// The activations a step may apply after its sum (ONNX semantics; alpha/beta as in ir::Activation).
 enum class ActivationKind : int { none = 0, relu, leaky_relu, clip, sigmoid, hard_sigmoid, hard_swish };
 struct Activation {
   ActivationKind kind = ActivationKind::none;

@@ -18,27 +18,26 @@ void conv(const ir::Attributes& attrs, Inputs inputs, Tensor& output) {
 
   const int64_t n_batch = x.shape()[0], in_c = x.shape()[1], in_h = x.shape()[2], in_w = x.shape()[3];
   const int64_t out_c = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
-  const int64_t group = attrs.i("group", 1);
-  const auto strides = per_axis(attrs, "strides", 2, 1);
-  const auto dilations = per_axis(attrs, "dilations", 2, 1);
-  const auto pads = per_axis(attrs, "pads", 4, 0);
-  const auto kernel = per_axis(attrs, "kernel_shape", 2, 0);
-  if (kernel[0] != kh || kernel[1] != kw)
-    throw Error(cat("Conv kernel_shape ", shape_str(kernel), " differs from weight ", shape_str(w.shape())));
+  const ir::ConvParams p = ir::conv_params(attrs);
+  const int64_t group = p.group;
+  const std::vector<int64_t>& strides = p.strides;
+  const std::vector<int64_t>& dilations = p.dilations;
+  if (p.kernel[0] != kh || p.kernel[1] != kw)
+    throw Error(cat("Conv kernel_shape ", shape_str(p.kernel), " differs from weight ", shape_str(w.shape())));
   if (group < 1 || in_c % group != 0 || out_c % group != 0 || w.shape()[1] != in_c / group)
     throw Error(cat("Conv input ", shape_str(x.shape()), ", weight ", shape_str(w.shape()), " and group ", group,
                     " do not fit (weight must be Cout x Cin/group x kh x kw)"));
   if (bias && bias->numel() != out_c)
     throw Error(cat("Conv bias has ", bias->numel(), " values for ", out_c, " output channels"));
 
-  const int64_t out_h = (in_h + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) / strides[0] + 1;
-  const int64_t out_w = (in_w + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) / strides[1] + 1;
+  const int64_t out_h = ir::conv_output_size(in_h, kh, strides[0], dilations[0], p.pads_begin[0], p.pads_end[0]);
+  const int64_t out_w = ir::conv_output_size(in_w, kw, strides[1], dilations[1], p.pads_begin[1], p.pads_end[1]);
   require_output_shape(output, {n_batch, out_c, out_h, out_w});
   if (residual && residual->shape() != output.shape())
     throw Error(cat("Conv residual is ", shape_str(residual->shape()), ", not the output shape ",
                     shape_str(output.shape())));
 
-  const Activation act = epilogue_activation(attrs);
+  const ir::Activation act = ir::epilogue_activation(attrs);
   const int64_t in_per_group = in_c / group, out_per_group = out_c / group;
   const float* xd = x.data<float>();
   const float* wd = w.data<float>();
@@ -57,10 +56,10 @@ void conv(const ir::Attributes& attrs, Inputs inputs, Tensor& output) {
             const float* plane = xd + (n * in_c + first_ic + ic) * in_h * in_w;
             const float* taps = wd + (oc * in_per_group + ic) * kh * kw;
             for (int64_t ky = 0; ky < kh; ++ky) {
-              const int64_t iy = oy * strides[0] - pads[0] + ky * dilations[0];
+              const int64_t iy = oy * strides[0] - p.pads_begin[0] + ky * dilations[0];
               if (iy < 0 || iy >= in_h) continue;
               for (int64_t kx = 0; kx < kw; ++kx) {
-                const int64_t ix = ox * strides[1] - pads[1] + kx * dilations[1];
+                const int64_t ix = ox * strides[1] - p.pads_begin[1] + kx * dilations[1];
                 if (ix < 0 || ix >= in_w) continue;
                 sum += plane[iy * in_w + ix] * taps[ky * kw + kx];
               }

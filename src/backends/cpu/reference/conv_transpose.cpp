@@ -1,6 +1,5 @@
 // ConvTranspose (ONNX ConvTranspose, 2-D): weight Cin x Cout/group x kh x kw; each input pixel scatters its
-// kernel into the output at stride spacing, shifted up-left by the begin pads. Output size per ONNX:
-// stride*(in-1) + output_padding + (k-1)*dilation + 1 - pad_begin - pad_end.
+// kernel into the output at stride spacing, shifted up-left by the begin pads (output size: ir/op_params.h).
 #include "backends/cpu/reference/reference_kernels.h"
 #include "backends/cpu/reference/reference_op_table.h"
 
@@ -16,23 +15,23 @@ void conv_transpose(const ir::Attributes& attrs, Inputs inputs, Tensor& output) 
 
   const int64_t n_batch = x.shape()[0], in_c = x.shape()[1], in_h = x.shape()[2], in_w = x.shape()[3];
   const int64_t kh = w.shape()[2], kw = w.shape()[3];
-  const int64_t group = attrs.i("group", 1);
+  const ir::ConvParams p = ir::conv_params(attrs);
+  const int64_t group = p.group;
   if (group < 1 || w.shape()[0] != in_c || in_c % group != 0)
     throw Error(cat("ConvTranspose input ", shape_str(x.shape()), ", weight ", shape_str(w.shape()), " and group ",
                     group, " do not fit (weight must be Cin x Cout/group x kh x kw)"));
   const int64_t out_per_group = w.shape()[1], out_c = out_per_group * group, in_per_group = in_c / group;
-  const auto strides = per_axis(attrs, "strides", 2, 1);
-  const auto dilations = per_axis(attrs, "dilations", 2, 1);
-  const auto pads = per_axis(attrs, "pads", 4, 0);
-  const auto output_padding = per_axis(attrs, "output_padding", 2, 0);
-  const auto kernel = per_axis(attrs, "kernel_shape", 2, 0);
-  if (kernel[0] != kh || kernel[1] != kw)
-    throw Error(cat("ConvTranspose kernel_shape ", shape_str(kernel), " differs from weight ", shape_str(w.shape())));
+  const std::vector<int64_t>& strides = p.strides;
+  const std::vector<int64_t>& dilations = p.dilations;
+  if (p.kernel[0] != kh || p.kernel[1] != kw)
+    throw Error(cat("ConvTranspose kernel_shape ", shape_str(p.kernel), " differs from weight ", shape_str(w.shape())));
   if (bias && bias->numel() != out_c)
     throw Error(cat("ConvTranspose bias has ", bias->numel(), " values for ", out_c, " output channels"));
 
-  const int64_t out_h = strides[0] * (in_h - 1) + output_padding[0] + (kh - 1) * dilations[0] + 1 - pads[0] - pads[2];
-  const int64_t out_w = strides[1] * (in_w - 1) + output_padding[1] + (kw - 1) * dilations[1] + 1 - pads[1] - pads[3];
+  const int64_t out_h = ir::conv_transpose_output_size(in_h, kh, strides[0], dilations[0], p.pads_begin[0],
+                                                       p.pads_end[0], p.output_padding[0]);
+  const int64_t out_w = ir::conv_transpose_output_size(in_w, kw, strides[1], dilations[1], p.pads_begin[1],
+                                                       p.pads_end[1], p.output_padding[1]);
   require_output_shape(output, {n_batch, out_c, out_h, out_w});
 
   const float* xd = x.data<float>();
@@ -54,10 +53,10 @@ void conv_transpose(const ir::Attributes& attrs, Inputs inputs, Tensor& output) 
           for (int64_t ix = 0; ix < in_w; ++ix) {
             const float v = in_plane[iy * in_w + ix];
             for (int64_t ky = 0; ky < kh; ++ky) {
-              const int64_t oy = iy * strides[0] - pads[0] + ky * dilations[0];
+              const int64_t oy = iy * strides[0] - p.pads_begin[0] + ky * dilations[0];
               if (oy < 0 || oy >= out_h) continue;
               for (int64_t kx = 0; kx < kw; ++kx) {
-                const int64_t ox = ix * strides[1] - pads[1] + kx * dilations[1];
+                const int64_t ox = ix * strides[1] - p.pads_begin[1] + kx * dilations[1];
                 if (ox < 0 || ox >= out_w) continue;
                 plane[oy * out_w + ox] += v * taps[ky * kw + kx];
               }
