@@ -44,7 +44,8 @@ void concat(const ir::Attributes& attrs, Inputs inputs, Tensor& output) {
 
 // The op table's entry (reference_op_table.cpp).
 OpEntry concat_entry() {
-  return {ir::Op::Concat, [](const ir::Node& node, Inputs inputs, Tensor& output) { concat(node.attrs, inputs, output); }};
+  return {ir::Op::Concat,
+          [](const ir::Node& node, Inputs inputs, Tensor& output) { concat(node.attrs, inputs, output); }};
 }
 
 }  // namespace crowdrt::reference
