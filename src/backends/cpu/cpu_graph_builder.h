@@ -67,8 +67,9 @@ class GraphBuilder {
   // an amax. bf16: the output of a bf16 Conv, or of an op that passes bf16 through, whose every reader is a
   // bf16 Conv (as source or residual) or an op passing bf16 through.
   void set_conv_choices(std::unordered_map<std::string, ConvChoice> choices);
-  // Ops that only select or move values (MaxPool, nearest Resize, a copying Concat): bf16 goes through them
-  // with no rounding, so a bf16 network keeps bf16 across them instead of converting both ways.
+  // Ops that only select or move values (MaxPool, nearest Resize, a copying Concat; the op table's trait):
+  // bf16 goes through them with no rounding, so a bf16 network keeps bf16 across them instead of converting
+  // both ways.
   bool passes_bf16_through(const ir::Node& node) const;
   const ConvChoice& conv_choice(const ir::Node& node) const;
   // The data type value `v` is stored in between layers (f32 unless set_conv_choices kept it lower), and the

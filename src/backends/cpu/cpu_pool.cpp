@@ -1,6 +1,6 @@
 // MaxPool, AveragePool and GlobalAveragePool as oneDNN pooling (v2, for dilations) in the producer's layout.
 // ceil_mode becomes extra end padding (cpu_support.h), which max and exclude-padding average ignore;
-// include-padding average with such padding is refused by node_supported.
+// include-padding average with such padding is refused by pool_supported (the op table entry, below).
 #include "backends/cpu/cpu_graph_builder.h"
 #include "backends/cpu/cpu_support.h"
 #include "ir/op_params.h"
