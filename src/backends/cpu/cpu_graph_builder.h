@@ -161,6 +161,8 @@ class GraphBuilder {
   std::vector<Step> steps_;
 };
 
+// Each op's build function is in the op's file, reached through its op table entry (cpu_op_table.h).
+
 // Choosing a Conv's precision and algorithm (cpu_conv_choice.cpp): its "tactic" attribute when the plan has
 // one and no timing is asked for, else the permitted candidates with a fast kernel (and, for int8, an input
 // amax), timed when time_tactics, else the lowest precision.
