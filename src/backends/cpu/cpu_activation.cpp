@@ -54,4 +54,17 @@ void build_activation(GraphBuilder& builder, const ir::Node& node) {
   }
 }
 
+// The op table's entries (cpu_op_table.cpp): element-wise, so the output has the input's shape.
+namespace {
+
+bool activation_supported(const ir::Graph& graph, const ir::Node& node) {
+  return value_shape(graph, node.inputs[0]) == graph.value(node.outputs[0]).shape;
+}
+
+}  // namespace
+
+OpEntry activation_entry(ir::Op op) {
+  return {.op = op, .supports = activation_supported, .build = build_activation, .writes_concat_slice = true};
+}
+
 }  // namespace crowdrt::cpu

@@ -28,4 +28,26 @@ void build_batch_normalization(GraphBuilder& builder, const ir::Node& node) {
                                   describe_layout(dst.md), ""});
 }
 
+// The op table's entry (cpu_op_table.cpp): oneDNN normalises over dimension 1 of a 2-D to 5-D tensor, with
+// constant statistics of one value per channel.
+namespace {
+
+bool batch_normalization_supported(const ir::Graph& graph, const ir::Node& node) {
+  if (node.inputs.size() != 5 || value_rank(graph, node.inputs[0]) < 2 || value_rank(graph, node.inputs[0]) > 5)
+    return false;
+  const int64_t channels = value_shape(graph, node.inputs[0])[1];
+  for (size_t i = 1; i < 5; ++i)
+    if (!is_constant_value(graph, node.inputs[i]) || graph.constant(node.inputs[i]).numel() != channels) return false;
+  return true;
+}
+
+}  // namespace
+
+OpEntry batch_normalization_entry() {
+  return {.op = ir::Op::BatchNormalization,
+          .supports = batch_normalization_supported,
+          .build = build_batch_normalization,
+          .writes_concat_slice = true};
+}
+
 }  // namespace crowdrt::cpu

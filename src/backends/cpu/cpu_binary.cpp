@@ -114,4 +114,29 @@ void build_binary(GraphBuilder& builder, const ir::Node& node) {
                                   required ? "writes into its concat in place" : ""});
 }
 
+// The op table's entry (cpu_op_table.cpp): two operands of the output's rank or less, one of them full-shaped
+// (oneDNN broadcasts one source only; build_binary swaps or rewrites the op when it is the first).
+namespace {
+
+// Numpy broadcasting of `shape` against the output, right-aligned: the shape the operand takes.
+Shape broadcast_aligned(const Shape& shape, size_t rank) {
+  Shape out(rank - std::min(rank, shape.size()), 1);
+  out.insert(out.end(), shape.begin(), shape.end());
+  return out;
+}
+
+bool binary_supported(const ir::Graph& graph, const ir::Node& node) {
+  if (node.inputs.size() != 2 || node.inputs[1] == ir::kNoValue) return false;
+  const Shape& out = graph.value(node.outputs[0]).shape;
+  const Shape a = broadcast_aligned(value_shape(graph, node.inputs[0]), out.size());
+  const Shape b = broadcast_aligned(value_shape(graph, node.inputs[1]), out.size());
+  return a.size() == out.size() && b.size() == out.size() && (a == out || b == out);
+}
+
+}  // namespace
+
+OpEntry binary_entry(ir::Op op) {
+  return {.op = op, .supports = binary_supported, .build = build_binary, .writes_concat_slice = true};
+}
+
 }  // namespace crowdrt::cpu

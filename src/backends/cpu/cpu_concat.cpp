@@ -38,4 +38,26 @@ void build_concat(GraphBuilder& builder, const ir::Node& node) {
                                   describe_layout(dst.md), node.attrs.i("in_place", 0) ? "copied: in place refused" : ""});
 }
 
+// The op table's entry (cpu_op_table.cpp): inputs of the output's rank along an axis inside it. A copying
+// Concat moves values only, so bf16 passes through it; an in-place one's slices are float32, which
+// GraphBuilder::passes_bf16_through sees for itself.
+namespace {
+
+bool concat_supported(const ir::Graph& graph, const ir::Node& node) {
+  const int64_t rank = static_cast<int64_t>(graph.value(node.outputs[0]).shape.size());
+  const int64_t axis = node.attrs.i("axis", 0);
+  for (ir::ValueId v : node.inputs)
+    if (v == ir::kNoValue || value_rank(graph, v) != rank) return false;
+  return axis >= 0 && axis < rank;
+}
+
+}  // namespace
+
+OpEntry concat_entry() {
+  return {.op = ir::Op::Concat,
+          .supports = concat_supported,
+          .build = build_concat,
+          .passes_bf16_through = [](const ir::Node&) { return true; }};
+}
+
 }  // namespace crowdrt::cpu

@@ -233,4 +233,42 @@ void build_conv_transpose(GraphBuilder& builder, const ir::Node& node) {
                                   describe_layout(dst.md), required_dst ? "writes into its concat in place" : ""});
 }
 
+// The op table's entries (cpu_op_table.cpp): what oneDNN's (de)convolution takes, and the Conv epilogue this
+// file builds (activations of cpu_activation.h, a residual of the output's shape); ConvTranspose has none.
+namespace {
+
+bool conv_supported(const ir::Graph& graph, const ir::Node& node, bool transposed) {
+  if (node.inputs.size() < 2 || value_rank(graph, node.inputs[0]) != 4 || !is_constant_value(graph, node.inputs[1]) ||
+      value_rank(graph, node.inputs[1]) != 4)
+    return false;
+  if (input_present(node, 2) && !is_constant_value(graph, node.inputs[2])) return false;
+  const int64_t group = node.attrs.i("group", 1);
+  const Shape& x = value_shape(graph, node.inputs[0]);
+  const Shape& w = value_shape(graph, node.inputs[1]);
+  if (group < 1 || x[1] % group != 0) return false;
+  if (transposed) return w[0] == x[1] && !node.attrs.has("activation") && node.attrs.i("fused_add", 0) == 0;
+  if (w[1] * group != x[1] || w[0] % group != 0) return false;
+  if (!ir::epilogue_activation_kind(node.attrs.s("activation", ""))) return false;
+  if (node.attrs.i("fused_add", 0) != 0)
+    return input_present(node, 3) && value_shape(graph, node.inputs[3]) == graph.value(node.outputs[0]).shape;
+  return true;
+}
+
+}  // namespace
+
+OpEntry conv_entry() {
+  return {.op = ir::Op::Conv,
+          .supports = [](const ir::Graph& graph, const ir::Node& node) { return conv_supported(graph, node, false); },
+          .build = build_conv,
+          .writes_concat_slice = true,
+          .reduced_precision = true};
+}
+
+OpEntry conv_transpose_entry() {
+  return {.op = ir::Op::ConvTranspose,
+          .supports = [](const ir::Graph& graph, const ir::Node& node) { return conv_supported(graph, node, true); },
+          .build = build_conv_transpose,
+          .writes_concat_slice = true};
+}
+
 }  // namespace crowdrt::cpu

@@ -40,24 +40,20 @@ AlignedBytes allocate_aligned(size_t bytes) {
 }
 
 void build_node(GraphBuilder& builder, const ir::Node& node) {
-  using ir::Op;
-  switch (node.op) {
-    case Op::Conv: return build_conv(builder, node);
-    case Op::ConvTranspose: return build_conv_transpose(builder, node);
-    case Op::BatchNormalization: return build_batch_normalization(builder, node);
-    case Op::Relu: case Op::LeakyRelu: case Op::Clip: case Op::Sigmoid: case Op::HardSigmoid:
-    case Op::HardSwish: case Op::Identity:
-      return build_activation(builder, node);
-    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: return build_binary(builder, node);
-    case Op::Concat: return build_concat(builder, node);
-    case Op::MaxPool: case Op::AveragePool: case Op::GlobalAveragePool: return build_pool(builder, node);
-    case Op::ReduceMean: return build_reduce_mean(builder, node);
-    case Op::Resize: return build_resize(builder, node);
-    case Op::Pad: return build_pad(builder, node);
-    default:
-      throw Error(cat("cpu backend cannot run ", ir::describe(builder.graph(), node),
-                      ": shape ops must be folded first (fold_constants)"));
-  }
+  const OpEntry* entry = find_op(node.op);
+  if (!entry)
+    throw Error(cat("cpu backend cannot run ", ir::describe(builder.graph(), node),
+                    ": shape ops must be folded first (fold_constants)"));
+  entry->build(builder, node);
+}
+
+// Whether a layer (LayerInfo::op, "Conv+Add+Relu" for a fused one) is of an op with bf16 and int8 kernels: its
+// note then says itself why it runs the precision it does.
+bool chooses_own_precision(const std::string& layer_op) {
+  ir::Op op;
+  if (!ir::op_from_name(layer_op.substr(0, layer_op.find('+')), &op)) return false;
+  const OpEntry* entry = find_op(op);
+  return entry && entry->reduced_precision;
 }
 
 class CpuCompiledGraph final : public CompiledGraph {
@@ -104,11 +100,11 @@ class CpuCompiledGraph final : public CompiledGraph {
     steps_ = builder.take_steps();
     bind_arena(builder.buffers());
     for (const Step& step : steps_) layers_.push_back(step.info);
-    // Precision is a permission (as in TensorRT): layers other than Conv have no lower-precision kernel here,
-    // except the ones bf16 passes through (MaxPool, nearest Resize, Concat).
+    // Precision is a permission (as in TensorRT): layers of ops without lower-precision kernels (the op table's
+    // reduced_precision) run float32, except where bf16 passes through them (MaxPool, nearest Resize, Concat).
     if (options.precision != Precision::fp32)
       for (LayerInfo& layer : layers_)
-        if (layer.op != "Reorder" && layer.op.rfind("Conv", 0) != 0 && layer.precision == Precision::fp32)
+        if (layer.op != "Reorder" && !chooses_own_precision(layer.op) && layer.precision == Precision::fp32)
           layer.note += cat(layer.note.empty() ? "" : "; ", "fell back to fp32: no ", precision_name(options.precision),
                             " kernel for ", layer.op, " on cpu");
   }

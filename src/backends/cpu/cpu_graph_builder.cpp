@@ -36,11 +36,11 @@ std::optional<float> GraphBuilder::amax(ir::ValueId v) const {
 }
 
 bool GraphBuilder::passes_bf16_through(const ir::Node& node) const {
-  if (node.op == ir::Op::MaxPool) return true;
-  if (node.op == ir::Op::Resize) return node.attrs.s("mode", "nearest") == "nearest";
-  // An in-place concat's slices are float32 (its producers write into them).
-  if (node.op == ir::Op::Concat) return !node.inputs.empty() && !forced_slots_.at(node.inputs[0]);
-  return false;
+  const OpEntry* entry = find_op(node.op);
+  if (!entry || !entry->passes_bf16_through || !entry->passes_bf16_through(node)) return false;
+  // A slice of an in-place concat is float32 (its producer writes into it): an in-place Concat reads them. (Its
+  // inputs have no other reader, so this is only ever false for the Concat itself.)
+  return !node.inputs.empty() && node.inputs[0] != ir::kNoValue && !forced_slots_.at(node.inputs[0]);
 }
 
 void GraphBuilder::set_conv_choices(std::unordered_map<std::string, ConvChoice> choices) {

@@ -1,8 +1,9 @@
 // The compile-time half of the CPU backend: turns IR nodes into a list of steps (oneDNN primitives or our own
-// kernels) over slots of one arena. Each op's file (cpu_conv.cpp, cpu_pool.cpp, ...) asks the builder for its
-// inputs in the layout its primitive wants (the builder inserts a reorder only when the producer's layout
-// differs), for its output slot (its own buffer, the residual's buffer, or a slice of an in-place concat),
-// and adds its step. Buffer lifetimes follow the steps that touch them; compile() plans the arena from them.
+// kernels) over slots of one arena. Each op's file (cpu_conv.cpp, cpu_pool.cpp, ...) holds its build function
+// and its op table entry (cpu_op_table.h). The build function asks the builder for its inputs in the layout its
+// primitive wants (the builder inserts a reorder only when the producer's layout differs), for its output slot
+// (its own buffer, the residual's buffer, or a slice of an in-place concat), and adds its step. Buffer
+// lifetimes follow the steps that touch them; compile() plans the arena from them.
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 #include <functional>
@@ -13,6 +14,8 @@
 
 #include "backends/backend.h"
 #include "backends/cpu/cpu_layout.h"
+#include "backends/cpu/cpu_op_table.h"
+#include "backends/cpu/cpu_support.h"
 
 namespace crowdrt::cpu {
 
@@ -64,8 +67,9 @@ class GraphBuilder {
   // an amax. bf16: the output of a bf16 Conv, or of an op that passes bf16 through, whose every reader is a
   // bf16 Conv (as source or residual) or an op passing bf16 through.
   void set_conv_choices(std::unordered_map<std::string, ConvChoice> choices);
-  // Ops that only select or move values (MaxPool, nearest Resize, a copying Concat): bf16 goes through them
-  // with no rounding, so a bf16 network keeps bf16 across them instead of converting both ways.
+  // Ops that only select or move values (MaxPool, nearest Resize, a copying Concat; the op table's trait):
+  // bf16 goes through them with no rounding, so a bf16 network keeps bf16 across them instead of converting
+  // both ways.
   bool passes_bf16_through(const ir::Node& node) const;
   const ConvChoice& conv_choice(const ir::Node& node) const;
   // The data type value `v` is stored in between layers (f32 unless set_conv_choices kept it lower), and the
@@ -157,17 +161,7 @@ class GraphBuilder {
   std::vector<Step> steps_;
 };
 
-// One function per op family, each in its own file.
-void build_conv(GraphBuilder& builder, const ir::Node& node);
-void build_conv_transpose(GraphBuilder& builder, const ir::Node& node);
-void build_batch_normalization(GraphBuilder& builder, const ir::Node& node);
-void build_activation(GraphBuilder& builder, const ir::Node& node);
-void build_binary(GraphBuilder& builder, const ir::Node& node);
-void build_concat(GraphBuilder& builder, const ir::Node& node);
-void build_pool(GraphBuilder& builder, const ir::Node& node);
-void build_reduce_mean(GraphBuilder& builder, const ir::Node& node);
-void build_resize(GraphBuilder& builder, const ir::Node& node);
-void build_pad(GraphBuilder& builder, const ir::Node& node);
+// Each op's build function is in the op's file, reached through its op table entry (cpu_op_table.h).
 
 // Choosing a Conv's precision and algorithm (cpu_conv_choice.cpp): its "tactic" attribute when the plan has
 // one and no timing is asked for, else the permitted candidates with a fast kernel (and, for int8, an input

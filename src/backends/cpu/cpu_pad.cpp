@@ -74,4 +74,27 @@ void build_pad(GraphBuilder& builder, const ir::Node& node) {
                                    (required ? ", writes into its concat in place" : "")});
 }
 
+// The op table's entry (cpu_op_table.cpp): 4-D, H and W only, and something left to mirror after cropping.
+namespace {
+
+bool pad_supported(const ir::Graph& graph, const ir::Node& node) {
+  const auto pads = node.attrs.ints("pads");
+  const std::optional<ir::PadMode> mode = ir::pad_mode_from_name(node.attrs.s("mode", "constant"));
+  const Shape& x = value_shape(graph, node.inputs[0]);
+  if (x.size() != 4 || pads.size() != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0) return false;
+  if (!mode) return false;
+  // reflect and edge need something left to mirror after cropping
+  for (int axis = 2; axis < 4; ++axis)
+    if (x[axis] + std::min<int64_t>(pads[axis], 0) + std::min<int64_t>(pads[4 + axis], 0) <= 0 &&
+        *mode != ir::PadMode::constant)
+      return false;
+  return true;
+}
+
+}  // namespace
+
+OpEntry pad_entry() {
+  return {.op = ir::Op::Pad, .supports = pad_supported, .build = build_pad, .writes_concat_slice = true};
+}
+
 }  // namespace crowdrt::cpu

@@ -1,6 +1,6 @@
 // MaxPool, AveragePool and GlobalAveragePool as oneDNN pooling (v2, for dilations) in the producer's layout.
 // ceil_mode becomes extra end padding (cpu_support.h), which max and exclude-padding average ignore;
-// include-padding average with such padding is refused by node_supported.
+// include-padding average with such padding is refused by pool_supported (the op table entry, below).
 #include "backends/cpu/cpu_graph_builder.h"
 #include "backends/cpu/cpu_support.h"
 #include "ir/op_params.h"
@@ -52,6 +52,37 @@ void build_pool(GraphBuilder& builder, const ir::Node& node) {
                         LayerInfo{node.name, ir::op_name(node.op), onednn_kernel_name(pd),
                                   bf16 ? Precision::bf16 : Precision::fp32,
                                   describe_layout(dst.md), required ? "writes into its concat in place" : ""});
+}
+
+// The op table's entries (cpu_op_table.cpp): 4-D pooling; include-padding average only where ceil_mode needs
+// no padding beyond the given one. MaxPool selects values, so bf16 passes through it.
+namespace {
+
+bool pool_supported(const ir::Graph& graph, const ir::Node& node) {
+  if (value_rank(graph, node.inputs[0]) != 4) return false;
+  if (node.op == ir::Op::GlobalAveragePool) return true;
+  if (node.op != ir::Op::AveragePool || node.attrs.i("count_include_pad", 0) == 0) return true;
+  // oneDNN divides by the whole kernel when it counts padding; ONNX clips a ceil_mode window to the given
+  // padding, so the two differ exactly when ceil_mode needs padding beyond it.
+  const Shape& x = value_shape(graph, node.inputs[0]);
+  const Shape& y = graph.value(node.outputs[0]).shape;
+  const auto kernel = node.attrs.ints("kernel_shape");
+  const auto strides = node.attrs.ints("strides", {1, 1});
+  const auto pads = node.attrs.ints("pads", {0, 0, 0, 0});
+  if (kernel.size() != 2 || strides.size() != 2 || pads.size() != 4) return false;
+  for (int axis = 0; axis < 2; ++axis)
+    if (pool_padding_end(x[2 + axis], y[2 + axis], kernel[axis], strides[axis], pads[axis], pads[2 + axis]) >
+        pads[2 + axis])
+      return false;
+  return true;
+}
+
+}  // namespace
+
+OpEntry pool_entry(ir::Op op) {
+  OpEntry entry{.op = op, .supports = pool_supported, .build = build_pool, .writes_concat_slice = true};
+  if (op == ir::Op::MaxPool) entry.passes_bf16_through = [](const ir::Node&) { return true; };
+  return entry;
 }
 
 }  // namespace crowdrt::cpu

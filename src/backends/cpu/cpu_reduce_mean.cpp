@@ -32,4 +32,20 @@ void build_reduce_mean(GraphBuilder& builder, const ir::Node& node) {
                                   describe_layout(reduced), ""});
 }
 
+// The op table's entry (cpu_op_table.cpp): axes inside the input's rank (canonical: non-negative).
+namespace {
+
+bool reduce_mean_supported(const ir::Graph& graph, const ir::Node& node) {
+  const int64_t rank = value_rank(graph, node.inputs[0]);
+  for (int64_t axis : node.attrs.ints("axes"))
+    if (axis < 0 || axis >= rank) return false;
+  return rank <= 6;
+}
+
+}  // namespace
+
+OpEntry reduce_mean_entry() {
+  return {.op = ir::Op::ReduceMean, .supports = reduce_mean_supported, .build = build_reduce_mean};
+}
+
 }  // namespace crowdrt::cpu

@@ -94,4 +94,27 @@ void build_resize(GraphBuilder& builder, const ir::Node& node) {
                                    required ? ", writes into its concat in place" : "")});
 }
 
+// The op table's entry (cpu_op_table.cpp): 4-D, over H and W only, in the modes the maps above know. Nearest
+// copies values, so bf16 passes through it.
+namespace {
+
+bool resize_supported(const ir::Graph& graph, const ir::Node& node) {
+  const Shape& x = value_shape(graph, node.inputs[0]);
+  const Shape& y = graph.value(node.outputs[0]).shape;
+  return x.size() == 4 && y.size() == 4 && x[0] == y[0] && x[1] == y[1] && x[2] > 0 && x[3] > 0 &&
+         node.attrs.floats("scales").size() == 4 && ir::resize_mode_from_name(node.attrs.s("mode", "nearest")) &&
+         ir::coordinate_transform_from_name(node.attrs.s("coordinate_transformation_mode", "half_pixel")) &&
+         ir::nearest_mode_from_name(node.attrs.s("nearest_mode", "round_prefer_floor"));
+}
+
+}  // namespace
+
+OpEntry resize_entry() {
+  return {.op = ir::Op::Resize,
+          .supports = resize_supported,
+          .build = build_resize,
+          .writes_concat_slice = true,
+          .passes_bf16_through = [](const ir::Node& node) { return node.attrs.s("mode", "nearest") == "nearest"; }};
+}
+
 }  // namespace crowdrt::cpu

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 
@@ -33,6 +34,13 @@ void batch_normalization(const ir::Attributes& attrs, Inputs inputs, Tensor& out
       for (int64_t i = 0; i < inner; ++i) yd[base + i] = scale[c] * (xd[base + i] - mean[c]) * inv_std + shift[c];
     }
   }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry batch_normalization_entry() {
+  return {ir::Op::BatchNormalization, [](const ir::Node& node, Inputs inputs, Tensor& output) {
+            batch_normalization(node.attrs, inputs, output);
+          }};
 }
 
 }  // namespace crowdrt::reference

@@ -1,6 +1,7 @@
 // Add, Sub, Mul, Div with numpy broadcasting (ONNX multidirectional broadcasting), any rank up to 6:
 // shapes are right-aligned, and a dimension of 1 repeats along the other operand's dimension.
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 namespace {
@@ -66,6 +67,13 @@ void binary(ir::Op op, const Tensor& a, const Tensor& b, Tensor& output) {
       index[d] = 0;
     }
   }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry binary_entry(ir::Op op) {
+  return {op, [](const ir::Node& node, Inputs inputs, Tensor& output) {
+            binary(node.op, required_input(inputs, 0, node.op), required_input(inputs, 1, node.op), output);
+          }};
 }
 
 }  // namespace crowdrt::reference

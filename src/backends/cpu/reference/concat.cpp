@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 
@@ -39,6 +40,12 @@ void concat(const ir::Attributes& attrs, Inputs inputs, Tensor& output) {
       yd = std::copy(src, src + slab, yd);
     }
   }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry concat_entry() {
+  return {ir::Op::Concat,
+          [](const ir::Node& node, Inputs inputs, Tensor& output) { concat(node.attrs, inputs, output); }};
 }
 
 }  // namespace crowdrt::reference

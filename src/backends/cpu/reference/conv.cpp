@@ -1,6 +1,7 @@
 // Conv (ONNX Conv, 2-D): groups, strides, dilations, pads (t, l, b, r), optional bias, and the fused epilogue
 // y = act(conv(x) + B + residual) that fuse_residual_add / fuse_activation leave on the node.
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 
@@ -72,6 +73,11 @@ void conv(const ir::Attributes& attrs, Inputs inputs, Tensor& output) {
       }
     }
   }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry conv_entry() {
+  return {ir::Op::Conv, [](const ir::Node& node, Inputs inputs, Tensor& output) { conv(node.attrs, inputs, output); }};
 }
 
 }  // namespace crowdrt::reference

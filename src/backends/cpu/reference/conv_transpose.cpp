@@ -1,6 +1,7 @@
 // ConvTranspose (ONNX ConvTranspose, 2-D): weight Cin x Cout/group x kh x kw; each input pixel scatters its
 // kernel into the output at stride spacing, shifted up-left by the begin pads (output size: ir/op_params.h).
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 
@@ -65,6 +66,12 @@ void conv_transpose(const ir::Attributes& attrs, Inputs inputs, Tensor& output) 
       }
     }
   }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry conv_transpose_entry() {
+  return {ir::Op::ConvTranspose,
+          [](const ir::Node& node, Inputs inputs, Tensor& output) { conv_transpose(node.attrs, inputs, output); }};
 }
 
 }  // namespace crowdrt::reference

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 
@@ -49,6 +50,13 @@ void pad(const ir::Attributes& attrs, const Tensor& input, Tensor& output) {
       index[d] = 0;
     }
   }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry pad_entry() {
+  return {ir::Op::Pad, [](const ir::Node& node, Inputs inputs, Tensor& output) {
+            pad(node.attrs, required_input(inputs, 0, node.op), output);
+          }};
 }
 
 }  // namespace crowdrt::reference

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 namespace {
@@ -95,6 +96,25 @@ void global_average_pool(const Tensor& input, Tensor& output) {
     double sum = 0.0;
     for (int64_t i = 0; i < inner; ++i) sum += xd[p * inner + i];
     yd[p] = static_cast<float>(sum / static_cast<double>(inner));
+  }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry pool_entry(ir::Op op) {
+  switch (op) {
+    case ir::Op::MaxPool:
+      return {op, [](const ir::Node& node, Inputs inputs, Tensor& output) {
+                max_pool(node.attrs, required_input(inputs, 0, node.op), output);
+              }};
+    case ir::Op::AveragePool:
+      return {op, [](const ir::Node& node, Inputs inputs, Tensor& output) {
+                average_pool(node.attrs, required_input(inputs, 0, node.op), output);
+              }};
+    case ir::Op::GlobalAveragePool:
+      return {op, [](const ir::Node& node, Inputs inputs, Tensor& output) {
+                global_average_pool(required_input(inputs, 0, node.op), output);
+              }};
+    default: throw Error(cat(ir::op_name(op), " is not a pooling op"));
   }
 }
 

@@ -2,6 +2,7 @@
 // reduced dimensions (of extent 1) does not change the order of the output elements, so one flat index
 // serves both.
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 
@@ -42,6 +43,13 @@ void reduce_mean(const ir::Attributes& attrs, const Tensor& input, Tensor& outpu
       output.numel() == 0 ? 1.0 : static_cast<double>(input.numel()) / static_cast<double>(output.numel());
   float* yd = output.data<float>();
   for (int64_t i = 0; i < output.numel(); ++i) yd[i] = static_cast<float>(sums[i] / count);
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry reduce_mean_entry() {
+  return {ir::Op::ReduceMean, [](const ir::Node& node, Inputs inputs, Tensor& output) {
+            reduce_mean(node.attrs, required_input(inputs, 0, node.op), output);
+          }};
 }
 
 }  // namespace crowdrt::reference

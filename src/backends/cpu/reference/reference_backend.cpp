@@ -1,10 +1,11 @@
-// ReferenceBackend: runs a graph node by node on the reference kernels, one Tensor per value allocated at
-// compile time. It is the spec other backends are compared against, so it favours plainness over speed:
-// no arena sharing, no layout changes, fp32 only.
+// ReferenceBackend: runs a graph node by node on the reference kernels (its op table, reference_op_table.h),
+// one Tensor per value allocated at compile time. It is the spec other backends are compared against, so it
+// favours plainness over speed: no arena sharing, no layout changes, fp32 only.
 #include <algorithm>
 #include <chrono>
 
 #include "backends/cpu/reference/reference_backend.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt {
 namespace {
@@ -95,7 +96,7 @@ class ReferenceCompiledGraph final : public CompiledGraph {
 }  // namespace
 
 bool ReferenceBackend::supports(const ir::Graph& graph, const ir::Node& node, Precision precision) const {
-  if (precision != Precision::fp32 || ir::is_shape_op(node.op) || node.outputs.size() != 1) return false;
+  if (precision != Precision::fp32 || !reference::find_op(node.op) || node.outputs.size() != 1) return false;
   auto is_f32 = [&](ir::ValueId id) { return id == ir::kNoValue || graph.value(id).dtype == DType::f32; };
   return std::all_of(node.inputs.begin(), node.inputs.end(), is_f32) &&
          std::all_of(node.outputs.begin(), node.outputs.end(), is_f32);

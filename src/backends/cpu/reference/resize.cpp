@@ -4,6 +4,7 @@
 // axis. The output size is the output's shape.
 
 #include "backends/cpu/reference/reference_kernels.h"
+#include "backends/cpu/reference/reference_op_table.h"
 
 namespace crowdrt::reference {
 
@@ -47,6 +48,13 @@ void resize(const ir::Attributes& attrs, const Tensor& input, Tensor& output) {
       }
     }
   }
+}
+
+// The op table's entry (reference_op_table.cpp).
+OpEntry resize_entry() {
+  return {ir::Op::Resize, [](const ir::Node& node, Inputs inputs, Tensor& output) {
+            resize(node.attrs, required_input(inputs, 0, node.op), output);
+          }};
 }
 
 }  // namespace crowdrt::reference

@@ -1,0 +1,63 @@
+// The reference backend's op table: one line per compute op. The entries are made in the ops' kernel files;
+// they are called here, not registered by static objects there, because the linker drops a static library's
+// objects that nothing references.
+#include "backends/cpu/reference/reference_op_table.h"
+
+#include <algorithm>
+#include <array>
+
+namespace crowdrt::reference {
+
+// Made at the end of each op's kernel file.
+OpEntry conv_entry();
+OpEntry conv_transpose_entry();
+OpEntry batch_normalization_entry();
+OpEntry activation_entry(ir::Op op);  // Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish
+OpEntry identity_entry();
+OpEntry binary_entry(ir::Op op);  // Add, Sub, Mul, Div
+OpEntry concat_entry();
+OpEntry pool_entry(ir::Op op);  // MaxPool, AveragePool, GlobalAveragePool
+OpEntry reduce_mean_entry();
+OpEntry resize_entry();
+OpEntry pad_entry();
+
+std::span<const OpEntry> op_table() {
+  using ir::Op;
+  static const std::array table{
+      conv_entry(),
+      conv_transpose_entry(),
+      batch_normalization_entry(),
+      activation_entry(Op::Relu),
+      activation_entry(Op::LeakyRelu),
+      activation_entry(Op::Clip),
+      activation_entry(Op::Sigmoid),
+      activation_entry(Op::HardSigmoid),
+      activation_entry(Op::HardSwish),
+      identity_entry(),
+      binary_entry(Op::Add),
+      binary_entry(Op::Sub),
+      binary_entry(Op::Mul),
+      binary_entry(Op::Div),
+      concat_entry(),
+      pool_entry(Op::MaxPool),
+      pool_entry(Op::AveragePool),
+      pool_entry(Op::GlobalAveragePool),
+      reduce_mean_entry(),
+      resize_entry(),
+      pad_entry(),
+  };
+  return table;
+}
+
+const OpEntry* find_op(ir::Op op) {
+  const std::span<const OpEntry> table = op_table();
+  const auto it = std::find_if(table.begin(), table.end(), [op](const OpEntry& entry) { return entry.op == op; });
+  return it == table.end() ? nullptr : &*it;
+}
+
+const Tensor& required_input(Inputs inputs, size_t i, ir::Op op) {
+  if (i >= inputs.size() || !inputs[i]) throw Error(cat(ir::op_name(op), " needs input ", i, ", which is missing"));
+  return *inputs[i];
+}
+
+}  // namespace crowdrt::reference
