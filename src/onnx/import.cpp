@@ -25,8 +25,7 @@ bool is_import_only_op(const std::string& type) { return type == "Constant" || t
 
 std::string supported_op_list() {
   std::string list;
-  for (int i = 0; i <= static_cast<int>(ir::Op::Neg); ++i)
-    list += cat(list.empty() ? "" : ", ", ir::op_name(static_cast<ir::Op>(i)));
+  for (const ir::OpInfo& row : ir::op_table()) list += cat(list.empty() ? "" : ", ", row.name);
   return list + ", Constant, Upsample";
 }
 
