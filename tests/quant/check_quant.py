@@ -173,7 +173,8 @@ def check_recipes(crowdrt, work, model, plan, synth):
     import glob
     net_folder = os.path.join(work, "calib_folder_network")
     ok(run([crowdrt, "calib-data", "--sequences", os.path.join(synth, "sequences"), "--out", net_folder, "--flow",
-            "ultrafast", "--max", "6", "--calib-recipe", "network", "--size", "64x64", "--overwrite"]), "calib-data network")
+            "ultrafast", "--max", "6", "--calib-recipe", "network", "--size", "64x64", "--overwrite"]),
+       "calib-data network")
     flows = sorted(glob.glob(os.path.join(net_folder, "imgs_flows", "*.npy")))
     if len(flows) != 6 or any(np.load(f).shape != (64, 64, 2) for f in flows):
         raise TestFailure(f"calib-data --calib-recipe network should write 6 flows of 64x64x2: {flows}")
@@ -208,7 +209,8 @@ def check_summaries(crowdrt, model, plan, folder, cache):
         raise TestFailure(f"a cache used instead of --calib-dir must say so on stdout\n{r.describe()}")
     shown = ok(run([crowdrt, "inspect", plan]), "inspect").out
     if f"precision: {mix.group(2)}\n" not in shown or f"\n{mix.group(1)} layers," not in shown:
-        raise TestFailure(f"inspect should count the layers as build does ({mix.group(1)}: {mix.group(2)})\n{shown[-600:]}")
+        raise TestFailure(f"inspect should count the layers as build does ({mix.group(1)}: {mix.group(2)})\n"
+                          f"{shown[-600:]}")
     before = open(cache).read()
     with open(cache, "a") as fh:  # a marker line a recalibration must drop
         fh.write("stale: 3f800000\n")

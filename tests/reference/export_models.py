@@ -2,7 +2,8 @@
 random BatchNorm statistics, exported to ONNX, with one random input and PyTorch's output for it.
 
 usage: /usr/bin/python3 tests/reference/export_models.py OUTDIR [--covering|--quick] [--only CASE[,CASE...]] [--force]
-       /usr/bin/python3 tests/reference/export_models.py --list [--covering|--quick]  (case names, a line each; no torch)
+       /usr/bin/python3 tests/reference/export_models.py --list [--covering|--quick]
+            (the case names, one a line; no torch needed)
        /usr/bin/python3 tests/reference/export_models.py OUTDIR --model ARCH ENCODER C H W [--opset N] [--name NAME]
             (one extra case, e.g. for benchmarks: UNet resnet34 5 608 608)
 
