@@ -4,6 +4,9 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# ccache where installed (as scripts/run-fuzzers.sh does): a clone built at the same path again, as CI builds,
+# compiles only what changed; the release, ASan and fuzz builds each keep their own entries.
+LAUNCHER := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
 .PHONY: all deps build test test-asan fuzz demo bench clean
 
@@ -13,14 +16,14 @@ deps:
 	bash scripts/install-deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > /dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(LAUNCHER) $(CMAKE_FLAGS) > /dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer: -O1 (as ASan advises) and line tables
 # only (-g1: enough for the reports' stack traces), to compile faster than RelWithDebInfo's -O2 -g.
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-		-DCROWDRT_SANITIZE=ON -DCROWDRT_WITH_CUDA=OFF $(CMAKE_FLAGS) > /dev/null
+		-DCROWDRT_SANITIZE=ON -DCROWDRT_WITH_CUDA=OFF $(LAUNCHER) $(CMAKE_FLAGS) > /dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS) --target unit_tests
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest -L unit --output-on-failure -j$(JOBS)

@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
   const int all_threads = static_cast<int>(std::thread::hardware_concurrency());
   std::printf("GPU: %s; host threads: %d; %d synthetic frames (1920x1080 resized to %dx%d, seed gray)\n", prop.name,
               all_threads, frames, size.width, size.height);
-  std::printf("| preset | GPU DIS ms (median, warm start) | OpenCV DIS ms 1 thread | 2 threads | %d threads |\n", all_threads);
+  std::printf("| preset | GPU DIS ms (median, warm start) | OpenCV DIS ms 1 thread | 2 threads | %d threads |\n",
+              all_threads);
   std::printf("|---|---|---|---|---|\n");
 
   uint8_t* device_frames = nullptr;
@@ -98,9 +99,10 @@ int main(int argc, char** argv) {
     }
     const double g = median(gpu_ms);
     std::printf("| %s | %.3f | %.2f | %.2f | %.2f |\n", flow_preset_name(preset), g, cpu_ms[0], cpu_ms[1], cpu_ms[2]);
-    std::printf("{\"preset\": \"%s\", \"size\": \"%dx%d\", \"gpu_ms\": %.4f, \"opencv_ms_1\": %.3f, \"opencv_ms_2\": %.3f, "
-                "\"opencv_ms_all\": %.3f, \"threads_all\": %d, \"gpu\": \"%s\"}\n",
-                flow_preset_name(preset), size.width, size.height, g, cpu_ms[0], cpu_ms[1], cpu_ms[2], all_threads, prop.name);
+    std::printf(
+        "{\"preset\": \"%s\", \"size\": \"%dx%d\", \"gpu_ms\": %.4f, \"opencv_ms_1\": %.3f, \"opencv_ms_2\": %.3f, "
+        "\"opencv_ms_all\": %.3f, \"threads_all\": %d, \"gpu\": \"%s\"}\n",
+        flow_preset_name(preset), size.width, size.height, g, cpu_ms[0], cpu_ms[1], cpu_ms[2], all_threads, prop.name);
     cudaEventDestroy(start);
     cudaEventDestroy(stop);
   }

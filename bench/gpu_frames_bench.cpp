@@ -41,7 +41,8 @@ std::vector<unsigned char> encode_jpeg(const cv::Mat& bgr) {
 
 class JpegReader final : public eval::FrameReader {
  public:
-  explicit JpegReader(const std::vector<std::vector<unsigned char>>* frames) : frames_(frames), h_(tjInitDecompress()) {}
+  explicit JpegReader(const std::vector<std::vector<unsigned char>>* frames)
+      : frames_(frames), h_(tjInitDecompress()) {}
   ~JpegReader() override { tjDestroy(h_); }
   bool read(cv::Mat& bgr) override {
     if (next_ >= frames_->size()) return false;
@@ -69,7 +70,9 @@ double percentile(std::vector<double> v, double q) {
 
 int main(int argc, char** argv) try {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_gpu_frames MODEL.onnx [--precision fp16] [--flow medium] [--sequences 8] [--frames 60] [--lanes 4]\n");
+    std::fprintf(stderr,
+                 "usage: bench_gpu_frames MODEL.onnx [--precision fp16] [--flow medium] [--sequences 8] [--frames 60] "
+                 "[--lanes 4]\n");
     return 2;
   }
   std::string onnx = argv[1], precision = "fp16", flow = "medium";
@@ -126,10 +129,12 @@ int main(int argc, char** argv) try {
       decode.push_back(f.times.ms[static_cast<int>(eval::Stage::decode)]);
       gpu.push_back(f.times.ms[static_cast<int>(eval::Stage::inference)]);
     });
-    std::printf("eval pipeline, %d lane(s): %lld frames in %.3f s = %.1f FPS end to end; per frame: JPEG decode median "
-                "%.2f ms (p90 %.2f), host time submitting and waiting for the GPU (upload, preprocessing, flow, inference, density back, overlapped with the next decode) median %.3f ms (p90 %.3f)\n",
-                run_lanes, static_cast<long long>(r.frames), r.wall_seconds, r.frames / r.wall_seconds,
-                percentile(decode, 0.5), percentile(decode, 0.9), percentile(gpu, 0.5), percentile(gpu, 0.9));
+    std::printf(
+        "eval pipeline, %d lane(s): %lld frames in %.3f s = %.1f FPS end to end; per frame: JPEG decode median "
+        "%.2f ms (p90 %.2f), host time submitting and waiting for the GPU (upload, preprocessing, flow, inference, "
+        "density back, overlapped with the next decode) median %.3f ms (p90 %.3f)\n",
+        run_lanes, static_cast<long long>(r.frames), r.wall_seconds, r.frames / r.wall_seconds, percentile(decode, 0.5),
+        percentile(decode, 0.9), percentile(gpu, 0.5), percentile(gpu, 0.9));
   }
 
   // One stream, frames already decoded: submit + wait per frame (Engine::count on a CUDA plan).
@@ -144,9 +149,10 @@ int main(int argc, char** argv) try {
     }
     const double s = std::chrono::duration<double>(Clock::now() - t).count();
     if (round == 1)
-      std::printf("one stream, decoded frames in host memory (Engine::count): %zu frames in %.3f s = %.1f FPS (%.3f ms per "
-                  "frame; counts sum %.2f)\n",
-                  decoded.size(), s, decoded.size() / s, 1000 * s / decoded.size(), sum);
+      std::printf(
+          "one stream, decoded frames in host memory (Engine::count): %zu frames in %.3f s = %.1f FPS (%.3f ms per "
+          "frame; counts sum %.2f)\n",
+          decoded.size(), s, decoded.size() / s, 1000 * s / decoded.size(), sum);
   }
   return 0;
 } catch (const std::exception& e) {

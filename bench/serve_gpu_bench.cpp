@@ -3,8 +3,9 @@
 // on the GPU per sequence); the clients are threads of this program, one keep-alive connection and one sequence of
 // synthetic frames each, sending frames as the binary-tensor extension's UINT8 [H, W, 3] (what a camera client sends).
 // Beside it, in the same run: the same frames counted in process (eval::DeviceFramePath, one engine, one stream).
-// Every stream's counts are compared with the in-process counts of the same frames (the table says whether they are equal).
-// A program apart from the crowdrt CLI so that it can be carried to the GPU machine without OpenCV's image codecs.
+// Every stream's counts are compared with the in-process counts of the same frames (the table says whether they are
+// equal). A program apart from the crowdrt CLI so that it can be carried to the GPU machine without OpenCV's image
+// codecs.
 //   usage: bench_serve_gpu MODEL.onnx [--precision fp16] [--size 608] [--frames 60] [--streams 1,8,32]
 //                          [--instances 1,4] [--flow medium] [--work DIR]
 #include <httplib.h>
@@ -78,7 +79,8 @@ StreamResult run_stream(int port, const std::string& model, const std::vector<cv
                            "application/octet-stream");
     r.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
     if (!res || res->status != 200) {
-      r.error = cat("stream ", id, " frame ", i + 1, ": ", res ? cat(res->status, " ", res->body.substr(0, 200)) : "no answer");
+      r.error = cat("stream ", id, " frame ", i + 1, ": ",
+                    res ? cat(res->status, " ", res->body.substr(0, 200)) : "no answer");
       return r;
     }
     const nlohmann::json answer = nlohmann::json::parse(res->body);
@@ -96,7 +98,8 @@ int main(int argc, char** argv) {
                          "[--instances 1,4] [--flow medium] [--work DIR]\n", argv[0]);
     return 2;
   }
-  std::string onnx = argv[1], precision = "fp16", flow = "medium", work = (fs::temp_directory_path() / "serve_gpu").string();
+  std::string onnx = argv[1], precision = "fp16", flow = "medium",
+              work = (fs::temp_directory_path() / "serve_gpu").string();
   int size = 608, frames_per_stream = 60;
   std::vector<int> stream_counts = {1, 8, 32}, instance_counts = {1, 4};
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -196,9 +199,10 @@ int main(int argc, char** argv) {
           }
         }
         const int total = streams * frames_per_stream;
-        std::printf("%-9d %-7d %-7d %-10.1f %-9.2f %-9.2f %-9.2f %s\n", instances, streams, total, total / seconds,
-                    percentile(latencies, 0.5), percentile(latencies, 0.99), percentile(latencies, 1.0),
-                    worst == 0 ? "yes" : cat("no: largest difference ", worst, ", e.g. at frame ", first_differing).c_str());
+        std::printf(
+            "%-9d %-7d %-7d %-10.1f %-9.2f %-9.2f %-9.2f %s\n", instances, streams, total, total / seconds,
+            percentile(latencies, 0.5), percentile(latencies, 0.99), percentile(latencies, 1.0),
+            worst == 0 ? "yes" : cat("no: largest difference ", worst, ", e.g. at frame ", first_differing).c_str());
         std::fflush(stdout);
         if (!failure.empty()) break;
       }

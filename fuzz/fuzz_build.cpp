@@ -20,7 +20,8 @@ constexpr int64_t kMaxRunMacs = 2'000'000;
 
 crowdrt::fuzz::SeedList seeds() {
   crowdrt::fuzz::SeedList out;
-  for (const auto& [name, model] : crowdrt::fuzz::onnx_seeds()) out.emplace_back(name + ".onnx", model.SerializeAsString());
+  for (const auto& [name, model] : crowdrt::fuzz::onnx_seeds())
+    out.emplace_back(name + ".onnx", model.SerializeAsString());
   return out;
 }
 

@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     InferResponse response;
     response.model_name = "fuzz";
     for (const WireTensor& t : request.inputs) {
-      if (t.datatype == "FP32") response.outputs.push_back(float_tensor(t.name, t.shape, reinterpret_cast<const float*>(t.bytes.data())));
+      if (t.datatype == "FP32")
+        response.outputs.push_back(float_tensor(t.name, t.shape, reinterpret_cast<const float*>(t.bytes.data())));
       response.outputs.push_back(string_tensor(t.name + "_name", {t.name, t.datatype}));
     }
     encode_infer_response(response, request);

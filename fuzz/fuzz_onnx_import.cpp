@@ -13,7 +13,8 @@
 namespace {
 crowdrt::fuzz::SeedList seeds() {
   crowdrt::fuzz::SeedList out;
-  for (const auto& [name, model] : crowdrt::fuzz::onnx_seeds()) out.emplace_back(name + ".onnx", model.SerializeAsString());
+  for (const auto& [name, model] : crowdrt::fuzz::onnx_seeds())
+    out.emplace_back(name + ".onnx", model.SerializeAsString());
   return out;
 }
 }  // namespace

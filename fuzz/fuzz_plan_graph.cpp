@@ -48,7 +48,8 @@ const std::vector<std::string>& seed_plans() {
 
 crowdrt::fuzz::SeedList seeds() {
   crowdrt::fuzz::SeedList out;
-  for (size_t i = 0; i < seed_plans().size(); ++i) out.emplace_back("seed" + std::to_string(i) + ".plan", seed_plans()[i]);
+  for (size_t i = 0; i < seed_plans().size(); ++i)
+    out.emplace_back("seed" + std::to_string(i) + ".plan", seed_plans()[i]);
   return out;
 }
 
@@ -136,7 +137,9 @@ class PlanMutator {
         if (nlohmann::json* v = some(values)) {
           static const char* types[] = {"f32", "f16", "i64", "u8", "bool", "f64", "x"};
           if (pick(2) == 0) (*v)["dtype"] = types[pick(std::size(types))];
-          else (*v)[pick(2) == 0 ? "offset" : "bytes"] = pick(2) == 0 ? interesting_int() : static_cast<int64_t>(pick(4096));
+          else
+            (*v)[pick(2) == 0 ? "offset" : "bytes"] =
+                pick(2) == 0 ? interesting_int() : static_cast<int64_t>(pick(4096));
         }
         break;
       case 2:  // which value a node reads
@@ -171,7 +174,10 @@ class PlanMutator {
               attrs[name] = {{"ints", ints}};
               break;
             }
-            case 3: attrs[name] = {{"floats", {interesting_float(), interesting_float(), interesting_float(), interesting_float()}}}; break;
+            case 3:
+              attrs[name] = {
+                  {"floats", {interesting_float(), interesting_float(), interesting_float(), interesting_float()}}};
+              break;
             case 4: attrs[name] = {{"s", pick(2) == 0 ? "relu" : "nearest"}}; break;
           }
         }
@@ -216,7 +222,8 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data), reinterpret_cast<const std::byte*>(data) + size);
+  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data),
+                               reinterpret_cast<const std::byte*>(data) + size);
   const uint64_t sum = crowdrt::hash_bytes(bytes);
   for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<std::byte>((sum >> (8 * i)) & 0xff));
   try {

@@ -75,7 +75,8 @@ class OnnxMutator {
         break;
       case 3:
         if (t.float_data_size() > 0) t.set_float_data(static_cast<int>(pick(t.float_data_size())), interesting_float());
-        else if (t.int64_data_size() > 0) t.set_int64_data(static_cast<int>(pick(t.int64_data_size())), interesting_int());
+        else if (t.int64_data_size() > 0)
+          t.set_int64_data(static_cast<int>(pick(t.int64_data_size())), interesting_int());
         break;
       case 4: {
         static const int types[] = {onnx::TensorProto::FLOAT, onnx::TensorProto::INT64, onnx::TensorProto::FLOAT16,
@@ -137,7 +138,10 @@ class OnnxMutator {
     switch (pick(10)) {
       case 0: {  // a graph input's dimension
         if (g.input_size() == 0) break;
-        auto* shape = g.mutable_input(static_cast<int>(pick(g.input_size())))->mutable_type()->mutable_tensor_type()->mutable_shape();
+        auto* shape = g.mutable_input(static_cast<int>(pick(g.input_size())))
+                          ->mutable_type()
+                          ->mutable_tensor_type()
+                          ->mutable_shape();
         if (shape->dim_size() == 0 || pick(6) == 0) shape->add_dim()->set_dim_value(interesting_int());
         else shape->mutable_dim(static_cast<int>(pick(shape->dim_size())))->set_dim_value(interesting_int());
         break;
@@ -172,7 +176,8 @@ class OnnxMutator {
         else g.mutable_node()->SwapElements(static_cast<int>(pick(nodes)), static_cast<int>(pick(nodes)));
         break;
       case 6:  // an initializer's shape or data
-        if (g.initializer_size() > 0) mutate_tensor(*g.mutable_initializer(static_cast<int>(pick(g.initializer_size()))));
+        if (g.initializer_size() > 0)
+          mutate_tensor(*g.mutable_initializer(static_cast<int>(pick(g.initializer_size()))));
         break;
       case 7: {  // an op type
         if (nodes == 0) break;
@@ -184,7 +189,8 @@ class OnnxMutator {
         break;
       }
       case 8: {  // an opset or an element type
-        if (pick(2) == 0 && model.opset_import_size() > 0) model.mutable_opset_import(0)->set_version(6 + static_cast<int64_t>(pick(14)));
+        if (pick(2) == 0 && model.opset_import_size() > 0)
+          model.mutable_opset_import(0)->set_version(6 + static_cast<int64_t>(pick(14)));
         else if (g.input_size() > 0)
           g.mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(static_cast<int>(pick(17)));
         break;

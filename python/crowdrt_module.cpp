@@ -38,14 +38,16 @@ std::string python_spelling(std::string message) {
   const std::pair<const char*, const char*> words[] = {
       {"overwrite = true", "overwrite=True"}, {"BuildOptions::", ""}, {"EngineOptions::", ""}};
   for (const auto& [cpp, python] : words)
-    for (size_t at = message.find(cpp); at != std::string::npos; at = message.find(cpp, at + std::string(python).size()))
+    for (size_t at = message.find(cpp); at != std::string::npos;
+         at = message.find(cpp, at + std::string(python).size()))
       message.replace(at, std::string(cpp).size(), python);
   return message;
 }
 
 // Uses of a closed engine say so (the library's message speaks of default-constructed engines).
 crowdrt::Engine& open_engine(PyEngine& e) {
-  if (e.closed) throw crowdrt::Error("Engine: closed (by close() or the end of its with block); load(plan) to use it again");
+  if (e.closed)
+    throw crowdrt::Error("Engine: closed (by close() or the end of its with block); load(plan) to use it again");
   return e;
 }
 
@@ -169,8 +171,9 @@ std::vector<crowdrt::Zone> zones_of(const py::object& zones) {
     list = d["zones"];
   }
   if (!py::isinstance<py::list>(list) && !py::isinstance<py::tuple>(list))
-    throw crowdrt::Error("count: zones: expected a zones file's path, {\"zones\": [...]} or a list of zone dicts, got " +
-                         type_name(zones));
+    throw crowdrt::Error(
+        "count: zones: expected a zones file's path, {\"zones\": [...]} or a list of zone dicts, got " +
+        type_name(zones));
   std::vector<crowdrt::Zone> out;
   std::size_t index = 0;
   for (const py::handle item : list) {
@@ -191,7 +194,9 @@ std::vector<crowdrt::Zone> zones_of(const py::object& zones) {
         else if (key == "limit") zone.limit = value.cast<double>();
         else if (key == "margin") zone.margin = value.cast<double>();
         else if (key == "frames") zone.frames = value.cast<int>();
-        else throw crowdrt::Error(where + ": unknown key '" + key + "'; a zone holds name, polygon, normalized, limit, margin, frames");
+        else
+          throw crowdrt::Error(where + ": unknown key '" + key +
+                               "'; a zone holds name, polygon, normalized, limit, margin, frames");
       } catch (const py::cast_error&) {
         throw crowdrt::Error(where + ": '" + key + "' has the wrong type (" + type_name(value) + ")");
       }
@@ -216,7 +221,8 @@ py::dict zone_counts(const crowdrt::ZoneCounts& counts, const std::vector<crowdr
 py::object count(PyEngine& self, const py::object& x, const py::object& zones) {
   crowdrt::Engine& engine = open_engine(self);
   if (!zones.is_none()) {
-    if (!py::isinstance<py::array>(x) || !py::reinterpret_borrow<py::array>(x).dtype().is(py::dtype::of<std::uint8_t>()))
+    if (!py::isinstance<py::array>(x) ||
+        !py::reinterpret_borrow<py::array>(x).dtype().is(py::dtype::of<std::uint8_t>()))
       throw crowdrt::Error("count: zones are counted on frames (H x W x 3 uint8, BGR), not on network inputs");
     const std::vector<crowdrt::Zone> zone_list = zones_of(zones);
     const auto [view, keep] = frame_view(x);
@@ -269,12 +275,14 @@ py::object count(PyEngine& self, const py::object& x, const py::object& zones) {
     return std::move(counts);
   }
   throw crowdrt::Error("count: expected a frame (H x W x 3 uint8, BGR) or a network input (float32 NCHW), got " +
-                       (py::isinstance<py::array>(x) ? py::str(py::reinterpret_borrow<py::array>(x).dtype()).cast<std::string>()
-                                                     : type_name(x)));
+                       (py::isinstance<py::array>(x)
+                            ? py::str(py::reinterpret_borrow<py::array>(x).dtype()).cast<std::string>()
+                            : type_name(x)));
 }
 
 // ONNX Runtime's InferenceSession.run: the outputs named (all for None), in that order, from {name: array}.
-py::list run(PyEngine& self, const py::object& output_names, const py::dict& input_feed, const py::object& run_options) {
+py::list run(PyEngine& self, const py::object& output_names, const py::dict& input_feed,
+             const py::object& run_options) {
   crowdrt::Engine& engine = open_engine(self);
   if (!run_options.is_none()) throw crowdrt::Error("run: run_options is not supported; pass None");
   const std::vector<crowdrt::TensorSpec>& in_specs = engine.inputs();
@@ -308,7 +316,8 @@ py::list run(PyEngine& self, const py::object& output_names, const py::dict& inp
       const auto it = std::find_if(out_specs.begin(), out_specs.end(),
                                    [&](const crowdrt::TensorSpec& s) { return s.name == name; });
       if (it == out_specs.end())
-        throw crowdrt::Error("run: '" + name + "' is not an output of the plan (its outputs: " + names_of(out_specs) + ")");
+        throw crowdrt::Error("run: '" + name + "' is not an output of the plan (its outputs: " + names_of(out_specs) +
+                             ")");
       wanted.push_back(static_cast<std::size_t>(it - out_specs.begin()));
     }
   }
@@ -333,7 +342,8 @@ std::string engine_repr(PyEngine& e) {
   out << "<crowdrt.Engine " << quoted(e.plan_path) << " on " << e.device() << ", " << e.precision();
   const auto list = [&](const char* what, const std::vector<crowdrt::TensorSpec>& specs) {
     out << ", " << what << " ";
-    for (std::size_t i = 0; i < specs.size(); ++i) out << (i ? ", " : "") << specs[i].name << " " << crowdrt::dims_str(specs[i].shape);
+    for (std::size_t i = 0; i < specs.size(); ++i)
+      out << (i ? ", " : "") << specs[i].name << " " << crowdrt::dims_str(specs[i].shape);
   };
   list("inputs", e.inputs());
   list("outputs", e.outputs());
@@ -341,7 +351,8 @@ std::string engine_repr(PyEngine& e) {
   return out.str();
 }
 
-void load_engine(PyEngine& e, const py::object& plan, int threads, const std::string& flow, const std::string& flow_device) {
+void load_engine(PyEngine& e, const py::object& plan, int threads, const std::string& flow,
+                 const std::string& flow_device) {
   const std::string path = fspath(plan);
   py::gil_scoped_release unlocked;
   const std::unique_lock<std::shared_mutex> alone(e.lifetime);
@@ -387,14 +398,17 @@ PYBIND11_MODULE(crowdrt, m) {
       .def_readonly("name", &NodeArg::name, "The tensor's name in the model.")
       .def_readonly("shape", &NodeArg::shape, "Its dimensions (NCHW), a list of int.")
       .def_readonly("type", &NodeArg::type, "Its element type in ONNX Runtime's spelling: 'tensor(float)'.")
-      .def("__repr__", [](const NodeArg& a) {
-        std::ostringstream out;
-        out << "NodeArg(name=" << quoted(a.name) << ", type=" << quoted(a.type) << ", shape=[";
-        for (std::size_t i = 0; i < a.shape.size(); ++i) out << (i ? ", " : "") << a.shape[i];
-        out << "])";
-        return out.str();
-      })
-      .def("__eq__", [](const NodeArg& a, const NodeArg& b) { return a.name == b.name && a.shape == b.shape && a.type == b.type; });
+      .def("__repr__",
+           [](const NodeArg& a) {
+             std::ostringstream out;
+             out << "NodeArg(name=" << quoted(a.name) << ", type=" << quoted(a.type) << ", shape=[";
+             for (std::size_t i = 0; i < a.shape.size(); ++i) out << (i ? ", " : "") << a.shape[i];
+             out << "])";
+             return out.str();
+           })
+      .def("__eq__", [](const NodeArg& a, const NodeArg& b) {
+        return a.name == b.name && a.shape == b.shape && a.type == b.type;
+      });
 
   py::class_<PyEngine>(m, "Engine",
                        "A plan loaded for inference. Engine() holds none until load(); `with Engine(plan) as e:` "
@@ -456,10 +470,10 @@ PYBIND11_MODULE(crowdrt, m) {
       "build",
       [](const py::object& onnx, const py::object& plan, const std::string& precision, const std::string& device,
          int threads, const std::map<std::string, crowdrt::Dims>& input_shapes, const py::object& timing_cache,
-         const std::string& calibrator,
-         const py::object& calib_dir, const py::object& calib_data, const std::string& calib_flow,
-         const std::string& calib_recipe, std::int64_t calib_max, const py::object& calib_cache, bool recalibrate, const std::vector<std::string>& keep_fp32, double count_budget,
-         const py::object& sensitivity_report, const py::object& save_qdq, bool overwrite) {
+         const std::string& calibrator, const py::object& calib_dir, const py::object& calib_data,
+         const std::string& calib_flow, const std::string& calib_recipe, std::int64_t calib_max,
+         const py::object& calib_cache, bool recalibrate, const std::vector<std::string>& keep_fp32,
+         double count_budget, const py::object& sensitivity_report, const py::object& save_qdq, bool overwrite) {
         crowdrt::BuildOptions o;
         o.precision = precision;
         o.device = device;
@@ -507,16 +521,16 @@ PYBIND11_MODULE(crowdrt, m) {
       },
       py::arg("onnx"), py::arg("plan"), py::kw_only(), py::arg("precision") = "fp32", py::arg("device") = "cpu",
       py::arg("threads") = 0, py::arg("input_shapes") = std::map<std::string, crowdrt::Dims>{},
-      py::arg("timing_cache") = py::none(),
-      py::arg("calibrator") = "entropy", py::arg("calib_dir") = py::none(), py::arg("calib_data") = py::none(),
-      py::arg("calib_flow") = "medium", py::arg("calib_recipe") = "network", py::arg("calib_max") = 500,
-      py::arg("calib_cache") = py::none(), py::arg("recalibrate") = false,
+      py::arg("timing_cache") = py::none(), py::arg("calibrator") = "entropy", py::arg("calib_dir") = py::none(),
+      py::arg("calib_data") = py::none(), py::arg("calib_flow") = "medium", py::arg("calib_recipe") = "network",
+      py::arg("calib_max") = 500, py::arg("calib_cache") = py::none(), py::arg("recalibrate") = false,
       py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("count_budget") = 0.0,
       py::arg("sensitivity_report") = py::none(), py::arg("save_qdq") = py::none(), py::arg("overwrite") = false,
       "Builds a plan from an ONNX model (what `crowdrt build` does); returns a summary dict. Ctrl-C stops it within a "
       "second with KeyboardInterrupt, and nothing is written.");
 
-  py::class_<crowdrt::Preprocessor>(m, "Preprocessor", "Frames of one sequence into network inputs (the seed's recipe).")
+  py::class_<crowdrt::Preprocessor>(m, "Preprocessor",
+                                    "Frames of one sequence into network inputs (the seed's recipe).")
       .def(py::init([](int width, int height, int channels, const std::string& flow, const std::string& variant) {
              return crowdrt::Preprocessor(crowdrt::PreprocessOptions{width, height, channels, flow, variant});
            }),
@@ -540,7 +554,8 @@ PYBIND11_MODULE(crowdrt, m) {
       .def("__repr__", [](const crowdrt::Preprocessor& p) {
         const crowdrt::PreprocessOptions& o = p.options();
         return "<crowdrt.Preprocessor " + std::to_string(o.width) + " wide, " + std::to_string(o.height) + " high, " +
-               std::to_string(o.channels) + " channels, flow " + quoted(o.flow) + ", variant " + quoted(o.variant) + ">";
+               std::to_string(o.channels) + " channels, flow " + quoted(o.flow) + ", variant " + quoted(o.variant) +
+               ">";
       });
 
   m.def(
@@ -571,8 +586,8 @@ PYBIND11_MODULE(crowdrt, m) {
              crowdrt::FrameSourceOptions options;
              options.live_drop = live_drop;
              options.reconnect = reconnect;
-             return crowdrt::FrameSource(py::isinstance<py::int_>(path) ? std::to_string(path.cast<long>()) : fspath(path),
-                                         options);
+             return crowdrt::FrameSource(
+                 py::isinstance<py::int_>(path) ? std::to_string(path.cast<long>()) : fspath(path), options);
            }),
            py::arg("path"), py::arg("live_drop") = "oldest", py::arg("reconnect") = 10,
            "Opens a video file, a folder of .jpg / .png images (in name order), one image, or a live source: a "
@@ -580,19 +595,21 @@ PYBIND11_MODULE(crowdrt, m) {
            "pipeline (' ! ', ending in appsink). live_drop: 'oldest' drops the oldest waiting frame when frames are "
            "taken more slowly than they come, 'none' makes the source wait; reconnect: attempts to reopen a lost "
            "stream (0.5 s doubling to 8 s) before the iteration ends.")
-      .def("__iter__", [](py::object self) { return self; }, "The source is its own iterator.")
-      .def("__next__",
-           [](crowdrt::FrameSource& s) {
-             crowdrt::Frame frame;
-             bool more = false;
-             {
-               py::gil_scoped_release unlocked;  // a live source may wait for its next frame (or a reconnect)
-               more = s.next(frame);
-             }
-             if (!more) throw py::stop_iteration();
-             return to_numpy(std::move(frame));
-           },
-           "The next frame, H x W x 3 uint8 BGR; StopIteration at the end.")
+      .def(
+          "__iter__", [](py::object self) { return self; }, "The source is its own iterator.")
+      .def(
+          "__next__",
+          [](crowdrt::FrameSource& s) {
+            crowdrt::Frame frame;
+            bool more = false;
+            {
+              py::gil_scoped_release unlocked;  // a live source may wait for its next frame (or a reconnect)
+              more = s.next(frame);
+            }
+            if (!more) throw py::stop_iteration();
+            return to_numpy(std::move(frame));
+          },
+          "The next frame, H x W x 3 uint8 BGR; StopIteration at the end.")
       .def("__repr__",
            [](const crowdrt::FrameSource& s) {
              return "<crowdrt.FrameSource " + quoted(s.path()) + " at frame " + std::to_string(s.position()) + ">";

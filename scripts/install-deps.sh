@@ -6,9 +6,10 @@ set -euo pipefail
 # libcpp-httplib-dev: the live web view and `crowdrt serve`; libgrpc++-dev and protobuf-compiler-grpc (grpc_cpp_plugin)
 # its gRPC front, python3-grpcio and python3-grpc-tools the gRPC conformance test's client; ffmpeg serves the live tests' streams and
 # gstreamer1.0-plugins-base their GStreamer pipeline (videotestsrc, appsink); chromium loads the web view in its test.
+# ccache: `make build`/`test-asan` and the fuzz build compile through it, so a rebuild at the same path is quick.
 # ocl-icd-opencl-dev: Debian's oneDNN CMake config asks for OpenCL (its GPU runtime), only recommended by libdnnl-dev.
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ccache
   libdnnl-dev ocl-icd-opencl-dev libonnx-dev libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libzip-dev

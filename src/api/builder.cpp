@@ -20,7 +20,8 @@ internal::PlanBuildOptions plan_options(const BuildOptions& options) {
   out.timing_cache = options.timing_cache;
   for (const auto& [name, dims] : options.input_shapes) {
     for (std::int64_t d : dims)
-      if (d <= 0) throw Error(cat("BuildOptions::input_shapes['", name, "'] is ", dims_str(dims), "; sizes must be positive"));
+      if (d <= 0)
+        throw Error(cat("BuildOptions::input_shapes['", name, "'] is ", dims_str(dims), "; sizes must be positive"));
     out.input_shapes[name] = ::crowdrt::Shape(dims.begin(), dims.end());
   }
   out.calibrator = options.calibrator;
@@ -29,12 +30,14 @@ internal::PlanBuildOptions plan_options(const BuildOptions& options) {
   out.calib_flow = options.calib_flow;
   out.calib_recipe = options.calib_recipe;
   out.recalibrate = options.recalibrate;
-  if (options.calib_max < 0) throw Error(cat("BuildOptions::calib_max is ", options.calib_max, "; use 0 for all frames"));
+  if (options.calib_max < 0)
+    throw Error(cat("BuildOptions::calib_max is ", options.calib_max, "; use 0 for all frames"));
   out.calib_max = options.calib_max;
   out.calib_cache = options.calib_cache;
   out.keep_fp32 = options.keep_fp32;
   if (options.count_budget < 0)
-    throw Error(cat("BuildOptions::count_budget is ", options.count_budget, "; use 0 for none or a fraction like 0.01"));
+    throw Error(
+        cat("BuildOptions::count_budget is ", options.count_budget, "; use 0 for none or a fraction like 0.01"));
   out.count_budget = options.count_budget;
   out.sensitivity_report = options.sensitivity_report;
   out.save_qdq = options.save_qdq;

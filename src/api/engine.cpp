@@ -7,7 +7,8 @@ void check_engine_options(const v0::EngineOptions& options) {
   check_thread_count(options.threads, "EngineOptions::threads");
   check_flow_preset(options.flow);  // a bad preset is reported at load, not at the first frame
   if (!options.flow_device.empty() && options.flow_device != "cpu" && options.flow_device != "cuda")
-    throw Error(cat("EngineOptions::flow_device '", options.flow_device, "': choose cpu, cuda, or empty for the plan's device"));
+    throw Error(cat("EngineOptions::flow_device '", options.flow_device,
+                    "': choose cpu, cuda, or empty for the plan's device"));
 }
 
 }  // namespace crowdrt::internal
@@ -22,7 +23,8 @@ void check_shape(const char* what, const TensorSpec& spec, const Dims& given) {
     hint = cat(": the model takes ", spec.shape[1], " channels");
   else if (given.size() != spec.shape.size())
     hint = cat(": ", spec.shape.size(), " dimensions (NCHW) expected, not ", given.size());
-  throw Error(cat("infer: ", what, " '", spec.name, "' must be ", dims_str(spec.shape), ", got ", dims_str(given), hint));
+  throw Error(
+      cat("infer: ", what, " '", spec.name, "' must be ", dims_str(spec.shape), ", got ", dims_str(given), hint));
 }
 
 void check_data(const char* what, const TensorSpec& spec, const void* data) {
@@ -100,7 +102,8 @@ void Engine::infer(const TensorView& input, const MutableTensorView& output) {
 
 Tensor Engine::infer(const TensorView& input) {
   const Impl& d = impl();
-  if (d.outputs.size() != 1) throw Error(cat("infer: this plan has ", d.outputs.size(), " outputs; pass them all as lists"));
+  if (d.outputs.size() != 1)
+    throw Error(cat("infer: this plan has ", d.outputs.size(), " outputs; pass them all as lists"));
   Tensor output(d.outputs[0].shape);
   infer(input, MutableTensorView(output));
   return output;

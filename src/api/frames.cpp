@@ -101,7 +101,8 @@ struct FrameSource::Impl {
 
 FrameSource::FrameSource(const std::string& path) : FrameSource(path, FrameSourceOptions{}) {}
 
-FrameSource::FrameSource(const std::string& input, const FrameSourceOptions& options) : impl_(std::make_unique<Impl>()) {
+FrameSource::FrameSource(const std::string& input, const FrameSourceOptions& options)
+    : impl_(std::make_unique<Impl>()) {
   namespace fs = std::filesystem;
   impl_->path = input;
   if (eval::is_live_input(input)) {
@@ -120,7 +121,8 @@ FrameSource::FrameSource(const std::string& input, const FrameSourceOptions& opt
   if (fs::is_directory(path, ec)) {
     impl_->images = data::list_frames(path);
   } else if (!fs::exists(path, ec)) {
-    throw Error(cat(path, ": no such video, image or folder of images (nor a camera, stream URL or GStreamer pipeline)"));
+    throw Error(
+        cat(path, ": no such video, image or folder of images (nor a camera, stream URL or GStreamer pipeline)"));
   } else if (!fs::is_regular_file(path, ec)) {
     check_regular_file(path, "video or image");  // says what it is: a FIFO, a device, a socket
   } else if (is_image_file(path)) {
@@ -147,7 +149,8 @@ bool FrameSource::next(Frame& frame) {
   } else {
     if (!internal::opencv_call("FrameSource", [&] { return d.video.read(bgr); }) || bgr.empty()) {
       if (d.position == 0)
-        throw Error(cat(d.path, ": opened as a video, but no frame could be decoded from it; the file is empty or damaged"));
+        throw Error(
+            cat(d.path, ": opened as a video, but no frame could be decoded from it; the file is empty or damaged"));
       return false;
     }
     if (bgr.type() != CV_8UC3) throw Error(cat(d.path, ": frame ", d.position + 1, " is not an 8-bit colour image"));

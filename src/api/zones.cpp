@@ -13,7 +13,8 @@ std::vector<serve::Zone> checked_zones(const std::vector<v0::Zone>& zones, std::
   for (const v0::Zone& zone : zones) {
     nlohmann::json polygon = nlohmann::json::array();
     for (const v0::ZonePoint& p : zone.polygon) polygon.push_back({p.x, p.y});
-    nlohmann::json entry = {{"name", zone.name}, {"polygon", polygon}, {"normalized", zone.normalized}, {"frames", zone.frames}};
+    nlohmann::json entry = {
+        {"name", zone.name}, {"polygon", polygon}, {"normalized", zone.normalized}, {"frames", zone.frames}};
     if (zone.limit) entry["limit"] = *zone.limit;
     if (zone.margin) entry["margin"] = *zone.margin;
     list.push_back(std::move(entry));

@@ -27,7 +27,8 @@ DType safetensors_dtype(const std::string& name, const std::string& where) {
 }
 
 uint64_t non_negative(const Json& value, const std::string& where, const char* role) {
-  if (!value.is_number_unsigned()) throw Error(cat(where, ": ", role, " is not a non-negative integer; the file is damaged"));
+  if (!value.is_number_unsigned())
+    throw Error(cat(where, ": ", role, " is not a non-negative integer; the file is damaged"));
   return value.get<uint64_t>();
 }
 

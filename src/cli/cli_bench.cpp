@@ -39,7 +39,8 @@ std::string onnx_for_model(const std::string& model, cv::Size size, const std::s
   spec.arch = *arch;
   spec.encoder = *encoder;
   const auto channels = models::detect_in_channels(weights, spec.encoder);
-  if (!channels) throw Error(cat(model, ": the first convolution's weight is missing; export it with `crowdrt export`"));
+  if (!channels)
+    throw Error(cat(model, ": the first convolution's weight is missing; export it with `crowdrt export`"));
   spec.in_channels = *channels;
   const std::string out = (fs::path(out_dir) / (fs::path(model).stem().string() + ".onnx")).string();
   check_writable(out, overwrite);
@@ -118,8 +119,10 @@ void register_bench(CLI::App& app) {
     bool overwrite = false;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("bench", "Build and evaluate models x precisions x flow presets; write the benchmark table (Markdown, JSON)");
-  cmd->add_option("--model", a->models, "An ONNX model or smp checkpoint (.pth / .safetensors); repeatable")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Build and evaluate models x precisions x flow presets; write the benchmark table (Markdown, JSON)");
+  cmd->add_option("--model", a->models, "An ONNX model or smp checkpoint (.pth / .safetensors); repeatable")
+      ->required();
   cmd->add_option("--data", a->data, "Dataset root (sequences/, annotations/)")->required();
   cmd->add_option("--split,--dataset", a->split,
                   "val, all, train, test, or a file of sequence names (default: val where there are more than 66 "
@@ -134,7 +137,8 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--size", a->size, "Network input WIDTHxHEIGHT for checkpoints (ONNX models keep their own)")
       ->capture_default_str()
       ->check(width_by_height());
-  cmd->add_option("--out", a->out, "Folder for bench.md, bench.json, the plans and exported models")->capture_default_str();
+  cmd->add_option("--out", a->out, "Folder for bench.md, bench.json, the plans and exported models")
+      ->capture_default_str();
   cmd->add_option("--device", a->device, "Backend the plans are built for: cpu, cuda (where built with CUDA), ref")
       ->capture_default_str()
       ->check(device_name());
@@ -173,7 +177,9 @@ void register_bench(CLI::App& app) {
       return build_bench_plan(m.onnx, p, a->pipeline.threads, a->device, calibration);
     });
     const std::string table = eval::bench_markdown(rows);
-    const nlohmann::json j = {{"data", a->data}, {"split", a->split}, {"pipeline", a->pipeline.serial ? "serial" : "pipelined"},
+    const nlohmann::json j = {{"data", a->data},
+                              {"split", a->split},
+                              {"pipeline", a->pipeline.serial ? "serial" : "pipelined"},
                               {"rows", eval::bench_json(rows)}};
     write_text_file(md, table);
     write_text_file(json, j.dump(1) + "\n");

@@ -32,7 +32,8 @@ void register_build(CLI::App& app) {
   cmd->add_flag("--fp16", args->fp16, "Same as --precision fp16");
   cmd->add_flag("--bf16", args->bf16, "Same as --precision bf16");
   cmd->add_flag("--int8", args->int8, "Same as --precision int8");
-  cmd->add_option("--device", args->device, "Backend: cpu (oneDNN), cuda (NVIDIA GPU, where built) or ref (reference loops)")
+  cmd->add_option("--device", args->device,
+                  "Backend: cpu (oneDNN), cuda (NVIDIA GPU, where built) or ref (reference loops)")
       ->capture_default_str()
       ->check(device_name());
   cmd->add_option("--timing-cache,--timingCacheFile", args->timing_cache,
@@ -44,11 +45,16 @@ void register_build(CLI::App& app) {
       ->check(one_of({"entropy", "minmax", "percentile"}))
       ->capture_default_str();
   cmd->add_option("--calib-dir", b.calib_dir, "Calibration folder as the seed makes it (imgs/, imgs_flows/)");
-  cmd->add_option("--calib-data", b.calib_data, "Or a VisDrone root to calibrate on (trainlist.txt sequences if present)");
+  cmd->add_option("--calib-data", b.calib_data,
+                  "Or a VisDrone root to calibrate on (trainlist.txt sequences if present)");
   cmd->add_option("--flow", b.calib_flow, "DIS preset for --calib-data: ultrafast, fast, medium")
       ->check(one_of({"ultrafast", "fast", "medium"}))
       ->capture_default_str();
-  cmd->add_option("--calib-recipe", b.calib_recipe, "int8 with --calib-data: where the flow is computed: network (at the network's input size, as inference computes it; the default, measured closer to fp32) or seed (at the source resolution, then the stack resized with the vectors unscaled, as the seed's prepare_calibration_data.py). A --calib-dir folder holds the flow its maker computed (calib-data --calib-recipe)")
+  cmd->add_option("--calib-recipe", b.calib_recipe,
+                  "int8 with --calib-data: where the flow is computed: network (at the network's input size, as "
+                  "inference computes it; the default, measured closer to fp32) or seed (at the source resolution, "
+                  "then the stack resized with the vectors unscaled, as the seed's prepare_calibration_data.py). A "
+                  "--calib-dir folder holds the flow its maker computed (calib-data --calib-recipe)")
       ->check(one_of({"seed", "network"}))
       ->capture_default_str();
   cmd->add_option("--calib-max", b.calib_max, "At most N calibration frames (0: all)")
@@ -70,11 +76,13 @@ void register_build(CLI::App& app) {
   cmd->add_option("--sensitivity", b.sensitivity_report, "Write each layer's int8 count sensitivity (JSON)");
   cmd->add_option("--save-qdq", b.save_qdq, "Write the model with QuantizeLinear/DequantizeLinear at the calibrated "
                                             "scales (TensorRT explicit quantisation)");
-  cmd->add_option("--threads", args->threads, "CPU threads used to time and check the build (0: all cores; at most 4096)")
+  cmd->add_option("--threads", args->threads,
+                  "CPU threads used to time and check the build (0: all cores; at most 4096)")
       ->check(thread_count());
-  cmd->add_option("--input-shape", args->input_shapes,
-                  "Fix an input's shape: NAME:1x5x608x608 (repeatable); a first dimension B > 1 (input:4x5x608x608 "
-                  "on a batch-1 ONNX) builds a batch-B plan, which crowdrt serve fills with requests (dynamic batching)")
+  cmd->add_option(
+         "--input-shape", args->input_shapes,
+         "Fix an input's shape: NAME:1x5x608x608 (repeatable); a first dimension B > 1 (input:4x5x608x608 "
+         "on a batch-1 ONNX) builds a batch-B plan, which crowdrt serve fills with requests (dynamic batching)")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
             try {
@@ -104,9 +112,10 @@ void register_build(CLI::App& app) {
     std::string output = args->output;
     if (output.empty()) {
       const size_t dot = args->onnx.rfind('.');
-      output = (dot == std::string::npos || args->onnx.find('/', dot) != std::string::npos ? args->onnx
-                                                                                             : args->onnx.substr(0, dot)) +
-               ".plan";
+      output =
+          (dot == std::string::npos || args->onnx.find('/', dot) != std::string::npos ? args->onnx
+                                                                                      : args->onnx.substr(0, dot)) +
+          ".plan";
     }
     check_writable(output, args->overwrite);
     // Ctrl-C stops the build within a second; the plan, calibration cache, --sensitivity and --save-qdq files get

@@ -112,7 +112,8 @@ CLI::Validator thread_count() {
         int v = 0;
         const auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), v);
         if (value.empty() || err != std::errc() || end != value.data() + value.size() || v < 0 || v > kMaxThreads)
-          return cat("'", value, "' is not a thread count; give 0 (every core) or a whole number from 1 to ", kMaxThreads);
+          return cat("'", value, "' is not a thread count; give 0 (every core) or a whole number from 1 to ",
+                     kMaxThreads);
         return "";
       },
       "");
@@ -125,12 +126,13 @@ std::pair<int, int> parse_width_height(const std::string& text, const std::strin
   };
   const size_t x = text.find('x');
   int w = 0, h = 0;
-  const bool ok = x == std::string::npos
-                      ? square_ok && number(text, w) && (h = w) > 0
-                      : number(std::string_view(text).substr(0, x), w) && number(std::string_view(text).substr(x + 1), h);
+  const bool ok = x == std::string::npos ? square_ok && number(text, w) && (h = w) > 0
+                                         : number(std::string_view(text).substr(0, x), w) &&
+                                               number(std::string_view(text).substr(x + 1), h);
   if (!ok)
-    throw CLI::ValidationError(flag, cat("'", text, "' is not WIDTHxHEIGHT", square_ok ? " (or one number for a square)" : "",
-                                         " such as 608x608 or 1088x608 (1 to 16384 each)"));
+    throw CLI::ValidationError(flag,
+                               cat("'", text, "' is not WIDTHxHEIGHT", square_ok ? " (or one number for a square)" : "",
+                                   " such as 608x608 or 1088x608 (1 to 16384 each)"));
   return {w, h};
 }
 

@@ -45,9 +45,11 @@ void register_demo(CLI::App& app) {
     bool overwrite = false;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("demo", "Synthetic data → export → build (each precision) → eval → benchmark table, overlays and a count plot");
+  CLI::App* cmd = app.add_subcommand(
+      "demo", "Synthetic data → export → build (each precision) → eval → benchmark table, overlays and a count plot");
   cmd->add_option("--out", a->out, "Output folder")->capture_default_str();
-  cmd->add_option("--checkpoint", a->checkpoint, "The model (smp checkpoint or ONNX; default: the installed demo model)");
+  cmd->add_option("--checkpoint", a->checkpoint,
+                  "The model (smp checkpoint or ONNX; default: the installed demo model)");
   cmd->add_option("--size", a->size, "Network input WIDTHxHEIGHT")->capture_default_str()->check(width_by_height());
   cmd->add_option("--precisions", a->precisions, "Comma-separated precisions to build: fp32, fp16, bf16, int8")
       ->capture_default_str()
@@ -55,7 +57,9 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--flows", a->flows, "Comma-separated DIS presets to evaluate: ultrafast, fast, medium")
       ->capture_default_str()
       ->check(list_of({"ultrafast", "fast", "medium"}));
-  cmd->add_option("--sequences", a->sequences, "Synthetic sequences to evaluate on")->capture_default_str()->check(CLI::Range(1, 100));
+  cmd->add_option("--sequences", a->sequences, "Synthetic sequences to evaluate on")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   cmd->add_option("--frames", a->frames, "Frames per sequence")->capture_default_str()->check(CLI::Range(2, 1000));
   cmd->add_option("--threads", a->threads, "Engine threads (0: all cores; at most 4096)")->check(thread_count());
   cmd->add_option("--device", a->device, "Backend the plans are built for: cpu, cuda (where built with CUDA), ref")
@@ -111,7 +115,8 @@ void register_demo(CLI::App& app) {
     std::printf("   %d sequences of %d frames for int8 calibration in %s\n", calib.sequences, calib.frames,
                 (out / "calib").c_str());
 
-    step(cat("2. export ", checkpoint, " to ONNX at ", size.width, "x", size.height, " (", size_words(size.width, size.height), ")"));
+    step(cat("2. export ", checkpoint, " to ONNX at ", size.width, "x", size.height, " (",
+             size_words(size.width, size.height), ")"));
     options.models.push_back({name, onnx_for_model(checkpoint, size, out.string(), a->overwrite)});
     options.threads = a->threads;
     options.plan_dir = out.string();
@@ -172,7 +177,8 @@ void register_demo(CLI::App& app) {
                                                          " sequences, flow ", a->flows, ")")));
     const std::string table = eval::bench_markdown(rows);
     write_text_file(md, table);
-    write_text_file(json, nlohmann::json{{"data", (out / "data").string()}, {"rows", eval::bench_json(rows)}}.dump(1) + "\n");
+    write_text_file(json,
+                    nlohmann::json{{"data", (out / "data").string()}, {"rows", eval::bench_json(rows)}}.dump(1) + "\n");
 
     files.commit();
     step("5. benchmark table");

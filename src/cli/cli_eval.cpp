@@ -42,11 +42,13 @@ void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
   cmd->add_flag("--carry-flow", a.carry_flow,
                 "Keep the previous frame and flow across sequences, as the seed's eval.py does (default: restart "
                 "the flow at each sequence)");
-  cmd->add_option("--flow-device", a.flow_device,
-                  "Where frames are prepared: cuda (upload, resize, gray, DIS flow and packing on the GPU, straight into "
-                  "the engine's input; CUDA plans) or cpu (OpenCV); default: the plan's device")
+  cmd->add_option(
+         "--flow-device", a.flow_device,
+         "Where frames are prepared: cuda (upload, resize, gray, DIS flow and packing on the GPU, straight into "
+         "the engine's input; CUDA plans) or cpu (OpenCV); default: the plan's device")
       ->check(one_of({"cpu", "cuda"}));
-  cmd->add_option("--lanes", a.lanes, "With frames on the GPU: sequences in flight at once, each on its own CUDA stream")
+  cmd->add_option("--lanes", a.lanes,
+                  "With frames on the GPU: sequences in flight at once, each on its own CUDA stream")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--workers", a.workers, "Threads preparing frames on the CPU (0: the number of cores)")
@@ -68,7 +70,9 @@ void choose_flow_device(eval::PipelineOptions& o, const PipelineArgs& a, Engine&
   o.device_frames = eval::use_device_frames(engine, a.flow_device);
   if (o.device_frames) {
     const int threads = a.threads;
-    o.more_engines = [plan_path, threads] { return std::make_unique<Engine>(Engine::load(plan_path, RuntimeOptions{threads})); };
+    o.more_engines = [plan_path, threads] {
+      return std::make_unique<Engine>(Engine::load(plan_path, RuntimeOptions{threads}));
+    };
   }
 }
 
@@ -91,7 +95,8 @@ void register_eval(CLI::App& app) {
     bool overwrite = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a plan on VisDrone-CC sequences: counts, MAE, RMSE, GAME, timings");
+  CLI::App* cmd =
+      app.add_subcommand("eval", "Evaluate a plan on VisDrone-CC sequences: counts, MAE, RMSE, GAME, timings");
   cmd->add_option("--plan,--loadEngine", a->plan, "Plan file")->required();
   cmd->add_option("--data", a->data, "Dataset root (sequences/, annotations/)")->required();
   cmd->add_option("--split,--dataset", a->split,

@@ -21,7 +21,8 @@ struct PipelineArgs {
 void add_pipeline_options(CLI::App* cmd, PipelineArgs& args);
 eval::PipelineOptions pipeline_options(const PipelineArgs& args);
 // --flow-device for this engine: the whole frame on the GPU for CUDA plans (more lanes load the plan again).
-void choose_flow_device(eval::PipelineOptions& options, const PipelineArgs& args, Engine& engine, const std::string& plan_path);
+void choose_flow_device(eval::PipelineOptions& options, const PipelineArgs& args, Engine& engine,
+                        const std::string& plan_path);
 nlohmann::json eval_settings(const Engine& engine, const std::string& plan, const eval::PipelineOptions& options);
 // The sequences of a split (data::select_sequences); split "" chooses data::default_split and says which on
 // stderr, and is replaced by the split chosen.

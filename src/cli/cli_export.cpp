@@ -67,9 +67,10 @@ void register_export(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
-            if (value == "auto" || (!value.empty() && value.size() < 4 &&
-                                    std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                                    std::stoi(value) > 0))
+            if (value == "auto" ||
+                (!value.empty() && value.size() < 4 &&
+                 std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                 std::stoi(value) > 0))
               return "";
             return cat("'", value, "': give a number of channels (3 RGB, 5 RGB + flow) or auto");
           },

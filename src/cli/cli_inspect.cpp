@@ -27,8 +27,10 @@ void print_graph(const ir::Graph& g, const std::map<std::string, nlohmann::json>
                 shape_str(g.value(n.outputs[0]).shape).c_str(), static_cast<long long>(ir::node_parameters(g, n)),
                 static_cast<long long>(ir::node_macs(g, n)), extra.c_str());
   }
-  for (ir::ValueId v : g.inputs()) std::printf("input  %s: %s\n", g.value(v).name.c_str(), shape_str(g.value(v).shape).c_str());
-  for (ir::ValueId v : g.outputs()) std::printf("output %s: %s\n", g.value(v).name.c_str(), shape_str(g.value(v).shape).c_str());
+  for (ir::ValueId v : g.inputs())
+    std::printf("input  %s: %s\n", g.value(v).name.c_str(), shape_str(g.value(v).shape).c_str());
+  for (ir::ValueId v : g.outputs())
+    std::printf("output %s: %s\n", g.value(v).name.c_str(), shape_str(g.value(v).shape).c_str());
   std::printf("%zu layers, %.3f M parameters, %.3f GMACs\n", g.nodes().size(), ir::graph_parameters(g) / 1e6,
               ir::graph_macs(g) / 1e9);
 }
@@ -36,19 +38,21 @@ void print_graph(const ir::Graph& g, const std::map<std::string, nlohmann::json>
 
 void register_inspect(CLI::App& app) {
   auto path = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("inspect", "Show the layers of an ONNX model or a plan (shapes, parameters, MACs, kernels)");
+  CLI::App* cmd =
+      app.add_subcommand("inspect", "Show the layers of an ONNX model or a plan (shapes, parameters, MACs, kernels)");
   cmd->add_option("file", *path, "An .onnx model or a crowdrt plan")->required();
   cmd->callback([path] {
     const std::vector<std::byte> bytes = read_file(*path);
     if (bytes.size() >= 8 && std::memcmp(bytes.data(), "CRWDPLAN", 8) == 0) {
       const Plan plan = parse_plan(bytes, *path);
       const nlohmann::json& h = plan.header;
-      std::printf("plan %s\n  producer %s, format version %u\n  source %s (fnv1a64 %s)\n  backend %s, device %s (%s)\n"
-                  "  precision %s, activations %.1f MB\n",
-                  path->c_str(), h.value("producer", "?").c_str(), kPlanFormatVersion,
-                  h["source"].value("path", "?").c_str(), h["source"].value("fnv1a64", "?").c_str(),
-                  h.value("backend", "?").c_str(), h.value("device", "?").c_str(), h.value("device_description", "?").c_str(),
-                  h["build"].value("precision", "?").c_str(), h.value("arena_bytes", 0.0) / 1e6);
+      std::printf(
+          "plan %s\n  producer %s, format version %u\n  source %s (fnv1a64 %s)\n  backend %s, device %s (%s)\n"
+          "  precision %s, activations %.1f MB\n",
+          path->c_str(), h.value("producer", "?").c_str(), kPlanFormatVersion, h["source"].value("path", "?").c_str(),
+          h["source"].value("fnv1a64", "?").c_str(), h.value("backend", "?").c_str(), h.value("device", "?").c_str(),
+          h.value("device_description", "?").c_str(), h["build"].value("precision", "?").c_str(),
+          h.value("arena_bytes", 0.0) / 1e6);
       if (h.contains("calibration")) {
         const nlohmann::json& c = h["calibration"];
         std::printf("  int8 calibration: %s (%s), %zu activation ranges", c.value("calibrator", "?").c_str(),

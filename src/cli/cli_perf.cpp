@@ -78,8 +78,8 @@ int threads_used(int requested) {
 // `lowest` and `highest` are whole numbers; the highest keeps a run bounded (every timed run is kept in memory).
 CLI::Validator number_at_least(double lowest, bool lowest_allowed, bool integer, const std::string& unit,
                                double highest = 1e9) {
-  const std::string bound = cat(lowest_allowed ? "at least " : "more than ", static_cast<long long>(lowest), " and at most ",
-                                static_cast<long long>(highest));
+  const std::string bound = cat(lowest_allowed ? "at least " : "more than ", static_cast<long long>(lowest),
+                                " and at most ", static_cast<long long>(highest));
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         double value = 0;
@@ -170,7 +170,8 @@ void register_perf(CLI::App& app) {
                   "Write the per-layer profile as JSON, as trtexec (name, timeMs, averageMs, percentage; '-': stdout)");
   cmd->add_flag("--dumpProfile", args->profile, "Print the mean time of each layer");
   cmd->add_flag("--overwrite", args->overwrite, "Replace the JSON files if they exist");
-  cmd->add_flag("--useCudaGraph", args->cuda_graph, "Accepted for trtexec users: GPU plans always replay one CUDA graph");
+  cmd->add_flag("--useCudaGraph", args->cuda_graph,
+                "Accepted for trtexec users: GPU plans always replay one CUDA graph");
   cmd->callback([args] {
     const std::vector<std::string> outputs = {args->json, args->export_times, args->export_profile};
     if (std::count(outputs.begin(), outputs.end(), "-") > 1)
@@ -260,7 +261,9 @@ void register_perf(CLI::App& app) {
                             {"warmup_iterations", warmup_iterations},
                             {"throughput_ips", throughput}};
     stats.update(summary_json(s));
-    std::fprintf(report, "plan %s on %s, %d threads: %zu iterations in %.3f s (at least %d and %g s) after %g ms warm-up (%d iterations)\n",
+    std::fprintf(report,
+                 "plan %s on %s, %d threads: %zu iterations in %.3f s (at least %d and %g s) after %g ms warm-up (%d "
+                 "iterations)\n",
                  args->plan.c_str(), stats["device"].get<std::string>().c_str(), threads, runs.size(), wall_s,
                  args->iterations, args->duration_s, args->warmup_ms, warmup_iterations);
     std::fprintf(report,
@@ -311,7 +314,8 @@ void register_perf(CLI::App& app) {
           macs = static_cast<double>(ir::node_macs(graph, n));
           for (ir::ValueId v : n.inputs)
             if (v != ir::kNoValue) bytes += element_bytes * static_cast<double>(shape_numel(graph.value(v).shape));
-          for (ir::ValueId v : n.outputs) bytes += element_bytes * static_cast<double>(shape_numel(graph.value(v).shape));
+          for (ir::ValueId v : n.outputs)
+            bytes += element_bytes * static_cast<double>(shape_numel(graph.value(v).shape));
         }
         profile.push_back({{"layer", layers[i].node}, {"op", layers[i].op}, {"kernel", layers[i].kernel},
                            {"mean_ms", total[i]}, {"percent", sum > 0 ? 100.0 * total[i] / sum : 0.0},

@@ -28,15 +28,21 @@ void register_preprocess(CLI::App& app) {
     std::string flow_device = "cpu";
   };
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("preprocess", "Write the network input (1xCxHxW float32 .npy) of every frame of a sequence");
+  CLI::App* cmd =
+      app.add_subcommand("preprocess", "Write the network input (1xCxHxW float32 .npy) of every frame of a sequence");
   cmd->add_option("--sequence", a->sequence, "Folder of one sequence's frames (.jpg/.png)")->required();
   cmd->add_option("--out", a->out, "Folder for <frame>.npy (required unless --no-write)");
-  cmd->add_option("--size", a->size, "Network input size WIDTHxHEIGHT")->capture_default_str()->check(width_by_height());
+  cmd->add_option("--size", a->size, "Network input size WIDTHxHEIGHT")
+      ->capture_default_str()
+      ->check(width_by_height());
   cmd->add_option("--flow", a->flow, "DIS preset: ultrafast, fast, medium, or none for 3 channels")
       ->capture_default_str()
       ->check(one_of({"ultrafast", "fast", "medium", "none"}));
-  cmd->add_option("--channels", a->channels, "3 (RGB) or 5 (RGB + flow)")->capture_default_str()->check(CLI::IsMember({3, 5}));
-  cmd->add_option("--mode", a->mode, "eval: resize then flow (eval.py); calib: flow at source resolution then resize (calibrator)")
+  cmd->add_option("--channels", a->channels, "3 (RGB) or 5 (RGB + flow)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({3, 5}));
+  cmd->add_option("--mode", a->mode,
+                  "eval: resize then flow (eval.py); calib: flow at source resolution then resize (calibrator)")
       ->capture_default_str()
       ->check(one_of({"eval", "calib"}));
   cmd->add_option("--flow-device", a->flow_device,
@@ -44,7 +50,8 @@ void register_preprocess(CLI::App& app) {
       ->capture_default_str()
       ->check(one_of({"cpu", "cuda"}));
   cmd->add_flag("--overwrite", a->overwrite, "Replace existing .npy files of the same names in --out");
-  cmd->add_flag("--no-write", a->no_write, "Compute the inputs without writing them, to time decode + resize + flow + packing");
+  cmd->add_flag("--no-write", a->no_write,
+                "Compute the inputs without writing them, to time decode + resize + flow + packing");
   cmd->callback([a] {
     namespace fs = std::filesystem;
     vision::NetworkInputOptions options;
@@ -58,7 +65,8 @@ void register_preprocess(CLI::App& app) {
     std::function<Tensor(const cv::Mat&)> gpu_input;
     if (a->flow_device == "cuda") {
       if (options.variant != vision::InputVariant::eval)
-        throw CLI::ValidationError("--flow-device", "cuda prepares the eval recipe only; use --mode eval or --flow-device cpu");
+        throw CLI::ValidationError("--flow-device",
+                                   "cuda prepares the eval recipe only; use --mode eval or --flow-device cpu");
 #ifdef CROWDRT_WITH_CUDA_FLOW
       auto gpu = std::make_shared<vision::CudaNetworkInput>(w, h, options.channels, options.flow, nullptr);
       gpu_input = [gpu, w, h, channels = options.channels](const cv::Mat& bgr) {
@@ -106,8 +114,8 @@ void register_preprocess(CLI::App& app) {
     char timing[160];
     std::snprintf(timing, sizeof timing, "decode %.2f ms + resize/colour/flow/pack %.2f ms per frame = %.1f frames/s",
                   decode_ms / n, input_ms / n, 1000.0 * n / (decode_ms + input_ms));
-    log_info(cat("preprocess: ", frames.size(), " frames (", shape_str({1, a->channels, h, w}), ": ", size_words(w, h), ", flow ", a->flow, ", ", a->mode,
-                 "): ", timing, a->no_write ? "" : " in " + a->out));
+    log_info(cat("preprocess: ", frames.size(), " frames (", shape_str({1, a->channels, h, w}), ": ", size_words(w, h),
+                 ", flow ", a->flow, ", ", a->mode, "): ", timing, a->no_write ? "" : " in " + a->out));
   });
 }
 

@@ -135,7 +135,8 @@ bool is_video(const std::string& input) {
 std::vector<std::string> overlay_names(const std::string& input, bool video) {
   namespace fs = std::filesystem;
   if (video) return {};
-  const std::vector<std::string> frames = fs::is_directory(input) ? data::list_frames(input) : std::vector<std::string>{input};
+  const std::vector<std::string> frames =
+      fs::is_directory(input) ? data::list_frames(input) : std::vector<std::string>{input};
   std::vector<std::string> names;
   for (const std::string& f : frames) names.push_back(fs::path(f).stem().string() + "_overlay.png");
   return names;
@@ -166,11 +167,12 @@ struct InputArgs {
 };
 
 void add_input_options(CLI::App* cmd, InputArgs& in) {
-  cmd->add_option("--input", in.input,
-                  "A video file, a folder of images (sorted by name), one image, or a live source: a camera index (0), "
-                  "a V4L2 device (/dev/video0), a stream URL (rtsp://, http://, https://; file:// reads a file) or a "
-                  "GStreamer pipeline (elements joined by ' ! ', ending in appsink). Digits alone are a camera (./0 is a file); "
-                  "Ctrl-C ends a live run and writes what it counted")
+  cmd->add_option(
+         "--input", in.input,
+         "A video file, a folder of images (sorted by name), one image, or a live source: a camera index (0), "
+         "a V4L2 device (/dev/video0), a stream URL (rtsp://, http://, https://; file:// reads a file) or a "
+         "GStreamer pipeline (elements joined by ' ! ', ending in appsink). Digits alone are a camera (./0 is a file); "
+         "Ctrl-C ends a live run and writes what it counted")
       ->required();
   cmd->add_option("--max-frames", in.max_frames, "Stop after this many frames (any source; default: all)")
       ->type_name("N")->check(at_least(1));
@@ -212,7 +214,9 @@ void print_live_summary(std::FILE* stream, const eval::SequenceSource& source, i
                static_cast<long long>(c.dropped), eval::live_drop_name(source.live->options().drop),
                static_cast<long long>(c.queued), c.reconnects, c.reconnects == 1 ? "" : "s", c.gap_seconds,
                restarts.empty() ? "" : "; the optical flow restarted at frame ", restarts.c_str(),
-               c.interrupted ? "; stopped by an interrupt" : c.gave_up ? "; the stream ended and was not reopened" : "");
+               c.interrupted ? "; stopped by an interrupt"
+               : c.gave_up   ? "; the stream ended and was not reopened"
+                             : "");
 }
 
 // The zones of a run, bound to the frame and density map sizes of its first frame.
@@ -231,8 +235,8 @@ void bind_zones(BoundZones& bound, const eval::SequenceSource& source, const Eng
   const Shape& map = engine.outputs().at(0).shape;
   if (map.size() < 2) throw Error(cat("--zones: the plan's output is ", shape_str(map), ", not a density map"));
   bound.frame_size = source.frame_size.empty() ? first.size() : source.frame_size;
-  bound.masks.emplace(bound.zones, bound.frame_size.width, bound.frame_size.height, static_cast<int>(map[map.size() - 1]),
-                      static_cast<int>(map[map.size() - 2]));
+  bound.masks.emplace(bound.zones, bound.frame_size.width, bound.frame_size.height,
+                      static_cast<int>(map[map.size() - 1]), static_cast<int>(map[map.size() - 2]));
   bound.alerts.emplace(bound.zones);
 }
 
@@ -527,15 +531,17 @@ void register_run(CLI::App& app) {
                                              cat("crowdrt run: ", source.name)));
     outputs.commit();
     std::string overlays = video ? video_path : "";
-    if (pngs > 0) overlays += cat(video ? " and " : "", pngs, " overlay PNGs (", fs::path(first_png).filename().string(),
-                                  pngs > 1 ? " ..." : "", ")");
+    if (pngs > 0)
+      overlays += cat(video ? " and " : "", pngs, " overlay PNGs (", fs::path(first_png).filename().string(),
+                      pngs > 1 ? " ..." : "", ")");
     if (!a->jsonl.empty() && !jsonl_stdout) overlays += cat(" and ", a->jsonl);
     std::fprintf(summary_stream, "%lld frames in %.2f s (%.2f FPS); wrote %s, %s and %s\n",
                  static_cast<long long>(run.frames), run.wall_seconds,
                  run.wall_seconds > 0 ? run.frames / run.wall_seconds : 0.0, csv.c_str(), plot.c_str(),
                  overlays.c_str());
     for (size_t z = 0; z < bound.zones.size(); ++z)
-      std::fprintf(summary_stream, "zone %s: mean count %.2f, %d enter alert%s\n", printable(bound.zones[z].name).c_str(),
+      std::fprintf(summary_stream, "zone %s: mean count %.2f, %d enter alert%s\n",
+                   printable(bound.zones[z].name).c_str(),
                    series.empty() ? 0.0 : zone_sums[z] / static_cast<double>(series.size()), zone_enters[z],
                    zone_enters[z] == 1 ? "" : "s");
     if (source.live) print_live_summary(summary_stream, source, run.frames, flow_restarts);

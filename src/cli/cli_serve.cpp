@@ -26,27 +26,32 @@ void register_serve(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
-      "serve", "Serve plans over the KServe v2 / Open Inference protocol (HTTP/REST and gRPC): health, metadata, infer, "
-               "repository, /metrics; each plan as its raw network and as <model>_counting (frames in sequences)");
+      "serve",
+      "Serve plans over the KServe v2 / Open Inference protocol (HTTP/REST and gRPC): health, metadata, infer, "
+      "repository, /metrics; each plan as its raw network and as <model>_counting (frames in sequences)");
   cmd->add_option("--model-repository", a->repository,
                   "Folder of <model>/<version>/model.plan (+ optional <model>/config.json), laid out as Triton's")
       ->required();
   cmd->add_option("--http-port", a->port, "HTTP port (0: any free port; the one chosen is printed)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  cmd->add_option("--grpc-port", a->grpc_port,
-                  "gRPC port of the same protocol (inference.GRPCInferenceService; 0: any free port; the one chosen is printed)")
+  cmd->add_option(
+         "--grpc-port", a->grpc_port,
+         "gRPC port of the same protocol (inference.GRPCInferenceService; 0: any free port; the one chosen is printed)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--allow-grpc", a->allow_grpc, "Serve gRPC too (false: HTTP/REST only), as Triton's flag")
       ->default_str("true");
-  cmd->add_option("--host", a->host, "Address both protocols listen on; 0.0.0.0 serves other machines too (set --token then)")
+  cmd->add_option("--host", a->host,
+                  "Address both protocols listen on; 0.0.0.0 serves other machines too (set --token then)")
       ->capture_default_str();
-  cmd->add_option("--token", a->token,
-                  "Bearer token every endpoint but /v2/health/* (gRPC: ServerLive, ServerReady) requires, in the header "
-                  "'Authorization: Bearer <token>' (gRPC: metadata 'authorization') (default: $CROWDRT_SERVE_TOKEN; none: open)");
-  cmd->add_option("--max-sequences", a->max_sequences,
-                  "Counting sequences live at once; a further sequence_start is refused with 429 until one ends or expires")
+  cmd->add_option(
+      "--token", a->token,
+      "Bearer token every endpoint but /v2/health/* (gRPC: ServerLive, ServerReady) requires, in the header "
+      "'Authorization: Bearer <token>' (gRPC: metadata 'authorization') (default: $CROWDRT_SERVE_TOKEN; none: open)");
+  cmd->add_option(
+         "--max-sequences", a->max_sequences,
+         "Counting sequences live at once; a further sequence_start is refused with 429 until one ends or expires")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1000000}));
   cmd->add_option("--sequence-timeout", a->sequence_timeout, "Seconds after which an idle sequence is forgotten")
@@ -65,13 +70,15 @@ void register_serve(CLI::App& app) {
                   "Seconds a client may stall while sending or reading before it is dropped")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
-  cmd->add_option("--instances", a->instances,
-                  "Engines per model version running requests at once (0: each model's config.json instance_count, else 1)")
+  cmd->add_option(
+         "--instances", a->instances,
+         "Engines per model version running requests at once (0: each model's config.json instance_count, else 1)")
       ->check(CLI::Range(0, 64));
   cmd->add_option("--threads", a->threads, "Threads of each engine (0: all cores)")->check(at_least(0));
-  cmd->add_option("--max-queue-delay", a->max_queue_delay,
-                  "Microseconds a request to a plan built with a batch B > 1 waits for others to fill its batch (a "
-                  "model's config.json dynamic_batching.max_queue_delay_microseconds overrides it); batch-1 plans never wait")
+  cmd->add_option(
+         "--max-queue-delay", a->max_queue_delay,
+         "Microseconds a request to a plan built with a batch B > 1 waits for others to fill its batch (a "
+         "model's config.json dynamic_batching.max_queue_delay_microseconds overrides it); batch-1 plans never wait")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, serve::kserve::kMaxQueueDelayMicroseconds));
   cmd->callback([a] {
@@ -79,7 +86,8 @@ void register_serve(CLI::App& app) {
     if (token.empty())
       if (const char* env = std::getenv("CROWDRT_SERVE_TOKEN")) token = env;
     if (a->host != "127.0.0.1" && a->host != "localhost" && a->host != "::1" && token.empty())
-      log_warn(cat("serve: listening on ", a->host, " without --token: anyone who reaches this address may use the server"));
+      log_warn(
+          cat("serve: listening on ", a->host, " without --token: anyone who reaches this address may use the server"));
     // SIGINT / SIGTERM are taken by one thread (below) that stops the server; every other thread, the engines'
     // and httplib's made from here on, inherits them blocked.
     sigset_t stop_signals;

@@ -151,7 +151,8 @@ void AtomicFile::write(std::span<const std::byte> bytes) {
   while (left > 0) {
     const ssize_t n = ::write(fd_, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(cat(path_, ": cannot write: ", write_failure(errno), "; nothing was written under this name"));
+    if (n < 0)
+      throw Error(cat(path_, ": cannot write: ", write_failure(errno), "; nothing was written under this name"));
     p += n;
     left -= static_cast<size_t>(n);
   }

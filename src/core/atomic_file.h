@@ -100,8 +100,8 @@ void note_created_output(const std::string& path);
 void create_output_folders(const std::string& folder);
 
 // Removes the temporaries in `folder` whose owner process no longer runs, and "<writing_name>.tmp-<pid>" files of
-// the same name that earlier crowdrt versions left; returns how many. The first AtomicFile of a process in a folder calls it
-// (with its own file name).
+// the same name that earlier crowdrt versions left; returns how many. The first AtomicFile of a process in a folder
+// calls it (with its own file name).
 int remove_stale_temporaries(const std::string& folder, const std::string& writing_name = "");
 
 // Unlinks every temporary of this process; async-signal-safe (the interrupt handler calls it before the process

@@ -31,7 +31,8 @@ int64_t checked_numel(const std::vector<int64_t>& shape, const std::string& what
 }
 
 std::string tensor_limit_text() {
-  return kMaxTensorBytes >= (int64_t{1} << 30) ? cat(kMaxTensorBytes >> 30, " GiB") : cat(kMaxTensorBytes >> 20, " MiB");
+  return kMaxTensorBytes >= (int64_t{1} << 30) ? cat(kMaxTensorBytes >> 30, " GiB")
+                                               : cat(kMaxTensorBytes >> 20, " MiB");
 }
 
 int64_t checked_tensor_bytes(int64_t numel, int64_t element_size, const std::string& what) {

@@ -26,7 +26,8 @@ std::string dict_value(const std::string& header, const std::string& key) {
 
 Tensor parse_npy(std::span<const std::byte> bytes, const std::string& what) {
   auto fail = [&](const std::string& why) -> Error {
-    return Error(cat(what, ": not a float32 .npy file (", why, "); save it with numpy.save(path, x.astype(np.float32))"));
+    return Error(
+        cat(what, ": not a float32 .npy file (", why, "); save it with numpy.save(path, x.astype(np.float32))"));
   };
   if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) throw fail("missing the \\x93NUMPY magic");
   const auto u8 = [&](size_t i) { return static_cast<uint8_t>(bytes[i]); };

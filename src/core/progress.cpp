@@ -52,7 +52,8 @@ void Progress::draw(bool final_line) {
   std::string line = what_ + ": " + std::to_string(done_);
   if (total_ > 0) line += " of " + std::to_string(total_);
   line += " " + unit_ + ", " + minutes_seconds(elapsed) + " elapsed";
-  if (total_ > 0 && rate > 0 && !final_line && done_ < total_) line += ", " + minutes_seconds((total_ - done_) / rate) + " left";
+  if (total_ > 0 && rate > 0 && !final_line && done_ < total_)
+    line += ", " + minutes_seconds((total_ - done_) / rate) + " left";
   char speed[64];
   std::snprintf(speed, sizeof speed, ", %.1f %s/s", rate, unit_.c_str());
   line += speed;

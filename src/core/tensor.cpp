@@ -69,7 +69,8 @@ std::string shape_str(const Shape& shape) {
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   numel_ = shape_numel(shape_);
   // Checked before allocating: callers name the tensor when they catch this (importer, plan reader).
-  checked_tensor_bytes(numel_, static_cast<int64_t>(dtype_size(dtype_)), cat("a ", dtype_name(dtype_), " tensor of shape ", shape_str(shape_)));
+  checked_tensor_bytes(numel_, static_cast<int64_t>(dtype_size(dtype_)),
+                       cat("a ", dtype_name(dtype_), " tensor of shape ", shape_str(shape_)));
   storage_.assign(bytes() + 64, std::byte{0});
 }
 
@@ -123,7 +124,8 @@ void convert_all(const Tensor& from, To* out) {
   if constexpr (std::is_integral_v<To>) {
     // A float outside the integer type (inf, NaN, 1e30 as a size) has no conversion in C++; it is an error here.
     const double low = static_cast<double>(std::numeric_limits<To>::min());
-    const double high = std::is_same_v<To, int64_t> ? 9223372036854775808.0 : static_cast<double>(std::numeric_limits<To>::max()) + 1;
+    const double high =
+        std::is_same_v<To, int64_t> ? 9223372036854775808.0 : static_cast<double>(std::numeric_limits<To>::max()) + 1;
     for (int64_t i = 0; i < n; ++i) {
       const double v = get(i);
       if (!(v >= low && v < high))

@@ -21,9 +21,10 @@ struct Output {
 };
 
 std::string manifest_text(const CalibrationDataOptions& o, const std::string& sequences) {
-  return cat("crowdrt calib-data\nsequences=", fs::absolute(sequences).lexically_normal().string(), "\nflow=",
-             vision::flow_preset_name(o.flow), "\nevery=", o.every, "\nmax=", o.max, "\n",
-             o.recipe == "seed" ? std::string() : cat("recipe=", o.recipe, "\nsize=", o.size.width, "x", o.size.height, "\n"));
+  return cat(
+      "crowdrt calib-data\nsequences=", fs::absolute(sequences).lexically_normal().string(),
+      "\nflow=", vision::flow_preset_name(o.flow), "\nevery=", o.every, "\nmax=", o.max, "\n",
+      o.recipe == "seed" ? std::string() : cat("recipe=", o.recipe, "\nsize=", o.size.width, "x", o.size.height, "\n"));
 }
 
 // The frame the flow is computed on: as read (the seed's recipe) or resized to the network's size.
@@ -76,10 +77,12 @@ void prepare_out(const CalibrationDataOptions& o, const std::string& manifest) {
   const std::string manifest_path = (out / kCalibrationManifest).string();
   if (!empty && !o.overwrite) {
     if (!o.resume)
-      throw Error(cat(o.out, ": not empty; pass --resume to continue an interrupted calib-data run there, --overwrite to "
+      throw Error(cat(o.out,
+                      ": not empty; pass --resume to continue an interrupted calib-data run there, --overwrite to "
                       "replace the files this run writes (nothing else is touched), or choose an empty folder"));
     if (!file_exists(manifest_path))
-      throw Error(cat(o.out, ": --resume, but no ", kCalibrationManifest, " there, so it was not made by crowdrt calib-data"));
+      throw Error(
+          cat(o.out, ": --resume, but no ", kCalibrationManifest, " there, so it was not made by crowdrt calib-data"));
     if (read_text(manifest_path) != manifest)
       throw Error(cat(o.out, ": --resume with other settings than the run that started it (see ", manifest_path,
                       "); repeat those settings, or pass --overwrite"));
@@ -91,7 +94,8 @@ void prepare_out(const CalibrationDataOptions& o, const std::string& manifest) {
 }  // namespace
 
 CalibrationDataResult write_calibration_data(const CalibrationDataOptions& o) {
-  if (o.flow == vision::FlowPreset::none) throw Error("calib-data: --flow none computes no flow; choose ultrafast, fast or medium");
+  if (o.flow == vision::FlowPreset::none)
+    throw Error("calib-data: --flow none computes no flow; choose ultrafast, fast or medium");
   if (o.every < 1) throw Error(cat("calib-data: --every ", o.every, ": must be 1 or more"));
   if (o.max < 0) throw Error(cat("calib-data: --max ", o.max, ": must be 0 (no limit) or more"));
   if (o.recipe != "seed" && o.recipe != "network")
@@ -155,7 +159,8 @@ CalibrationDataResult write_calibration_data(const CalibrationDataOptions& o) {
       const cv::Mat previous_gray = vision::gray_from_bgr(flow_frame(o, frames[s][first - 1]));
       Tensor previous_flow = read_npy(outputs[first - 1].flow);
       if (previous_flow.shape() == Shape{previous_gray.rows, previous_gray.cols, 2}) {
-        dis.resume_after(previous_gray, cv::Mat(previous_gray.rows, previous_gray.cols, CV_32FC2, previous_flow.data<float>()));
+        dis.resume_after(previous_gray,
+                         cv::Mat(previous_gray.rows, previous_gray.cols, CV_32FC2, previous_flow.data<float>()));
         start = first;
       }
     }

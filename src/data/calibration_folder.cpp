@@ -16,7 +16,9 @@ std::vector<CalibrationSample> list_calibration_folder(const std::string& dir, b
   const fs::path images = fs::path(dir) / "imgs";
   std::error_code ec;
   if (!fs::is_directory(images, ec))
-    throw Error(cat(images.string(), ": not a folder; a calibration folder holds imgs/ and imgs_flows/ (make one with crowdrt calib-data)"));
+    throw Error(
+        cat(images.string(),
+            ": not a folder; a calibration folder holds imgs/ and imgs_flows/ (make one with crowdrt calib-data)"));
   std::vector<CalibrationSample> samples;
   for (const fs::directory_entry& e : fs::directory_iterator(images)) {
     const std::string ext = e.path().extension().string();
@@ -25,7 +27,8 @@ std::vector<CalibrationSample> list_calibration_folder(const std::string& dir, b
     if (need_flow) {
       s.flow = (fs::path(dir) / "imgs_flows" / (e.path().stem().string() + ".npy")).string();
       if (!file_exists(s.flow))
-        throw Error(cat(s.flow, ": missing; 5-channel calibration needs the flow of every image (crowdrt calib-data writes both)"));
+        throw Error(cat(
+            s.flow, ": missing; 5-channel calibration needs the flow of every image (crowdrt calib-data writes both)"));
     }
     samples.push_back(std::move(s));
   }

@@ -26,7 +26,8 @@ void write_synth_dataset(const SynthOptions& o, const std::string& root, bool ov
   std::error_code ec;
   if (fs::exists(root, ec) && !fs::is_directory(root, ec)) throw Error(cat(root, ": exists and is not a folder"));
   if (fs::exists(root, ec) && !fs::is_empty(root, ec) && !overwrite)
-    throw Error(cat(root, ": not empty; pass --overwrite to replace the files synth writes there (nothing else is touched), "
+    throw Error(cat(root,
+                    ": not empty; pass --overwrite to replace the files synth writes there (nothing else is touched), "
                     "or choose an empty folder"));
   OutputBatch files;  // the data set's files get their names together when all are written
   create_output_folders((fs::path(root) / "annotations").string());

@@ -15,11 +15,14 @@ namespace {
 constexpr int kShift = 4;               // drawing at 1/16 pixel precision
 constexpr double kSubpixel = 1 << kShift;
 
-cv::Point fixed(cv::Point2d p) { return {static_cast<int>(std::lround(p.x * kSubpixel)), static_cast<int>(std::lround(p.y * kSubpixel))}; }
+cv::Point fixed(cv::Point2d p) {
+  return {static_cast<int>(std::lround(p.x * kSubpixel)), static_cast<int>(std::lround(p.y * kSubpixel))};
+}
 int fixed(double r) { return std::max(1, static_cast<int>(std::lround(r * kSubpixel))); }
 
 cv::Scalar jitter(SynthRandom& rng, cv::Scalar c, double amount) {
-  return {std::clamp(c[0] + rng.uniform(-amount, amount), 0.0, 255.0), std::clamp(c[1] + rng.uniform(-amount, amount), 0.0, 255.0),
+  return {std::clamp(c[0] + rng.uniform(-amount, amount), 0.0, 255.0),
+          std::clamp(c[1] + rng.uniform(-amount, amount), 0.0, 255.0),
           std::clamp(c[2] + rng.uniform(-amount, amount), 0.0, 255.0)};
 }
 
@@ -28,7 +31,8 @@ cv::Mat value_noise(SynthRandom& rng, cv::Size size, double cell, int octaves) {
   cv::Mat sum(size, CV_32F, cv::Scalar(0));
   double weight = 1, total = 0;
   for (int o = 0; o < octaves; ++o, cell /= 2.5, weight *= 0.5) {
-    const int gw = std::max(2, static_cast<int>(size.width / cell) + 2), gh = std::max(2, static_cast<int>(size.height / cell) + 2);
+    const int gw = std::max(2, static_cast<int>(size.width / cell) + 2),
+              gh = std::max(2, static_cast<int>(size.height / cell) + 2);
     cv::Mat grid(gh, gw, CV_32F);
     for (int y = 0; y < gh; ++y)
       for (int x = 0; x < gw; ++x) grid.at<float>(y, x) = static_cast<float>(rng.uniform());
@@ -75,7 +79,8 @@ struct SynthSequence::Scene {
 
   cv::Matx23d world_to_image() const {
     const double c = std::cos(angle) * zoom, s = std::sin(angle) * zoom;
-    return {c, -s, size.width / 2.0 - (c * camera.x - s * camera.y), s, c, size.height / 2.0 - (s * camera.x + c * camera.y)};
+    return {c, -s, size.width / 2.0 - (c * camera.x - s * camera.y),
+            s, c,  size.height / 2.0 - (s * camera.x + c * camera.y)};
   }
 };
 
@@ -97,7 +102,8 @@ void make_ground(SynthSequence::Scene& sc, cv::Size world) {
       const double t = std::clamp((m[x] - grass_level) * 8.0, 0.0, 1.0);  // soft grass edges
       const double shade = 0.8 + 0.35 * b[x] + 0.2 * (f[x] - 0.5);
       for (int c = 0; c < 3; ++c) {
-        const double v = ((1 - t) * (0.6 * pavement[c] + 0.4 * dirt[c] * (0.5 + b[x])) + t * grass[c] * (0.7 + 0.6 * f[x])) * shade;
+        const double v =
+            ((1 - t) * (0.6 * pavement[c] + 0.4 * dirt[c] * (0.5 + b[x])) + t * grass[c] * (0.7 + 0.6 * f[x])) * shade;
         g[x][c] = cv::saturate_cast<uchar>(v);
       }
     }
@@ -129,7 +135,8 @@ void make_trees(SynthSequence::Scene& sc, cv::Size world, double head) {
     t.radius = head * rng.uniform(6, 14);
     t.colour = jitter(rng, {40, 90, 45}, 15);
     for (int b = 0; b < 7; ++b)
-      t.blobs.push_back({cv::Point2d(rng.normal(0, 0.35), rng.normal(0, 0.35)) * t.radius, t.radius * rng.uniform(0.25, 0.5)});
+      t.blobs.push_back(
+          {cv::Point2d(rng.normal(0, 0.35), rng.normal(0, 0.35)) * t.radius, t.radius * rng.uniform(0.25, 0.5)});
     sc.trees.push_back(std::move(t));
   }
 }
@@ -181,8 +188,10 @@ cv::Point2d apply(const cv::Matx23d& m, cv::Point2d p) {
 }
 }  // namespace
 
-SynthSequence::SynthSequence(cv::Size size, uint64_t seed, uint64_t sequence_index) : scene_(std::make_unique<Scene>()) {
-  if (size.width < 32 || size.height < 32) throw Error(cat("synth: frame size ", size.width, "x", size.height, " is below 32x32"));
+SynthSequence::SynthSequence(cv::Size size, uint64_t seed, uint64_t sequence_index)
+    : scene_(std::make_unique<Scene>()) {
+  if (size.width < 32 || size.height < 32)
+    throw Error(cat("synth: frame size ", size.width, "x", size.height, " is below 32x32"));
   Scene& sc = *scene_;
   sc.rng = SynthRandom::stream(seed, sequence_index);
   sc.size = size;
@@ -190,7 +199,8 @@ SynthSequence::SynthSequence(cv::Size size, uint64_t seed, uint64_t sequence_ind
   // Altitude: a head radius of 0.6 to 1.5 times width/400 pixels (heads of 6 to 14 px at 1920 wide, as in
   // VisDrone-CC), never below 1.6 px so that small test frames still show heads.
   const double head = std::max(1.6, size.width / 400.0 * sc.rng.uniform(0.6, 1.5));
-  sc.camera = {world.width / 2.0 + sc.rng.normal(0, size.width * 0.1), world.height / 2.0 + sc.rng.normal(0, size.height * 0.1)};
+  sc.camera = {world.width / 2.0 + sc.rng.normal(0, size.width * 0.1),
+               world.height / 2.0 + sc.rng.normal(0, size.height * 0.1)};
   sc.camera_velocity = cv::Point2d(sc.rng.normal(0, 1), sc.rng.normal(0, 1)) * (size.width * 0.004);
   sc.angle = sc.rng.uniform(-0.3, 0.3);
   sc.angular_velocity = sc.rng.normal(0, 0.004);
@@ -225,7 +235,8 @@ SynthFrame SynthSequence::render_next() {
       const double r = p.head_radius * sc.zoom;
       const cv::Point2d at = apply(m, g.centre + p.offset + sc.light_direction * (p.head_radius * 2.5));
       const double dir = std::atan2(sc.light_direction.y, sc.light_direction.x) * 180 / std::numbers::pi + angle_deg;
-      cv::ellipse(shadow, fixed(at), cv::Size(fixed(r * 2.6), fixed(r * 1.1)), dir, 0, 360, cv::Scalar(255), cv::FILLED, cv::LINE_AA, kShift);
+      cv::ellipse(shadow, fixed(at), cv::Size(fixed(r * 2.6), fixed(r * 1.1)), dir, 0, 360, cv::Scalar(255), cv::FILLED,
+                  cv::LINE_AA, kShift);
     }
   for (int y = 0; y < sc.size.height; ++y) {
     cv::Vec3b* px = out.bgr.ptr<cv::Vec3b>(y);
@@ -240,19 +251,24 @@ SynthFrame SynthSequence::render_next() {
       // Annotations are written with two decimals: round first, so that file and image agree.
       cv::Point2d centre = apply(m, g.centre + p.offset);
       centre = {std::round(centre.x * 100) / 100, std::round(centre.y * 100) / 100};
-      const double facing = (g.standing ? p.facing : std::atan2(g.velocity.y, g.velocity.x)) * 180 / std::numbers::pi + angle_deg;
-      cv::ellipse(out.bgr, fixed(centre), cv::Size(fixed(r * 1.1), fixed(r * 2.0)), facing, 0, 360, p.clothes, cv::FILLED, cv::LINE_AA, kShift);
+      const double facing =
+          (g.standing ? p.facing : std::atan2(g.velocity.y, g.velocity.x)) * 180 / std::numbers::pi + angle_deg;
+      cv::ellipse(out.bgr, fixed(centre), cv::Size(fixed(r * 1.1), fixed(r * 2.0)), facing, 0, 360, p.clothes,
+                  cv::FILLED, cv::LINE_AA, kShift);
       cv::circle(out.bgr, fixed(centre), fixed(r), p.hair, cv::FILLED, cv::LINE_AA, kShift);
       const bool inside = centre.x >= 0 && centre.y >= 0 && centre.x < sc.size.width && centre.y < sc.size.height;
       if (inside && !under_tree(sc, g.centre + p.offset)) out.heads.push_back({centre.x, centre.y});
     }
   for (const Tree& t : sc.trees) {
-    cv::circle(out.bgr, fixed(apply(m, t.centre)), fixed(t.radius * sc.zoom), t.colour, cv::FILLED, cv::LINE_AA, kShift);
+    cv::circle(out.bgr, fixed(apply(m, t.centre)), fixed(t.radius * sc.zoom), t.colour, cv::FILLED, cv::LINE_AA,
+               kShift);
     for (const auto& [offset, radius] : t.blobs)
-      cv::circle(out.bgr, fixed(apply(m, t.centre + offset)), fixed(radius * sc.zoom), t.colour * 1.3, cv::FILLED, cv::LINE_AA, kShift);
+      cv::circle(out.bgr, fixed(apply(m, t.centre + offset)), fixed(radius * sc.zoom), t.colour * 1.3, cv::FILLED,
+                 cv::LINE_AA, kShift);
   }
   // Lighting: a slow global change and a gradient across the frame (a passing cloud, the sun's angle).
-  const double gain = sc.light_gain * (1 + 0.08 * std::sin(sc.light_phase + 2 * std::numbers::pi * sc.frame / sc.light_period));
+  const double gain =
+      sc.light_gain * (1 + 0.08 * std::sin(sc.light_phase + 2 * std::numbers::pi * sc.frame / sc.light_period));
   const double gx = std::cos(sc.gradient_angle) * sc.gradient_strength / sc.size.width,
                gy = std::sin(sc.gradient_angle) * sc.gradient_strength / sc.size.height;
   for (int y = 0; y < sc.size.height; ++y) {

@@ -14,7 +14,8 @@ constexpr size_t kSeedTrainSequences = 66;
 
 bool is_frame_file(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
@@ -39,7 +40,8 @@ std::vector<std::string> all_sequences(const std::string& root) {
   const fs::path dir = fs::path(root) / "sequences";
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw Error(cat(dir.string(), ": not a folder; expected the VisDrone-CC layout <root>/sequences/<seq>/<frame>.jpg"));
+    throw Error(
+        cat(dir.string(), ": not a folder; expected the VisDrone-CC layout <root>/sequences/<seq>/<frame>.jpg"));
   std::vector<std::string> names;
   for (const fs::directory_entry& e : fs::directory_iterator(dir))
     if (e.is_directory()) names.push_back(e.path().filename().string());
@@ -81,7 +83,8 @@ std::vector<std::string> select_sequences(const std::string& root, const std::st
 DefaultSplit default_split(const std::string& root) {
   const size_t n = all_sequences(root).size();
   if (n > kSeedTrainSequences)
-    return {"val", cat("the seed's split: sorted sequences from the 67th on (", n - kSeedTrainSequences, " of ", n, ")")};
+    return {"val",
+            cat("the seed's split: sorted sequences from the 67th on (", n - kSeedTrainSequences, " of ", n, ")")};
   if (file_exists((fs::path(root) / "testlist.txt").string()))
     return {"test", cat("testlist.txt; ", n, " sequences are too few for the seed's val split (from the 67th on)")};
   return {"all", cat("every sequence; ", n, " are too few for the seed's val split (from the 67th on) and there is no "

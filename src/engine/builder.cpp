@@ -226,7 +226,8 @@ void int8_sensitivity(const ir::Graph& graph, const Backend& backend, const Buil
     throw Error("--sensitivity and --count-budget measure counts on the calibration frames: pass --calib-dir or "
                 "--calib-data too");
   BuildOptions frame_options = options;
-  frame_options.calib_max = options.calib_max > 0 ? std::min(options.calib_max, kSensitivityFrames) : kSensitivityFrames;
+  frame_options.calib_max =
+      options.calib_max > 0 ? std::min(options.calib_max, kSensitivityFrames) : kSensitivityFrames;
   CalibrationInput input = calibration_input(frame_options, input_shape);
   std::vector<Tensor> frames;
   Tensor frame;
@@ -293,8 +294,8 @@ void int8_sensitivity(const ir::Graph& graph, const Backend& backend, const Buil
       compile_options->keep_fp32.insert(layers[i].node);
       kept.push_back(layers[i].node);
     }
-    log_info(cat("count budget ", options.count_budget, ": the ", high, " most sensitive layer(s) kept fp32, count error ",
-                 all_int8, " -> ", error));
+    log_info(cat("count budget ", options.count_budget, ": the ", high,
+                 " most sensitive layer(s) kept fp32, count error ", all_int8, " -> ", error));
   }
   if (!options.sensitivity_report.empty()) {
     double mean = 0;
@@ -353,8 +354,8 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
     int8_sensitivity(graph, *backend, options, calibration_input, unfused.value(unfused.inputs()[0]).shape,
                      &compile_options);
   if (!options.save_qdq.empty()) {
-    const onnx_export::QdqResult qdq =
-        onnx_export::write_qdq_onnx(unfused, compile_options.activation_amax, compile_options.keep_fp32, options.save_qdq);
+    const onnx_export::QdqResult qdq = onnx_export::write_qdq_onnx(unfused, compile_options.activation_amax,
+                                                                   compile_options.keep_fp32, options.save_qdq);
     log_info(cat("wrote ", options.save_qdq, ": Q/DQ on ", qdq.quantised_layers, " Conv layers (", qdq.skipped_layers,
                  " left float)"));
   }
@@ -418,8 +419,8 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
   plan.header["build"]["layers_below_fp32"] = mix.layers - mix.at(Precision::fp32);
   // A permission nothing used is worth a warning: e.g. fp16 on a CPU without fp16 kernels builds an fp32 plan.
   if (options.precision != Precision::fp32 && mix.at(options.precision) == 0)
-    log_warn(cat(precision_name(options.precision), " was permitted, but no layer runs in ", precision_name(options.precision),
-                 " on the ", backend->name(), " backend here: the plan runs ",
+    log_warn(cat(precision_name(options.precision), " was permitted, but no layer runs in ",
+                 precision_name(options.precision), " on the ", backend->name(), " backend here: the plan runs ",
                  mix.text(), "; `crowdrt inspect` gives each layer's reason"));
   return plan;
 }

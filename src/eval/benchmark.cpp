@@ -21,7 +21,9 @@ std::vector<BenchRow> run_bench(const std::vector<SequenceSource>& sequences, co
       Plan plan = build(model, precision);
       const double build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!options.plan_dir.empty())
-        write_plan((std::filesystem::path(options.plan_dir) / cat(model.name, "_", precision_name(precision), ".plan")).string(), plan);
+        write_plan((std::filesystem::path(options.plan_dir) / cat(model.name, "_", precision_name(precision), ".plan"))
+                       .string(),
+                   plan);
       const std::string what = cat(model.name, " (", precision_name(precision), ")");
       const PrecisionMix mix = precision_mix(plan);
       const Plan lane_plan = plan;  // further GPU lanes load the plan again
@@ -35,7 +37,9 @@ std::vector<BenchRow> run_bench(const std::vector<SequenceSource>& sequences, co
         p.flow = flow;
         p.device_frames = device_frames;
         if (device_frames)
-          p.more_engines = [&] { return std::make_unique<Engine>(Plan(lane_plan), RuntimeOptions{options.threads}, what); };
+          p.more_engines = [&] {
+            return std::make_unique<Engine>(Plan(lane_plan), RuntimeOptions{options.threads}, what);
+          };
         log_info(cat("bench: ", model.name, " ", precision_name(precision), " flow ", vision::flow_preset_name(flow)));
         const EvalReport report = evaluate(engine, sequences, p);
         BenchRow row;
@@ -69,7 +73,8 @@ std::vector<BenchRow> run_bench(const std::vector<SequenceSource>& sequences, co
 
 std::string bench_markdown(const std::vector<BenchRow>& rows) {
   std::string out =
-      "| model | precision | layers by precision | flow | frames | MAE | RMSE | ΔMAE vs fp32 | ΔRMSE vs fp32 | inference ms "
+      "| model | precision | layers by precision | flow | frames | MAE | RMSE | ΔMAE vs fp32 | ΔRMSE vs fp32 | "
+      "inference ms "
       "(mean / median) | end-to-end FPS |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
   char line[512];
   for (const BenchRow& r : rows) {
@@ -84,8 +89,9 @@ std::string bench_markdown(const std::vector<BenchRow>& rows) {
       signed_change(dr, sizeof(dr), r.delta_rmse);
     }
     std::snprintf(line, sizeof(line), "| %s | %s | %s | %s | %lld | %.3f | %.3f | %s | %s | %.1f / %.1f | %.2f |\n",
-                  r.model.c_str(), r.precision.c_str(), r.precision_mix.c_str(), r.flow.c_str(), static_cast<long long>(r.frames), r.mae, r.rmse, dm, dr,
-                  r.inference_mean_ms, r.inference_median_ms, r.end_to_end_fps);
+                  r.model.c_str(), r.precision.c_str(), r.precision_mix.c_str(), r.flow.c_str(),
+                  static_cast<long long>(r.frames), r.mae, r.rmse, dm, dr, r.inference_mean_ms, r.inference_median_ms,
+                  r.end_to_end_fps);
     out += line;
   }
   return out;

@@ -63,7 +63,8 @@ struct DeviceFramePath::Impl {
   static CompiledGraph::DeviceIo checked_io(Engine& engine) {
     CompiledGraph::DeviceIo io;
     if (!engine.device_io(&io))
-      throw Error("GPU frames: this plan runs on the CPU; the GPU frame path needs a CUDA plan (or use --flow-device cpu)");
+      throw Error(
+          "GPU frames: this plan runs on the CPU; the GPU frame path needs a CUDA plan (or use --flow-device cpu)");
     return io;
   }
 
@@ -76,7 +77,8 @@ struct DeviceFramePath::Impl {
               input_shape[1] == 3 ? vision::FlowPreset::none : flow, static_cast<CUstream_st*>(io.stream)) {}
 };
 
-DeviceFramePath::DeviceFramePath(Engine& engine, vision::FlowPreset flow) : impl_(std::make_unique<Impl>(engine, flow)) {}
+DeviceFramePath::DeviceFramePath(Engine& engine, vision::FlowPreset flow)
+    : impl_(std::make_unique<Impl>(engine, flow)) {}
 DeviceFramePath::~DeviceFramePath() = default;
 DeviceFramePath::DeviceFramePath(DeviceFramePath&&) noexcept = default;
 
@@ -130,7 +132,8 @@ struct DeviceStreamInput::Impl {
         cudaMalloc(reinterpret_cast<void**>(&buffer), buffer_bytes) != cudaSuccess) {
       cudaGetLastError();
       release();
-      throw Error(cat("GPU frames: no CUDA stream or ", buffer_bytes, " bytes of device memory for another stream's input"));
+      throw Error(
+          cat("GPU frames: no CUDA stream or ", buffer_bytes, " bytes of device memory for another stream's input"));
     }
     try {
       input = std::make_unique<vision::CudaNetworkInput>(static_cast<int>(shape[3]), static_cast<int>(shape[2]),
@@ -182,7 +185,8 @@ double DeviceStreamInput::count_on(Engine& engine, Tensor* density) {
     throw Error(cat("GPU frames: the engine's input is not the stream's ", shape_str(impl_->input_shape)));
   cudaStream_t stream = static_cast<cudaStream_t>(io.stream);
   if (cudaStreamWaitEvent(stream, impl_->ready, 0) != cudaSuccess ||
-      cudaMemcpyAsync(io.inputs[0], impl_->buffer, impl_->buffer_bytes, cudaMemcpyDeviceToDevice, stream) != cudaSuccess) {
+      cudaMemcpyAsync(io.inputs[0], impl_->buffer, impl_->buffer_bytes, cudaMemcpyDeviceToDevice, stream) !=
+          cudaSuccess) {
     cudaGetLastError();
     throw Error("GPU frames: handing a stream's frame to the engine failed");
   }

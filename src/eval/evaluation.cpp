@@ -146,7 +146,8 @@ std::string report_csv(const EvalReport& report) {
   for (int s = 0; s < kStages; ++s) out << "," << stage_name(static_cast<Stage>(s)) << "_ms";
   out << "\n";
   for (const FrameRecord& f : report.frames) {
-    out << f.sequence << "," << f.frame << "," << f.truth << "," << f.predicted << "," << std::abs(f.truth - f.predicted);
+    out << f.sequence << "," << f.frame << "," << f.truth << "," << f.predicted << ","
+        << std::abs(f.truth - f.predicted);
     for (double g : f.game) out << "," << g;
     for (double ms : f.times.ms) out << "," << ms;
     out << "\n";

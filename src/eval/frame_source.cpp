@@ -80,12 +80,14 @@ class BoundedFrames final : public FrameReader {
   bool read(cv::Mat& bgr) override {
     if (!inner_) return false;
     if (!started_ && max_seconds_ > 0)
-      inner_->end_at(std::chrono::steady_clock::now() +
-                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(max_seconds_)));
+      inner_->end_at(std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                            std::chrono::duration<double>(max_seconds_)));
     if (!started_) start_ = std::chrono::steady_clock::now();
     started_ = true;
-    const bool over = (max_frames_ > 0 && read_ >= max_frames_) ||
-                      (max_seconds_ > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() >= max_seconds_);
+    const bool over =
+        (max_frames_ > 0 && read_ >= max_frames_) ||
+        (max_seconds_ > 0 &&
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() >= max_seconds_);
     if (over || !inner_->read(bgr)) {
       inner_.reset();  // a live source stops reading now, not at the end of the run
       return false;
@@ -218,7 +220,9 @@ SequenceSource bounded_sequence(SequenceSource source, int64_t max_frames, doubl
   if (max_frames > 0 && source.frames >= 0) source.frames = std::min(source.frames, max_frames);
   if (max_frames > 0 && source.frames < 0 && max_seconds <= 0) source.frames = max_frames;
   auto open = source.open;
-  source.open = [open, max_frames, max_seconds] { return std::make_unique<BoundedFrames>(open(), max_frames, max_seconds); };
+  source.open = [open, max_frames, max_seconds] {
+    return std::make_unique<BoundedFrames>(open(), max_frames, max_seconds);
+  };
   return source;
 }
 

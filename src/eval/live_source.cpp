@@ -49,7 +49,8 @@ std::string seconds_text(double s) {
 LiveDrop parse_live_drop(const std::string& word) {
   if (word == "oldest") return LiveDrop::oldest;
   if (word == "none") return LiveDrop::none;
-  throw Error(cat("--live-drop '", word, "': choose oldest (drop the oldest waiting frame when behind) or none (wait)"));
+  throw Error(
+      cat("--live-drop '", word, "': choose oldest (drop the oldest waiting frame when behind) or none (wait)"));
 }
 
 const char* live_drop_name(LiveDrop drop) { return drop == LiveDrop::oldest ? "oldest" : "none"; }
@@ -96,7 +97,8 @@ void quiet_video_backends() {
 
 LiveSource::LiveSource(std::string input, LiveOptions options)
     : input_(std::move(input)), name_(redact_url(input_)), options_(options) {
-  if (options_.queue < 1) throw Error(cat("live input: the queue holds ", options_.queue, " frames; it needs at least 1"));
+  if (options_.queue < 1)
+    throw Error(cat("live input: the queue holds ", options_.queue, " frames; it needs at least 1"));
   if (options_.reconnect_attempts < 0)
     throw Error(cat("--reconnect ", options_.reconnect_attempts, ": give 0 (never) or a number of attempts"));
   if (is_device_path(input_) && !std::filesystem::exists(input_))
@@ -112,7 +114,8 @@ LiveSource::LiveSource(std::string input, LiveOptions options)
     if (is_device_path(input_))
       throw Error(cat(input_, ": cannot open it as a V4L2 camera; check that it captures video (v4l2-ctl "
                       "--list-devices) and that you may use it (the video group)"));
-    throw Error(cat(name_, ": cannot open the stream (refused, no answer within ", seconds_text(options_.open_timeout_s),
+    throw Error(cat(name_, ": cannot open the stream (refused, no answer within ",
+                    seconds_text(options_.open_timeout_s),
                     " s, or no video in it); check the address and port, that the server is running and that it "
                     "sends video"));
   }

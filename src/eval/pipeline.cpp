@@ -255,8 +255,8 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
   }
   std::vector<std::unique_ptr<FrameQueue>> queues;
   // GPU lanes run whole sequences ahead of the one being delivered: their queues hold more (a density map each).
-  const size_t capacity = static_cast<size_t>(std::max(1, options.device_frames ? std::max(options.lookahead, kLaneLookahead)
-                                                                                 : options.lookahead));
+  const size_t capacity = static_cast<size_t>(
+      std::max(1, options.device_frames ? std::max(options.lookahead, kLaneLookahead) : options.lookahead));
   for (size_t s = 0; s < sources.size(); ++s) queues.push_back(std::make_unique<FrameQueue>(capacity));
   std::atomic<size_t> next_group{0};
   std::atomic<bool> cancelled{false};
@@ -343,7 +343,8 @@ PipelineRun run_pipeline(Engine& engine, const std::vector<SequenceSource>& sour
     }
   };
   std::vector<std::thread> threads;
-  for (int w = 0; w < (options.device_frames ? static_cast<int>(lanes.size()) : workers); ++w) threads.emplace_back(work);
+  for (int w = 0; w < (options.device_frames ? static_cast<int>(lanes.size()) : workers); ++w)
+    threads.emplace_back(work);
   auto stop = [&] {
     cancelled = true;
     for (auto& q : queues) q->cancel();

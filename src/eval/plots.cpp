@@ -76,7 +76,8 @@ cv::Rect colour_bar_area(cv::Size frame) {
 
 cv::Mat density_overlay(const cv::Mat& frame_bgr, const Tensor& density, double count, double truth) {
   const Shape& s = density.shape();
-  if (s.size() != 4 || s[0] != 1 || s[1] != 1) throw Error(cat("density_overlay: a 1x1xHxW map is needed, not ", shape_str(s)));
+  if (s.size() != 4 || s[0] != 1 || s[1] != 1)
+    throw Error(cat("density_overlay: a 1x1xHxW map is needed, not ", shape_str(s)));
   const cv::Mat map(static_cast<int>(s[2]), static_cast<int>(s[3]), CV_32F, const_cast<float*>(density.data<float>()));
   cv::Mat resized;
   cv::resize(map, resized, frame_bgr.size(), 0, 0, cv::INTER_LINEAR);
@@ -122,7 +123,8 @@ cv::Mat density_overlay(const cv::Mat& frame_bgr, const Tensor& density, double 
           bar_scale);
   label(out, format("count %.1f", count), cv::Point(static_cast<int>(12 * scale), static_cast<int>(36 * scale)), scale);
   if (truth >= 0)
-    label(out, format("true %.0f", truth), cv::Point(static_cast<int>(12 * scale), static_cast<int>(72 * scale)), scale);
+    label(out, format("true %.0f", truth), cv::Point(static_cast<int>(12 * scale), static_cast<int>(72 * scale)),
+          scale);
   return out;
 }
 

@@ -1,47 +1,92 @@
 #include "ir/op.h"
 
 #include <array>
-#include <utility>
 
 namespace crowdrt::ir {
 namespace {
-constexpr std::array<std::pair<Op, const char*>, 36> kNames{{
-    {Op::Conv, "Conv"}, {Op::ConvTranspose, "ConvTranspose"}, {Op::BatchNormalization, "BatchNormalization"},
-    {Op::Relu, "Relu"}, {Op::LeakyRelu, "LeakyRelu"}, {Op::Clip, "Clip"}, {Op::Sigmoid, "Sigmoid"},
-    {Op::HardSigmoid, "HardSigmoid"}, {Op::HardSwish, "HardSwish"}, {Op::Add, "Add"}, {Op::Sub, "Sub"},
-    {Op::Mul, "Mul"}, {Op::Div, "Div"}, {Op::Concat, "Concat"}, {Op::MaxPool, "MaxPool"},
-    {Op::AveragePool, "AveragePool"}, {Op::GlobalAveragePool, "GlobalAveragePool"},
-    {Op::ReduceMean, "ReduceMean"}, {Op::Resize, "Resize"}, {Op::Pad, "Pad"}, {Op::Identity, "Identity"},
-    {Op::Shape, "Shape"}, {Op::Gather, "Gather"}, {Op::Unsqueeze, "Unsqueeze"}, {Op::Squeeze, "Squeeze"},
-    {Op::Cast, "Cast"}, {Op::Floor, "Floor"}, {Op::Ceil, "Ceil"}, {Op::Slice, "Slice"},
-    {Op::ConstantOfShape, "ConstantOfShape"}, {Op::Reshape, "Reshape"}, {Op::Range, "Range"},
-    {Op::Equal, "Equal"}, {Op::Where, "Where"}, {Op::Expand, "Expand"}, {Op::Sqrt, "Sqrt"},
-}};
+
+constexpr OpClass kCompute = OpClass::compute, kUnary = OpClass::elementwise_unary,
+                  kBinary = OpClass::elementwise_binary, kShapeArithmetic = OpClass::shape;
+
+// In the enum's order, so that a row is found by the op's value (checked below, at compile time).
+constexpr std::array kOpTable{
+    OpInfo{Op::Conv, "Conv", kCompute},
+    OpInfo{Op::ConvTranspose, "ConvTranspose", kCompute},
+    OpInfo{Op::BatchNormalization, "BatchNormalization", kCompute},
+    OpInfo{Op::Relu, "Relu", kUnary},
+    OpInfo{Op::LeakyRelu, "LeakyRelu", kUnary},
+    OpInfo{Op::Clip, "Clip", kUnary},
+    OpInfo{Op::Sigmoid, "Sigmoid", kUnary},
+    OpInfo{Op::HardSigmoid, "HardSigmoid", kUnary},
+    OpInfo{Op::HardSwish, "HardSwish", kUnary},
+    OpInfo{Op::Add, "Add", kBinary},
+    OpInfo{Op::Sub, "Sub", kBinary},
+    OpInfo{Op::Mul, "Mul", kBinary},
+    OpInfo{Op::Div, "Div", kBinary},
+    OpInfo{Op::Concat, "Concat", kCompute},
+    OpInfo{Op::MaxPool, "MaxPool", kCompute},
+    OpInfo{Op::AveragePool, "AveragePool", kCompute},
+    OpInfo{Op::GlobalAveragePool, "GlobalAveragePool", kCompute},
+    OpInfo{Op::ReduceMean, "ReduceMean", kCompute},
+    OpInfo{Op::Resize, "Resize", kCompute},
+    OpInfo{Op::Pad, "Pad", kCompute},
+    OpInfo{Op::Identity, "Identity", kCompute},
+    OpInfo{Op::Shape, "Shape", kShapeArithmetic},
+    OpInfo{Op::Gather, "Gather", kShapeArithmetic},
+    OpInfo{Op::Unsqueeze, "Unsqueeze", kShapeArithmetic},
+    OpInfo{Op::Squeeze, "Squeeze", kShapeArithmetic},
+    OpInfo{Op::Cast, "Cast", kShapeArithmetic},
+    OpInfo{Op::Floor, "Floor", kShapeArithmetic},
+    OpInfo{Op::Ceil, "Ceil", kShapeArithmetic},
+    OpInfo{Op::Slice, "Slice", kShapeArithmetic},
+    OpInfo{Op::ConstantOfShape, "ConstantOfShape", kShapeArithmetic},
+    OpInfo{Op::Reshape, "Reshape", kShapeArithmetic},
+    OpInfo{Op::Range, "Range", kShapeArithmetic},
+    OpInfo{Op::Equal, "Equal", kShapeArithmetic},
+    OpInfo{Op::Where, "Where", kShapeArithmetic},
+    OpInfo{Op::Expand, "Expand", kShapeArithmetic},
+    OpInfo{Op::Sqrt, "Sqrt", kShapeArithmetic},
+    OpInfo{Op::Neg, "Neg", kShapeArithmetic},
+    OpInfo{Op::Transpose, "Transpose", kShapeArithmetic},
+};
+
+constexpr bool op_table_is_in_enum_order() {
+  for (size_t i = 0; i < kOpTable.size(); ++i)
+    if (static_cast<size_t>(kOpTable[i].op) != i) return false;
+  return kOpTable.size() == static_cast<size_t>(kLastOp) + 1;
+}
+static_assert(op_table_is_in_enum_order(), "kOpTable needs one row per Op, in the enum's order");
+
+const OpInfo* op_row(Op op) {
+  const auto i = static_cast<size_t>(op);
+  return i < kOpTable.size() ? &kOpTable[i] : nullptr;
+}
+
+bool op_has_class(Op op, OpClass op_class) {
+  const OpInfo* row = op_row(op);
+  return row != nullptr && row->op_class == op_class;
+}
+
 }  // namespace
 
+std::span<const OpInfo> op_table() { return kOpTable; }
+
 const char* op_name(Op op) {
-  if (op == Op::Neg) return "Neg";
-  if (op == Op::Transpose) return "Transpose";
-  for (const auto& [o, n] : kNames)
-    if (o == op) return n;
-  return "?";
+  const OpInfo* row = op_row(op);
+  return row != nullptr ? row->name : "?";
 }
 
 bool op_from_name(const std::string& name, Op* op) {
-  if (name == "Neg") { *op = Op::Neg; return true; }
-  if (name == "Transpose") { *op = Op::Transpose; return true; }
-  for (const auto& [o, n] : kNames)
-    if (name == n) { *op = o; return true; }
+  for (const OpInfo& row : kOpTable)
+    if (name == row.name) {
+      *op = row.op;
+      return true;
+    }
   return false;
 }
 
-bool is_shape_op(Op op) { return op >= Op::Shape; }
-
-bool is_elementwise_unary(Op op) {
-  return op == Op::Relu || op == Op::LeakyRelu || op == Op::Clip || op == Op::Sigmoid ||
-         op == Op::HardSigmoid || op == Op::HardSwish;
-}
-
-bool is_elementwise_binary(Op op) { return op == Op::Add || op == Op::Sub || op == Op::Mul || op == Op::Div; }
+bool is_shape_op(Op op) { return op_has_class(op, OpClass::shape); }
+bool is_elementwise_unary(Op op) { return op_has_class(op, OpClass::elementwise_unary); }
+bool is_elementwise_binary(Op op) { return op_has_class(op, OpClass::elementwise_binary); }
 
 }  // namespace crowdrt::ir

@@ -33,7 +33,8 @@ ir::ValueId residual_block(WeightedGraphBuilder& b, ir::ValueId x, const std::st
   const int64_t expansion = bottleneck ? 4 : 1;
   ir::ValueId y;
   if (bottleneck) {
-    y = b.relu(b.batchnorm(b.conv(x, m + ".conv1", conv1x1(planes, 1)), m + ".bn1", kResNetBatchNormEpsilon), m + ".relu");
+    y = b.relu(b.batchnorm(b.conv(x, m + ".conv1", conv1x1(planes, 1)), m + ".bn1", kResNetBatchNormEpsilon),
+               m + ".relu");
     y = b.relu(b.batchnorm(b.conv(y, m + ".conv2", conv3x3(planes, stride)), m + ".bn2", kResNetBatchNormEpsilon),
                m + ".relu_1");
     y = b.batchnorm(b.conv(y, m + ".conv3", conv1x1(planes * expansion, 1)), m + ".bn3", kResNetBatchNormEpsilon);

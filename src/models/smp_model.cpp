@@ -94,8 +94,8 @@ ir::Graph build_smp_model(const ModelSpec& spec, const checkpoint::StateDict& we
   WeightedGraphBuilder b(weights);
   const ir::ValueId output = build_layers(spec, b);
   if (const WeightProblems problems = b.problems(); !problems.empty())
-    throw Error(cat("the checkpoint does not fit ", arch_display_name(spec.arch), " with encoder ", spec.encoder, " and ",
-                    spec.in_channels, " input channels: ", problems.summary(), suggestion(spec, weights)));
+    throw Error(cat("the checkpoint does not fit ", arch_display_name(spec.arch), " with encoder ", spec.encoder,
+                    " and ", spec.in_channels, " input channels: ", problems.summary(), suggestion(spec, weights)));
   return b.finish(output);
 }
 

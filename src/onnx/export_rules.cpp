@@ -122,7 +122,8 @@ void export_node(const ir::Node& node, OnnxGraphWriter& w) {
       return;
     case Op::Concat: return copy_attributes(node, plain(node, w, inputs), {"axis"});
     case Op::MaxPool:
-      return copy_attributes(node, plain(node, w, inputs), {"kernel_shape", "strides", "pads", "dilations", "ceil_mode"});
+      return copy_attributes(node, plain(node, w, inputs),
+                             {"kernel_shape", "strides", "pads", "dilations", "ceil_mode"});
     case Op::AveragePool:
       return copy_attributes(node, plain(node, w, inputs),
                              {"kernel_shape", "strides", "pads", "ceil_mode", "count_include_pad"});

@@ -11,7 +11,8 @@ namespace crowdrt::onnx_export {
 
 class OnnxGraphWriter {
  public:
-  OnnxGraphWriter(const ir::Graph& graph, onnx::GraphProto& proto, int opset) : graph_(graph), proto_(proto), opset_(opset) {}
+  OnnxGraphWriter(const ir::Graph& graph, onnx::GraphProto& proto, int opset)
+      : graph_(graph), proto_(proto), opset_(opset) {}
 
   int opset() const { return opset_; }
   const ir::Graph& graph() const { return graph_; }

@@ -25,8 +25,7 @@ bool is_import_only_op(const std::string& type) { return type == "Constant" || t
 
 std::string supported_op_list() {
   std::string list;
-  for (int i = 0; i <= static_cast<int>(ir::Op::Neg); ++i)
-    list += cat(list.empty() ? "" : ", ", ir::op_name(static_cast<ir::Op>(i)));
+  for (const ir::OpInfo& row : ir::op_table()) list += cat(list.empty() ? "" : ", ", row.name);
   return list + ", Constant, Upsample";
 }
 
@@ -124,8 +123,8 @@ class Importer {
       if (std::find(runtime_inputs.begin(), runtime_inputs.end(), name) == runtime_inputs.end()) {
         std::string names;
         for (const std::string& n : runtime_inputs) names += cat(names.empty() ? "" : ", ", n);
-        throw Error(cat(what_, ": a shape is given for '", name, "', which is not an input of the model; its inputs are: ",
-                        names));
+        throw Error(cat(what_, ": a shape is given for '", name,
+                        "', which is not an input of the model; its inputs are: ", names));
       }
     for (const onnx::ValueInfoProto& input : model_.graph().input()) {
       if (graph_.find_value(input.name()) != ir::kNoValue) continue;  // an initializer: a constant

@@ -65,7 +65,8 @@ CalibrationCache parse_calibration_cache(std::string_view text, const std::strin
     text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
     ++line_number;
     const auto fail = [&](const std::string& why) {
-      return Error(cat(what, ":", line_number, ": ", why, "; a TensorRT calibration cache has a TRT-<version>-<algorithm> "
+      return Error(cat(what, ":", line_number, ": ", why,
+                       "; a TensorRT calibration cache has a TRT-<version>-<algorithm> "
                        "line, then '<tensor>: <8 hex digits>' lines"));
     };
     if (header) {

@@ -11,7 +11,8 @@ namespace crowdrt::quant {
 
 struct CalibrationCache {
   std::string version = "8510";                  // the TensorRT version field; users pick it (--calib-cache-version)
-  std::string algorithm = "EntropyCalibration2";  // EntropyCalibration2, EntropyCalibration, MinMaxCalibration, LegacyCalibration
+  std::string algorithm =
+      "EntropyCalibration2";  // EntropyCalibration2, EntropyCalibration, MinMaxCalibration, LegacyCalibration
   std::vector<std::pair<std::string, float>> scales;  // tensor name → scale, in file order
 
   const float* find(const std::string& tensor) const;

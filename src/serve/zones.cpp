@@ -50,7 +50,8 @@ class ZoneReader {
   ZoneReader(const std::string& file, size_t index) : file_(file), index_(index) {}
 
   Zone read(const nlohmann::json& entry, std::set<std::string>& names) {
-    if (!entry.is_object()) throw fail(cat("is ", entry.type_name(), ", not an object; write each zone as ", zones_file_example));
+    if (!entry.is_object())
+      throw fail(cat("is ", entry.type_name(), ", not an object; write each zone as ", zones_file_example));
     static const std::set<std::string> known = {"name", "polygon", "normalized", "limit", "margin", "frames"};
     for (const auto& [key, value] : entry.items())
       if (!known.contains(key))
@@ -157,7 +158,8 @@ std::vector<Zone> parse_zones(std::string_view json_text, const std::string& fil
   for (const auto& [key, value] : document.items())
     if (key != "zones") throw Error(cat(file, ": unknown key \"", shown(key), "\"; a zones file holds \"zones\" only"));
   const nlohmann::json& entries = document["zones"];
-  if (entries.empty()) throw Error(cat(file, ": the \"zones\" list is empty; give at least one zone, e.g. ", zones_file_example));
+  if (entries.empty())
+    throw Error(cat(file, ": the \"zones\" list is empty; give at least one zone, e.g. ", zones_file_example));
   std::vector<Zone> zones;
   std::set<std::string> names;
   for (size_t i = 0; i < entries.size(); ++i) zones.push_back(ZoneReader(file, i).read(entries[i], names));

@@ -44,7 +44,8 @@ DisFlow::DisFlow(FlowPreset preset) {
     case FlowPreset::ultrafast: cv_preset = cv::DISOpticalFlow::PRESET_ULTRAFAST; break;
     case FlowPreset::fast: cv_preset = cv::DISOpticalFlow::PRESET_FAST; break;
     case FlowPreset::medium: cv_preset = cv::DISOpticalFlow::PRESET_MEDIUM; break;
-    case FlowPreset::none: throw Error("DisFlow: flow preset 'none' computes no flow; choose ultrafast, fast or medium");
+    case FlowPreset::none:
+      throw Error("DisFlow: flow preset 'none' computes no flow; choose ultrafast, fast or medium");
   }
   dis_ = cv::DISOpticalFlow::create(cv_preset);
   dis_->setUseSpatialPropagation(false);
@@ -56,7 +57,8 @@ void DisFlow::start_sequence() {
 }
 
 void DisFlow::resume_after(const cv::Mat& previous_gray, const cv::Mat& previous_flow) {
-  if (previous_gray.type() != CV_8UC1 || previous_flow.type() != CV_32FC2 || previous_gray.size() != previous_flow.size())
+  if (previous_gray.type() != CV_8UC1 || previous_flow.type() != CV_32FC2 ||
+      previous_gray.size() != previous_flow.size())
     throw Error("DisFlow::resume_after: expected an 8-bit gray frame and CV_32FC2 flow of the same size");
   previous_gray_ = previous_gray.clone();
   flow_ = previous_flow.clone();

@@ -20,9 +20,24 @@ struct DisSettings {
 constexpr DisSettings dis_settings(FlowPreset preset) {
   DisSettings s;
   switch (preset) {
-    case FlowPreset::ultrafast: s.finest_scale = 2; s.patch_stride = 4; s.gradient_descent_iterations = 12; s.variational_iterations = 0; break;
-    case FlowPreset::fast: s.finest_scale = 2; s.patch_stride = 4; s.gradient_descent_iterations = 16; s.variational_iterations = 5; break;
-    case FlowPreset::medium: s.finest_scale = 1; s.patch_stride = 3; s.gradient_descent_iterations = 25; s.variational_iterations = 5; break;
+    case FlowPreset::ultrafast:
+      s.finest_scale = 2;
+      s.patch_stride = 4;
+      s.gradient_descent_iterations = 12;
+      s.variational_iterations = 0;
+      break;
+    case FlowPreset::fast:
+      s.finest_scale = 2;
+      s.patch_stride = 4;
+      s.gradient_descent_iterations = 16;
+      s.variational_iterations = 5;
+      break;
+    case FlowPreset::medium:
+      s.finest_scale = 1;
+      s.patch_stride = 3;
+      s.gradient_descent_iterations = 25;
+      s.variational_iterations = 5;
+      break;
     case FlowPreset::none: break;
   }
   return s;

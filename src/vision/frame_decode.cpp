@@ -70,9 +70,11 @@ ClaimedSize check_png(Bytes b, const std::string& path) {
     if (length > b.size() || at + 12 + length > b.size())
       throw Error(cat(path, ": PNG is truncated (", b.size(), " bytes, inside a chunk); the file is incomplete"));
     if (png_crc(b.subspan(at + 4, 4 + length)) != big_endian(b, at + 8 + length, 4))
-      throw Error(cat(path, ": PNG chunk ", printable_chunk_type(type), " at byte ", at, " has a wrong CRC; the file is damaged"));
+      throw Error(cat(path, ": PNG chunk ", printable_chunk_type(type), " at byte ", at,
+                      " has a wrong CRC; the file is damaged"));
     if (first) {
-      if (type != "IHDR" || length != 13) throw Error(cat(path, ": PNG does not start with its IHDR header; the file is damaged"));
+      if (type != "IHDR" || length != 13)
+        throw Error(cat(path, ": PNG does not start with its IHDR header; the file is damaged"));
       size = {big_endian(b, at + 8, 4), big_endian(b, at + 12, 4)};
       first = false;
     }
@@ -88,11 +90,14 @@ ClaimedSize check_jpeg(Bytes b, const std::string& path) {
   ClaimedSize size;
   size_t at = 2;
   while (true) {
-    while (at < b.size() && static_cast<uint8_t>(b[at]) == 0xFF && at + 1 < b.size() && static_cast<uint8_t>(b[at + 1]) == 0xFF)
+    while (at < b.size() && static_cast<uint8_t>(b[at]) == 0xFF && at + 1 < b.size() &&
+           static_cast<uint8_t>(b[at + 1]) == 0xFF)
       ++at;  // fill bytes
     if (at + 4 > b.size())
-      throw Error(cat(path, ": JPEG is truncated (", b.size(), " bytes, before its image data); the file is incomplete"));
-    if (static_cast<uint8_t>(b[at]) != 0xFF) throw Error(cat(path, ": JPEG marker expected at byte ", at, "; the file is damaged"));
+      throw Error(
+          cat(path, ": JPEG is truncated (", b.size(), " bytes, before its image data); the file is incomplete"));
+    if (static_cast<uint8_t>(b[at]) != 0xFF)
+      throw Error(cat(path, ": JPEG marker expected at byte ", at, "; the file is damaged"));
     const uint8_t marker = static_cast<uint8_t>(b[at + 1]);
     const uint32_t length = big_endian(b, at + 2, 2);
     if (length < 2 || at + 2 + length > b.size())

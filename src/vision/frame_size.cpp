@@ -12,7 +12,8 @@ cv::Size parse_frame_size(const std::string& text, const std::string& flag) {
     const auto [end, err] = std::from_chars(s.data(), s.data() + s.size(), v);
     return !s.empty() && err == std::errc() && end == s.data() + s.size() && v > 0 && v <= 16384;
   };
-  if (x == std::string::npos || !number(std::string_view(text).substr(0, x), w) || !number(std::string_view(text).substr(x + 1), h))
+  if (x == std::string::npos || !number(std::string_view(text).substr(0, x), w) ||
+      !number(std::string_view(text).substr(x + 1), h))
     throw Error(cat(flag, " '", text, "': expected WIDTHxHEIGHT such as 608x608 (1 to 16384 each)"));
   return {w, h};
 }

@@ -9,7 +9,8 @@ namespace crowdrt::vision {
 InputVariant parse_input_variant(const std::string& name) {
   if (name == "eval") return InputVariant::eval;
   if (name == "calib" || name == "calibration") return InputVariant::calibration;
-  throw Error(cat("input mode '", name, "': choose eval (resize, then flow) or calib (flow at source resolution, then resize)"));
+  throw Error(cat("input mode '", name,
+                  "': choose eval (resize, then flow) or calib (flow at source resolution, then resize)"));
 }
 
 NetworkInput::NetworkInput(const NetworkInputOptions& options) : options_(options) {

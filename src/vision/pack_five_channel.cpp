@@ -7,12 +7,14 @@
 namespace crowdrt::vision {
 namespace {
 void check_inputs(const cv::Mat& rgb, const cv::Mat& flow, int channels) {
-  if (channels != 3 && channels != 5) throw Error(cat("network input: ", channels, " channels; crowdrt packs 3 (RGB) or 5 (RGB + flow)"));
+  if (channels != 3 && channels != 5)
+    throw Error(cat("network input: ", channels, " channels; crowdrt packs 3 (RGB) or 5 (RGB + flow)"));
   if (rgb.type() != CV_8UC3) throw Error("network input: expected an 8-bit, 3-channel image");
   if (channels == 5) {
     if (flow.empty()) throw Error("network input: 5 channels need optical flow; choose a flow preset other than none");
     if (flow.type() != CV_32FC2 || flow.size() != rgb.size())
-      throw Error(cat("network input: flow ", flow.cols, "x", flow.rows, " does not match the image ", rgb.cols, "x", rgb.rows));
+      throw Error(cat("network input: flow ", flow.cols, "x", flow.rows, " does not match the image ", rgb.cols, "x",
+                      rgb.rows));
   }
 }
 }  // namespace

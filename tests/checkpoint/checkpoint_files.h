@@ -10,6 +10,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "core/file.h"
+#include "../test_util.h"
 
 namespace crowdrt::checkpoint::testing {
 
@@ -48,15 +49,6 @@ inline ::testing::AssertionResult contains(const std::string& text, const std::s
   return ::testing::AssertionFailure() << "\"" << text << "\"\n does not contain \"" << part << "\"";
 }
 
-// The message of the Error `read` throws, or "no error".
-template <class Read>
-std::string error_of(Read&& read) {
-  try {
-    read();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using crowdrt::test_util::error_of;
 
 }  // namespace crowdrt::checkpoint::testing

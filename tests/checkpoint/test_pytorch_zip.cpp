@@ -114,6 +114,7 @@ TEST(PytorchZip, APlainPickleFileIsToldApartFromATorchSaveZip) {
   const std::string path = checkpoint_path("plain.pkl");
   const std::string pickle("\x80\x02}q\x00.", 6);  // {} in protocol 2
   write_file_atomic(path, std::span<const std::byte>(reinterpret_cast<const std::byte*>(pickle.data()), pickle.size()));
-  EXPECT_TRUE(contains(error_of([&] { read_checkpoint(path); }), path + ": is a plain pickle, not a torch.save checkpoint"));
+  EXPECT_TRUE(
+      contains(error_of([&] { read_checkpoint(path); }), path + ": is a plain pickle, not a torch.save checkpoint"));
   std::filesystem::remove(path);
 }

@@ -47,9 +47,10 @@ TEST(Safetensors, ASpanThatDisagreesWithTheShapeIsAnError) {
 }
 
 TEST(Safetensors, MalformedHeadersAreErrors) {
-  for (const std::string header : {"{", "[]", R"({"x":1})", R"({"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})",
-                                   R"({"x":{"dtype":"F8_E4M3","shape":[],"data_offsets":[0,1]}})",
-                                   R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,0]}})"})
+  for (const std::string header :
+       {"{", "[]", R"({"x":1})", R"({"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})",
+        R"({"x":{"dtype":"F8_E4M3","shape":[],"data_offsets":[0,1]}})",
+        R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,0]}})"})
     EXPECT_NE(error_of([&] { read_safetensors(safetensors(header, {0}), "bad"); }), "no error") << header;
   std::vector<std::byte> huge_length(16, std::byte{0xff});
   EXPECT_TRUE(contains(error_of([&] { read_safetensors(huge_length, "len"); }), "does not fit"));

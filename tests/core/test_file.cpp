@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "../test_util.h"
 
 using namespace crowdrt;
 namespace fs = std::filesystem;
@@ -23,15 +24,7 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-template <class Call>
-std::string error_of(Call&& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using crowdrt::test_util::error_of;
 
 }  // namespace
 
@@ -41,7 +34,8 @@ TEST(SpecialFiles, AFifoWithNoWriterIsRefusedWithoutWaiting) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(error_of([&] { read_file(fifo); }), fifo + ": is a FIFO (named pipe), expected a file");
-  EXPECT_EQ(error_of([&] { check_regular_file(fifo, "model"); }), fifo + ": is a FIFO (named pipe), expected a regular model file");
+  EXPECT_EQ(error_of([&] { check_regular_file(fifo, "model"); }),
+            fifo + ": is a FIFO (named pipe), expected a regular model file");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   fs::remove_all(dir);
 }
@@ -73,9 +67,12 @@ TEST(SpecialFiles, AnOutputThatIsASpecialFileIsNeverReplaced) {
   const fs::path dir = fresh_dir("outputs");
   const std::string fifo = (dir / "out.npy").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  EXPECT_NE(error_of([&] { check_output_path(fifo); }).find(fifo + ": is a FIFO (named pipe); crowdrt writes only regular files"),
+  EXPECT_NE(error_of([&] {
+              check_output_path(fifo);
+            }).find(fifo + ": is a FIFO (named pipe); crowdrt writes only regular files"),
             std::string::npos);
-  EXPECT_NE(error_of([] { check_output_path("/dev/null"); }).find("/dev/null: is a character device"), std::string::npos);
+  EXPECT_NE(error_of([] { check_output_path("/dev/null"); }).find("/dev/null: is a character device"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { check_output_path(dir.string()); }).find("is a folder"), std::string::npos);
   struct stat st {};
   ASSERT_EQ(::stat(fifo.c_str(), &st), 0);

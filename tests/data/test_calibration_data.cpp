@@ -40,7 +40,8 @@ class CalibrationData : public ::testing::Test {
 TEST_F(CalibrationData, WritesImageCopiesAndSourceResolutionFlow) {
   const CalibrationDataResult r = write_calibration_data(options);
   EXPECT_EQ(r.written, 8);
-  EXPECT_EQ(read_file((base / "out/imgs/00002_00003.jpg").string()), read_file((base / "synth/sequences/00002/00003.jpg").string()));
+  EXPECT_EQ(read_file((base / "out/imgs/00002_00003.jpg").string()),
+            read_file((base / "synth/sequences/00002/00003.jpg").string()));
   EXPECT_EQ(read_npy((base / "out/imgs_flows/00002_00003.npy").string()).shape(), (Shape{64, 96, 2}));
   const auto samples = list_calibration_folder((base / "out").string(), true);
   ASSERT_EQ(samples.size(), 8u);
@@ -81,8 +82,8 @@ TEST_F(CalibrationData, ResumeWritesOnlyWhatIsMissingAndGivesTheSameBytes) {
   const fs::path interrupted = base / "out2";
   fs::create_directories(interrupted);
   for (const auto& [name, bytes] : complete) {
-    const bool missing = name.find("00001_00003") != std::string::npos || name.find("00001_00004") != std::string::npos ||
-                         name.find("00002_") != std::string::npos;
+    const bool missing = name.find("00001_00003") != std::string::npos ||
+                         name.find("00001_00004") != std::string::npos || name.find("00002_") != std::string::npos;
     if (missing) continue;
     fs::create_directories((interrupted / name).parent_path());
     write_file_atomic((interrupted / name).string(), bytes);

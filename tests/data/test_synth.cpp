@@ -63,7 +63,8 @@ TEST(Synth, AnnotationsAreTheRenderedHeadsAllInsideTheFrame) {
     }
   }
   EXPECT_GT(total, 0);
-  EXPECT_EQ(read_file((root / "trainlist.txt").string()).size() + read_file((root / "testlist.txt").string()).size(), 3u * 6);
+  EXPECT_EQ(read_file((root / "trainlist.txt").string()).size() + read_file((root / "testlist.txt").string()).size(),
+            3u * 6);
   fs::remove_all(root);
 }
 

@@ -30,7 +30,8 @@ class MessyDataset : public ::testing::Test {
     std::ofstream(root / "sequences" / "00001" / "notes.txt") << "not a frame";
     fs::create_directories(root / "annotations");
     // CRLF, a blank line, extra columns, frame 2 without heads, frame 9 that does not exist.
-    std::ofstream(root / "annotations" / "00001.txt", std::ios::binary) << "1,1,1\r\n1,2,2,extra\r\n\r\n3,4,4\r\n9,5,5\r\n";
+    std::ofstream(root / "annotations" / "00001.txt", std::ios::binary)
+        << "1,1,1\r\n1,2,2,extra\r\n\r\n3,4,4\r\n9,5,5\r\n";
     std::ofstream(root / "annotations" / "00002.txt") << "";
     std::ofstream(root / "annotations" / "00010.txt") << "1,1,1\n2,oops,3\n";
     std::ofstream(root / "trainlist.txt", std::ios::binary) << "00001\r\n00002\r\n";

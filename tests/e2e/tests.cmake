@@ -1,7 +1,12 @@
 # End-to-end tests: the crowdrt program on whole UNet / UNet++ models against PyTorch, and on bad input.
 # Labelled "e2e" (`ctest -L e2e`). They need Debian's python3 with torch, onnx and numpy (CROWDRT_REF_PYTHON);
 # without them the fixture fails and so do the tests, loudly.
-#   CROWDRT_E2E_QUICK=ON   only the covering subset of the reference cases (4 of 16)
+# The CPU engine runs the covering cases (7 of 16; export_models.py --covering): each architecture with both
+# encoders, 3 and 5 channels, square, 64x96 and 96x64 inputs, opsets 11, 13 and 17, and BN kept and fused, so
+# every value of every dimension is checked with each architecture; the other 9 only recombine them (they cost
+# 2 min of `make test`).
+#   CROWDRT_E2E_ALL=ON     all 16 reference cases
+#   CROWDRT_E2E_QUICK=ON   only the smallest covering subset (4 of 16, export_models.py --quick)
 #   CROWDRT_E2E_REF=ON     also run the --quick cases on the reference backend (--device ref)
 if(NOT TARGET crowdrt)
   message(STATUS "e2e tests: no crowdrt program target yet, skipped")
@@ -9,7 +14,8 @@ if(NOT TARGET crowdrt)
 endif()
 
 set(CROWDRT_REF_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with torch, onnx and numpy for the e2e references")
-option(CROWDRT_E2E_QUICK "e2e: only the covering subset of the reference models" OFF)
+option(CROWDRT_E2E_ALL "e2e: all 16 reference models, not only the covering 7" OFF)
+option(CROWDRT_E2E_QUICK "e2e: only the smallest covering subset of the reference models" OFF)
 option(CROWDRT_E2E_REF "e2e: also check the reference backend on the quick subset" ON)
 
 set(e2e_dir ${PROJECT_SOURCE_DIR}/tests/e2e)
@@ -17,13 +23,15 @@ set(e2e_export ${PROJECT_SOURCE_DIR}/tests/reference/export_models.py)
 set(e2e_models ${PROJECT_BINARY_DIR}/testdata/models)
 set(e2e_work ${PROJECT_BINARY_DIR}/testdata/e2e)
 set(e2e_bin $<TARGET_FILE:crowdrt>)
-set(e2e_quick_flag)
+set(e2e_set_flag --covering)
 if(CROWDRT_E2E_QUICK)
-  set(e2e_quick_flag --quick)
+  set(e2e_set_flag --quick)
+elseif(CROWDRT_E2E_ALL)
+  set(e2e_set_flag)
 endif()
 
 # The case names come from the generator itself (--list imports no torch).
-execute_process(COMMAND ${CROWDRT_REF_PYTHON} ${e2e_export} --list ${e2e_quick_flag}
+execute_process(COMMAND ${CROWDRT_REF_PYTHON} ${e2e_export} --list ${e2e_set_flag}
                 OUTPUT_VARIABLE e2e_cases RESULT_VARIABLE e2e_rc OUTPUT_STRIP_TRAILING_WHITESPACE)
 execute_process(COMMAND ${CROWDRT_REF_PYTHON} ${e2e_export} --list --quick
                 OUTPUT_VARIABLE e2e_quick_cases OUTPUT_STRIP_TRAILING_WHITESPACE)
@@ -45,7 +53,7 @@ list(GET e2e_quick_cases 0 e2e_small_case)   # 3 channels, 64x64: the model the 
 set(e2e_env PYTHONDONTWRITEBYTECODE=1)
 
 # Fixture: the reference models (up to date ones are kept, so a second run takes seconds).
-add_test(NAME e2e_models COMMAND ${CROWDRT_REF_PYTHON} ${e2e_export} ${e2e_models} ${e2e_quick_flag})
+add_test(NAME e2e_models COMMAND ${CROWDRT_REF_PYTHON} ${e2e_export} ${e2e_models} ${e2e_set_flag})
 set_tests_properties(e2e_models PROPERTIES LABELS e2e FIXTURES_SETUP e2e_models TIMEOUT 600 ENVIRONMENT "${e2e_env}")
 
 function(e2e_test name)

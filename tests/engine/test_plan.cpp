@@ -126,9 +126,11 @@ TEST(Plan, AnEditedPlanWithTheChecksumRecomputedStillParsesWhenNothingIsWrong) {
 
 TEST(Plan, AConvWithoutInputsIsRefusedBeforeInspectReadsIt) {
   // Issue 18: `inspect` died of SIGSEGV in ir::node_macs on this plan.
-  const auto bytes = edited_plan(small_plan(), [](nlohmann::json& h) { node_named(h, "conv")["inputs"] = nlohmann::json::array(); });
+  const auto bytes =
+      edited_plan(small_plan(), [](nlohmann::json& h) { node_named(h, "conv")["inputs"] = nlohmann::json::array(); });
   const std::string msg = expect_error([&] { parse_plan(bytes, "edited.plan"); });
-  EXPECT_EQ(msg.rfind("edited.plan: Conv node 'conv' (output 'conv_out'): has 0 inputs; Conv needs 2 to 4", 0), 0u) << msg;
+  EXPECT_EQ(msg.rfind("edited.plan: Conv node 'conv' (output 'conv_out'): has 0 inputs; Conv needs 2 to 4", 0), 0u)
+      << msg;
   EXPECT_NE(msg.find("rebuild it from its model with `crowdrt build`"), std::string::npos) << msg;
 }
 
@@ -163,18 +165,24 @@ TEST(Plan, AStoredShapeThatShapeInferenceDoesNotGiveIsRefused) {
     for (nlohmann::json& v : h["graph"]["values"])
       if (v["name"] == "conv_out") v["shape"] = {1, 4, 500, 600};
   });
-  EXPECT_NE(expect_error([&] { parse_plan(bytes, "shape.plan"); }).find("stores output f32 1x4x500x600"), std::string::npos);
+  EXPECT_NE(expect_error([&] { parse_plan(bytes, "shape.plan"); }).find("stores output f32 1x4x500x600"),
+            std::string::npos);
 }
 
 TEST(Plan, NumbersOfTheWrongKindOrRangeAreRefusedNotCast) {
   // Issue 18, found by fuzz_plan_graph on the lent GPU machine's CPUs: an attribute's integer written as -9.2e18 was
   // cast from double to int64 (undefined behaviour).
   const std::vector<std::pair<std::string, std::function<void(nlohmann::json&)>>> edits = {
-      {"expected an integer, found -9.2e+18", [](nlohmann::json& h) { node_named(h, "conv")["attrs"]["strides"] = {{"ints", {-9.2e18, 1}}}; }},
+      {"expected an integer, found -9.2e+18",
+       [](nlohmann::json& h) {
+         node_named(h, "conv")["attrs"]["strides"] = {{"ints", {-9.2e18, 1}}};
+       }},
       {"expected an integer, found 1.5", [](nlohmann::json& h) { h["graph"]["values"][0]["shape"][0] = 1.5; }},
-      {"integer 18446744073709551615 is out of range", [](nlohmann::json& h) { h["graph"]["nodes"][0]["inputs"][0] = UINT64_MAX; }},
+      {"integer 18446744073709551615 is out of range",
+       [](nlohmann::json& h) { h["graph"]["nodes"][0]["inputs"][0] = UINT64_MAX; }},
       {"expected a size, found -1", [](nlohmann::json& h) { h["weights_bytes"] = -1; }},
-      {"is out of float's range", [](nlohmann::json& h) {
+      {"is out of float's range",
+       [](nlohmann::json& h) {
          node_named(h, "conv")["attrs"]["alpha"] = {{"f", 1e300}};
        }},
   };
@@ -184,15 +192,18 @@ TEST(Plan, NumbersOfTheWrongKindOrRangeAreRefusedNotCast) {
     EXPECT_NE(msg.find(want), std::string::npos) << msg;
     EXPECT_EQ(msg.rfind("kind.plan: malformed plan", 0), 0u) << msg;
   }
-  const auto bytes = edited_plan(small_plan(), [](nlohmann::json& h) { h["calibration"]["activation_amax"]["input"] = 1e300; });
-  EXPECT_NE(expect_error([&] { parse_plan(bytes, "amax.plan"); }).find("the calibrated range of tensor 'input' is 1e+300"),
-            std::string::npos);
+  const auto bytes =
+      edited_plan(small_plan(), [](nlohmann::json& h) { h["calibration"]["activation_amax"]["input"] = 1e300; });
+  EXPECT_NE(
+      expect_error([&] { parse_plan(bytes, "amax.plan"); }).find("the calibrated range of tensor 'input' is 1e+300"),
+      std::string::npos);
 }
 
 TEST(Plan, CalibratedRangesMustBeFinitePositiveAndNormal) {
   for (const nlohmann::json& amax : {nlohmann::json(nullptr), nlohmann::json(0.0), nlohmann::json(1e-40),
                                      nlohmann::json(-1.0), nlohmann::json("x")}) {
-    const auto bytes = edited_plan(small_plan(), [&](nlohmann::json& h) { h["calibration"]["activation_amax"]["input"] = amax; });
+    const auto bytes =
+        edited_plan(small_plan(), [&](nlohmann::json& h) { h["calibration"]["activation_amax"]["input"] = amax; });
     const std::string msg = expect_error([&] { parse_plan(bytes, "amax.plan"); });
     EXPECT_NE(msg.find("the calibrated range of tensor 'input' is"), std::string::npos) << msg;
   }

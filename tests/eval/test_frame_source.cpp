@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "eval/frame_source.h"
 #include "vision/frame.h"
+#include "../test_util.h"
 
 namespace crowdrt::eval {
 namespace {
@@ -141,19 +142,11 @@ TEST(FrameSource, DatasetSequenceCarriesItsHeads) {
 }
 
 
-// The message of the Error `call` throws, or "no error".
-template <class Call>
-std::string error_of(Call&& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using crowdrt::test_util::error_of;
 
 void write_bytes(const fs::path& path, const std::vector<unsigned char>& bytes) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
 std::vector<unsigned char> encoded(const std::string& extension) {
@@ -174,7 +167,8 @@ uint32_t png_chunk_crc(const unsigned char* data, size_t size) {
   return c ^ 0xFFFFFFFFu;
 }
 
-void append_png_chunk(std::vector<unsigned char>& png, const std::string& type, const std::vector<unsigned char>& data) {
+void append_png_chunk(std::vector<unsigned char>& png, const std::string& type,
+                      const std::vector<unsigned char>& data) {
   const auto be32 = [&](uint32_t v) {
     for (int s = 24; s >= 0; s -= 8) png.push_back(static_cast<unsigned char>(v >> s));
   };
@@ -281,8 +275,10 @@ TEST(SpecialInputs, AreRefusedWithoutBlocking) {
   const std::string fifo = (dir / "clip.avi").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(error_of([&] { input_sequence(fifo); }), fifo + ": is a FIFO (named pipe), expected a regular video or image file");
-  EXPECT_EQ(error_of([] { input_sequence("/dev/null"); }), "/dev/null: is a character device, expected a regular video or image file");
+  EXPECT_EQ(error_of([&] { input_sequence(fifo); }),
+            fifo + ": is a FIFO (named pipe), expected a regular video or image file");
+  EXPECT_EQ(error_of([] { input_sequence("/dev/null"); }),
+            "/dev/null: is a character device, expected a regular video or image file");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   EXPECT_TRUE(is_live_input("/dev/video0"));
   fs::remove_all(dir);

@@ -13,7 +13,8 @@ TEST(RoundTicks, AreMultiplesOfOneTwoOrFiveTimesAPowerOfTenFromZeroPastTheHighes
   EXPECT_EQ(round_ticks(10.24), (std::vector<double>{0, 2, 4, 6, 8, 10, 12}));
   EXPECT_EQ(round_ticks(1000), (std::vector<double>{0, 200, 400, 600, 800, 1000}));
   EXPECT_EQ(round_ticks(37), (std::vector<double>{0, 10, 20, 30, 40}));
-  EXPECT_EQ(round_ticks(0.37), (std::vector<double>{0, 0.1, 0.2, 0.3, 0.4}));  // exact decimals, not 0.30000000000000004
+  EXPECT_EQ(round_ticks(0.37),
+            (std::vector<double>{0, 0.1, 0.2, 0.3, 0.4}));  // exact decimals, not 0.30000000000000004
   EXPECT_EQ(round_ticks(0), (std::vector<double>{0, 0.2, 0.4, 0.6, 0.8, 1}));    // nothing to show: 0 to 1
 }
 

@@ -48,7 +48,8 @@ TEST(FoldConstants, InterpolateShapeArithmeticFoldsIntoResizeScales1122) {
   const ValueId relu = node(g, Op::Relu, {x}, "relu");
   const ValueId shape = node(g, Op::Shape, {relu}, "shape");
   std::vector<ValueId> sizes_parts;
-  const ValueId starts = ints(g, "starts", {1}, {0}), ends = ints(g, "ends", {1}, {2}), axis0 = ints(g, "axis0", {1}, {0});
+  const ValueId starts = ints(g, "starts", {1}, {0}), ends = ints(g, "ends", {1}, {2}),
+                axis0 = ints(g, "axis0", {1}, {0});
   sizes_parts.push_back(node(g, Op::Slice, {shape, starts, ends, axis0}, "batch_channels"));
   const ValueId factor = g.add_constant("factor", Tensor::from<float>({}, {2.f}));
   for (int64_t dim : {2, 3}) {
@@ -105,7 +106,9 @@ TEST(FoldConstants, IntegerAndFloatArithmeticBroadcasts) {
   const ValueId root = node(g, Op::Sqrt, {node(g, Op::Ceil, {node(g, Op::Neg, {f}, "neg")}, "ceil")}, "root");
   const ValueId equal = node(g, Op::Equal, {quotient, ints(g, "six", {}, {6})}, "equal");
   const ValueId chosen = node(g, Op::Where, {equal, quotient, ints(g, "minus", {}, {-1})}, "chosen");
-  for (ValueId v : {root, chosen}) g.outputs().push_back(node(g, Op::Add, {x, node(g, Op::Cast, {v}, g.value(v).name + "_f", attr("to", int64_t{1}))}, g.value(v).name + "_out"));
+  for (ValueId v : {root, chosen})
+    g.outputs().push_back(node(g, Op::Add, {x, node(g, Op::Cast, {v}, g.value(v).name + "_f", attr("to", int64_t{1}))},
+                               g.value(v).name + "_out"));
   const Graph folded = fold_constants(g);
   EXPECT_EQ(folded.constant(folded.find_value("quotient")).to_int64(), (std::vector<int64_t>{5, 6, 6, 10, 11, 11}));
   EXPECT_EQ(folded.constant(folded.find_value("chosen")).to_int64(), (std::vector<int64_t>{-1, 6, 6, -1, -1, -1}));
@@ -119,14 +122,18 @@ TEST(FoldConstants, GatherSliceReshapeExpandAndRange) {
   Graph g;
   const ValueId x = input(g, "x", {1});
   const ValueId data = g.add_constant("data", Tensor::from<int64_t>({2, 3}, {0, 1, 2, 3, 4, 5}));
-  const ValueId gathered = node(g, Op::Gather, {data, ints(g, "i", {2}, {-1, 0})}, "gathered", attr("axis", int64_t{1}));
+  const ValueId gathered =
+      node(g, Op::Gather, {data, ints(g, "i", {2}, {-1, 0})}, "gathered", attr("axis", int64_t{1}));
   const ValueId sliced = node(g, Op::Slice, {data, ints(g, "st", {1}, {-1}), ints(g, "en", {1}, {INT64_MIN}),
                                              ints(g, "ax", {1}, {1}), ints(g, "sp", {1}, {-2})}, "sliced");
   const ValueId reshaped = node(g, Op::Reshape, {data, ints(g, "shape", {2}, {3, -1})}, "reshaped");
-  const ValueId expanded = node(g, Op::Expand, {ints(g, "col", {2, 1}, {7, 8}), ints(g, "to", {2}, {2, 3})}, "expanded");
-  const ValueId range = node(g, Op::Range, {ints(g, "r0", {}, {1}), ints(g, "r1", {}, {8}), ints(g, "r2", {}, {3})}, "range");
+  const ValueId expanded =
+      node(g, Op::Expand, {ints(g, "col", {2, 1}, {7, 8}), ints(g, "to", {2}, {2, 3})}, "expanded");
+  const ValueId range =
+      node(g, Op::Range, {ints(g, "r0", {}, {1}), ints(g, "r1", {}, {8}), ints(g, "r2", {}, {3})}, "range");
   for (ValueId v : {gathered, sliced, reshaped, expanded, range})
-    g.outputs().push_back(node(g, Op::Add, {x, node(g, Op::Cast, {v}, g.value(v).name + "_f", attr("to", int64_t{1}))}, g.value(v).name + "_out"));
+    g.outputs().push_back(node(g, Op::Add, {x, node(g, Op::Cast, {v}, g.value(v).name + "_f", attr("to", int64_t{1}))},
+                               g.value(v).name + "_out"));
   const Graph folded = fold_constants(g);
   auto values = [&](const char* name) { return folded.constant(folded.find_value(name)).to_int64(); };
   EXPECT_EQ(values("gathered"), (std::vector<int64_t>{2, 0, 5, 3}));

@@ -51,9 +51,11 @@ def check_onnx(path, meta):
     dims = lambda v: [d.dim_value for d in v.type.tensor_type.shape.dim]  # noqa: E731
     c, h, w = meta["in_channels"], meta["height"], meta["width"]
     if [i.name for i in model.graph.input] != ["input"] or dims(model.graph.input[0]) != [1, c, h, w]:
-        raise TestFailure(f"{path}: inputs {[(i.name, dims(i)) for i in model.graph.input]}, expected input 1x{c}x{h}x{w}")
+        inputs = [(i.name, dims(i)) for i in model.graph.input]
+        raise TestFailure(f"{path}: inputs {inputs}, expected input 1x{c}x{h}x{w}")
     if [o.name for o in model.graph.output] != ["output"] or dims(model.graph.output[0]) != [1, 1, h, w]:
-        raise TestFailure(f"{path}: outputs {[(o.name, dims(o)) for o in model.graph.output]}, expected output 1x1x{h}x{w}")
+        outputs = [(o.name, dims(o)) for o in model.graph.output]
+        raise TestFailure(f"{path}: outputs {outputs}, expected output 1x1x{h}x{w}")
     print(f"  onnx.checker (full_check): ok, {len(model.graph.node)} nodes, opset {meta['opset']}", flush=True)
 
 

@@ -8,6 +8,7 @@
 #include "models/smp_model.h"
 #include "onnx/export.h"
 #include "onnx/import.h"
+#include "../test_util.h"
 
 namespace crowdrt::onnx_export {
 namespace {
@@ -33,14 +34,7 @@ const onnx::AttributeProto* attr(const onnx::NodeProto& n, const std::string& na
   return nullptr;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using crowdrt::test_util::error_of;
 
 ir::Graph round_trip(const onnx::ModelProto& model) {
   std::string bytes;

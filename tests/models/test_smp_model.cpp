@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "models/smp_model.h"
+#include "../test_util.h"
 
 namespace crowdrt::models {
 namespace {
@@ -13,14 +14,7 @@ ModelSpec spec(Arch arch, const std::string& encoder, int64_t channels = 3, int6
   return ModelSpec{arch, encoder, channels, h, w};
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using crowdrt::test_util::error_of;
 
 const ir::Node* find_node(const ir::Graph& g, const std::string& name) {
   for (const ir::Node& n : g.nodes())
@@ -72,12 +66,14 @@ TEST(SmpModel, FirstConvolutionTakesTheRequestedChannelsAndNonSquareSizesKeepThe
 
 TEST(SmpModel, EfficientNetPadsFromTheNominalImageSizeNotTheInput) {
   // b0 (nominal 224): block 3 is the first 5x5 stride-2 conv, at nominal 56 → pad 3 → (1 before, 2 after).
-  ir::Graph b0 = build_smp_model(spec(Arch::unet, "efficientnet-b0"), expected_state_dict(spec(Arch::unet, "efficientnet-b0")));
+  ir::Graph b0 =
+      build_smp_model(spec(Arch::unet, "efficientnet-b0"), expected_state_dict(spec(Arch::unet, "efficientnet-b0")));
   const ir::Node* pad = find_node(b0, "/encoder/_blocks/3/_depthwise_conv/static_padding/Pad");
   ASSERT_NE(pad, nullptr);
   EXPECT_EQ(pad->attrs.ints("pads"), (std::vector<int64_t>{0, 0, 1, 1, 0, 0, 2, 2}));
   // b2 (nominal 260): the same conv (block 5) sits at nominal 65, odd → pad 4 → symmetric (2, 2).
-  ir::Graph b2 = build_smp_model(spec(Arch::unet, "efficientnet-b2"), expected_state_dict(spec(Arch::unet, "efficientnet-b2")));
+  ir::Graph b2 =
+      build_smp_model(spec(Arch::unet, "efficientnet-b2"), expected_state_dict(spec(Arch::unet, "efficientnet-b2")));
   pad = find_node(b2, "/encoder/_blocks/5/_depthwise_conv/static_padding/Pad");
   ASSERT_NE(pad, nullptr);
   EXPECT_EQ(pad->attrs.ints("pads"), (std::vector<int64_t>{0, 0, 2, 2, 0, 0, 2, 2}));

@@ -113,13 +113,15 @@ class OnnxBuilder {
       else shape->add_dim()->set_dim_value(d);
     }
   }
-  static onnx::AttributeProto* add_attr(onnx::NodeProto& n, const std::string& name, onnx::AttributeProto::AttributeType type) {
+  static onnx::AttributeProto* add_attr(onnx::NodeProto& n, const std::string& name,
+                                        onnx::AttributeProto::AttributeType type) {
     auto* a = n.add_attribute();
     a->set_name(name);
     a->set_type(type);
     return a;
   }
-  static void fill_float(onnx::TensorProto& t, const std::string& name, const Shape& dims, const std::vector<float>& v) {
+  static void fill_float(onnx::TensorProto& t, const std::string& name, const Shape& dims,
+                         const std::vector<float>& v) {
     t.set_name(name);
     t.set_data_type(onnx::TensorProto::FLOAT);
     for (int64_t d : dims) t.add_dims(d);

@@ -208,8 +208,8 @@ TEST(ImportOnnx, UnsupportedOperatorsAreListedOnceEachWithTheirFirstNode) {
   b.node("Softmax", {"d"}, {"e"}, "");
   b.output("e");
   const std::string error = import_error(b);
-  EXPECT_EQ(error.rfind("model.onnx: unsupported operators: Gemm (node /fc/Gemm), LSTM (node lstm0), Softmax (node ", 0),
-            0u)
+  EXPECT_EQ(
+      error.rfind("model.onnx: unsupported operators: Gemm (node /fc/Gemm), LSTM (node lstm0), Softmax (node ", 0), 0u)
       << error;
   EXPECT_EQ(error.find("/fc2/Gemm"), std::string::npos) << error;
   EXPECT_NE(error.find("; crowdrt supports: Conv, "), std::string::npos) << error;
@@ -292,8 +292,8 @@ TEST(ImportOnnxCanonical, ConvAutoPadSameUpperPutsTheExtraPaddingAtTheEnd) {
     int64_t size;
   };
   // 8 wide, kernel 3, stride 2: SAME gives ceil(8 / 2) = 4 outputs, which need (4-1)*2 + 3 - 8 = 1 padding.
-  for (const auto& [auto_pad, pads, size] :
-       std::vector<Case>{{"SAME_UPPER", {0, 0, 1, 1}, 4}, {"SAME_LOWER", {1, 1, 0, 0}, 4}, {"VALID", {0, 0, 0, 0}, 3}}) {
+  for (const auto& [auto_pad, pads, size] : std::vector<Case>{
+           {"SAME_UPPER", {0, 0, 1, 1}, 4}, {"SAME_LOWER", {1, 1, 0, 0}, 4}, {"VALID", {0, 0, 0, 0}, 3}}) {
     OnnxBuilder b(11);
     b.input("x", {1, 3, 8, 8});
     b.initializer_f("w", {4, 3, 3, 3}, std::vector<float>(108, 1.f));
@@ -383,7 +383,8 @@ TEST(ImportOnnxCanonical, ActivationsGetTheirOnnxDefaults) {
   EXPECT_FLOAT_EQ(only_node(g, ir::Op::LeakyRelu).attrs.f("alpha"), 0.01f);
   EXPECT_FLOAT_EQ(only_node(g, ir::Op::HardSigmoid).attrs.f("alpha"), 0.2f);
   EXPECT_FLOAT_EQ(only_node(g, ir::Op::HardSigmoid).attrs.f("beta"), 0.5f);
-  EXPECT_EQ(ops_of(g), (std::vector<ir::Op>{ir::Op::LeakyRelu, ir::Op::HardSigmoid, ir::Op::HardSwish, ir::Op::Sigmoid}));
+  EXPECT_EQ(ops_of(g),
+            (std::vector<ir::Op>{ir::Op::LeakyRelu, ir::Op::HardSigmoid, ir::Op::HardSwish, ir::Op::Sigmoid}));
 }
 
 TEST(ImportOnnxCanonical, BatchNormalizationKeepsFiveInputsAndGetsEpsilon) {
@@ -513,7 +514,8 @@ TEST(ImportOnnxCanonical, ResizeWithSizesMapsCoordinatesWithOutOverIn) {
 }
 
 TEST(ImportOnnxCanonical, EveryCoordinateTransformationModeAndNearestModeIsAccepted) {
-  for (const char* mode : {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nearest"})
+  for (const char* mode :
+       {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nearest"})
     for (const char* nearest : {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}) {
       OnnxBuilder b(13);
       b.input("x", {1, 1, 4, 4});
@@ -675,5 +677,6 @@ TEST(ImportOnnx, NamesThatAreNotPrintableUtf8AreRefusedWithTheBytesEscaped) {
   c.input("x", {1, 3, 8, 8});
   OnnxBuilder::attr_s(c.node("Relu", {"x"}, {"y"}, "/relu"), "note", "\xc3");
   c.output("y");
-  EXPECT_NE(import_error(c).find("attribute 'note' = '\\xc3' is not printable UTF-8"), std::string::npos) << import_error(c);
+  EXPECT_NE(import_error(c).find("attribute 'note' = '\\xc3' is not printable UTF-8"), std::string::npos)
+      << import_error(c);
 }

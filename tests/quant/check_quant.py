@@ -10,7 +10,10 @@ synthetic VisDrone-format frames. One step per invocation (ctest runs each as it
   budget     --sensitivity report (every Conv, sorted) and --count-budget keeping layers fp32; --keep-fp32
   bounded    entropy calibration of a UNet-mobilenet_v2 keeps the observed range of its ReLU6 (Clip) outputs:
              their cache scales equal min-max calibration's on the same frames, while other tensors' differ
-usage: check_quant.py STEP CROWDRT WORK [--node-path DIR]
+  inputs     only makes the models, the synthetic dataset and the frames the steps read (the tests' fixture: one
+             PyTorch export per model for all steps)
+usage: check_quant.py STEP CROWDRT WORK [--inputs DIR] [--node-path DIR]
+  --inputs   where the models, dataset and frames are (made there if missing; default WORK)
 Tolerances (measured on this model, see the comments at each check) leave about 2x headroom; a broken int8
 path (wrong scales, lost bias, a missing requantisation) gives errors of the order of the output itself."""
 import argparse
@@ -38,7 +41,7 @@ def ok(r, what):
 
 
 def prepare(crowdrt, work):
-    """The model, the synthetic dataset and the test frames (kept between steps)."""
+    """The model, the synthetic dataset and the test frames (kept between steps; only read once made)."""
     model = os.path.join(work, "models", "unet_r18_c5_64", "model.onnx")
     if not os.path.exists(model):
         ok(run([PYTHON, EXPORT, os.path.join(work, "models"), "--model", "UNet", "resnet18", "5", "64", "64",
@@ -82,8 +85,8 @@ def int8_args(synth, cache, *extra):
             *extra]
 
 
-def step_engines(crowdrt, work):
-    model, synth, frames = prepare(crowdrt, work)
+def step_engines(crowdrt, work, inputs):
+    model, synth, frames = prepare(crowdrt, inputs)
     cache = os.path.join(work, "engines_calib.bin")
     if os.path.exists(cache):
         os.remove(cache)
@@ -127,10 +130,10 @@ def step_engines(crowdrt, work):
         raise TestFailure("int8 engine differs from fp32 beyond the tolerance (or is identical: int8 did not run)")
 
 
-def step_cache(crowdrt, work):
+def step_cache(crowdrt, work, inputs):
     """minmax calibration writes MinMaxCalibration; a second build reads the cache instead of calibrating; a
     cache of another algorithm is refused with a message naming both."""
-    model, synth, frames = prepare(crowdrt, work)
+    model, synth, frames = prepare(crowdrt, inputs)
     cache = os.path.join(work, "minmax_calib.bin")
     if os.path.exists(cache):
         os.remove(cache)
@@ -170,7 +173,8 @@ def check_recipes(crowdrt, work, model, plan, synth):
     import glob
     net_folder = os.path.join(work, "calib_folder_network")
     ok(run([crowdrt, "calib-data", "--sequences", os.path.join(synth, "sequences"), "--out", net_folder, "--flow",
-            "ultrafast", "--max", "6", "--calib-recipe", "network", "--size", "64x64", "--overwrite"]), "calib-data network")
+            "ultrafast", "--max", "6", "--calib-recipe", "network", "--size", "64x64", "--overwrite"]),
+       "calib-data network")
     flows = sorted(glob.glob(os.path.join(net_folder, "imgs_flows", "*.npy")))
     if len(flows) != 6 or any(np.load(f).shape != (64, 64, 2) for f in flows):
         raise TestFailure(f"calib-data --calib-recipe network should write 6 flows of 64x64x2: {flows}")
@@ -205,7 +209,8 @@ def check_summaries(crowdrt, model, plan, folder, cache):
         raise TestFailure(f"a cache used instead of --calib-dir must say so on stdout\n{r.describe()}")
     shown = ok(run([crowdrt, "inspect", plan]), "inspect").out
     if f"precision: {mix.group(2)}\n" not in shown or f"\n{mix.group(1)} layers," not in shown:
-        raise TestFailure(f"inspect should count the layers as build does ({mix.group(1)}: {mix.group(2)})\n{shown[-600:]}")
+        raise TestFailure(f"inspect should count the layers as build does ({mix.group(1)}: {mix.group(2)})\n"
+                          f"{shown[-600:]}")
     before = open(cache).read()
     with open(cache, "a") as fh:  # a marker line a recalibration must drop
         fh.write("stale: 3f800000\n")
@@ -223,8 +228,8 @@ def check_summaries(crowdrt, model, plan, folder, cache):
         raise TestFailure(f"--recalibrate without frames must say which frames to give\n{r.describe()}")
 
 
-def step_qdq(crowdrt, work, node_path):
-    model, synth, frames = prepare(crowdrt, work)
+def step_qdq(crowdrt, work, inputs, node_path):
+    model, synth, frames = prepare(crowdrt, inputs)
     cache = os.path.join(work, "qdq_calib.bin")
     qdq = os.path.join(work, "model_qdq.onnx")
     if os.path.exists(cache):
@@ -281,8 +286,8 @@ def step_qdq(crowdrt, work, node_path):
         raise TestFailure("ONNX Runtime's QDQ output equals fp32: the Q/DQ nodes had no effect")
 
 
-def step_budget(crowdrt, work):
-    model, synth, frames = prepare(crowdrt, work)
+def step_budget(crowdrt, work, inputs):
+    model, synth, frames = prepare(crowdrt, inputs)
     cache = os.path.join(work, "budget_calib.bin")
     report = os.path.join(work, "sensitivity.json")
     for f in (cache, report):
@@ -323,12 +328,17 @@ def cache_scales(path):
     return {line.split(": ")[0]: line.split(": ")[1] for line in lines[1:]}
 
 
-def step_bounded(crowdrt, work):
-    _, synth, _ = prepare(crowdrt, work)
-    model = os.path.join(work, "models", "unet_mbv2_c5_64", "model.onnx")
+def mobilenet_model(inputs):
+    model = os.path.join(inputs, "models", "unet_mbv2_c5_64", "model.onnx")
     if not os.path.exists(model):
-        ok(run([PYTHON, EXPORT, os.path.join(work, "models"), "--model", "UNet", "mobilenet_v2", "5", "64", "64",
+        ok(run([PYTHON, EXPORT, os.path.join(inputs, "models"), "--model", "UNet", "mobilenet_v2", "5", "64", "64",
                 "--opset", "11", "--bn", "fused", "--name", "unet_mbv2_c5_64"]), "model export")
+    return model
+
+
+def step_bounded(crowdrt, work, inputs):
+    _, synth, _ = prepare(crowdrt, inputs)
+    model = mobilenet_model(inputs)
     scales = {}
     for method in ("entropy", "minmax"):
         cache = os.path.join(work, f"{method}_calib.bin")
@@ -359,23 +369,28 @@ QDQ_MAX, QDQ_MEAN = 0.04, 0.006
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("step", choices=["engines", "cache", "qdq", "budget", "bounded"])
+    p.add_argument("step", choices=["engines", "cache", "qdq", "budget", "bounded", "inputs"])
     p.add_argument("crowdrt")
     p.add_argument("work")
+    p.add_argument("--inputs", default="", help="the models, dataset and frames (default WORK)")
     p.add_argument("--node-path", default="")
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
+    inputs = a.inputs or a.work
     try:
         if a.step == "engines":
-            step_engines(a.crowdrt, a.work)
+            step_engines(a.crowdrt, a.work, inputs)
         elif a.step == "cache":
-            step_cache(a.crowdrt, a.work)
+            step_cache(a.crowdrt, a.work, inputs)
         elif a.step == "qdq":
-            step_qdq(a.crowdrt, a.work, a.node_path)
+            step_qdq(a.crowdrt, a.work, inputs, a.node_path)
         elif a.step == "budget":
-            step_budget(a.crowdrt, a.work)
+            step_budget(a.crowdrt, a.work, inputs)
+        elif a.step == "bounded":
+            step_bounded(a.crowdrt, a.work, inputs)
         else:
-            step_bounded(a.crowdrt, a.work)
+            prepare(a.crowdrt, inputs)
+            mobilenet_model(inputs)
     except TestFailure as e:
         print(f"FAIL: {e}")
         sys.exit(1)

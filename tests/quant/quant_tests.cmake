@@ -11,15 +11,20 @@ set(quant_script ${PROJECT_SOURCE_DIR}/tests/quant/check_quant.py)
 if(NOT DEFINED export_node_dir)
   set(export_node_dir ${PROJECT_BINARY_DIR}/testdata/node)
 endif()
-# The steps share the model, dataset and frames in their own folders; each makes what it lacks.
+# The fixture quant_inputs makes the models (one PyTorch export each), the dataset and the frames once; the steps
+# only read them (each exported them for itself before: 10 s of PyTorch start-up per step).
+add_test(NAME quant_inputs COMMAND ${CROWDRT_REF_PYTHON} ${quant_script} inputs $<TARGET_FILE:crowdrt>
+                                   ${quant_work}/inputs)
+set_tests_properties(quant_inputs PROPERTIES LABELS quant TIMEOUT 600 FIXTURES_SETUP quant_inputs
+                     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 foreach(step engines cache qdq budget bounded)
-  set(fixtures "")
+  set(fixtures quant_inputs)
   if(step STREQUAL "qdq" AND TEST export_ort_package)
-    set(fixtures export_ort)
+    list(APPEND fixtures export_ort)
   endif()
   add_test(NAME quant_${step}
            COMMAND ${CROWDRT_REF_PYTHON} ${quant_script} ${step} $<TARGET_FILE:crowdrt> ${quant_work}/${step}
-                   --node-path ${export_node_dir}/node_modules)
+                   --inputs ${quant_work}/inputs --node-path ${export_node_dir}/node_modules)
   set_tests_properties(quant_${step} PROPERTIES LABELS quant TIMEOUT 600 SKIP_RETURN_CODE 77
                        ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1" FIXTURES_REQUIRED "${fixtures}")
 endforeach()

@@ -73,7 +73,8 @@ TEST(CalibrationCache, MalformedFilesNameTheLine) {
 // scales quantised every value to zero. Each is refused where the cache is read, naming the file, line and tensor.
 TEST(CalibrationCache, ScalesThatAreZeroSubnormalNegativeOrTooLargeForAnAmaxAreRefused) {
   for (const char* hex : {"7f7fffff", "00000000", "00000001", "007fffff", "bf800000", "7f000000"}) {
-    const std::string text = std::string("TRT-8510-EntropyCalibration2\ninput: 3f800000\n/conv/Conv_output_0: ") + hex + "\n";
+    const std::string text =
+        std::string("TRT-8510-EntropyCalibration2\ninput: 3f800000\n/conv/Conv_output_0: ") + hex + "\n";
     try {
       parse_calibration_cache(text, "model_calib.bin");
       ADD_FAILURE() << "accepted scale " << hex;

@@ -114,8 +114,9 @@ TEST(Entropy, ZerosOfAReluDoNotPullTheThresholdToTheFirstCandidate) {
   EXPECT_LE(amax, 1.001f) << amax;
 }
 
-// A ReLU6 output: most values small (mean 0.125), 0.1% saturated at the bound 6. Entropy alone cuts the saturated values off
-// (they are few, and KL weighs bins by how many values they hold); flagged as bounded, the tensor keeps [0, 6].
+// A ReLU6 output: most values small (mean 0.125), 0.1% saturated at the bound 6. Entropy alone cuts the saturated
+// values off (they are few, and KL weighs bins by how many values they hold); flagged as bounded, the tensor keeps
+// [0, 6].
 TEST(Calibrator, EntropyKeepsTheObservedRangeOfABoundedClipOutput) {
   std::mt19937 rng(12);
   std::exponential_distribution<float> e(8.f);

@@ -1,8 +1,9 @@
 """Whole-model references for the end-to-end tests: smp-layout UNet / UNet++ networks with random weights and
 random BatchNorm statistics, exported to ONNX, with one random input and PyTorch's output for it.
 
-usage: /usr/bin/python3 tests/reference/export_models.py OUTDIR [--quick] [--only CASE[,CASE...]] [--force]
-       /usr/bin/python3 tests/reference/export_models.py --list [--quick]     (case names, one a line; no torch)
+usage: /usr/bin/python3 tests/reference/export_models.py OUTDIR [--covering|--quick] [--only CASE[,CASE...]] [--force]
+       /usr/bin/python3 tests/reference/export_models.py --list [--covering|--quick]
+            (the case names, one a line; no torch needed)
        /usr/bin/python3 tests/reference/export_models.py OUTDIR --model ARCH ENCODER C H W [--opset N] [--name NAME]
             (one extra case, e.g. for benchmarks: UNet resnet34 5 608 608)
 
@@ -58,10 +59,17 @@ QUICK = {"unet_resnet18_c3_64x64_op11", "unet_resnet34_c5_96x64_op13_bnfused", "
          "unetpp_resnet34_c5_64x64_op17"}
 
 
-def select(quick):
+# --covering (what `make test` runs): each architecture with both encoders, 3 and 5 channels, square and both
+# non-square orientations, opsets 11, 13 and 17, and BN kept and fused; a superset of QUICK, so that the reference
+# backend's and the CLI tests' models are among them. The other 9 of the 16 only recombine these values.
+COVERING = QUICK | {"unet_resnet34_c3_64x96_op17", "unetpp_resnet34_c3_64x96_op13",
+                    "unetpp_resnet34_c5_96x64_op11_bnfused"}
+
+
+def select(quick, covering=False):
     cases = all_cases()
-    if quick:
-        cases = [c for c in cases if c["name"] in QUICK]
+    if quick or covering:
+        cases = [c for c in cases if c["name"] in (QUICK if quick else COVERING)]
     return cases
 
 
@@ -161,7 +169,9 @@ def make_case(case, outdir, force, ghash):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("outdir", nargs="?")
-    ap.add_argument("--quick", action="store_true", help="a covering subset of the cases")
+    ap.add_argument("--quick", action="store_true", help="the smallest covering subset of the cases (4)")
+    ap.add_argument("--covering", action="store_true",
+                    help="each architecture with every value of the other dimensions (7 cases)")
     ap.add_argument("--list", action="store_true", help="print the case names and exit (no torch needed)")
     ap.add_argument("--only", help="comma-separated case names")
     ap.add_argument("--force", action="store_true", help="make every case again even if up to date")
@@ -182,7 +192,7 @@ def main():
         cases = [dict(name=name, arch=arch, encoder=enc, in_channels=c, height=h, width=w, opset=a.opset,
                       bn=a.bn, seed=7)]
     else:
-        cases = select(a.quick)
+        cases = select(a.quick, a.covering)
         if a.only:
             want = set(a.only.split(","))
             unknown = want - {c["name"] for c in all_cases()}

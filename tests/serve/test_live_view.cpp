@@ -114,7 +114,8 @@ class StalledClient {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     connected_ = ::connect(socket_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
     const std::string request = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    connected_ = connected_ && ::send(socket_, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size());
+    connected_ =
+        connected_ && ::send(socket_, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size());
   }
   ~StalledClient() { ::close(socket_); }
   bool connected() const { return connected_; }

@@ -20,8 +20,11 @@ class EnginePool {
   // An engine for the lease's lifetime; waited_seconds is how long the request queued for it.
   class Lease {
    public:
-    Lease(EnginePool& pool, Engine& engine, double waited_seconds) : pool_(&pool), engine_(&engine), waited_(waited_seconds) {}
-    Lease(Lease&& other) noexcept : pool_(other.pool_), engine_(other.engine_), waited_(other.waited_) { other.pool_ = nullptr; }
+    Lease(EnginePool& pool, Engine& engine, double waited_seconds)
+        : pool_(&pool), engine_(&engine), waited_(waited_seconds) {}
+    Lease(Lease&& other) noexcept : pool_(other.pool_), engine_(other.engine_), waited_(other.waited_) {
+      other.pool_ = nullptr;
+    }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Lease& operator=(Lease&&) = delete;

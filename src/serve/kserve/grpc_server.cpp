@@ -94,7 +94,8 @@ void fill_from_contents(WireTensor& t, const inference::InferTensorContents& c, 
     throw ProtocolError(400, cat(where, ": FP16 has no typed contents; send it in raw_input_contents"));
   }
   const size_t all = c.bool_contents_size() + c.int_contents_size() + c.int64_contents_size() + c.uint_contents_size() +
-                     c.uint64_contents_size() + c.fp32_contents_size() + c.fp64_contents_size() + c.bytes_contents_size();
+                     c.uint64_contents_size() + c.fp32_contents_size() + c.fp64_contents_size() +
+                     c.bytes_contents_size();
   if (all != used)
     throw ProtocolError(400, cat(where, ": its contents are in a field of another datatype than ", d,
                                  " (e.g. UINT8 goes in uint_contents, FP32 in fp32_contents)"));
@@ -106,11 +107,12 @@ InferRequest infer_request_of(const inference::ModelInferRequest& in) {
   InferRequest request;
   request.id = in.id();
   request.parameters = parameters_json(in.parameters(), "the request");
-  if (in.inputs_size() == 0) throw ProtocolError(400, "the inference request needs inputs: a non-empty list of tensors");
+  if (in.inputs_size() == 0)
+    throw ProtocolError(400, "the inference request needs inputs: a non-empty list of tensors");
   const bool raw = in.raw_input_contents_size() > 0;
   if (raw && in.raw_input_contents_size() != in.inputs_size())
-    throw ProtocolError(400, cat("raw_input_contents has ", in.raw_input_contents_size(), " entries for ", in.inputs_size(),
-                                 " inputs: give one per input, in the inputs' order"));
+    throw ProtocolError(400, cat("raw_input_contents has ", in.raw_input_contents_size(), " entries for ",
+                                 in.inputs_size(), " inputs: give one per input, in the inputs' order"));
   for (int i = 0; i < in.inputs_size(); ++i) {
     const auto& tensor = in.inputs(i);
     WireTensor t;
@@ -125,8 +127,8 @@ InferRequest infer_request_of(const inference::ModelInferRequest& in) {
         throw ProtocolError(400, cat(where, ": give its data in contents or in raw_input_contents, not both"));
       const std::string& bytes = in.raw_input_contents(i);
       if (bytes.size() != byte_size)
-        throw ProtocolError(400, cat(where, ": raw_input_contents holds ", bytes.size(), " bytes but shape ", shape_str(t.shape),
-                                     " of ", t.datatype, " needs ", byte_size));
+        throw ProtocolError(400, cat(where, ": raw_input_contents holds ", bytes.size(), " bytes but shape ",
+                                     shape_str(t.shape), " of ", t.datatype, " needs ", byte_size));
       const auto* first = reinterpret_cast<const std::byte*>(bytes.data());
       t.bytes.assign(first, first + bytes.size());
     } else {
@@ -143,7 +145,8 @@ InferRequest infer_request_of(const inference::ModelInferRequest& in) {
 }
 
 // Every chosen output in raw_output_contents, as Triton answers.
-void set_infer_response(const InferResponse& response, const InferRequest& request, inference::ModelInferResponse& out) {
+void set_infer_response(const InferResponse& response, const InferRequest& request,
+                        inference::ModelInferResponse& out) {
   out.set_model_name(response.model_name);
   out.set_model_version(response.model_version);
   out.set_id(response.id);
@@ -282,12 +285,14 @@ class GrpcServer::Handlers final : public inference::GRPCInferenceService::Servi
     try {
       // The live and ready probes need no token (Kubernetes probes carry none), as over HTTP.
       if (endpoint.rfind("health_", 0) != 0 && !service_.authorized(authorization_of(context)))
-        throw ProtocolError(401, "this server needs the metadata 'authorization: Bearer <token>' (the token given to crowdrt serve)");
+        throw ProtocolError(
+            401, "this server needs the metadata 'authorization: Bearer <token>' (the token given to crowdrt serve)");
       body(label);
     } catch (const ProtocolError& e) {
       status = grpc::Status(static_cast<grpc::StatusCode>(grpc_status_of_http(e.status())), e.what());
     } catch (const std::bad_alloc&) {
-      status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "out of memory while serving this request; send smaller requests");
+      status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "out of memory while serving this request; send smaller requests");
     } catch (const std::exception& e) {
       log_warn(cat("serve: gRPC ", endpoint, ": ", e.what()));
       status = grpc::Status(grpc::StatusCode::INTERNAL, e.what());
@@ -322,8 +327,9 @@ int GrpcServer::start() {
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) {
     server_.reset();
-    throw Error(cat("cannot serve gRPC on ", options_.host, ":", options_.port,
-                    " (taken by another program, or not an address of this machine); choose another --grpc-port or --host"));
+    throw Error(
+        cat("cannot serve gRPC on ", options_.host, ":", options_.port,
+            " (taken by another program, or not an address of this machine); choose another --grpc-port or --host"));
   }
   return port;
 }

@@ -47,8 +47,9 @@ int HttpServer::bind() {
   const int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)
                                       : (server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
   if (port < 0)
-    throw Error(cat("cannot listen on ", options_.host, ":", options_.port,
-                    " (taken by another program, or not an address of this machine); choose another --http-port or --host"));
+    throw Error(
+        cat("cannot listen on ", options_.host, ":", options_.port,
+            " (taken by another program, or not an address of this machine); choose another --http-port or --host"));
   return port;
 }
 
@@ -73,7 +74,8 @@ void HttpServer::add_routes() {
       try {
         if (!authorized(req, endpoint)) {
           res.set_header("WWW-Authenticate", "Bearer");
-          throw ProtocolError(401, "this server needs the header 'Authorization: Bearer <token>' (the token given to crowdrt serve)");
+          throw ProtocolError(
+              401, "this server needs the header 'Authorization: Bearer <token>' (the token given to crowdrt serve)");
         }
         body(req, res, model_label);
       } catch (const ProtocolError& e) {
@@ -92,7 +94,8 @@ void HttpServer::add_routes() {
   auto object_body = [](const Request& req, const char* what) {
     if (req.body.empty()) return nlohmann::json::object();
     nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw ProtocolError(400, cat("the ", what, " request body is a JSON object or empty"));
+    if (j.is_discarded() || !j.is_object())
+      throw ProtocolError(400, cat("the ", what, " request body is a JSON object or empty"));
     return j;
   };
 
@@ -100,7 +103,8 @@ void HttpServer::add_routes() {
                  answer_json(res, nlohmann::json::object());
                }));
   server_->Get("/v2/health/ready", route("health_ready", [this](const Request&, Response& res, std::string&) {
-                 if (!service_.server_ready()) throw ProtocolError(400, "not ready: a model failed to load; see /v2/repository/index");
+                 if (!service_.server_ready())
+                   throw ProtocolError(400, "not ready: a model failed to load; see /v2/repository/index");
                  answer_json(res, nlohmann::json::object());
                }));
   server_->Get("/v2", route("server_metadata", [this](const Request&, Response& res, std::string&) {
@@ -163,12 +167,14 @@ void HttpServer::add_routes() {
                  res.set_content(service_.metrics_text(), "text/plain; version=0.0.4");
                }));
 
-  // What httplib answers itself (no such endpoint, a body over the limit, a malformed request) gets the protocol's body.
+  // What httplib answers itself (no such endpoint, a body over the limit, a malformed request) gets the protocol's
+  // body.
   server_->set_error_handler(httplib::Server::HandlerWithResponse([this](const Request& req, Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // answered by an endpoint
     std::string message;
     if (res.status == 413)
-      message = cat("the request is larger than this server takes (--max-request-bytes ", options_.max_request_bytes, ")");
+      message =
+          cat("the request is larger than this server takes (--max-request-bytes ", options_.max_request_bytes, ")");
     else if (res.status == 404)
       message = cat("no endpoint ", req.method, " ", req.path, "; see the README's serve section for the v2 endpoints");
     else

@@ -23,7 +23,8 @@ struct HttpOptions {
 
 class HttpServer {
  public:
-  // The service's token, when it has one, is needed by every endpoint but /v2/health/* ("Authorization: Bearer <token>").
+  // The service's token, when it has one, is needed by every endpoint but /v2/health/*
+  // ("Authorization: Bearer <token>").
   HttpServer(Service& service, HttpOptions options);
   ~HttpServer();
   // Binds host:port; Error naming them when the address is taken or not local. Returns the port bound.

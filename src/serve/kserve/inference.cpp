@@ -51,10 +51,13 @@ std::string sequence_id_of(const nlohmann::json& parameters, const std::string& 
   if (parameters.contains("sequence_id")) {
     const nlohmann::json& id = parameters["sequence_id"];
     if (id.is_number_unsigned() && id.get<uint64_t>() > 0) return std::to_string(id.get<uint64_t>());
-    if (id.is_string() && !id.get<std::string>().empty() && id.get<std::string>().size() <= 256) return id.get<std::string>();
+    if (id.is_string() && !id.get<std::string>().empty() && id.get<std::string>().size() <= 256)
+      return id.get<std::string>();
   }
-  throw ProtocolError(400, cat("model '", model, "' counts streams: give the parameter sequence_id (a positive integer or a "
-                               "string), with sequence_start: true on a stream's first frame and sequence_end: true on its last"));
+  throw ProtocolError(
+      400, cat("model '", model,
+               "' counts streams: give the parameter sequence_id (a positive integer or a "
+               "string), with sequence_start: true on a stream's first frame and sequence_end: true on its last"));
 }
 
 }  // namespace
@@ -85,7 +88,8 @@ nlohmann::json model_metadata(const Model& model, const ModelVersion& version, b
   return j;
 }
 
-InferResponse infer_raw(const Model& model, const ModelVersion& version, const InferRequest& request, Metrics& metrics) {
+InferResponse infer_raw(const Model& model, const ModelVersion& version, const InferRequest& request,
+                        Metrics& metrics) {
   // A batched plan takes its whole batch, or one item (leading dimension 1) batched with other requests.
   bool one_item = version.batcher != nullptr;
   for (const WireTensor& w : request.inputs) one_item = one_item && !w.shape.empty() && w.shape[0] == 1;
@@ -102,7 +106,8 @@ InferResponse infer_raw(const Model& model, const ModelVersion& version, const I
     const WireTensor* given = nullptr;
     for (const WireTensor& w : request.inputs)
       if (w.name == info.name) given = &w;
-    if (!given) throw ProtocolError(400, cat("model '", model.name, "' needs input '", info.name, "'; its inputs: ", names));
+    if (!given)
+      throw ProtocolError(400, cat("model '", model.name, "' needs input '", info.name, "'; its inputs: ", names));
     if (given->datatype != "FP32")
       throw ProtocolError(400, cat("input '", info.name, "' is FP32, not ", given->datatype));
     if (given->shape != expected(info)) {
@@ -121,7 +126,8 @@ InferResponse infer_raw(const Model& model, const ModelVersion& version, const I
   for (const WireTensor& w : request.inputs) {
     bool known = false;
     for (const TensorInfo& info : version.inputs) known = known || info.name == w.name;
-    if (!known) throw ProtocolError(400, cat("model '", model.name, "' has no input '", w.name, "'; its inputs: ", names));
+    if (!known)
+      throw ProtocolError(400, cat("model '", model.name, "' has no input '", w.name, "'; its inputs: ", names));
   }
   std::vector<Tensor> outputs;
   std::vector<float*> out_ptrs;
@@ -159,14 +165,15 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
   const WireTensor& frame = request.inputs[0];
   if (frame.datatype != "UINT8" || frame.shape.size() != 3 || frame.shape[2] != 3 || frame.shape[0] < 1 ||
       frame.shape[1] < 1 || frame.shape[0] > kMaxFrameSide || frame.shape[1] > kMaxFrameSide)
-    throw ProtocolError(400, cat("input 'frame' must be UINT8 with shape [height, width, 3] (BGR, sides 1 to ", kMaxFrameSide,
-                                 "), not ", frame.datatype, " ", nlohmann::json(frame.shape).dump()));
+    throw ProtocolError(400, cat("input 'frame' must be UINT8 with shape [height, width, 3] (BGR, sides 1 to ",
+                                 kMaxFrameSide, "), not ", frame.datatype, " ", nlohmann::json(frame.shape).dump()));
   const std::string id = sequence_id_of(request.parameters, name);
   const bool start = bool_parameter(request.parameters, "sequence_start", false);
   const bool end = bool_parameter(request.parameters, "sequence_end", false);
   std::vector<Zone> zones = model.config.zones;
   if (request.parameters.contains("zones")) {
-    if (!start) throw ProtocolError(400, "the parameter zones is given with a sequence's first frame (sequence_start: true)");
+    if (!start)
+      throw ProtocolError(400, "the parameter zones is given with a sequence's first frame (sequence_start: true)");
     if (!request.parameters["zones"].is_string())
       throw ProtocolError(400, "the parameter zones is a string holding a zones file's JSON ({\"zones\": [...]})");
     try {
@@ -187,7 +194,8 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
     options.flow = model.config.flow;
     handle = sequences.start(name, id, [&] {
       auto s = std::make_shared<Sequence>(options);
-      if (version.device_frames) s->device_input = std::make_unique<eval::DeviceStreamInput>(version.inputs[0].shape, options.flow);
+      if (version.device_frames)
+        s->device_input = std::make_unique<eval::DeviceStreamInput>(version.inputs[0].shape, options.flow);
       s->zones = zones;
       return s;
     });
@@ -195,9 +203,11 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
     handle = sequences.find(name, id);
   }
   const std::shared_ptr<Sequence>& sequence = handle.sequence;
-  std::optional<Turn> turn(std::in_place, *sequence, handle.ticket);  // this frame's turn: the frames before it are done
+  std::optional<Turn> turn(std::in_place, *sequence,
+                           handle.ticket);  // this frame's turn: the frames before it are done
   if (sequence->ended)
-    throw ProtocolError(400, cat("sequence ", id, " of model '", name, "' has ended: start it again with sequence_start: true"));
+    throw ProtocolError(
+        400, cat("sequence ", id, " of model '", name, "' has ended: start it again with sequence_start: true"));
   const int width = static_cast<int>(frame.shape[1]), height = static_cast<int>(frame.shape[0]);
   const Shape& map = net.map;
   const int map_w = static_cast<int>(map[3]), map_h = static_cast<int>(map[2]);
@@ -213,8 +223,9 @@ InferResponse infer_counting(const Model& model, const ModelVersion& version, co
     throw ProtocolError(400, e.what());
   }
   if (sequence->masks && (width != sequence->frame_width || height != sequence->frame_height))
-    throw ProtocolError(400, cat("sequence ", id, " has zones bound to ", sequence->frame_width, "x", sequence->frame_height,
-                                 " frames; this frame is ", width, "x", height, ": keep one frame size per sequence"));
+    throw ProtocolError(400,
+                        cat("sequence ", id, " has zones bound to ", sequence->frame_width, "x", sequence->frame_height,
+                            " frames; this frame is ", width, "x", height, ": keep one frame size per sequence"));
 
   // The frame's bytes are the request's; cv::Mat only looks at them.
   const cv::Mat bgr(height, width, CV_8UC3, const_cast<std::byte*>(frame.bytes.data()));

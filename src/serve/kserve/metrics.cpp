@@ -62,7 +62,9 @@ std::string Metrics::text(const std::map<std::string, size_t>& live_sequences) c
   const auto request_labels = [](const RequestLabels& l) {
     return "model=\"" + escaped(l.model) + "\",endpoint=\"" + l.endpoint + "\",protocol=\"" + l.protocol + "\"";
   };
-  const auto stage_labels = [](const StageLabels& l) { return "model=\"" + escaped(l.first) + "\",stage=\"" + l.second + "\""; };
+  const auto stage_labels = [](const StageLabels& l) {
+    return "model=\"" + escaped(l.first) + "\",stage=\"" + l.second + "\"";
+  };
   auto counter = [&](const char* name, const char* help, const std::map<RequestLabels, uint64_t>& values) {
     out << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n";
     for (const auto& [labels, v] : values) out << name << "{" << request_labels(labels) << "} " << v << "\n";
@@ -85,7 +87,8 @@ std::string Metrics::text(const std::map<std::string, size_t>& live_sequences) c
   counter("crowdrt_request_failures_total", "Requests answered with an error status, by model, endpoint and protocol.",
           failures_);
   out << "# HELP crowdrt_frames_total Frames counted by the counting models.\n# TYPE crowdrt_frames_total counter\n";
-  for (const auto& [model, v] : frames_) out << "crowdrt_frames_total{model=\"" << escaped(model) << "\"} " << v << "\n";
+  for (const auto& [model, v] : frames_)
+    out << "crowdrt_frames_total{model=\"" << escaped(model) << "\"} " << v << "\n";
   histogram("crowdrt_request_duration_seconds", "Time from a request's arrival to its answer.", request_seconds_,
             request_labels);
   histogram("crowdrt_stage_duration_seconds",
@@ -102,7 +105,8 @@ std::string Metrics::text(const std::map<std::string, size_t>& live_sequences) c
   out << "# HELP crowdrt_live_sequences Sequences of the counting models that are live.\n"
          "# TYPE crowdrt_live_sequences gauge\n";
   std::map<std::string, size_t> live = live_sequences;
-  for (const auto& [model, _] : frames_) live.emplace(model, 0);  // a counting model that has served frames: 0, not absent
+  for (const auto& [model, _] : frames_)
+    live.emplace(model, 0);  // a counting model that has served frames: 0, not absent
   for (const auto& [model, n] : live) out << "crowdrt_live_sequences{model=\"" << escaped(model) << "\"} " << n << "\n";
   return out.str();
 }

@@ -1,9 +1,9 @@
 // The server's counters and latency histograms in the Prometheus text exposition format (version 0.0.4):
 //   crowdrt_requests_total{model, endpoint, protocol}, crowdrt_request_failures_total{model, endpoint, protocol},
 //   crowdrt_frames_total{model}, crowdrt_request_duration_seconds{model, endpoint, protocol} and
-//   crowdrt_stage_duration_seconds{model, stage} histograms (stage: queue, preprocess, infer), crowdrt_live_sequences{model},
-//   and for plans with a batch dimension crowdrt_batches_total{model, size}: the dynamic batcher's engine runs by
-//   requests per run.
+//   crowdrt_stage_duration_seconds{model, stage} histograms (stage: queue, preprocess, infer),
+//   crowdrt_live_sequences{model}, and for plans with a batch dimension crowdrt_batches_total{model, size}: the dynamic
+//   batcher's engine runs by requests per run.
 // protocol: http or grpc; endpoint: the protocol's operation (infer, model_metadata, ...), named alike for both.
 #pragma once
 #include <array>

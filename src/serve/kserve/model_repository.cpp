@@ -18,7 +18,8 @@ namespace {
 constexpr const char* kUnloaded = "unloaded";
 
 bool is_version_folder(const std::string& name) {
-  return !name.empty() && name.size() < 19 && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !name.empty() && name.size() < 19 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string read_text(const std::string& path) {
@@ -79,8 +80,8 @@ std::unique_ptr<Batcher> batcher_for(ModelVersion& version, int64_t max_queue_de
 }  // namespace
 
 void check_model_name(const std::string& name) {
-  if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
-      name.find("..") != std::string::npos ||
+  if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos ||
+      name.find('\\') != std::string::npos || name.find("..") != std::string::npos ||
       std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
     throw ProtocolError(400, "model names are 1 to 255 characters without '/', '\\', '..' or control characters");
 }
@@ -176,8 +177,9 @@ void ModelRepository::load(const std::string& name) {
       version->outputs = version->engines->first().outputs();
       version->batch = plan_batch(*version);
       if (version->batch > 1 && model->config.flow_device == "cuda")
-        throw Error(cat(version->plan_path, ": flow_device cuda prepares one frame per engine call; this plan has batch ",
-                        version->batch, " (use flow_device cpu, or a batch-1 plan)"));
+        throw Error(cat(version->plan_path,
+                        ": flow_device cuda prepares one frame per engine call; this plan has batch ", version->batch,
+                        " (use flow_device cpu, or a batch-1 plan)"));
       // The GPU frame path only when asked for (see model_repository.h).
       version->device_frames = version->batch == 1 && model->config.flow_device == "cuda" &&
                                eval::use_device_frames(version->engines->first(), "cuda");
@@ -214,8 +216,8 @@ std::shared_ptr<const Model> ModelRepository::find(const std::string& name) cons
   std::lock_guard lock(mutex_);
   if (auto it = loaded_.find(name); it != loaded_.end()) return it->second;
   if (auto it = unavailable_.find(name); it != unavailable_.end())
-    throw ProtocolError(404, cat("model '", name, "' is not loaded (", it->second, "); load it with POST /v2/repository/models/",
-                             name, "/load"));
+    throw ProtocolError(404, cat("model '", name, "' is not loaded (", it->second,
+                                 "); load it with POST /v2/repository/models/", name, "/load"));
   throw ProtocolError(404, cat("unknown model '", name, "'; POST /v2/repository/index lists the models"));
 }
 

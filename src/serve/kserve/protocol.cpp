@@ -77,7 +77,8 @@ Shape parse_shape(const nlohmann::json& j, const std::string& where) {
   if (!j.is_array()) bad(cat(where, ": \"shape\" must be an array of non-negative integers"));
   Shape shape;
   for (const nlohmann::json& d : j) {
-    if (!d.is_number_integer()) bad(cat(where, ": \"shape\" ", j.dump(), " must hold non-negative integers below 2^31"));
+    if (!d.is_number_integer())
+      bad(cat(where, ": \"shape\" ", j.dump(), " must hold non-negative integers below 2^31"));
     shape.push_back(d.get<int64_t>());
   }
   return shape;
@@ -87,7 +88,8 @@ Shape parse_shape(const nlohmann::json& j, const std::string& where) {
 uint64_t checked_numel(const Shape& shape, size_t element_size, const std::string& where) {
   uint64_t n = 1;
   for (int64_t d : shape) {
-    if (d != 0 && n > (uint64_t{1} << 40) / static_cast<uint64_t>(d)) bad(cat(where, ": shape ", shape_str(shape), " is too large"));
+    if (d != 0 && n > (uint64_t{1} << 40) / static_cast<uint64_t>(d))
+      bad(cat(where, ": shape ", shape_str(shape), " is too large"));
     n *= static_cast<uint64_t>(d);
   }
   if (n * element_size > (uint64_t{1} << 40)) bad(cat(where, ": shape ", shape_str(shape), " is too large"));
@@ -117,7 +119,8 @@ uint64_t tensor_byte_size(const WireTensor& t, const std::string& where) {
       bad(cat(where, ": shape ", nlohmann::json(t.shape).dump(), " must hold non-negative integers below 2^31"));
   const size_t size = datatype_size(t.datatype);
   if (size == 0)
-    bad(cat(where, ": datatype '", t.datatype, "' is not one crowdrt takes; use FP32 (network inputs) or UINT8 (frames)"));
+    bad(cat(where, ": datatype '", t.datatype,
+            "' is not one crowdrt takes; use FP32 (network inputs) or UINT8 (frames)"));
   return checked_numel(t.shape, size, where) * size;
 }
 
@@ -129,7 +132,8 @@ void fill_from_json(WireTensor& t, const nlohmann::json& data, const std::string
   if (elements.size() != numel)
     bad(cat(where, ": \"data\" has ", elements.size(), " elements but shape ", shape_str(t.shape), " needs ", numel));
   t.bytes.resize(numel * size);
-  for (size_t e = 0; e < elements.size(); ++e) put_element(t.datatype, *elements[e], t.bytes.data() + e * size, cat(where, " element ", e));
+  for (size_t e = 0; e < elements.size(); ++e)
+    put_element(t.datatype, *elements[e], t.bytes.data() + e * size, cat(where, " element ", e));
 }
 
 size_t datatype_size(std::string_view datatype) {
@@ -150,7 +154,8 @@ InferRequest parse_infer_request(std::string_view body, std::optional<size_t> he
   const std::string_view header = header_length ? body.substr(0, *header_length) : body;
   std::string_view binary = header_length ? body.substr(*header_length) : std::string_view();
   const nlohmann::json j = nlohmann::json::parse(header.begin(), header.end(), nullptr, false);
-  if (j.is_discarded()) bad("the request body is not valid JSON (binary tensors need the Inference-Header-Content-Length header)");
+  if (j.is_discarded())
+    bad("the request body is not valid JSON (binary tensors need the Inference-Header-Content-Length header)");
   if (!j.is_object()) bad("the inference request must be a JSON object with \"inputs\"");
   InferRequest request;
   if (j.contains("id")) {
@@ -175,10 +180,13 @@ InferRequest parse_infer_request(std::string_view body, std::optional<size_t> he
     const uint64_t byte_size = tensor_byte_size(t, where);
     if (t.parameters.contains("binary_data_size")) {
       const nlohmann::json& s = t.parameters["binary_data_size"];
-      if (!s.is_number_integer() || s.get<int64_t>() < 0) bad(cat(where, ": binary_data_size must be a non-negative integer"));
+      if (!s.is_number_integer() || s.get<int64_t>() < 0)
+        bad(cat(where, ": binary_data_size must be a non-negative integer"));
       const uint64_t n = s.get<uint64_t>();
-      if (!header_length) bad(cat(where, ": binary_data_size given without the Inference-Header-Content-Length header"));
-      if (n > binary.size()) bad(cat(where, ": binary_data_size ", n, " is more than the ", binary.size(), " bytes left in the body"));
+      if (!header_length)
+        bad(cat(where, ": binary_data_size given without the Inference-Header-Content-Length header"));
+      if (n > binary.size())
+        bad(cat(where, ": binary_data_size ", n, " is more than the ", binary.size(), " bytes left in the body"));
       if (n != byte_size)
         bad(cat(where, ": binary_data_size ", n, " does not match shape ", shape_str(t.shape), " of ", t.datatype, " (",
                 byte_size, " bytes)"));
@@ -187,12 +195,14 @@ InferRequest parse_infer_request(std::string_view body, std::optional<size_t> he
       t.bytes.assign(first, first + n);
       binary.remove_prefix(n);
     } else {
-      if (!in.contains("data")) bad(cat(where, ": \"data\" is missing (or give binary_data_size with the binary extension)"));
+      if (!in.contains("data"))
+        bad(cat(where, ": \"data\" is missing (or give binary_data_size with the binary extension)"));
       fill_from_json(t, in["data"], where);
     }
     request.inputs.push_back(std::move(t));
   }
-  if (!binary.empty()) bad(cat(binary.size(), " bytes follow the JSON header that no input's binary_data_size accounts for"));
+  if (!binary.empty())
+    bad(cat(binary.size(), " bytes follow the JSON header that no input's binary_data_size accounts for"));
   if (j.contains("outputs")) {
     if (!j["outputs"].is_array()) bad("\"outputs\" must be an array of {\"name\": ...}");
     request.outputs_given = true;
@@ -287,7 +297,8 @@ std::vector<ChosenOutput> select_outputs(const InferResponse& response, const In
       if (!found) {
         std::string names;
         for (const WireTensor& t : response.outputs) names += cat(names.empty() ? "" : ", ", t.name);
-        bad(cat("requested output '", r.name, "' is not an output of model '", response.model_name, "' (it has ", names, ")"));
+        bad(cat("requested output '", r.name, "' is not an output of model '", response.model_name, "' (it has ", names,
+                ")"));
       }
       chosen.push_back({found, r.binary});
     }

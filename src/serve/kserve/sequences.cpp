@@ -27,9 +27,10 @@ SequenceTable::Handle SequenceTable::start(const std::string& model, const std::
   expire(now);
   const std::string key = key_of(model, id);
   if (!entries_.count(key) && entries_.size() >= limits_.max_sequences)
-    throw ProtocolError(429, cat(entries_.size(), " sequences are live, the most this server keeps (--max-sequences ",
-                                 limits_.max_sequences, "): end one with sequence_end, or retry once idle ones expire (",
-                                 limits_.timeout_seconds, " s)"));
+    throw ProtocolError(
+        429,
+        cat(entries_.size(), " sequences are live, the most this server keeps (--max-sequences ", limits_.max_sequences,
+            "): end one with sequence_end, or retry once idle ones expire (", limits_.timeout_seconds, " s)"));
   entries_[key] = Entry{model, sequence, now};
   return {sequence, sequence->next_ticket++};
 }
@@ -40,8 +41,9 @@ SequenceTable::Handle SequenceTable::find(const std::string& model, const std::s
   expire(now);
   auto it = entries_.find(key_of(model, id));
   if (it == entries_.end())
-    throw ProtocolError(400, cat("sequence ", id, " of model '", model, "' is not live (never started, ended, or idle for more than ",
-                                 limits_.timeout_seconds, " s): send its first frame with the parameter sequence_start: true"));
+    throw ProtocolError(
+        400, cat("sequence ", id, " of model '", model, "' is not live (never started, ended, or idle for more than ",
+                 limits_.timeout_seconds, " s): send its first frame with the parameter sequence_start: true"));
   it->second.last_used = now;
   return {it->second.sequence, it->second.sequence->next_ticket++};
 }
@@ -54,7 +56,8 @@ void SequenceTable::end(const std::string& model, const std::string& id, const s
 
 void SequenceTable::drop_model(const std::string& model) {
   std::lock_guard lock(mutex_);
-  for (auto it = entries_.begin(); it != entries_.end();) it = it->second.model == model ? entries_.erase(it) : std::next(it);
+  for (auto it = entries_.begin(); it != entries_.end();)
+    it = it->second.model == model ? entries_.erase(it) : std::next(it);
 }
 
 std::map<std::string, size_t> SequenceTable::live() {

@@ -77,7 +77,9 @@ std::vector<Level> pyramid_levels(int width, int height, const DisSettings& s) {
     l.hs = 1 + (l.h - s.patch_size) / s.patch_stride;
     l.offset = offset;
     offset += static_cast<size_t>(l.w) * l.h;
-    l.sparse_offset = i == s.finest_scale ? 0 : levels[i - 1].sparse_offset + static_cast<size_t>(levels[i - 1].ws) * levels[i - 1].hs;
+    l.sparse_offset = i == s.finest_scale
+                          ? 0
+                          : levels[i - 1].sparse_offset + static_cast<size_t>(levels[i - 1].ws) * levels[i - 1].hs;
   }
   return levels;
 }
@@ -162,12 +164,14 @@ struct CudaDisFlow::Impl {
   cudaGraphExec_t graph[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}};  // [slot][first frame]
 
   Impl(FlowPreset p, int w, int h, cudaStream_t st) : s(dis_settings(p)), preset(p), width(w), height(h) {
-    if (p == FlowPreset::none) throw Error("GPU optical flow: flow preset 'none' computes no flow; choose ultrafast, fast or medium");
+    if (p == FlowPreset::none)
+      throw Error("GPU optical flow: flow preset 'none' computes no flow; choose ultrafast, fast or medium");
     require_cuda_device();
     levels = pyramid_levels(w, h, s);
     if (levels.empty())
-      throw Error(cat("GPU optical flow: a ", w, "x", h, " frame is too small for DIS preset '", preset_name(), "' (at least ",
-                      dis_minimum_size(p), "x", dis_minimum_size(p), "); use a larger network input or another preset"));
+      throw Error(cat("GPU optical flow: a ", w, "x", h, " frame is too small for DIS preset '", preset_name(),
+                      "' (at least ", dis_minimum_size(p), "x", dis_minimum_size(p),
+                      "); use a larger network input or another preset"));
     finest = s.finest_scale;
     coarsest = static_cast<int>(levels.size()) - 1;
     for (int i = finest; i <= coarsest; ++i) {
@@ -187,15 +191,17 @@ struct CudaDisFlow::Impl {
     check(cudaEventCreateWithFlags(&join, cudaEventDisableTiming), "creating an event");
     allocate();
     if (2 * s.sor_iterations > k::kSorHalo)
-      throw Error(cat("GPU optical flow: ", s.sor_iterations, " SOR iterations need a halo the kernel does not have (at most ",
-                      k::kSorHalo / 2, ")"));
+      throw Error(cat("GPU optical flow: ", s.sor_iterations,
+                      " SOR iterations need a halo the kernel does not have (at most ", k::kSorHalo / 2, ")"));
     int device = 0, optin = 0;
     check(cudaGetDevice(&device), "querying the device");
     check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "querying shared memory");
     const size_t rows_shared = tensor_rows_shared(levels[finest]);
     if (rows_shared > static_cast<size_t>(optin))
-      throw Error(cat("GPU optical flow: ", w, "x", h, " frames are too wide for this GPU's shared memory; use --flow-device cpu"));
-    check(cudaFuncSetAttribute(k::tensor_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(rows_shared)),
+      throw Error(cat("GPU optical flow: ", w, "x", h,
+                      " frames are too wide for this GPU's shared memory; use --flow-device cpu"));
+    check(cudaFuncSetAttribute(k::tensor_rows, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(rows_shared)),
           "configuring the structure tensor kernel");
     check(cudaFuncSetAttribute(k::vr_sor_tiled, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                static_cast<int>(k::kSorSharedBytes)),
@@ -277,7 +283,8 @@ struct CudaDisFlow::Impl {
                             stream), "uploading resize tables");
       check(cudaStreamSynchronize(stream), "uploading resize tables");
       for (auto& [level, o] : at)
-        area_tables[level] = {area_spans.get() + o.xspan, area_spans.get() + o.yspan, area_index.get(), area_weight.get()};
+        area_tables[level] = {area_spans.get() + o.xspan, area_spans.get() + o.yspan, area_index.get(),
+                              area_weight.get()};
     }
   }
 
@@ -296,11 +303,12 @@ struct CudaDisFlow::Impl {
     const Level& l = levels[i];
     const dim3 block(32, 8);
     if (int factor = integer_factor(i)) {
-      k::area_integer_u8<<<grid_for(l.w, l.h, block), block, 0, stream>>>(src, src_pitch, image(slot_index, i), l.w, l.h, factor);
+      k::area_integer_u8<<<grid_for(l.w, l.h, block), block, 0, stream>>>(src, src_pitch, image(slot_index, i), l.w,
+                                                                          l.h, factor);
     } else {
       const AreaTable& t = area_tables.at(i);
-      k::area_general_u8<<<grid_for(l.w, l.h, block), block, 0, stream>>>(src, src_pitch, image(slot_index, i), l.w, l.h,
-                                                                          t.xspan, t.yspan, t.index, t.weight);
+      k::area_general_u8<<<grid_for(l.w, l.h, block), block, 0, stream>>>(src, src_pitch, image(slot_index, i), l.w,
+                                                                          l.h, t.xspan, t.yspan, t.index, t.weight);
     }
   }
 
@@ -380,8 +388,8 @@ struct CudaDisFlow::Impl {
                          tensor.get() + 5 * l.sparse_offset, sparse_x.get(), sparse_y.get()};
       const int threads = 4 * l.ws * l.hs;
       k::patch_search<<<(threads + 127) / 128, 128, 0, stream>>>(args);
-      k::densify<<<grid_for(l.w, l.h, block), block, 0, stream>>>(sparse_x.get(), sparse_y.get(), I0, I1, l.w, l.h, l.ws,
-                                                                   l.hs, s.patch_stride, Ux, Uy);
+      k::densify<<<grid_for(l.w, l.h, block), block, 0, stream>>>(sparse_x.get(), sparse_y.get(), I0, I1, l.w, l.h,
+                                                                  l.ws, l.hs, s.patch_stride, Ux, Uy);
       if (s.variational_iterations > 0) refine(I0, I1, Ux, Uy, l.w, l.h);
       if (i > finest) {
         const Level& n = levels[i - 1];
@@ -406,8 +414,8 @@ struct CudaDisFlow::Impl {
     for (int it = 0; it < s.variational_iterations; ++it) {
       k::vr_system<<<grid, block, 0, stream>>>(a);
       const int du = a.du_plane == k::kDU ? k::kDU2 : k::kDU, dv = a.dv_plane == k::kDV ? k::kDV2 : k::kDV;
-      k::vr_sor_tiled<<<tiles, dim3(32, 32), k::kSorSharedBytes, stream>>>(a, 2 * s.sor_iterations, vr.get() + du * a.plane,
-                                                                           vr.get() + dv * a.plane);
+      k::vr_sor_tiled<<<tiles, dim3(32, 32), k::kSorSharedBytes, stream>>>(
+          a, 2 * s.sor_iterations, vr.get() + du * a.plane, vr.get() + dv * a.plane);
       a.du_plane = du;
       a.dv_plane = dv;
     }
@@ -449,13 +457,14 @@ CudaDisFlow::~CudaDisFlow() = default;
 void CudaDisFlow::start_sequence() { impl_->have_previous = false; }
 void CudaDisFlow::next(const uint8_t* gray, size_t pitch) {
   if (!gray) throw Error("CudaDisFlow::next: no frame (null device pointer)");
-  if (pitch < static_cast<size_t>(impl_->width)) throw Error("CudaDisFlow::next: row pitch smaller than the frame width");
+  if (pitch < static_cast<size_t>(impl_->width))
+    throw Error("CudaDisFlow::next: row pitch smaller than the frame width");
   impl_->next(gray, pitch);
 }
 const float* CudaDisFlow::flow() const { return impl_->flow.get(); }
 void CudaDisFlow::download(float* host) const {
-  check(cudaMemcpyAsync(host, impl_->flow.get(), 2 * sizeof(float) * impl_->width * impl_->height, cudaMemcpyDeviceToHost,
-                        impl_->stream),
+  check(cudaMemcpyAsync(host, impl_->flow.get(), 2 * sizeof(float) * impl_->width * impl_->height,
+                        cudaMemcpyDeviceToHost, impl_->stream),
         "copying the flow to the host");
   check(cudaStreamSynchronize(impl_->stream), "computing the flow");
 }

@@ -374,8 +374,28 @@ __global__ void area2_f32(const float* src, int sw, int src_cn, float* dst, int 
 // Planes of the refinement's scratch, each w x h: the derivatives, then the state the fixed-point iterations update.
 // The increments have two copies: the tiled SOR reads one and writes the other, so that no tile reads a neighbour's
 // cells after that neighbour has written them (tiles of one launch run in any order).
-enum VrPlane { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kAvg, kA11, kA12, kA22, kB1, kB2, kWeight, kDU, kDV, kDU2, kDV2,
-               kVrPlanes };
+enum VrPlane {
+  kIx,
+  kIy,
+  kIz,
+  kIxx,
+  kIxy,
+  kIyy,
+  kIxz,
+  kIyz,
+  kAvg,
+  kA11,
+  kA12,
+  kA22,
+  kB1,
+  kB2,
+  kWeight,
+  kDU,
+  kDV,
+  kDU2,
+  kDV2,
+  kVrPlanes
+};
 
 struct VrArgs {
   const uint8_t* I0;

@@ -58,8 +58,8 @@ __device__ inline int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > 
 // the first width*3 - (width*3) % 16 values of a row and as its scalar tail after), the seed's RGB / 255 planes and
 // its gray: COLOR_BGR2GRAY on the RGB image with OpenCV 4.x's 15-bit weights (R 9798, G 19235, B 3735, rounded),
 // so R gets the blue weight and B the red one.
-__global__ void frame_to_input(const uint8_t* src, size_t pitch, int sw, int sh, const Tap* xtaps, const Tap* ytaps, int dw,
-                               int dh, float* out, uint8_t* gray) {
+__global__ void frame_to_input(const uint8_t* src, size_t pitch, int sw, int sh, const Tap* xtaps, const Tap* ytaps,
+                               int dw, int dh, float* out, uint8_t* gray) {
   int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= dw || y >= dh) return;
   const Tap tx = xtaps[x], ty = ytaps[y];
@@ -79,7 +79,8 @@ __global__ void frame_to_input(const uint8_t* src, size_t pitch, int sw, int sh,
     }
     int v;
     if (3 * x + c < simd_end) {
-      const int a = static_cast<short>(max(-32768, min(32767, h0 >> 4))), b = static_cast<short>(max(-32768, min(32767, h1 >> 4)));
+      const int a = static_cast<short>(max(-32768, min(32767, h0 >> 4))),
+                b = static_cast<short>(max(-32768, min(32767, h1 >> 4)));
       v = (((a * ty.w0) >> 16) + ((b * ty.w1) >> 16) + 2) >> 2;
     } else {
       v = (h0 * ty.w0 + h1 * ty.w1 + (1 << 21)) >> 22;
@@ -148,7 +149,8 @@ struct CudaNetworkInput::Impl {
     if (c != 3 && c != 5) throw Error(cat(c, " input channels: crowdrt feeds 3 (RGB) or 5 (RGB + optical flow)"));
     if (w <= 0 || h <= 0) throw Error(cat("network size ", w, "x", h, ": must be positive"));
     if (c == 5) {
-      if (preset == FlowPreset::none) throw Error("5-channel input needs optical flow: choose --flow ultrafast, fast or medium");
+      if (preset == FlowPreset::none)
+        throw Error("5-channel input needs optical flow: choose --flow ultrafast, fast or medium");
       flow = std::make_unique<CudaDisFlow>(preset, w, h, s);
       gray.ensure(static_cast<size_t>(w) * h, "allocating the gray frame");
     }

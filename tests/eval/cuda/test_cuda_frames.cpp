@@ -40,7 +40,8 @@ bool gpu_present() {
 #define SKIP_WITHOUT_GPU() \
   if (!gpu_present()) GTEST_SKIP() << "no CUDA device here: the GPU frame tests run on the lent GPU"
 
-const vision::FlowPreset kPresets[] = {vision::FlowPreset::ultrafast, vision::FlowPreset::fast, vision::FlowPreset::medium};
+const vision::FlowPreset kPresets[] = {vision::FlowPreset::ultrafast, vision::FlowPreset::fast,
+                                       vision::FlowPreset::medium};
 
 // The committed demo model (UNet-mobilenet_v2, 5 channels) as an fp32 CUDA plan at 608x608, built once.
 Engine& demo_engine() {
@@ -122,7 +123,8 @@ TEST(DeviceFrames, NetworkInputEqualsTheCpuRecipe) {
         rgb_max = std::max(rgb_max, d);
         rgb_differ += d > 0;
       }
-      for (size_t i = 3 * plane; i < 5 * plane; ++i) flow_max = std::max(flow_max, static_cast<double>(std::fabs(a[i] - e[i])));
+      for (size_t i = 3 * plane; i < 5 * plane; ++i)
+        flow_max = std::max(flow_max, static_cast<double>(std::fabs(a[i] - e[i])));
     }
     std::printf("[ frames  ] %-9s RGB values differing: %lld (max %.3g); flow max |difference| %.3g px\n",
                 vision::flow_preset_name(preset), static_cast<long long>(rgb_differ), rgb_max, flow_max);
@@ -158,8 +160,9 @@ TEST(DeviceFrames, DemoModelCountsAgreeWithTheOpenCVFlowPath) {
       }
     }
     const double mae_gpu = abs_error_gpu / frames, mae_cpu = abs_error_cpu / frames;
-    std::printf("[ frames  ] %-9s %d frames: worst |count difference| %.3f of its bound; MAE GPU path %.4f, OpenCV path %.4f\n",
-                vision::flow_preset_name(preset), frames, worst, mae_gpu, mae_cpu);
+    std::printf(
+        "[ frames  ] %-9s %d frames: worst |count difference| %.3f of its bound; MAE GPU path %.4f, OpenCV path %.4f\n",
+        vision::flow_preset_name(preset), frames, worst, mae_gpu, mae_cpu);
     EXPECT_LE(std::fabs(mae_gpu - mae_cpu), 0.01 * mae_cpu) << vision::flow_preset_name(preset);
   }
 }
@@ -289,7 +292,8 @@ TEST(DeviceFrames, StreamsSharingOneEngineGiveEachStreamsOwnCounts) {
     }
   }
   std::vector<eval::DeviceStreamInput> streams;
-  for (size_t s = 0; s < sequences.size(); ++s) streams.emplace_back(engine.inputs()[0].shape, vision::FlowPreset::medium);
+  for (size_t s = 0; s < sequences.size(); ++s)
+    streams.emplace_back(engine.inputs()[0].shape, vision::FlowPreset::medium);
   for (size_t f = 0; f < sequences[0].bgr.size(); ++f) {
     for (size_t s = 0; s < sequences.size(); ++s) streams[s].submit(sequences[s].bgr[f]);  // all queued, then counted
     for (size_t s = 0; s < sequences.size(); ++s) {

@@ -72,8 +72,14 @@ TEST(KServeProtocol, MalformedRequestsAre400) {
   EXPECT_EQ(status_of(R"({"inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["a"]}]})"), 400);
   EXPECT_EQ(status_of(R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": ["a"]}]})"), 400);
   // A shape whose element count overflows is refused, not allocated.
-  EXPECT_EQ(status_of(R"({"inputs": [{"name": "x", "shape": [2147483647, 2147483647, 2147483647], "datatype": "FP64", "data": [1]}]})"), 400);
-  EXPECT_EQ(status_of(R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": {"binary_data_output": 1}})"), 400);
+  EXPECT_EQ(
+      status_of(
+          R"({"inputs": [{"name": "x", "shape": [2147483647, 2147483647, 2147483647], "datatype": "FP64", "data": [1]}]})"),
+      400);
+  EXPECT_EQ(
+      status_of(
+          R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": {"binary_data_output": 1}})"),
+      400);
 }
 
 TEST(KServeProtocol, AnswersCarryOnlyTheRequestedOutputsEachInItsEncoding) {
@@ -82,7 +88,8 @@ TEST(KServeProtocol, AnswersCarryOnlyTheRequestedOutputsEachInItsEncoding) {
       R"( "outputs": [{"name": "names", "parameters": {"binary_data": true}}, {"name": "count"}]})", {});
   InferResponse response;
   response.model_name = "m";
-  response.outputs = {double_tensor("count", {2.5}), double_tensor("unasked", {1}), string_tensor("names", {"ab", "c"})};
+  response.outputs = {double_tensor("count", {2.5}), double_tensor("unasked", {1}),
+                      string_tensor("names", {"ab", "c"})};
   const EncodedResponse encoded = encode_infer_response(response, request);
   ASSERT_TRUE(encoded.header_length.has_value());
   const nlohmann::json j = nlohmann::json::parse(encoded.body.substr(0, *encoded.header_length));
@@ -96,7 +103,8 @@ TEST(KServeProtocol, AnswersCarryOnlyTheRequestedOutputsEachInItsEncoding) {
 }
 
 TEST(KServeModelNames, PathsOutOfTheRepositoryAreRefused) {
-  for (const char* bad : {"", "..", "a/b", "a\\b", "x..y", "a\nb"}) EXPECT_THROW(check_model_name(bad), ProtocolError) << bad;
+  for (const char* bad : {"", "..", "a/b", "a\\b", "x..y", "a\nb"})
+    EXPECT_THROW(check_model_name(bad), ProtocolError) << bad;
   EXPECT_NO_THROW(check_model_name("crowd.v2-fp16_counting"));
 }
 
@@ -123,7 +131,8 @@ TEST(KServeModelConfig, UnknownKeysAndBadValuesNameTheField) {
 TEST(KServeModelConfig, DynamicBatchingTakesTritonsQueueDelay) {
   EXPECT_EQ(parse_model_config(R"({})", "c.json").max_queue_delay_us, -1);  // not given: serve's --max-queue-delay
   EXPECT_EQ(parse_model_config(R"({"dynamic_batching": {}})", "c.json").max_queue_delay_us, -1);
-  EXPECT_EQ(parse_model_config(R"({"dynamic_batching": {"max_queue_delay_microseconds": 2500}})", "c.json").max_queue_delay_us,
+  EXPECT_EQ(parse_model_config(R"({"dynamic_batching": {"max_queue_delay_microseconds": 2500}})", "c.json")
+                .max_queue_delay_us,
             2500);
   for (const char* bad : {R"({"dynamic_batching": {"max_queue_delay_microseconds": -1}})",
                           R"({"dynamic_batching": {"max_queue_delay_microseconds": 10000001}})",
@@ -172,11 +181,17 @@ TEST(KServeMetrics, HistogramsAreCumulativeAndLabelled) {
   m.request("m\"x", "infer", "grpc", true, 0.01);
   m.request("m\"x", "infer", "http", false, 0.01);
   const std::string text = m.text({{"m\"x", 4}});
-  EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="0.005"} 1)"), std::string::npos) << text;
-  EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="10"} 1)"), std::string::npos);
-  EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="+Inf"} 2)"), std::string::npos);
-  EXPECT_NE(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer",protocol="grpc"} 1)"), std::string::npos);
-  EXPECT_EQ(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer",protocol="http"})"), std::string::npos);
+  EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="0.005"} 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="10"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(crowdrt_stage_duration_seconds_bucket{model="m\"x",stage="infer",le="+Inf"} 2)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer",protocol="grpc"} 1)"),
+            std::string::npos);
+  EXPECT_EQ(text.find(R"(crowdrt_request_failures_total{model="m\"x",endpoint="infer",protocol="http"})"),
+            std::string::npos);
   EXPECT_NE(text.find(R"(crowdrt_requests_total{model="m\"x",endpoint="infer",protocol="http"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(crowdrt_live_sequences{model="m\"x"} 4)"), std::string::npos);
 }
@@ -186,7 +201,8 @@ TEST(KServeSequences, FramesTakeTheirTurnsInTicketOrder) {
   vision::NetworkInputOptions options;
   options.size = cv::Size(32, 32);
   options.channels = 3;
-  std::vector<SequenceTable::Handle> handles{table.start("m", "s", [&] { return std::make_shared<Sequence>(options); })};
+  std::vector<SequenceTable::Handle> handles{
+      table.start("m", "s", [&] { return std::make_shared<Sequence>(options); })};
   for (int i = 0; i < 3; ++i) handles.push_back(table.find("m", "s"));
   std::vector<uint64_t> order;
   std::vector<std::thread> threads;

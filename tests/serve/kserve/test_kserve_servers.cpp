@@ -90,8 +90,9 @@ void hang_up_mid_body(int port, size_t promised, size_t sent) {
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-    const std::string head = cat("POST /v2/models/tiny/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ", kToken,
-                                 "\r\nInference-Header-Content-Length: 40\r\nContent-Length: ", promised, "\r\n\r\n");
+    const std::string head =
+        cat("POST /v2/models/tiny/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ", kToken,
+            "\r\nInference-Header-Content-Length: 40\r\nContent-Length: ", promised, "\r\n\r\n");
     const std::string body(sent, '{');
     EXPECT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
     EXPECT_EQ(send(fd, body.data(), body.size(), MSG_NOSIGNAL), static_cast<ssize_t>(body.size()));
@@ -192,8 +193,10 @@ TEST(KServeServers, ServeConcurrentGoodMalformedOversizeAndHungUpClientsOverHttp
   clients.emplace_back([&] {  // HTTP: one counting sequence
     httplib::Client c = http_client(http_port);
     for (int i = 0; i < kFrames; ++i) {
-      nlohmann::json parameters = {{"sequence_id", "h"}, {"sequence_start", i == 0}, {"sequence_end", i == kFrames - 1}};
-      const auto [body, header_length] = binary_body("frame", "UINT8", {40, 48, 3}, frames[i].data(), frames[i].size(), parameters);
+      nlohmann::json parameters = {
+          {"sequence_id", "h"}, {"sequence_start", i == 0}, {"sequence_end", i == kFrames - 1}};
+      const auto [body, header_length] =
+          binary_body("frame", "UINT8", {40, 48, 3}, frames[i].data(), frames[i].size(), parameters);
       const httplib::Result r = c.Post("/v2/models/tiny_counting/infer",
                                        {{"Inference-Header-Content-Length", std::to_string(header_length)}}, body,
                                        "application/octet-stream");
@@ -204,12 +207,15 @@ TEST(KServeServers, ServeConcurrentGoodMalformedOversizeAndHungUpClientsOverHttp
   clients.emplace_back([&] {  // HTTP: malformed, wrong, oversize and unauthorised requests
     httplib::Client c = http_client(http_port);
     EXPECT_EQ(http_status(c.Post("/v2/models/tiny/infer", "{not json", "application/json")), 400);
-    EXPECT_EQ(http_status(c.Post("/v2/models/tiny/infer",
-                                 R"({"inputs": [{"name": "input", "shape": [1, 5, 2, 2], "datatype": "FP32", "data": [1]}]})",
-                                 "application/json")),
-              400);
+    EXPECT_EQ(
+        http_status(c.Post("/v2/models/tiny/infer",
+                           R"({"inputs": [{"name": "input", "shape": [1, 5, 2, 2], "datatype": "FP32", "data": [1]}]})",
+                           "application/json")),
+        400);
     EXPECT_EQ(http_status(c.Post("/v2/models/nope/infer", "{}", "application/json")), 404);
-    EXPECT_EQ(http_status(c.Post("/v2/models/tiny/infer", std::string(kMaxRequestBytes + 1000, 'x'), "application/json")), 413);
+    EXPECT_EQ(
+        http_status(c.Post("/v2/models/tiny/infer", std::string(kMaxRequestBytes + 1000, 'x'), "application/json")),
+        413);
     EXPECT_EQ(http_status(c.Get("/v2/models/a..b")), 400);
     httplib::Client anonymous = http_client(http_port, false);
     EXPECT_EQ(http_status(anonymous.Get("/v2")), 401);
@@ -233,7 +239,8 @@ TEST(KServeServers, ServeConcurrentGoodMalformedOversizeAndHungUpClientsOverHttp
       for (size_t e = 0; e < got.size(); ++e) ASSERT_NEAR(got[e], want.data<float>()[e], 1e-4) << e;
     }
     for (int i = 0; i < kFrames; ++i) {
-      inference::ModelInferRequest request = raw_request("tiny_counting", "UINT8", {40, 48, 3}, frames[i].data(), frames[i].size());
+      inference::ModelInferRequest request =
+          raw_request("tiny_counting", "UINT8", {40, 48, 3}, frames[i].data(), frames[i].size());
       (*request.mutable_parameters())["sequence_id"].set_string_param("g");
       (*request.mutable_parameters())["sequence_start"].set_bool_param(i == 0);
       (*request.mutable_parameters())["sequence_end"].set_bool_param(i == kFrames - 1);
@@ -255,13 +262,15 @@ TEST(KServeServers, ServeConcurrentGoodMalformedOversizeAndHungUpClientsOverHttp
               grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_EQ(g.infer(raw_request("tiny", "FP32", {1, 1, 2, 2}, small.data(), 12), response).error_code(),
               grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_EQ(g.infer(raw_request("nope", "FP32", {1}, small.data(), 4), response).error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(g.infer(raw_request("nope", "FP32", {1}, small.data(), 4), response).error_code(),
+              grpc::StatusCode::NOT_FOUND);
     EXPECT_EQ(g.infer(raw_request("tiny", "FP32", {1}, small.data(), 4), response, "wrong").error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
     const std::string oversize(kMaxRequestBytes + 1000, '\0');
     EXPECT_EQ(g.infer(raw_request("tiny", "FP32", {1}, oversize.data(), oversize.size()), response).error_code(),
               grpc::StatusCode::RESOURCE_EXHAUSTED);
-    inference::ModelInferRequest unknown_sequence = raw_request("tiny_counting", "UINT8", {40, 48, 3}, frames[0].data(), frames[0].size());
+    inference::ModelInferRequest unknown_sequence =
+        raw_request("tiny_counting", "UINT8", {40, 48, 3}, frames[0].data(), frames[0].size());
     (*unknown_sequence.mutable_parameters())["sequence_id"].set_int64_param(404);
     EXPECT_EQ(g.infer(unknown_sequence, response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   });
@@ -274,7 +283,8 @@ TEST(KServeServers, ServeConcurrentGoodMalformedOversizeAndHungUpClientsOverHttp
   httplib::Client c = http_client(http_port);
   const httplib::Result metrics = c.Get("/metrics");
   ASSERT_EQ(http_status(metrics), 200);
-  EXPECT_NE(metrics->body.find(cat(R"(crowdrt_requests_total{model="tiny",endpoint="infer",protocol="grpc"} )", kRawRequests + 2)),
+  EXPECT_NE(metrics->body.find(
+                cat(R"(crowdrt_requests_total{model="tiny",endpoint="infer",protocol="grpc"} )", kRawRequests + 2)),
             std::string::npos)
       << metrics->body;
   EXPECT_NE(metrics->body.find(R"(crowdrt_frames_total{model="tiny_counting"} 6)"), std::string::npos);

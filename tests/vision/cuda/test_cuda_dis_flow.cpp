@@ -75,7 +75,8 @@ struct EndpointErrors {
 
 // Runs OpenCV's DIS (crowdrt's DisFlow: warm start from the previous flow warped by itself) and the GPU DIS over the
 // same frames and collects |flow_gpu - flow_cpu| at every pixel of every frame.
-EndpointErrors compare_with_opencv(FlowPreset preset, const std::vector<cv::Mat>& grays, std::vector<cv::Mat>* gpu_flows = nullptr) {
+EndpointErrors compare_with_opencv(FlowPreset preset, const std::vector<cv::Mat>& grays,
+                                   std::vector<cv::Mat>* gpu_flows = nullptr) {
   const cv::Size size = grays[0].size();
   DisFlow cpu(preset);
   CudaDisFlow gpu(preset, size.width, size.height);
@@ -106,13 +107,17 @@ EndpointErrors compare_with_opencv(FlowPreset preset, const std::vector<cv::Mat>
 }
 
 void report(const char* what, FlowPreset preset, const EndpointErrors& e) {
-  std::printf("[ flow    ] %-34s %-9s EPE median %.3g  p99 %.3g  max %.3g  worst frame %d (mean %.3g); OpenCV's mean |flow| %.3f px\n",
-              what, flow_preset_name(preset), e.quantile(0.5), e.quantile(0.99), e.max(), e.worst_frame,
-              e.worst_frame_mean, e.reference_magnitude);
+  std::printf(
+      "[ flow    ] %-34s %-9s EPE median %.3g  p99 %.3g  max %.3g  worst frame %d (mean %.3g); OpenCV's mean |flow| "
+      "%.3f px\n",
+      what, flow_preset_name(preset), e.quantile(0.5), e.quantile(0.99), e.max(), e.worst_frame, e.worst_frame_mean,
+      e.reference_magnitude);
 }
 
 // The comparison means something only if the sequence moves: the synthetic camera drifts and people walk.
-void expect_motion(const EndpointErrors& e) { EXPECT_GT(e.reference_magnitude, 0.2) << "the test sequence barely moves"; }
+void expect_motion(const EndpointErrors& e) {
+  EXPECT_GT(e.reference_magnitude, 0.2) << "the test sequence barely moves";
+}
 
 }  // namespace
 
