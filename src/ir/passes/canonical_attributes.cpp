@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "ir/passes/canonical_attributes.h"
+#include "ir/shape_inference.h"
 
 namespace crowdrt::ir {
 namespace {
