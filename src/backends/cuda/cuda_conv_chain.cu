@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <type_traits>
 
 #include "backends/cuda/cuda_device.cuh"
@@ -304,18 +305,17 @@ struct Variant {
   bool int8;
   void (*kernel)(Params);
   size_t shared_bytes;
-  int resident_blocks;  // the persistent grid: blocks that fit on the device at once (prepare_conv_chain)
 };
 
 template <int F, int S, int C0, int C1, int C2, int C3, bool Q>
 constexpr Variant variant() {
   return {F, S, {C0, C1, C2, C3}, Q, conv_chain_kernel<F, S, C0, C1, C2, C3, Q>,
-          Chain<F, S, C0, C1, C2, C3, Q>::shared_bytes, 1};
+          Chain<F, S, C0, C1, C2, C3, Q>::shared_bytes};
 }
 
 // The smp U-Net tail (decoder channels ... 32, 16; a head of up to 8 classes), with and without its upsampling,
-// reading fp16 or int8.
-Variant kVariants[] = {
+// reading fp16 or int8. What depends on the device (the persistent grid) is in each ConvChainKernel.
+constexpr Variant kChainVariants[] = {
     variant<2, 3, 32, 16, 16, 8, false>(), variant<2, 3, 32, 16, 16, 8, true>(),
     variant<1, 3, 32, 16, 16, 8, false>(), variant<1, 3, 32, 16, 16, 8, true>(),
     variant<2, 2, 32, 16, 16, 0, false>(), variant<2, 2, 32, 16, 16, 0, true>(),
@@ -327,15 +327,17 @@ int padded_channels(const ChainShape& shape, int s) {  // s = 0..stages
   return s == shape.stages ? round8(c) : c;
 }
 
-Variant* find_variant(const ChainShape& shape, bool int8) {
-  for (Variant& v : kVariants) {
+// The index of the compiled variant that runs `shape`, -1 where none does.
+int find_variant(const ChainShape& shape, bool int8) {
+  for (int i = 0; i < static_cast<int>(std::size(kChainVariants)); ++i) {
+    const Variant& v = kChainVariants[i];
     if (v.upsample != shape.upsample || v.stages != shape.stages || v.int8 != int8) continue;
     bool same = true;
     for (int s = 0; s <= shape.stages; ++s) same = same && v.c[s] == padded_channels(shape, s);
     for (int s = 1; s < shape.stages; ++s) same = same && shape.stage[s].in_channels == shape.stage[s - 1].out_channels;
-    if (same) return &v;
+    if (same) return i;
   }
-  return nullptr;
+  return -1;
 }
 
 // Per output channel of stage 1 with int8 weights: max|w| / 127 (1 for an all-zero channel).
@@ -356,7 +358,7 @@ uint16_t half_bits(float v) { return __half_as_ushort(__float2half_rn(v)); }
 
 bool conv_chain_possible(const ChainShape& shape, const View& x, const View& y) {
   const bool int8 = x.type == StorageType::i8;
-  if (shape.stages < 1 || shape.stages > kChainMaxStages || !find_variant(shape, int8)) return false;
+  if (shape.stages < 1 || shape.stages > kChainMaxStages || find_variant(shape, int8) < 0) return false;
   const int chunk = int8 ? 16 : 8;
   const int c = shape.stage[0].in_channels;
   return (x.type == StorageType::f16 || int8) && x.strides[1] == 1 && x.dims[1] == c && c % chunk == 0 &&
@@ -404,23 +406,28 @@ std::vector<float> conv_chain_constants(const ChainShape& shape, const float* co
   return all;
 }
 
-void prepare_conv_chain(const ChainShape& shape, bool int8) {
-  Variant* v = find_variant(shape, int8);
-  if (!v) return;
-  check(cudaFuncSetAttribute(v->kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(v->shared_bytes)),
+ConvChainKernel prepare_conv_chain(const ChainShape& shape, bool int8) {
+  ConvChainKernel prepared;
+  prepared.shape = shape;
+  prepared.variant = find_variant(shape, int8);
+  if (prepared.variant < 0) return prepared;
+  const Variant& v = kChainVariants[prepared.variant];
+  check(cudaFuncSetAttribute(v.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(v.shared_bytes)),
         "cudaFuncSetAttribute (convolution chain)");
   int device = 0, sms = 0, per_sm = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");
   check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
-  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, v->kernel, kThreads, v->shared_bytes),
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, v.kernel, kThreads, v.shared_bytes),
         "cudaOccupancyMaxActiveBlocksPerMultiprocessor (convolution chain)");
-  v->resident_blocks = std::max(1, per_sm) * sms;
+  prepared.resident_blocks = std::max(1, per_sm) * sms;
+  return prepared;
 }
 
-void launch_conv_chain(const ChainShape& shape, const View& x, const void* weights, const float* constants,
+void launch_conv_chain(const ConvChainKernel& kernel, const View& x, const void* weights, const float* constants,
                        const View& y, cudaStream_t stream) {
-  const Variant* v = find_variant(shape, x.type == StorageType::i8);
-  if (!v) return;  // conv_chain_possible() said no: the caller runs the members' own kernels
+  if (kernel.variant < 0) return;  // conv_chain_possible() said no: the caller runs the members' own kernels
+  const Variant& v = kChainVariants[kernel.variant];
+  const ChainShape& shape = kernel.shape;
   Params p{};
   p.x = x;
   p.y = y;
@@ -434,7 +441,7 @@ void launch_conv_chain(const ChainShape& shape, const View& x, const void* weigh
   p.tiles_x = (p.width + kTileW - 1) / kTileW;
   p.tiles_y = (p.height + kTileH - 1) / kTileH;
   const int tiles = p.tiles_x * p.tiles_y * y.dims[0];
-  v->kernel<<<std::min(tiles, v->resident_blocks), kThreads, v->shared_bytes, stream>>>(p);
+  v.kernel<<<std::min(tiles, kernel.resident_blocks), kThreads, v.shared_bytes, stream>>>(p);
 }
 
 }  // namespace crowdrt::cuda
