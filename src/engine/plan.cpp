@@ -106,7 +106,12 @@ nlohmann::json layers_to_json(const std::vector<LayerInfo>& layers) {
   for (const LayerInfo& l : layers)
     out.push_back({{"node", l.node}, {"op", l.op}, {"kernel", l.kernel},
                    {"precision", precision_name(l.precision)}, {"layout", l.layout}, {"note", l.note},
-                   {"tactic", l.tactic}});
+                   {"tactic",
+                    {{"algorithm", l.tactic.algorithm},
+                     {"precision", l.tactic.precision},
+                     {"int8_io", l.tactic.int8_io},
+                     {"fused", l.tactic.fused},
+                     {"reads_staging", l.tactic.reads_staging}}}});
   return out;
 }
 

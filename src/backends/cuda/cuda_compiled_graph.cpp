@@ -15,12 +15,6 @@ namespace crowdrt::cuda {
 
 using ir::Op;
 
-std::string own_tactic(std::string tactic) {
-  for (const std::string& prefix : {kChainTactic, kStagingTactic})
-    if (tactic.rfind(prefix, 0) == 0) tactic = tactic.substr(prefix.size());
-  return tactic;
-}
-
 CudaCompiledGraph::CudaCompiledGraph(const ir::Graph& graph, const CompileOptions& options)
     : graph_(graph), options_(options) {
   options_.on_layer = nullptr;  // the build's progress callback lives only as long as compile()
@@ -196,7 +190,7 @@ size_t CudaCompiledGraph::graph_input_index(ir::ValueId v) const {
 }
 
 void CudaCompiledGraph::add(const ir::Node* node, std::string op, std::string kernel,
-                            std::function<void(cudaStream_t)> run, std::string note, std::string tactic, bool int8) {
+                            std::function<void(cudaStream_t)> run, std::string note, Tactic tactic, bool int8) {
   LayerInfo info;
   info.node = node ? node->name : op;
   info.op = std::move(op);

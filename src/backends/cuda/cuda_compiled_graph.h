@@ -3,7 +3,8 @@
 //   cuda_int8_selection.cpp  which Convs run int8 and which values are stored int8;
 //   cuda_pass_*.cpp          the fusions, passes over the graph whose results the orchestration consumes;
 //   cuda_op_table.cpp        one entry per op (supports, build, traits); cuda_op_<op>.cpp the builds;
-//   cuda_execution.cpp       CUDA graph capture and replay, run, run_on_device and the waits.
+//   cuda_execution.cpp       CUDA graph capture and replay, run, run_on_device and the waits;
+//   cuda_timer.cpp           the one side-by-side timer; cuda_layout.cpp the views and decoded attributes.
 // Every value lives in the arena (NHWC for rank 4, row-major otherwise) in the engine's storage type; graph inputs
 // and outputs also have float32 NCHW staging buffers on the device and in pinned host memory. Steps are closures
 // over fixed device pointers, so the whole inference is captured once as a CUDA graph and replayed; the per-layer
@@ -27,16 +28,6 @@
 #include "backends/cuda/cuda_timing_cache.h"
 
 namespace crowdrt::cuda {
-
-// Tactic prefixes in plans (the plan format stores a node's tactic as one string).
-inline const std::string kInt8Tactic = "int8/";        // an int8 Conv
-inline const std::string kScaledTactic = "scaled/";    // an fp16 Conv reading or writing int8
-inline const std::string kChainTactic = "chain/";      // the nodes a convolution chain runs
-inline const std::string kStagingTactic = "staging/";  // a Conv reading a network input's staging buffer
-
-// A node's tactic as its own step reads it: without the "chain/" prefix of a fused chain's member or the
-// "staging/" one of a Conv reading a network input's staging buffer.
-std::string own_tactic(std::string tactic);
 
 // What a step launches; layers_ holds what it is (the same index).
 struct Step {
@@ -82,7 +73,7 @@ class CudaCompiledGraph final : public CompiledGraph {
   const float* upload_floats(const std::vector<float>& values, const char* what);
   const int* upload_ints(const std::vector<int64_t>& values, const char* what);
   void add(const ir::Node* node, std::string op, std::string kernel, std::function<void(cudaStream_t)> run,
-           std::string note = "", std::string tactic = "", bool int8 = false);
+           std::string note = "", Tactic tactic = {}, bool int8 = false);
   // Step `step` launches nothing: another step's kernel does its work, as `kernel` and `note` say.
   void run_inside(size_t step, std::string kernel, std::string note);
   size_t node_step(size_t node_index) const { return node_step_[node_index]; }
@@ -100,8 +91,8 @@ class CudaCompiledGraph final : public CompiledGraph {
     std::unique_ptr<ConvStep> conv;
     std::string from, note;
   };
-  StagingChoice choose_staging(const ir::Node& node, const ConvProblem& p, const std::string& planned,
-                               const std::string& tactic);
+  StagingChoice choose_staging(const ir::Node& node, const ConvProblem& p, const Tactic& planned,
+                               const std::string& algorithm);
   size_t node_index(const ir::Node& node) const { return static_cast<size_t>(&node - graph_.nodes().data()); }
   // The input index of a graph input (its conversion is step k), inputs().size() where `v` is none.
   size_t graph_input_index(ir::ValueId v) const;

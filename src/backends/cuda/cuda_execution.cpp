@@ -28,7 +28,8 @@ void CudaCompiledGraph::capture() {
 void CudaCompiledGraph::run(std::span<const float* const> inputs, std::span<float* const> outputs,
                             std::vector<double>* layer_ms) {
   cudaStream_t s = stream_.get();
-  for (size_t i = 0; i < in_staging_.size(); ++i) std::memcpy(in_staging_[i].host.get(), inputs[i], in_staging_[i].bytes);
+  for (size_t i = 0; i < in_staging_.size(); ++i)
+    std::memcpy(in_staging_[i].host.get(), inputs[i], in_staging_[i].bytes);
   check(cudaEventRecord(h2d_start_.get(), s), "cudaEventRecord");
   for (const Staging& st : in_staging_)
     check(cudaMemcpyAsync(st.device.get(), st.host.get(), st.bytes, cudaMemcpyHostToDevice, s), "input copy");
@@ -109,7 +110,8 @@ double CudaCompiledGraph::wait_output_sum() {
 
 void CudaCompiledGraph::wait_output(size_t index, float* host) {
   const Staging& st = out_staging_.at(index);
-  check(cudaMemcpyAsync(st.host.get(), st.device.get(), st.bytes, cudaMemcpyDeviceToHost, stream_.get()), "output copy");
+  check(cudaMemcpyAsync(st.host.get(), st.device.get(), st.bytes, cudaMemcpyDeviceToHost, stream_.get()),
+        "output copy");
   check(cudaStreamSynchronize(stream_.get()), "inference");
   std::memcpy(host, st.host.get(), st.bytes);
 }

@@ -2,7 +2,7 @@
 // operation graph, epilogue fused) where its input has a calibrated amax, it is expressible (group 1, none/ReLU,
 // channels a multiple of 16, or a graph input padded to 16) and, when the builder times tactics, its best int8
 // kernel beats its best fp16 one by 10% (the two timed side by side; the verdict is kept in the timing cache and,
-// as the tactic's "int8/" prefix, in the plan). A value is stored int8 (scale amax / 127) where it has an amax,
+// as the tactic's precision "int8", in the plan). A value is stored int8 (scale amax / 127) where it has an amax,
 // every Conv reading it as input runs int8, and a Conv writing it (or reading it as residual) runs int8 or fp16 in
 // the scaled form whose epilogue requantises (an fp16 Conv's only where that costs under 10% more); other ops
 // read and write int8 through their load/store, so a MaxPool, Resize or Concat next to int8 Convs quantises in
@@ -158,11 +158,12 @@ void CudaCompiledGraph::choose_int8_values() {
   for (size_t i = 0; i < n_nodes; ++i) {
     const ir::Node& n = graph_.nodes()[i];
     if (!scaled_form(n)) continue;
-    const std::string tactic = own_tactic(n.attrs.s("tactic", ""));
-    if (!options_.time_tactics && !tactic.empty()) {
-      // The plan's choice: "int8/" ran int8, "scaled/" ran fp16 reading or writing int8.
-      wants[i] = tactic.rfind(kInt8Tactic, 0) == 0;
-      scaled[i] = wants[i] || tactic.rfind(kScaledTactic, 0) == 0;
+    const Tactic planned = node_tactic(n.attrs);
+    if (!options_.time_tactics &&
+        !(planned.algorithm.empty() && planned.precision.empty() && planned.int8_io.empty())) {
+      // The plan's choice: precision int8 ran int8, int8_io "scaled" ran fp16 reading or writing int8.
+      wants[i] = planned.precision == "int8";
+      scaled[i] = wants[i] || planned.int8_io == "scaled";
     } else if (options_.time_tactics) {
       const Int8Timing t = time_int8(n);
       wants[i] = int8_eligible(n) && t.int8_ms < kInt8Margin * t.fp16_ms;

@@ -29,13 +29,11 @@ void build_conv(CudaCompiledGraph& graph, const ir::Node& node) {
   if (p.has_residual) p.residual = graph.input_view(node, 3);
   p.shape = conv_shape_of(a);
   p.act = to_cuda(reference::epilogue_activation(a));
-  // Tactic: the plan's, else the timing cache's, else timed now (the builder). An int8 Conv's tactic carries
-  // the prefix "int8/" in the plan, one reading a network input's staging buffer "staging/".
+  // Tactic: the plan's, else the timing cache's, else timed now (the builder). The plan's tactic also says whether
+  // the Conv ran int8 (cuda_int8_selection.cpp reads that) and read a network input's staging buffer.
   const bool int8 = p.x.type == StorageType::i8;
-  const std::string planned = options.time_tactics ? "" : a.s("tactic", "");
-  std::string tactic = own_tactic(planned);
-  for (const std::string& prefix : {kInt8Tactic, kScaledTactic})
-    if (tactic.rfind(prefix, 0) == 0) tactic = tactic.substr(prefix.size());
+  const Tactic planned = options.time_tactics ? Tactic{} : node_tactic(a);
+  const std::string& tactic = planned.algorithm;
 
   CudaCompiledGraph::StagingChoice choice = graph.choose_staging(node, p, planned, tactic);
   std::string from = choice.from;
@@ -45,11 +43,13 @@ void build_conv(CudaCompiledGraph& graph, const ir::Node& node) {
   std::string note = from.empty() ? "" : cat("tactic from the ", from);
   if (choice.staging)
     note += cat(note.empty() ? "" : "; ", "reads the network input's float32 staging buffer", choice.note);
+  Tactic chosen;
+  chosen.algorithm = step->tactic();
+  chosen.precision = int8 ? "int8" : "";
+  chosen.int8_io = !int8 && p.quantised() && !choice.staging ? "scaled" : "";
+  chosen.reads_staging = choice.staging;
   graph.add(&node, ir::fused_op_name(node), step->kernel(),
-            [&graph, step](cudaStream_t s) { step->run(s, graph.workspace()); }, note,
-            (choice.staging ? kStagingTactic : "") +
-                (int8 ? kInt8Tactic : p.quantised() && !choice.staging ? kScaledTactic : "") + step->tactic(),
-            int8);
+            [&graph, step](cudaStream_t s) { step->run(s, graph.workspace()); }, note, chosen, int8);
 }
 
 bool conv_transpose_supported(const ir::Graph& g, const ir::Node& n) {

@@ -69,7 +69,8 @@ void build_binary(CudaCompiledGraph& graph, const ir::Node& node) {
                        : node.op == Op::Mul ? BinaryOp::mul
                                             : BinaryOp::div;
   const View out = graph.view(node.outputs[0]);
-  const View x = broadcast_to(graph.input_view(node, 0), out.dims), y = broadcast_to(graph.input_view(node, 1), out.dims);
+  const View x = broadcast_to(graph.input_view(node, 0), out.dims);
+  const View y = broadcast_to(graph.input_view(node, 1), out.dims);
   graph.add(&node, ir::fused_op_name(node), "crowdrt:binary",
             [bop, x, y, out](cudaStream_t s) { launch_binary(bop, x, y, out, s); });
 }

@@ -99,8 +99,8 @@ std::vector<ChainCandidate> CudaCompiledGraph::find_chains() const {
 }
 
 // Runs the chain in one kernel where that is faster than its members' own steps (timed side by side when the
-// builder times tactics, the verdict kept in the timing cache), where a plan says so ("chain/" tactics) or, untimed
-// without a plan's tactics, always. The first member's step runs the kernel; the others' run nothing.
+// builder times tactics, the verdict kept in the timing cache), where a plan says so (tactics fused "chain") or,
+// untimed without a plan's tactics, always. The first member's step runs the kernel; the others' run nothing.
 void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
   const auto& nodes = graph_.nodes();
   const ir::Node& head = nodes[c.members.front()];
@@ -144,9 +144,10 @@ void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
   }
   bool fuse = true;
   std::string why = "untimed";
-  const std::string planned = head.attrs.s("tactic", nodes[c.members.back()].attrs.s("tactic", ""));
+  Tactic planned = node_tactic(head.attrs);
+  if (planned.empty()) planned = node_tactic(nodes[c.members.back()].attrs);
   if (!options_.time_tactics && !planned.empty()) {
-    fuse = planned.rfind(kChainTactic, 0) == 0;
+    fuse = planned.fused == "chain";
     why = "the plan's choice";
   } else if (options_.time_tactics) {
     std::string key = cat("conv chain: x ", static_cast<int>(x.type), " ", x.dims[0], ",", x.dims[1], ",", x.dims[2],
@@ -158,10 +159,11 @@ void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
     const std::string* cached = timing_cache_->find(key);
     if (!cached || std::sscanf(cached->c_str(), "fused %lf separate %lf", &fused_ms, &separate_ms) != 2) {
       // Both forms on the real buffers.
-      const std::vector<double> ms = time_side_by_side(stream_.get(), {[&] { fused(stream_.get()); }, [&] {
-                                                         for (size_t m : c.members) steps_[node_step_[m]].run(stream_.get());
-                                                         if (output_step) steps_[*output_step].run(stream_.get());
-                                                       }});
+      const auto separate = [&] {
+        for (size_t m : c.members) steps_[node_step_[m]].run(stream_.get());
+        if (output_step) steps_[*output_step].run(stream_.get());
+      };
+      const std::vector<double> ms = time_side_by_side(stream_.get(), {[&] { fused(stream_.get()); }, separate});
       fused_ms = ms[0];
       separate_ms = ms[1];
       timing_cache_->put(key, cat("fused ", fused_ms, " separate ", separate_ms));
@@ -172,7 +174,7 @@ void CudaCompiledGraph::fuse_chain(const ChainCandidate& c) {
                     fuse ? "fused" : "separate"));
   }
   if (!fuse) return;
-  for (size_t m : c.members) layers_[node_step_[m]].tactic = kChainTactic + layers_[node_step_[m]].tactic;
+  for (size_t m : c.members) layers_[node_step_[m]].tactic.fused = "chain";
   const std::string inside = cat("(in ", head.name, "'s conv_chain)");
   for (size_t k = 1; k < c.members.size(); ++k)
     run_inside(node_step_[c.members[k]], inside, "fused into the chain of " + head.name);

@@ -2,7 +2,8 @@
 // fp16 with at most 8 channels, may be read by our stem kernel (cuda_conv_stem.cu) straight from its float32
 // NCHW staging buffer, converting as it loads; the input's conversion step then runs nothing. find_staging_stems
 // marks the Convs where a stem configuration could do it; choose_staging decides, when that Conv is built: the
-// plan's choice ("staging/" tactics), untimed always, or timed against the conversion and the Conv's own kernel.
+// plan's choice (its tactic's reads_staging), untimed always, or timed against the conversion and the Conv's own
+// kernel.
 #include <algorithm>
 #include <cstdio>
 
@@ -47,20 +48,20 @@ void CudaCompiledGraph::find_staging_stems() {
 }
 
 CudaCompiledGraph::StagingChoice CudaCompiledGraph::choose_staging(const ir::Node& node, const ConvProblem& p,
-                                                                   const std::string& planned,
-                                                                   const std::string& tactic) {
+                                                                   const Tactic& planned,
+                                                                   const std::string& algorithm) {
   StagingChoice choice;
   if (!stem_reads_staging_[node_index(node)]) return choice;
   const size_t k = graph_input_index(node.inputs[0]);  // the input's conversion is step k, as it is input k
   const ConvProblem staged = on_staging_buffer(p, graph_.value(node.inputs[0]).shape, in_staging_[k].device.get());
   if (!options_.time_tactics && !planned.empty()) {
-    choice.staging = planned.rfind(kStagingTactic, 0) == 0;  // the plan's choice
+    choice.staging = planned.reads_staging;  // the plan's choice
   } else if (!options_.time_tactics) {
     choice.staging = true;  // untimed: the one kernel
   } else {
     // Timed: the input's conversion and this Conv's best kernel, against the stem kernel on the staging buffer.
     std::string from_staged;
-    choice.conv = make_conv_step(node, p, tactic, &choice.from);
+    choice.conv = make_conv_step(node, p, algorithm, &choice.from);
     std::unique_ptr<ConvStep> direct = make_conv_step(node, staged, "", &from_staged);
     const std::string key = "staging: " + staged.key();
     double staged_ms = 0, separate_ms = 0;
@@ -90,7 +91,7 @@ CudaCompiledGraph::StagingChoice CudaCompiledGraph::choose_staging(const ir::Nod
     }
   }
   if (choice.staging) {
-    if (!choice.conv) choice.conv = make_conv_step(node, staged, tactic, &choice.from);
+    if (!choice.conv) choice.conv = make_conv_step(node, staged, algorithm, &choice.from);
     run_inside(k, cat("(in ", node.name, "'s kernel)"), layers_[k].note + "; read as float32 NCHW by " + node.name);
   }
   return choice;

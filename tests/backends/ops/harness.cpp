@@ -167,7 +167,7 @@ std::string describe_layers(const std::vector<LayerInfo>& layers) {
   std::string text;
   for (const LayerInfo& l : layers)
     text += cat("\n      ", l.node, " ", l.op, " ", l.kernel, " ", precision_name(l.precision), " ", l.layout,
-                l.tactic.empty() ? "" : " tactic " + l.tactic, l.note.empty() ? "" : " (" + l.note + ")");
+                l.tactic.empty() ? "" : " tactic " + l.tactic.text(), l.note.empty() ? "" : " (" + l.note + ")");
   return text;
 }
 
