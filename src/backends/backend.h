@@ -31,6 +31,28 @@ inline void check_thread_count(int threads, const std::string& option) {
     throw Error(cat(option, " is ", threads, "; give 0 (every core) or 1 to ", kMaxThreads));
 }
 
+// A layer's kernel choice, as plans record it (each field apart, so that no reader parses a string): the
+// algorithm the backend chose and what else decides how the layer runs. The builder stores it in the plan's node
+// attributes (set_node_tactic) so that loading a plan compiles the same kernels without timing.
+struct Tactic {
+  std::string algorithm;        // e.g. "winograd", "direct", "tf32x3:128x64", "stem:8x16"; "" none chosen
+  std::string precision;        // "" the engine's; "int8" or "bf16" where the layer runs its own
+  std::string int8_io;          // "" none; "scaled": an fp16 Conv (CUDA) reading or writing int8 values
+  std::string fused;            // "" none; "chain": run by a fused convolution chain's kernel (CUDA)
+  bool reads_staging = false;   // reads the network input's float32 staging buffer (CUDA stem)
+  bool empty() const {
+    return algorithm.empty() && precision.empty() && int8_io.empty() && fused.empty() && !reads_staging;
+  }
+  // One line for `build -v` and test messages: the algorithm, then the other fields set, e.g.
+  // "stem:8x16 (reads_staging)", "cudnn:... (precision int8, fused chain)".
+  std::string text() const;
+  bool operator==(const Tactic&) const = default;
+};
+// The node's tactic as a plan stored it (attributes "tactic", "tactic_precision", "tactic_int8_io",
+// "tactic_fused", "tactic_reads_staging"; each absent where its field is empty), and writing it there.
+Tactic node_tactic(const ir::Attributes& attrs);
+void set_node_tactic(ir::Attributes& attrs, const Tactic& tactic);
+
 // What one executed layer got: written into plans and printed by `build -v` and `inspect`.
 struct LayerInfo {
   std::string node;       // IR node name
@@ -39,15 +61,15 @@ struct LayerInfo {
   Precision precision = Precision::fp32;
   std::string layout;     // e.g. "nChw16c"
   std::string note;       // e.g. "concat in place", "fell back to fp32: no int8 kernel"
-  std::string tactic = {};  // the algorithm chosen by timing (e.g. "winograd"); the builder stores it in the
-                            // plan (node attribute "tactic") so that loading a plan reuses it without timing
+  Tactic tactic = {};     // the kernel chosen (by timing, a plan or the default); the builder stores it in the plan
+                          // (node_tactic attributes) so that loading a plan reuses it without timing
 };
 
 struct CompileOptions {
   Precision precision = Precision::fp32;  // a permission, as in TensorRT
   int threads = 0;                        // 0: all cores
   bool time_tactics = false;              // time candidate kernels per layer (the builder); otherwise each
-                                          // node's "tactic" attribute, or the default (the lowest permitted
+                                          // node's tactic (node_tactic), or the default (the lowest permitted
                                           // precision that has a kernel), is used
   std::string timing_cache;               // GPU: file of timed tactics reused across builds ("" for none)
   // Calibrated activation ranges, the backend-independent form every backend reads: value name (the ONNX

@@ -34,7 +34,11 @@ Precision precision_from_name(const std::string& name) {
 void CompiledGraph::run_on_device(bool) {
   throw Error("this plan runs on the CPU: device-resident inference needs a CUDA plan (build with --device cuda)");
 }
-double CompiledGraph::wait_output_sum() { throw Error("wait_output_sum: no device-resident inference on this backend"); }
-void CompiledGraph::wait_output(size_t, float*) { throw Error("wait_output: no device-resident inference on this backend"); }
+double CompiledGraph::wait_output_sum() {
+  throw Error("wait_output_sum: no device-resident inference on this backend");
+}
+void CompiledGraph::wait_output(size_t, float*) {
+  throw Error("wait_output: no device-resident inference on this backend");
+}
 
 }  // namespace crowdrt

@@ -371,14 +371,14 @@ Plan build_plan(const std::string& onnx_path, const BuildOptions& options,
     compile_options.on_layer = nullptr;
   }
   // The tactics the timing chose travel in the plan, so that loading it compiles the same kernels.
-  std::map<std::string, std::string> tactic_of;
+  std::map<std::string, Tactic> tactic_of;
   for (const LayerInfo& l : compiled->layers())
     if (!l.tactic.empty()) tactic_of[l.node] = l.tactic;
   for (ir::Node& node : graph.nodes())
-    if (auto it = tactic_of.find(node.name); it != tactic_of.end()) node.attrs.set("tactic", it->second);
+    if (auto it = tactic_of.find(node.name); it != tactic_of.end()) set_node_tactic(node.attrs, it->second);
   for (const LayerInfo& l : compiled->layers())
     log_verbose(cat("  ", l.node, "  ", l.op, "  ", precision_name(l.precision), "  ", l.kernel, "  ", l.layout,
-                    l.tactic.empty() ? "" : "  " + l.tactic, l.note.empty() ? "" : "  (" + l.note + ")"));
+                    l.tactic.empty() ? "" : "  " + l.tactic.text(), l.note.empty() ? "" : "  (" + l.note + ")"));
 
   Plan plan;
   plan.graph = std::move(graph);

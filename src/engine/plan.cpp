@@ -19,7 +19,8 @@ size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 
 template <class T>
 void put(std::vector<std::byte>& out, size_t at, T v) {
-  for (size_t i = 0; i < sizeof(T); ++i) out[at + i] = static_cast<std::byte>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff);
+  for (size_t i = 0; i < sizeof(T); ++i)
+    out[at + i] = static_cast<std::byte>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff);
 }
 template <class T>
 T get(std::span<const std::byte> in, size_t at) {
@@ -60,7 +61,8 @@ size_t json_size(const nlohmann::json& j) {
 float json_float(const nlohmann::json& j) {
   if (!j.is_number()) throw Error(cat("expected a number, found ", j.dump().substr(0, 40)));
   const double d = j.get<double>();
-  if (std::fabs(d) > std::numeric_limits<float>::max()) throw Error(cat("number ", j.dump(), " is out of float's range"));
+  if (std::fabs(d) > std::numeric_limits<float>::max())
+    throw Error(cat("number ", j.dump(), " is out of float's range"));
   return static_cast<float>(d);
 }
 
@@ -106,7 +108,12 @@ nlohmann::json layers_to_json(const std::vector<LayerInfo>& layers) {
   for (const LayerInfo& l : layers)
     out.push_back({{"node", l.node}, {"op", l.op}, {"kernel", l.kernel},
                    {"precision", precision_name(l.precision)}, {"layout", l.layout}, {"note", l.note},
-                   {"tactic", l.tactic}});
+                   {"tactic",
+                    {{"algorithm", l.tactic.algorithm},
+                     {"precision", l.tactic.precision},
+                     {"int8_io", l.tactic.int8_io},
+                     {"fused", l.tactic.fused},
+                     {"reads_staging", l.tactic.reads_staging}}}});
   return out;
 }
 
@@ -187,7 +194,8 @@ std::vector<std::byte> serialize_plan(const Plan& plan) {
     nlohmann::json ins = nlohmann::json::array(), outs = nlohmann::json::array();
     for (ir::ValueId v : n.inputs) ins.push_back(id(v));
     for (ir::ValueId v : n.outputs) outs.push_back(id(v));
-    nodes.push_back({{"name", n.name}, {"op", ir::op_name(n.op)}, {"inputs", ins}, {"outputs", outs}, {"attrs", attrs}});
+    nodes.push_back(
+        {{"name", n.name}, {"op", ir::op_name(n.op)}, {"inputs", ins}, {"outputs", outs}, {"attrs", attrs}});
   }
   nlohmann::json graph_inputs = nlohmann::json::array(), graph_outputs = nlohmann::json::array();
   for (ir::ValueId v : g.inputs()) graph_inputs.push_back(id(v));
@@ -248,7 +256,8 @@ Plan parse_plan(std::span<const std::byte> bytes, const std::string& what) {
           throw Error(cat(label, " is declared ", dtype_name(dtype), " ", shape_str(shape), " (", declared,
                           " bytes) but stores ", n, " bytes"));
         if (offset > weights_bytes || n > weights_bytes - offset)
-          throw Error(cat(label, " lies outside the weights (offset ", offset, ", ", n, " bytes of ", weights_bytes, ")"));
+          throw Error(
+              cat(label, " lies outside the weights (offset ", offset, ", ", n, " bytes of ", weights_bytes, ")"));
         Tensor t(dtype, shape);
         if (n) std::memcpy(t.raw(), bytes.data() + weights_at + offset, n);
         ids.push_back(plan.graph.add_constant(name, std::move(t)));

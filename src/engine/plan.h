@@ -24,7 +24,9 @@
 
 namespace crowdrt {
 
-constexpr uint32_t kPlanFormatVersion = 1;
+// 2: a layer's tactic is a record of fields (Tactic; node attributes tactic, tactic_precision, tactic_int8_io,
+// tactic_fused, tactic_reads_staging) where version 1 wrote one string with prefixes ("int8/", "chain/", ...).
+constexpr uint32_t kPlanFormatVersion = 2;
 
 struct Plan {
   nlohmann::json header;  // everything but the graph (filled by the builder): source, backend, device, build, layers

@@ -47,7 +47,8 @@ Engine::Engine(Plan plan, const RuntimeOptions& options, const std::string& what
   Precision precision = Precision::fp32;
   if (plan_.header.contains("build")) precision = precision_from_name(plan_.header["build"].value("precision", "fp32"));
   CompileOptions compile_options{precision, options.threads, false, {}, {}};
-  // The calibrated amax and the layers kept fp32 travel in the header; each Conv's "tactic" says which kernel.
+  // The calibrated amax and the layers kept fp32 travel in the header; each Conv's tactic (node_tactic) says
+  // which kernel.
   if (plan_.header.contains("calibration")) {
     const nlohmann::json amax = plan_.header["calibration"].value("activation_amax", nlohmann::json::object());
     for (const auto& [name, value] : amax.items()) compile_options.activation_amax[name] = value.get<float>();

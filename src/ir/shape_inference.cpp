@@ -174,7 +174,8 @@ class NodeShapes {
   void conv() {
     const Shape& x = shape(0);
     const Shape& w = shape(1);
-    if (x.size() < 3 || w.size() != x.size()) fail(cat("input ", shape_str(x), " and weight ", shape_str(w), " do not fit a convolution"));
+    if (x.size() < 3 || w.size() != x.size())
+      fail(cat("input ", shape_str(x), " and weight ", shape_str(w), " do not fit a convolution"));
     const size_t rank = x.size() - 2;
     const int64_t group = node_.attrs.i("group", 1);
     if (group <= 0 || x[1] != mul(w[1], group) || w[0] % group != 0)
@@ -192,14 +193,16 @@ class NodeShapes {
       out.push_back(output_size(
           [&] { return conv_output_size(x[2 + i], kernel[i], strides[i], dilations[i], pads[i], pads[rank + i]); }));
     }
-    if (has_input(2) && shape_numel(shape(2)) != w[0]) fail(cat("bias has ", shape_numel(shape(2)), " values for ", w[0], " channels"));
+    if (has_input(2) && shape_numel(shape(2)) != w[0])
+      fail(cat("bias has ", shape_numel(shape(2)), " values for ", w[0], " channels"));
     set(0, input(0).dtype, out);
   }
 
   void conv_transpose() {
     const Shape& x = shape(0);
     const Shape& w = shape(1);
-    if (x.size() < 3 || w.size() != x.size()) fail(cat("input ", shape_str(x), " and weight ", shape_str(w), " do not fit a transposed convolution"));
+    if (x.size() < 3 || w.size() != x.size())
+      fail(cat("input ", shape_str(x), " and weight ", shape_str(w), " do not fit a transposed convolution"));
     const size_t rank = x.size() - 2;
     const int64_t group = node_.attrs.i("group", 1);
     if (group <= 0 || x[1] != w[0]) fail(cat("input channels ", x[1], " do not match weight ", shape_str(w)));
@@ -240,7 +243,8 @@ class NodeShapes {
     const size_t rank = x.size() - 2;
     if (!node_.attrs.has("kernel_shape")) fail("kernel_shape is missing");
     const std::vector<int64_t> kernel = node_.attrs.ints("kernel_shape");
-    if (kernel.size() != rank) fail(cat("kernel_shape has ", kernel.size(), " values for ", rank, " spatial dimensions"));
+    if (kernel.size() != rank)
+      fail(cat("kernel_shape has ", kernel.size(), " values for ", rank, " spatial dimensions"));
     const auto strides = per_axis("strides", rank, 1), dilations = per_axis("dilations", rank, 1);
     const auto pads = explicit_pads(Shape(x.begin() + 2, x.end()), kernel, strides, dilations,
                                     node_.attrs.s("auto_pad", "NOTSET"), node_.attrs.ints("pads"));
@@ -303,7 +307,8 @@ class NodeShapes {
     // The canonical form keeps the size the sizes input gave; out/in as float may floor one below it.
     const Value& output = graph_.value(node_.outputs[0]);
     for (size_t d = 0; d < x.size(); ++d) {
-      if (!std::isfinite(scales[d]) || scales[d] <= 0) fail(cat("scale ", scales[d], " is not a finite positive number"));
+      if (!std::isfinite(scales[d]) || scales[d] <= 0)
+        fail(cat("scale ", scales[d], " is not a finite positive number"));
       const double size = std::floor(static_cast<double>(x[d]) * scales[d]);
       if (size > static_cast<double>(kMaxTensorBytes))
         fail(cat("scale ", scales[d], " makes dimension ", d, " of ", shape_str(x), " ",
@@ -406,7 +411,8 @@ class NodeShapes {
     std::vector<bool> seen(x.size(), false);
     Shape out;
     for (int64_t p : perm) {
-      if (p < 0 || p >= static_cast<int64_t>(x.size()) || seen[p]) fail(cat("perm is not a permutation of ", x.size(), " axes"));
+      if (p < 0 || p >= static_cast<int64_t>(x.size()) || seen[p])
+        fail(cat("perm is not a permutation of ", x.size(), " axes"));
       seen[p] = true;
       out.push_back(x[p]);
     }
@@ -470,7 +476,8 @@ std::vector<int64_t> explicit_pads(const Shape& spatial_in, const std::vector<in
   const size_t rank = spatial_in.size();
   if (auto_pad == "NOTSET" || auto_pad.empty()) {
     if (pads.empty()) return std::vector<int64_t>(2 * rank, 0);
-    if (pads.size() != 2 * rank) throw Error(cat("pads has ", pads.size(), " values for ", rank, " spatial dimensions"));
+    if (pads.size() != 2 * rank)
+      throw Error(cat("pads has ", pads.size(), " values for ", rank, " spatial dimensions"));
     return pads;
   }
   std::vector<int64_t> out(2 * rank, 0);

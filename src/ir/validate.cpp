@@ -156,7 +156,8 @@ class Validator {
     }
     if (std::find(graph_.inputs().begin(), graph_.inputs().end(), id) != graph_.inputs().end())
       for (int64_t d : v.shape)
-        if (d < 1) fail(cat("graph input '", v.name, "' has shape ", shape_str(v.shape), "; every dimension must be >= 1"));
+        if (d < 1)
+          fail(cat("graph input '", v.name, "' has shape ", shape_str(v.shape), "; every dimension must be >= 1"));
     if (v.is_constant() && (v.data->shape() != v.shape || v.data->dtype() != v.dtype))
       fail(cat("constant '", v.name, "' is declared ", dtype_name(v.dtype), " ", shape_str(v.shape), " but holds ",
                dtype_name(v.data->dtype()), " ", shape_str(v.data->shape())));
@@ -176,7 +177,8 @@ class Validator {
   void at_least(const Node& node, const char* attr, int64_t low) const {
     if (!node.attrs.has(attr)) return;
     for (int64_t x : node.attrs.ints(attr))
-      if (x < low) fail(node, cat(attr, " ", shape_list(node.attrs.ints(attr)), " holds ", x, "; each must be >= ", low));
+      if (x < low)
+        fail(node, cat(attr, " ", shape_list(node.attrs.ints(attr)), " holds ", x, "; each must be >= ", low));
   }
   static std::string shape_list(const std::vector<int64_t>& v) {
     std::string s = "[";
@@ -283,7 +285,8 @@ class Validator {
   void resize(const Node& node) const {
     auto check_scales = [&](const std::vector<float>& scales, const char* from) {
       for (float s : scales)
-        if (!std::isfinite(s) || s <= 0) fail(node, cat("scale ", s, " in its ", from, " is not a finite positive number"));
+        if (!std::isfinite(s) || s <= 0)
+          fail(node, cat("scale ", s, " in its ", from, " is not a finite positive number"));
     };
     check_scales(node.attrs.floats("scales"), "scales attribute");
     if (const Tensor* t = constant_input(node, 2); t && t->numel() > 0) check_scales(t->to_float(), "scales input");
@@ -311,8 +314,8 @@ class Validator {
                        dtype_name(again.dtype), " ", shape_str(again.shape)));
       if (node.op == Op::Conv && node.inputs.size() > 3 && node.inputs[3] != kNoValue &&
           graph_.value(node.inputs[3]).shape != out.shape)
-        fail(node, cat("residual input '", name_of(node.inputs[3]), "' is ", shape_str(graph_.value(node.inputs[3]).shape),
-                       ", not the output's ", shape_str(out.shape)));
+        fail(node, cat("residual input '", name_of(node.inputs[3]), "' is ",
+                       shape_str(graph_.value(node.inputs[3]).shape), ", not the output's ", shape_str(out.shape)));
     }
   }
 

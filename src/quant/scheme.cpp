@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/tensor.h"
 
 namespace crowdrt::quant {
 
@@ -25,6 +26,14 @@ std::vector<float> weight_scales(const Tensor& weights, int axis) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t c = 0; c < channels; ++c)
       for (int64_t i = 0; i < inner; ++i) scales[c] = std::max(scales[c], std::abs(w[(o * channels + c) * inner + i]));
+  for (float& s : scales) s = s > 0 ? s / kInt8Steps : 1.f;
+  return scales;
+}
+
+std::vector<float> weight_scales(const float* weights, int64_t channels, int64_t per_channel) {
+  std::vector<float> scales(static_cast<size_t>(channels), 0.f);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t i = 0; i < per_channel; ++i) scales[c] = std::max(scales[c], std::abs(weights[c * per_channel + i]));
   for (float& s : scales) s = s > 0 ? s / kInt8Steps : 1.f;
   return scales;
 }

@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/tensor.h"
+// No core/tensor.h here: CUDA sources (compiled as C++17 by nvcc) include this header.
+namespace crowdrt {
+class Tensor;
+}
 
 namespace crowdrt::quant {
 
@@ -19,6 +22,8 @@ float amax_of_scale(float scale);
 // Per output channel along `axis` of float32 weights (0 for Conv's O x I x kh x kw, 1 for ConvTranspose's
 // I x O x kh x kw): max|w| / 127, and 1 for an all-zero channel (its values quantise to 0 at any scale).
 std::vector<float> weight_scales(const Tensor& weights, int axis = 0);
+// The same for `channels` rows of `per_channel` float32 weights each (output channel first, as Conv's).
+std::vector<float> weight_scales(const float* weights, int64_t channels, int64_t per_channel);
 
 // nearbyint(x / scale) clamped to [-128, 127] (activations) or [-127, 127] (weights).
 int8_t quantise_value(float x, float scale);

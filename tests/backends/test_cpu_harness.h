@@ -56,7 +56,8 @@ inline Comparison expect_cpu_matches_reference(const ir::Graph& graph, int threa
       else if (!std::isnan(r)) error = std::max(error, std::abs(a - r));
     }
     std::string layers;
-    for (const LayerInfo& l : info.layers) layers += cat("\n  ", l.node, " ", l.op, " ", l.kernel, " ", l.layout, " ", l.note);
+    for (const LayerInfo& l : info.layers)
+      layers += cat("\n  ", l.node, " ", l.op, " ", l.kernel, " ", l.layout, " ", l.note);
     EXPECT_LE(error, 1e-4f * std::max(1.f, reference_max))
         << "output " << o << " " << shape_str(expected[o].shape()) << layers;
   }

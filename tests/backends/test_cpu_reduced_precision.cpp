@@ -144,7 +144,8 @@ TEST(CpuReducedPrecision, Int8WithoutAnAmaxFallsBackAndSaysWhy) {
   const std::vector<Tensor> got = run(graph, options, input, &layers);
   EXPECT_EQ(layer_of(layers, "Conv_0").precision, Precision::int8);
   EXPECT_EQ(layer_of(layers, "Conv_1").precision, Precision::bf16);
-  EXPECT_NE(layer_of(layers, "Conv_1").note.find("fell back to bf16: no int8 scale for its input 'v"), std::string::npos)
+  EXPECT_NE(layer_of(layers, "Conv_1").note.find("fell back to bf16: no int8 scale for its input 'v"),
+            std::string::npos)
       << layer_of(layers, "Conv_1").note;
 }
 

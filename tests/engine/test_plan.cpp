@@ -74,6 +74,36 @@ TEST(Plan, AnotherFormatVersionIsRefusedWithBothVersionsNamed) {
   EXPECT_NE(msg.find("rebuild"), std::string::npos) << msg;
 }
 
+// Version 1 wrote a layer's tactic as one string with prefixes ("int8/", "scaled/", "chain/", "staging/"): such a
+// plan is refused, not read with its choices lost.
+TEST(Plan, AVersion1PlanOfPrefixedTacticsIsRefusedWithTheRebuildMessage) {
+  std::vector<std::byte> bytes = serialize_plan(small_plan());
+  bytes[8] = std::byte{1};
+  const std::string msg = expect_error([&] { parse_plan(bytes, "v1.plan"); });
+  EXPECT_NE(msg.find("plan format version 1, this crowdrt reads version 2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("rebuild the plan"), std::string::npos) << msg;
+}
+
+TEST(Plan, ATacticTravelsAsFieldsInTheLayersAndTheNodeAttributes) {
+  Plan plan = small_plan();
+  const Tactic tactic{.algorithm = "stem:8x16", .precision = "int8", .int8_io = "", .fused = "chain",
+                      .reads_staging = true};
+  set_node_tactic(plan.graph.nodes()[0].attrs, tactic);
+  LayerInfo layer{"conv", "Conv", "crowdrt:stem 8x16", Precision::int8, "NHWC int8", "", tactic};
+  plan.header["layers"] = layers_to_json({layer});
+  const Plan back = parse_plan(serialize_plan(plan), "mem");
+  EXPECT_EQ(node_tactic(back.graph.nodes()[0].attrs), tactic);
+  EXPECT_TRUE(node_tactic(back.graph.nodes()[1].attrs).empty());
+  EXPECT_FALSE(back.graph.nodes()[0].attrs.has("tactic_int8_io"));  // empty fields are not written
+  const nlohmann::json& t = back.header["layers"][0]["tactic"];
+  EXPECT_EQ(t["algorithm"], "stem:8x16");
+  EXPECT_EQ(t["precision"], "int8");
+  EXPECT_EQ(t["int8_io"], "");
+  EXPECT_EQ(t["fused"], "chain");
+  EXPECT_EQ(t["reads_staging"], true);
+  EXPECT_EQ(tactic.text(), "stem:8x16 (precision int8, fused chain, reads_staging)");
+}
+
 TEST(Runtime, APlanForAnotherDeviceIsRefusedNamingBoth) {
   const std::string msg = expect_error([&] { Engine(small_plan("gpu:sm_90"), {}); });
   EXPECT_NE(msg.find("gpu:sm_90"), std::string::npos) << msg;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/tensor.h"
 #include "quant/scheme.h"
 
 namespace crowdrt::quant {

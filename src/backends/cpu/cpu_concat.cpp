@@ -32,10 +32,12 @@ void build_concat(GraphBuilder& builder, const ir::Node& node) {
   dnnl::concat::primitive_desc pd(any_dst, axis, source_mds, builder.engine(), builder.attr());
   const Slot dst = builder.write(y, pd.dst_desc());
   std::vector<std::pair<int, Slot>> args{{DNNL_ARG_DST, dst}};
-  for (size_t i = 0; i < sources.size(); ++i) args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), sources[i]);
-  builder.add_primitive(dnnl::concat(pd), pd, std::move(args), {},
-                        LayerInfo{node.name, "Concat", onednn_kernel_name(pd), bf16 ? Precision::bf16 : Precision::fp32,
-                                  describe_layout(dst.md), node.attrs.i("in_place", 0) ? "copied: in place refused" : ""});
+  for (size_t i = 0; i < sources.size(); ++i)
+    args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), sources[i]);
+  builder.add_primitive(
+      dnnl::concat(pd), pd, std::move(args), {},
+      LayerInfo{node.name, "Concat", onednn_kernel_name(pd), bf16 ? Precision::bf16 : Precision::fp32,
+                describe_layout(dst.md), node.attrs.i("in_place", 0) ? "copied: in place refused" : ""});
 }
 
 // The op table's entry (cpu_op_table.cpp): inputs of the output's rank along an axis inside it. A copying

@@ -186,7 +186,7 @@ void build_conv(GraphBuilder& builder, const ir::Node& node) {
   builder.add_primitive(dnnl::convolution_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
                         std::move(constants),
                         LayerInfo{node.name, ir::fused_op_name(node), onednn_kernel_name(pd), choice.precision,
-                                  describe_layout(dst.md), note, choice.tactic});
+                                  describe_layout(dst.md), note, choice.plan_tactic()});
 }
 
 void build_conv_transpose(GraphBuilder& builder, const ir::Node& node) {

@@ -3,8 +3,8 @@
 // fast kernel on this CPU and (int8) the input has a calibrated amax. At build the candidates are timed and a
 // lower-precision or Winograd one must beat the best so far by 10% (so that timing noise does not trade
 // accuracy for nothing), each timed on weights evicted from the caches, as they are in the network; without
-// timing (tests, or a plan whose node has no "tactic") the lowest precision wins. A plan's "tactic" attribute
-// is reused as it is.
+// timing (tests, or a plan whose node has no tactic) the lowest precision wins. A plan's tactic (node_tactic:
+// the algorithm, and the precision where it is not fp32) is reused as it is.
 //
 // fp16: oneDNN 2.6 has no fp16 convolution on x86 CPUs, and bf16 is not a fallback that fp16 permits (8
 // mantissa bits against fp16's 11; see precision_permits), so fp16 layers run fp32 and say so.
@@ -101,7 +101,8 @@ std::optional<dnnl::convolution_forward::primitive_desc> try_variant(const Graph
   try {
     const memory::data_type dst_type =
         variant.compute == memory::data_type::f32 ? memory::data_type::f32 : variant.compute;
-    auto pd = make_conv_pd(builder, node, setup, variant, memory::desc(setup.src_dims, variant.compute, memory::format_tag::any),
+    auto pd = make_conv_pd(builder, node, setup, variant,
+                           memory::desc(setup.src_dims, variant.compute, memory::format_tag::any),
                            memory::desc(setup.dst_dims, dst_type, memory::format_tag::any));
     if (variant.algorithm == dnnl::algorithm::convolution_winograd || fast_kernel(pd)) return pd;
   } catch (const dnnl::error&) {
@@ -118,7 +119,7 @@ ConvChoice choose_conv(const GraphBuilder& builder, const ir::Node& node) {
   const ConvSetup setup = conv_setup(graph, node);
   const Precision permission = options.precision;
   const bool keep = options.keep_fp32.count(node.name) != 0;
-  const std::string wanted = node.attrs.s("tactic", "");
+  const std::string wanted = conv_choice_tactic(node_tactic(node.attrs));
 
   std::vector<Candidate> candidates{{ConvChoice{Precision::fp32, "direct", ""}, std::nullopt}};
   std::vector<std::string> why;  // reasons a permitted lower precision is not a candidate

@@ -33,7 +33,16 @@ struct ConvChoice {
   Precision precision = Precision::fp32;
   std::string tactic = "direct";  // direct, winograd (fp32), int8, bf16
   std::string note;               // why (timing, a missing scale, a missing kernel)
+  // As plans record it: the algorithm (winograd, else direct) and the precision where it is not fp32.
+  Tactic plan_tactic() const {
+    Tactic t;
+    t.algorithm = tactic == "winograd" ? "winograd" : "direct";
+    if (precision != Precision::fp32) t.precision = precision_name(precision);
+    return t;
+  }
 };
+// The ConvChoice::tactic a plan's node asks for ("" none).
+inline std::string conv_choice_tactic(const Tactic& t) { return t.precision.empty() ? t.algorithm : t.precision; }
 
 using ArgMemories = std::unordered_map<int, dnnl::memory>;
 // Our own kernels get the same argument map oneDNN primitives get (DNNL_ARG_SRC, DNNL_ARG_DST, ...).
@@ -163,7 +172,7 @@ class GraphBuilder {
 
 // Each op's build function is in the op's file, reached through its op table entry (cpu_op_table.h).
 
-// Choosing a Conv's precision and algorithm (cpu_conv_choice.cpp): its "tactic" attribute when the plan has
+// Choosing a Conv's precision and algorithm (cpu_conv_choice.cpp): its tactic (node_tactic) when the plan has
 // one and no timing is asked for, else the permitted candidates with a fast kernel (and, for int8, an input
 // amax), timed when time_tactics, else the lowest precision.
 ConvChoice choose_conv(const GraphBuilder& builder, const ir::Node& node);

@@ -43,9 +43,10 @@ void build_pool(GraphBuilder& builder, const ir::Node& node) {
   const Slot src = required ? builder.read_as(x, channel_blocked_desc(to_dims(in)))
                    : bf16   ? builder.read_as(x, with_data_type(builder.layout(x), type))
                             : builder.read(x);
-  dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src.md,
-                                      required ? *required : dnnl::memory::desc(to_dims(out), type, dnnl::memory::format_tag::any),
-                                      strides, kernel, dilations, pad_begin, pad_end);
+  dnnl::pooling_v2_forward::desc desc(
+      dnnl::prop_kind::forward_inference, algorithm, src.md,
+      required ? *required : dnnl::memory::desc(to_dims(out), type, dnnl::memory::format_tag::any), strides, kernel,
+      dilations, pad_begin, pad_end);
   dnnl::pooling_v2_forward::primitive_desc pd(desc, builder.attr(), builder.engine());
   const Slot dst = builder.write(y, pd.dst_desc());
   builder.add_primitive(dnnl::pooling_v2_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, {},

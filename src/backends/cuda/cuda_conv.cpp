@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "quant/scheme.h"
 
 namespace crowdrt::cuda {
 namespace {
@@ -115,17 +116,6 @@ struct ConvStep::Cudnn {
   DeviceMemory weight, bias_storage, zero_bias;
 };
 
-std::vector<float> weight_scales(const Tensor& weight) {
-  const int64_t out_c = weight.shape()[0], per = weight.numel() / out_c;
-  std::vector<float> scales(static_cast<size_t>(out_c));
-  for (int64_t o = 0; o < out_c; ++o) {
-    float m = 0.f;
-    for (int64_t i = 0; i < per; ++i) m = std::max(m, std::abs(weight.data<float>()[o * per + i]));
-    scales[o] = m > 0.f ? m / 127.f : 1.f;
-  }
-  return scales;
-}
-
 ConvStep::ConvStep(const ConvProblem& problem, cudnnHandle_t cudnn, cudaStream_t stream, const std::string& tactic,
                    TacticTimes* times, bool time)
     : p_(problem), cudnn_handle_(cudnn) {
@@ -205,7 +195,7 @@ void ConvStep::prepare_quantised() {
   if (p_.shape.group != 1) throw Error("a convolution with int8 operands needs group 1");
   // An int8 x: weights quantised per output channel, int8 KRSC for cuDNN and dequantised (OIHW float) for the
   // direct kernel, so that both compute the same int8 convolution. A 16-bit x: weights in its type, unscaled.
-  const std::vector<float> w_scales = int8 ? weight_scales(weight) : std::vector<float>(out_c, 1.f);
+  const std::vector<float> w_scales = int8 ? quant::weight_scales(weight) : std::vector<float>(out_c, 1.f);
   std::vector<int8_t> q8(int8 ? size_t(out_c) * kh * kw * cin_storage : 0, 0);  // padding channels zero
   std::vector<float> krsc(int8 ? 0 : size_t(out_c) * kh * kw * cin_storage, 0.f);
   std::vector<float> direct(static_cast<size_t>(weight.numel()));
@@ -217,9 +207,8 @@ void ConvStep::prepare_quantised() {
           const size_t at = ((size_t(o) * cin + i) * kh + y) * kw + x;
           const size_t to = ((size_t(o) * kh + y) * kw + x) * cin_storage + i;
           if (int8) {
-            const float q = std::clamp(std::nearbyint(w[at] / w_scales[o]), -127.f, 127.f);
-            q8[to] = static_cast<int8_t>(q);
-            direct[at] = q * w_scales[o];
+            q8[to] = quant::quantise_weight(w[at], w_scales[o]);
+            direct[at] = static_cast<float>(q8[to]) * w_scales[o];
           } else {
             krsc[to] = w[at];
             direct[at] = w[at];
@@ -292,7 +281,8 @@ std::string ConvStep::kernel() const {
     case Kind::tf32x3: return cat("crowdrt:tf32x3 ", tf32x3_.name());
     case Kind::narrow: return "crowdrt:narrow_conv";
     case Kind::stem: return cat("crowdrt:stem ", stem_.name());
-    default: return p_.x.type == StorageType::i8 ? "crowdrt:direct_conv (int8 emulated in float)" : "crowdrt:direct_conv";
+    default:
+      return p_.x.type == StorageType::i8 ? "crowdrt:direct_conv (int8 emulated in float)" : "crowdrt:direct_conv";
   }
 }
 
@@ -336,12 +326,14 @@ void ConvStep::set_tactic(const std::string& tactic) {
     kind_ = Kind::graph;
     algo_ = tactic_number(tactic, colon);
     if (!graph_->select(algo_))
-      throw Error(cat("convolution tactic '", tactic, "': cuDNN refuses that engine configuration here; rebuild the plan"));
+      throw Error(
+          cat("convolution tactic '", tactic, "': cuDNN refuses that engine configuration here; rebuild the plan"));
     workspace_bytes_ = graph_->workspace_bytes();
     return;
   }
   if (colon == std::string::npos || (kind != "fused" && kind != "split") || !cudnn_)
-    throw Error(cat("convolution tactic '", tactic, "' cannot run here (expected direct, narrow, graph:N, fused:N, split:N, tf32x3:TILE or stem:TILE",
+    throw Error(cat("convolution tactic '", tactic,
+                    "' cannot run here (expected direct, narrow, graph:N, fused:N, split:N, tf32x3:TILE or stem:TILE",
                     cudnn_ ? "" : "; this convolution has no cuDNN form", "); rebuild the plan"));
   kind_ = kind == "fused" ? Kind::fused : Kind::split;
   algo_ = tactic_number(tactic, colon);
@@ -415,14 +407,16 @@ void ConvStep::choose(const std::string& tactic, cudaStream_t stream, TacticTime
       if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxWorkspace) continue;
       const int algo = static_cast<int>(perf[i].algo);
       // The fused call applies ReLU or nothing; "nothing" only with the implicit precomputed GEMM.
-      const bool fusable = p_.act.kind == ActivationKind::relu ||
-                           (p_.act.kind == ActivationKind::none && perf[i].algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
+      const bool fusable =
+          p_.act.kind == ActivationKind::relu ||
+          (p_.act.kind == ActivationKind::none && perf[i].algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
       if (fusable) candidates.push_back(cat("fused:", algo));
       candidates.push_back(cat("split:", algo));
     }
   }
   if (graph_)
-    for (int i = 0; i < std::min(graph_->engine_configs(), kMaxGraphConfigs); ++i) candidates.push_back(cat("graph:", i));
+    for (int i = 0; i < std::min(graph_->engine_configs(), kMaxGraphConfigs); ++i)
+      candidates.push_back(cat("graph:", i));
   if (tf32x3_candidate()) {
     // Splitting K pays where the output has too few tiles to fill the GPU (deep layers at low resolution).
     int device = 0, sms = 0;

@@ -43,9 +43,6 @@ struct ConvProblem {
 // Tactic name → milliseconds, as timed; for -v and tests.
 using TacticTimes = std::map<std::string, double>;
 
-// Per output channel: max|w| / 127 (1 where a channel is all zeros).
-std::vector<float> weight_scales(const Tensor& weight);
-
 class ConvStep {
  public:
   // `tactic` empty: time the candidates on `stream` (TacticTimes returned through `times` if non-null), or,

@@ -13,10 +13,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <type_traits>
 
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_resources.h"
+#include "quant/scheme.h"
 
 namespace crowdrt::cuda {
 namespace {
@@ -58,9 +60,13 @@ struct Chain {
   __host__ __device__ static constexpr int weights(int s) {
     return s >= 1 && s <= S ? channels(s) * weight_bytes(channels(s - 1), element(s - 1)) : 0;
   }
-  __host__ __device__ static constexpr int weight_offset(int s) { return s <= 1 ? 0 : weight_offset(s - 1) + weights(s - 1); }
+  __host__ __device__ static constexpr int weight_offset(int s) {
+    return s <= 1 ? 0 : weight_offset(s - 1) + weights(s - 1);
+  }
   static constexpr int all_weights = weight_offset(S + 1);
-  __host__ __device__ static constexpr int bias_offset(int s) { return s <= 1 ? C1 : bias_offset(s - 1) + channels(s - 1); }
+  __host__ __device__ static constexpr int bias_offset(int s) {
+    return s <= 1 ? C1 : bias_offset(s - 1) + channels(s - 1);
+  }
   static constexpr int constants = bias_offset(S + 1);  // floats
   static constexpr size_t shared_bytes = size_t(window) + region_b + region_a + all_weights + constants * 4;
 };
@@ -304,18 +310,17 @@ struct Variant {
   bool int8;
   void (*kernel)(Params);
   size_t shared_bytes;
-  int resident_blocks;  // the persistent grid: blocks that fit on the device at once (prepare_conv_chain)
 };
 
 template <int F, int S, int C0, int C1, int C2, int C3, bool Q>
 constexpr Variant variant() {
   return {F, S, {C0, C1, C2, C3}, Q, conv_chain_kernel<F, S, C0, C1, C2, C3, Q>,
-          Chain<F, S, C0, C1, C2, C3, Q>::shared_bytes, 1};
+          Chain<F, S, C0, C1, C2, C3, Q>::shared_bytes};
 }
 
 // The smp U-Net tail (decoder channels ... 32, 16; a head of up to 8 classes), with and without its upsampling,
-// reading fp16 or int8.
-Variant kVariants[] = {
+// reading fp16 or int8. What depends on the device (the persistent grid) is in each ConvChainKernel.
+constexpr Variant kChainVariants[] = {
     variant<2, 3, 32, 16, 16, 8, false>(), variant<2, 3, 32, 16, 16, 8, true>(),
     variant<1, 3, 32, 16, 16, 8, false>(), variant<1, 3, 32, 16, 16, 8, true>(),
     variant<2, 2, 32, 16, 16, 0, false>(), variant<2, 2, 32, 16, 16, 0, true>(),
@@ -327,27 +332,22 @@ int padded_channels(const ChainShape& shape, int s) {  // s = 0..stages
   return s == shape.stages ? round8(c) : c;
 }
 
-Variant* find_variant(const ChainShape& shape, bool int8) {
-  for (Variant& v : kVariants) {
+// The index of the compiled variant that runs `shape`, -1 where none does.
+int find_variant(const ChainShape& shape, bool int8) {
+  for (int i = 0; i < static_cast<int>(std::size(kChainVariants)); ++i) {
+    const Variant& v = kChainVariants[i];
     if (v.upsample != shape.upsample || v.stages != shape.stages || v.int8 != int8) continue;
     bool same = true;
     for (int s = 0; s <= shape.stages; ++s) same = same && v.c[s] == padded_channels(shape, s);
     for (int s = 1; s < shape.stages; ++s) same = same && shape.stage[s].in_channels == shape.stage[s - 1].out_channels;
-    if (same) return &v;
+    if (same) return i;
   }
-  return nullptr;
+  return -1;
 }
 
-// Per output channel of stage 1 with int8 weights: max|w| / 127 (1 for an all-zero channel).
+// Stage 1's int8 weights: per output channel, as an int8 convolution quantises them (quant/scheme.h).
 std::vector<float> stage1_scales(const ChainShape& shape, const float* w) {
-  const int in = shape.stage[0].in_channels * 9, out = shape.stage[0].out_channels;
-  std::vector<float> scales(out, 1.f);
-  for (int o = 0; o < out; ++o) {
-    float m = 0.f;
-    for (int i = 0; i < in; ++i) m = std::max(m, std::abs(w[size_t(o) * in + i]));
-    if (m > 0.f) scales[o] = m / 127.f;
-  }
-  return scales;
+  return quant::weight_scales(w, shape.stage[0].out_channels, int64_t{shape.stage[0].in_channels} * 9);
 }
 
 uint16_t half_bits(float v) { return __half_as_ushort(__float2half_rn(v)); }
@@ -356,7 +356,7 @@ uint16_t half_bits(float v) { return __half_as_ushort(__float2half_rn(v)); }
 
 bool conv_chain_possible(const ChainShape& shape, const View& x, const View& y) {
   const bool int8 = x.type == StorageType::i8;
-  if (shape.stages < 1 || shape.stages > kChainMaxStages || !find_variant(shape, int8)) return false;
+  if (shape.stages < 1 || shape.stages > kChainMaxStages || find_variant(shape, int8) < 0) return false;
   const int chunk = int8 ? 16 : 8;
   const int c = shape.stage[0].in_channels;
   return (x.type == StorageType::f16 || int8) && x.strides[1] == 1 && x.dims[1] == c && c % chunk == 0 &&
@@ -382,7 +382,7 @@ std::vector<uint8_t> conv_chain_weights(const ChainShape& shape, const float* co
           const float v = weights[s][(size_t(o) * in_c + i) * 9 + t];
           const size_t at = size_t(o) * stride + (size_t(t) * in_c + i) * (q ? 1 : 2);
           if (q) {
-            w[at] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(std::nearbyint(v / scales[o]), -127.f, 127.f)));
+            w[at] = static_cast<uint8_t>(quant::quantise_weight(v, scales[o]));
           } else {
             const uint16_t h = half_bits(v);
             std::memcpy(&w[at], &h, 2);
@@ -395,7 +395,8 @@ std::vector<uint8_t> conv_chain_weights(const ChainShape& shape, const float* co
 
 std::vector<float> conv_chain_constants(const ChainShape& shape, const float* const weights[kChainMaxStages],
                                         const float* const biases[kChainMaxStages], bool int8) {
-  std::vector<float> all = int8 ? stage1_scales(shape, weights[0]) : std::vector<float>(shape.stage[0].out_channels, 1.f);
+  std::vector<float> all =
+      int8 ? stage1_scales(shape, weights[0]) : std::vector<float>(shape.stage[0].out_channels, 1.f);
   for (int s = 0; s < shape.stages; ++s) {
     const int out_c = shape.stage[s].out_channels;
     const int rows = s + 1 == shape.stages ? round8(out_c) : out_c;
@@ -404,23 +405,28 @@ std::vector<float> conv_chain_constants(const ChainShape& shape, const float* co
   return all;
 }
 
-void prepare_conv_chain(const ChainShape& shape, bool int8) {
-  Variant* v = find_variant(shape, int8);
-  if (!v) return;
-  check(cudaFuncSetAttribute(v->kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(v->shared_bytes)),
+ConvChainKernel prepare_conv_chain(const ChainShape& shape, bool int8) {
+  ConvChainKernel prepared;
+  prepared.shape = shape;
+  prepared.variant = find_variant(shape, int8);
+  if (prepared.variant < 0) return prepared;
+  const Variant& v = kChainVariants[prepared.variant];
+  check(cudaFuncSetAttribute(v.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(v.shared_bytes)),
         "cudaFuncSetAttribute (convolution chain)");
   int device = 0, sms = 0, per_sm = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");
   check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
-  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, v->kernel, kThreads, v->shared_bytes),
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, v.kernel, kThreads, v.shared_bytes),
         "cudaOccupancyMaxActiveBlocksPerMultiprocessor (convolution chain)");
-  v->resident_blocks = std::max(1, per_sm) * sms;
+  prepared.resident_blocks = std::max(1, per_sm) * sms;
+  return prepared;
 }
 
-void launch_conv_chain(const ChainShape& shape, const View& x, const void* weights, const float* constants,
+void launch_conv_chain(const ConvChainKernel& kernel, const View& x, const void* weights, const float* constants,
                        const View& y, cudaStream_t stream) {
-  const Variant* v = find_variant(shape, x.type == StorageType::i8);
-  if (!v) return;  // conv_chain_possible() said no: the caller runs the members' own kernels
+  if (kernel.variant < 0) return;  // conv_chain_possible() said no: the caller runs the members' own kernels
+  const Variant& v = kChainVariants[kernel.variant];
+  const ChainShape& shape = kernel.shape;
   Params p{};
   p.x = x;
   p.y = y;
@@ -434,7 +440,7 @@ void launch_conv_chain(const ChainShape& shape, const View& x, const void* weigh
   p.tiles_x = (p.width + kTileW - 1) / kTileW;
   p.tiles_y = (p.height + kTileH - 1) / kTileH;
   const int tiles = p.tiles_x * p.tiles_y * y.dims[0];
-  v->kernel<<<std::min(tiles, v->resident_blocks), kThreads, v->shared_bytes, stream>>>(p);
+  v.kernel<<<std::min(tiles, kernel.resident_blocks), kThreads, v.shared_bytes, stream>>>(p);
 }
 
 }  // namespace crowdrt::cuda

@@ -47,11 +47,20 @@ std::vector<uint8_t> conv_chain_weights(const ChainShape& shape, const float* co
 std::vector<float> conv_chain_constants(const ChainShape& shape, const float* const weights[kChainMaxStages],
                                         const float* const biases[kChainMaxStages], bool int8);
 
+// A compiled variant made ready on the current device by prepare_conv_chain: which one runs the chain and its
+// persistent grid (the blocks that fit on the device at once). Owned by whoever launches it.
+struct ConvChainKernel {
+  ChainShape shape;
+  int variant = -1;  // -1: no compiled variant runs this chain (launch_conv_chain then launches nothing)
+  int resident_blocks = 1;
+};
+
 // Allows the kernel its shared memory (over 48 KB) on the current device and sizes its persistent grid: once
 // before it is launched, outside a stream capture.
-void prepare_conv_chain(const ChainShape& shape, bool int8);
-// weights, constants: the device copies of conv_chain_weights / conv_chain_constants for x's type.
-void launch_conv_chain(const ChainShape& shape, const View& x, const void* weights, const float* constants,
+ConvChainKernel prepare_conv_chain(const ChainShape& shape, bool int8);
+// weights, constants: the device copies of conv_chain_weights / conv_chain_constants for x's type (the `int8`
+// that prepared `kernel`).
+void launch_conv_chain(const ConvChainKernel& kernel, const View& x, const void* weights, const float* constants,
                        const View& y, cudaStream_t stream);
 
 }  // namespace crowdrt::cuda

@@ -355,8 +355,8 @@ bool stem_conv_possible(const View& x, int channels, const View& y, bool has_res
   const bool nchw = x.type == StorageType::f32 && channels == 8 && x.dims[1] <= 8 && x.strides[3] == 1 &&
                     x.strides[2] == x.dims[3] && x.strides[1] == int64_t{x.dims[2]} * x.dims[3] &&
                     x.strides[0] == x.strides[1] * x.dims[1];
-  if ((x.type != StorageType::f16 && !nchw) || (y.type != StorageType::f16 && y.type != StorageType::i8) || has_residual ||
-      shape.group != 1 || (act.kind != ActivationKind::none && act.kind != ActivationKind::relu))
+  if ((x.type != StorageType::f16 && !nchw) || (y.type != StorageType::f16 && y.type != StorageType::i8) ||
+      has_residual || shape.group != 1 || (act.kind != ActivationKind::none && act.kind != ActivationKind::relu))
     return false;
   if (!nchw && ((channels != 8 && channels != 16) || x.strides[1] != 1 || x.strides[3] % 8 != 0 ||
                 x.strides[2] % 8 != 0 || x.strides[0] % 8 != 0 || !aligned16(x.data)))

@@ -27,9 +27,9 @@ bool parse_stem_config(const std::string& name, StemConfig* config);
 // Whether the kernel can run this convolution in `config`: x fp16 NHWC (channel stride 1) whose `channels` (8 or
 // 16, the ones entering the sum; x may store more per pixel) and pixel, row and image strides fill 16-byte
 // vectors, x 16-byte aligned, or x float32 packed NCHW with at most 8 channels and `channels` 8 (a network input
-// read from its staging buffer, converted as the window is loaded); y fp16 or int8 (its scale) with channel stride 1 and any other strides, output
-// channels a multiple of 16; kernel up to 7x7, stride 1 or 2, no dilation, any pads; group 1; no residual;
-// activation none or ReLU; the block's shared memory within the device's limit.
+// read from its staging buffer, converted as the window is loaded); y fp16 or int8 (its scale) with channel stride 1
+// and any other strides, output channels a multiple of 16; kernel up to 7x7, stride 1 or 2, no dilation, any pads;
+// group 1; no residual; activation none or ReLU; the block's shared memory within the device's limit.
 bool stem_conv_possible(const View& x, int channels, const View& y, bool has_residual, const ConvShape& shape,
                         Activation act, const StemConfig& config);
 // The weights in the order the kernel reads them (to be stored as fp16): per group of 64 output channels, per K

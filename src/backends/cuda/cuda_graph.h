@@ -1,4 +1,5 @@
-// The CUDA backend's compile: nodes → steps over one device arena, captured as one CUDA graph.
+// The CUDA backend's compile: nodes → steps over one device arena, captured as one CUDA graph
+// (cuda_compiled_graph.h says which file does which part).
 #pragma once
 #include <memory>
 

@@ -2,7 +2,9 @@
 // reads and writes tensors through a View (logical N, C, H, W with element strides), so one kernel serves any
 // layout, broadcasting (stride 0) and slices of a larger tensor (a concat's part). Arithmetic is in float;
 // storage is float, half, bfloat16 or int8 (symmetric, one scale per tensor: real = q * scale; stores round to
-// nearest and saturate to [-128, 127]), so every kernel also quantises, dequantises or requantises. The plain CPU reference kernels (backends/cpu/reference) are the spec.
+// nearest and saturate to [-128, 127]), so every kernel also quantises, dequantises or requantises. The plain CPU
+// reference kernels (backends/cpu/reference) are the spec. Per-element kernels are in cuda_kernels.cu, the
+// 16-byte pixel fast paths in cuda_pixel_kernels.cu.
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -88,6 +90,8 @@ void launch_conv_transpose(const View& in, const float* weight, const float* bia
 // do not qualify (other layouts, types or alignment); the caller then uses the general kernel.
 bool launch_copy_pixels(const View& in, const View& out, cudaStream_t stream);  // same dims, e.g. into a slice
 bool launch_resize_nearest_pixels(const View& in, const View& out, const ResizeMaps& maps, cudaStream_t stream);
+// fp16 or int8 NHWC, channels in groups of 8 (launch_max_pool's fast path).
+bool launch_max_pool_pixels(const View& in, const View& out, const Window& window, cudaStream_t stream);
 // A Concat over channels in one kernel: each input copied, or read through nearest-resize maps (device arrays,
 // output row / column → input row / column: the upsampling that would write into the Concat's slice), into its
 // channels of `out`, converting between fp16 and int8 scales (fp16 or int8 NHWC views, channels in groups of 8).

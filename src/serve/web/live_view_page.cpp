@@ -99,7 +99,8 @@ function showZones(record) {
     if (alert.event === "enter") alerting.add(alert.zone); else alerting.delete(alert.zone);
     const item = document.createElement("li");
     item.className = alert.event;
-    item.textContent = `frame ${record.frame}: ${alert.zone} ${alert.event} (${alert.count.toFixed(1)}, limit ${alert.limit})`;
+    item.textContent =
+      `frame ${record.frame}: ${alert.zone} ${alert.event} (${alert.count.toFixed(1)}, limit ${alert.limit})`;
     const list = byId("alerts");
     list.insertBefore(item, list.firstChild);
     if (list.childNodes.length > keptAlerts) list.removeChild(list.lastChild);
@@ -125,7 +126,9 @@ function drawPlot() {
   const names = ["count", ...Object.keys(plotted[plotted.length - 1].zones)];
   const value = (r, name) => name === "count" ? r.count : (r.zones[name] ?? NaN);
   let low = 0, high = 0;
-  for (const r of plotted) for (const n of names) { const v = value(r, n); if (v > high) high = v; if (v < low) low = v; }
+  for (const r of plotted) {
+    for (const n of names) { const v = value(r, n); if (v > high) high = v; if (v < low) low = v; }
+  }
   if (high - low <= 0) high = low + 1;
   high += (high - low) * 0.1;
   const first = plotted[0].frame, last = plotted[plotted.length - 1].frame, span = Math.max(last - first, 1);
@@ -144,7 +147,10 @@ function drawPlot() {
     g.strokeStyle = g.fillStyle = colours[i % colours.length];
     g.lineWidth = name === "count" ? 2 : 1.5;
     g.beginPath();
-    plotted.forEach((r, j) => { const px = x(r.frame), py = y(value(r, name)); j ? g.lineTo(px, py) : g.moveTo(px, py); });
+    plotted.forEach((r, j) => {
+      const px = x(r.frame), py = y(value(r, name));
+      j ? g.lineTo(px, py) : g.moveTo(px, py);
+    });
     g.stroke();
     g.textAlign = "left";
     g.fillText(name, legend, 14);

@@ -17,6 +17,7 @@
 #include "backends/cuda/cuda_resources.h"
 #include "engine/builder.h"
 #include "engine/runtime.h"
+#include "quant/scheme.h"
 
 namespace crowdrt::test {
 namespace {
@@ -59,8 +60,8 @@ void expect_cuda_matches_cpu(const ir::Graph& graph, Precision precision, uint32
   const CpuBackend cpu;
   const bool cpu_runs_all = std::all_of(graph.nodes().begin(), graph.nodes().end(),
                                         [&](const ir::Node& n) { return cpu.supports(graph, n, Precision::fp32); });
-  const std::vector<Tensor> expected =
-      cpu_runs_all ? run_graph(cpu, graph, inputs, Precision::fp32) : run_graph(ReferenceBackend(), graph, inputs, Precision::fp32);
+  const std::vector<Tensor> expected = cpu_runs_all ? run_graph(cpu, graph, inputs, Precision::fp32)
+                                                    : run_graph(ReferenceBackend(), graph, inputs, Precision::fp32);
   std::vector<LayerInfo> layers;
   const std::vector<Tensor> actual = run_graph(CudaBackend(), graph, inputs, precision, &layers);
   for (size_t o = 0; o < expected.size(); ++o) {
@@ -72,7 +73,8 @@ void expect_cuda_matches_cpu(const ir::Graph& graph, Precision precision, uint32
       else if (!std::isnan(r)) error = std::max(error, std::abs(a - r));
     }
     std::string info;
-    for (const LayerInfo& l : layers) info += cat("\n  ", l.node, " ", l.op, " ", l.kernel, " ", l.tactic, " ", l.note);
+    for (const LayerInfo& l : layers)
+      info += cat("\n  ", l.node, " ", l.op, " ", l.kernel, " ", l.tactic.text(), " ", l.note);
     EXPECT_LE(error, tolerance(precision) * std::max(1.f, reference_max))
         << precision_name(precision) << " output " << o << " " << shape_str(expected[o].shape()) << info;
   }
@@ -122,7 +124,7 @@ TEST(CudaOps, AStemReadsTheNetworkInputsStagingBuffer) {
   std::vector<LayerInfo> layers;
   expect_cuda_matches_cpu(g.graph, Precision::fp16, 7, &layers);
   EXPECT_TRUE(std::any_of(layers.begin(), layers.end(), [](const LayerInfo& l) {
-    return l.kernel.rfind("crowdrt:stem", 0) == 0 && l.tactic.rfind("staging/", 0) == 0;
+    return l.kernel.rfind("crowdrt:stem", 0) == 0 && l.tactic.reads_staging;
   }));
   EXPECT_TRUE(std::any_of(layers.begin(), layers.end(),
                           [](const LayerInfo& l) { return l.op == "Input" && l.kernel.rfind("(in ", 0) == 0; }));
@@ -142,7 +144,8 @@ ir::ValueId unet_tail(GraphMaker& g, ir::ValueId x, bool upsample, int stages) {
   relu.set("activation", std::string("relu"));
   x = g.node(ir::Op::Conv, {x, g.weight({16, 32, 3, 3}, 0.15f), g.weight({16}, 0.2f)}, relu);
   x = g.node(ir::Op::Conv, {x, g.weight({16, 16, 3, 3}, 0.2f), g.weight({16}, 0.2f)}, relu);
-  if (stages == 3) x = g.node(ir::Op::Conv, {x, g.weight({1, 16, 3, 3}, 0.2f), g.weight({1}, 0.2f)}, conv_attrs(3, 1, {1, 1, 1, 1}));
+  if (stages == 3)
+    x = g.node(ir::Op::Conv, {x, g.weight({1, 16, 3, 3}, 0.2f), g.weight({1}, 0.2f)}, conv_attrs(3, 1, {1, 1, 1, 1}));
   return x;
 }
 
@@ -208,7 +211,8 @@ TEST(CudaChain, AnInt8InputIsReadAsItsSteps) {
     compiled->run(ins, outs);
     EXPECT_TRUE(ran_as_chain(compiled->layers()));
     bool int8_input = false;
-    for (const LayerInfo& l : compiled->layers()) int8_input = int8_input || (l.op == "Relu" && l.layout == "NHWC int8");
+    for (const LayerInfo& l : compiled->layers())
+      int8_input = int8_input || (l.op == "Relu" && l.layout == "NHWC int8");
     EXPECT_TRUE(int8_input) << "relu(x) was not stored int8";
     float ref_max = 0.f, err = 0.f;
     for (int64_t i = 0; i < expected.numel(); ++i) {
@@ -319,7 +323,8 @@ TEST(CudaRuntime, APlanForAnotherGpuIsRefusedNamingTheDifference) {
   // A plan with the CUDA fingerprint of another GPU model: load must fail and name the GPU field.
   Plan plan;
   plan.graph = small_network();
-  plan.header = {{"backend", "cuda"}, {"device", "cuda:NVIDIA Jetson AGX Orin:sm_87:driver 12020:runtime 12020:cudnn 90000"},
+  plan.header = {{"backend", "cuda"},
+                 {"device", "cuda:NVIDIA Jetson AGX Orin:sm_87:driver 12020:runtime 12020:cudnn 90000"},
                  {"build", {{"precision", "fp16"}}}};
   try {
     Engine engine(std::move(plan), RuntimeOptions{}, "orin.plan");
@@ -364,7 +369,7 @@ std::vector<double> int8_conv_reference(const std::vector<int>& xq, double x_sca
                                         const Tensor& weight, const Tensor& bias, const std::vector<int>* rq,
                                         double r_scale, bool relu) {
   const int out_c = static_cast<int>(weight.shape()[0]), k = static_cast<int>(weight.shape()[2]), pad = k / 2;
-  const std::vector<float> w_scales = cuda::weight_scales(weight);
+  const std::vector<float> w_scales = quant::weight_scales(weight);
   std::vector<double> y(size_t(out_c) * h * w);
   for (int o = 0; o < out_c; ++o)
     for (int yy = 0; yy < h; ++yy)

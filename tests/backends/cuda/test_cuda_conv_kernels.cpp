@@ -126,8 +126,8 @@ TEST(CudaTf32x3Conv, MatchesTheDirectFp32KernelToFp32Accuracy) {
   const std::vector<Case> cases = {
       {"3x3 64->64 38x38 bias+residual+relu", StorageType::f32, 1, 64, 64, 38, 38, 64, conv_shape(3, 1, 1), true, true,
        ActivationKind::relu, 64, 0},
-      {"7x7/2 stem, 5 of 8 channels", StorageType::f32, 1, 5, 8, 61, 67, 64, conv_shape(7, 2, 3), true, false, ActivationKind::relu, 64,
-       0},
+      {"7x7/2 stem, 5 of 8 channels", StorageType::f32, 1, 5, 8, 61, 67, 64, conv_shape(7, 2, 3), true, false,
+       ActivationKind::relu, 64, 0},
       {"1x1/2 128->256 into a slice", StorageType::f32, 1, 128, 128, 19, 19, 256, conv_shape(1, 2, 0), true, false,
        ActivationKind::none, 384, 64},
       {"3x3 dilation 2 32->48, no bias", StorageType::f32, 2, 32, 32, 23, 17, 48, conv_shape(3, 1, 2, 2), false, false,
@@ -161,7 +161,8 @@ TEST(CudaTf32x3Conv, MatchesTheDirectFp32KernelToFp32Accuracy) {
 TEST(CudaTf32x3Conv, TacticsItCannotRunAreRefusedWithAMessage) {
   std::string why;
   if (!device_available(&why)) GTEST_SKIP() << why << ": CUDA tests skipped";
-  const Case c{"3x3", StorageType::f32, 1, 16, 16, 8, 8, 16, conv_shape(3, 1, 1), true, false, ActivationKind::relu, 16, 0};
+  const Case c{"3x3", StorageType::f32,     1,  16, 16, 8, 8, 16, conv_shape(3, 1, 1), true,
+               false, ActivationKind::relu, 16, 0};
   for (const char* bad : {"tf32x3:bogus", "tf32x3:32x64", "tf32x3", "graph:x", "graph", "split:-1", "fused:7z"}) {
     try {
       run_tactics(c, {bad});

@@ -45,7 +45,8 @@ std::vector<OpCase> conv_transpose_cases() {
                                      ConvTransposeCase{16, 8, 7, 9, 4, 2, 2, {1, 1, 1, 1}, {0, 0}},
                                      ConvTransposeCase{1, 1, 1, 1, 3, 3, 1, {0, 0, 0, 0}, {2, 1}}})
     cases.push_back(conv_transpose_case(c));
-  for (OpCase& c : on_shapes(ir::Op::ConvTranspose, "->6 channels k2 s2", [](GraphMaker& g, ir::ValueId x, const Shape& s) {
+  for (OpCase& c :
+       on_shapes(ir::Op::ConvTranspose, "->6 channels k2 s2", [](GraphMaker&g, ir::ValueId x, const Shape&s) {
          ir::Attributes a;
          a.set("kernel_shape", ints({2, 2}));
          a.set("strides", ints({2, 2}));

@@ -30,7 +30,8 @@ std::vector<BackendUnderTest> backends_in_this_program() {
   BackendUnderTest cpu{"cpu", std::make_unique<CpuBackend>(), ""};
   cpu.check_layer = [](const ir::Node& node, const LayerInfo& layer, Precision permitted) -> std::string {
     if (node.op == ir::Op::Conv && permitted == Precision::fp32 && layer.kernel.find("onednn:ref") != std::string::npos)
-      return cat(node.name, " ran oneDNN's slow reference kernel ", layer.kernel, "; a jit or brgemm kernel was expected; ");
+      return cat(node.name, " ran oneDNN's slow reference kernel ", layer.kernel,
+                 "; a jit or brgemm kernel was expected; ");
     return "";
   };
   backends.push_back(std::move(cpu));
@@ -114,7 +115,8 @@ BuiltCase build_case(const OpCase& c, Placement placement) {
   g.output(y);
   built.graph = std::move(g.graph);
   for (size_t i = 0; i < built.graph.inputs().size(); ++i)
-    built.inputs.push_back(random_tensor(built.graph.value(built.graph.inputs()[i]).shape, 7 + static_cast<uint32_t>(i)));
+    built.inputs.push_back(
+        random_tensor(built.graph.value(built.graph.inputs()[i]).shape, 7 + static_cast<uint32_t>(i)));
   return built;
 }
 
@@ -127,7 +129,8 @@ void run_reference(BuiltCase& built) {
       if (std::find(every_value.outputs().begin(), every_value.outputs().end(), v) == every_value.outputs().end())
         every_value.outputs().push_back(v);
   std::vector<Tensor> values = run_graph(ReferenceBackend(), every_value, built.inputs, CompileOptions{}, nullptr);
-  for (size_t i = 0; i < values.size(); ++i) built.amax[every_value.value(every_value.outputs()[i]).name] = max_abs(values[i]);
+  for (size_t i = 0; i < values.size(); ++i)
+    built.amax[every_value.value(every_value.outputs()[i]).name] = max_abs(values[i]);
   for (size_t i = 0; i < built.inputs.size(); ++i)
     built.amax[built.graph.value(built.graph.inputs()[i]).name] = max_abs(built.inputs[i]);
   values.resize(built.graph.outputs().size());
@@ -137,7 +140,8 @@ void run_reference(BuiltCase& built) {
 // Whether the backend runs every node of the op under test in this precision.
 bool backend_supports(const Backend& backend, const BuiltCase& built, Precision precision) {
   for (const ir::Node& n : built.graph.nodes())
-    if (std::count(built.op_nodes.begin(), built.op_nodes.end(), n.name) && !backend.supports(built.graph, n, precision))
+    if (std::count(built.op_nodes.begin(), built.op_nodes.end(), n.name) &&
+        !backend.supports(built.graph, n, precision))
       return false;
   return true;
 }
@@ -167,7 +171,7 @@ std::string describe_layers(const std::vector<LayerInfo>& layers) {
   std::string text;
   for (const LayerInfo& l : layers)
     text += cat("\n      ", l.node, " ", l.op, " ", l.kernel, " ", precision_name(l.precision), " ", l.layout,
-                l.tactic.empty() ? "" : " tactic " + l.tactic, l.note.empty() ? "" : " (" + l.note + ")");
+                l.tactic.empty() ? "" : " tactic " + l.tactic.text(), l.note.empty() ? "" : " (" + l.note + ")");
   return text;
 }
 
@@ -190,13 +194,15 @@ int run_perf(const HarnessOptions& options, const std::vector<OpCase>& cases,
   for (const BackendUnderTest* b : backends)
     for (Precision p : options.precisions)
       if (b->name != "ref" || p == Precision::fp32) columns.emplace_back(b, p);
-  out << "median time of one run in µs ('-' not supported, 'x' failed; on the GPU the compute alone, copies apart), the "
+  out << "median time of one run in µs ('-' not supported, 'x' failed; on the GPU the compute alone, copies apart), "
+         "the "
          "op on the graph input; "
       << options.perf_ms << " ms and at least 3 runs per cell\n";
   bool any_failed = false;
   out << "op                  ";
   for (const auto& [b, p] : columns)
-    out << " " << std::string(12 - std::min<size_t>(12, b->name.size() + 5), ' ') << b->name << " " << precision_name(p);
+    out << " " << std::string(12 - std::min<size_t>(12, b->name.size() + 5), ' ') << b->name << " "
+        << precision_name(p);
   out << "  case\n";
   for (const OpCase& c : cases) {
     BuiltCase built = build_case(c, Placement::graph_input);
@@ -342,8 +348,8 @@ int run_harness(const HarnessOptions& options, std::ostream& out) {
               }
               const float bound = bound_fraction * std::max(1.f, reference_max);
               if (!(error <= bound))
-                problem += cat("output ", o, " ", shape_str(built.expected[o].shape()), ": max|Δ| ", error, " > ", bound,
-                               " (", bound_fraction, " x max(1, max|ref| ", reference_max, ")); ");
+                problem += cat("output ", o, " ", shape_str(built.expected[o].shape()), ": max|Δ| ", error, " > ",
+                               bound, " (", bound_fraction, " x max(1, max|ref| ", reference_max, ")); ");
             }
           } catch (const Error& e) {
             problem = cat("error: ", e.what());
@@ -385,8 +391,8 @@ int run_harness(const HarnessOptions& options, std::ostream& out) {
     if (tally.skipped) {
       ++skip_lines;
       out << "skip  " << backend << " " << precision_name(precision) << " " << op << ": " << tally.skipped << " of "
-          << tally.runs << " runs, the backend does not support " << (tally.skipped == tally.runs ? "it" : "those cases")
-          << "\n";
+          << tally.runs << " runs, the backend does not support "
+          << (tally.skipped == tally.runs ? "it" : "those cases") << "\n";
     }
     if (tally.fell_back)
       out << "note  " << backend << " " << precision_name(precision) << " " << op << ": " << tally.fell_back << " of "
@@ -395,11 +401,12 @@ int run_harness(const HarnessOptions& options, std::ostream& out) {
   }
   for (const BackendUnderTest* b : backends)
     if (b->fp32_factor != 1.f)
-      out << "note  " << b->name << " fp32 bounds are " << b->fp32_factor << "x the cases': " << b->fp32_factor_reason << "\n";
+      out << "note  " << b->name << " fp32 bounds are " << b->fp32_factor << "x the cases': " << b->fp32_factor_reason
+          << "\n";
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  out << "test_backend_ops: " << cases.size() << " cases of " << ops_present.size() << " ops; " << passed << " runs passed, "
-      << failed << " failed, " << known << " known failures, " << skipped << " skipped (" << skip_lines
-      << " skip lines above); " << fixed(seconds, 1) << " s\n";
+  out << "test_backend_ops: " << cases.size() << " cases of " << ops_present.size() << " ops; " << passed
+      << " runs passed, " << failed << " failed, " << known << " known failures, " << skipped << " skipped ("
+      << skip_lines << " skip lines above); " << fixed(seconds, 1) << " s\n";
   return failed ? 1 : 0;
 }
 

@@ -50,7 +50,8 @@ struct HarnessOptions {
 
 // Runs the harness, printing to `out`; returns the exit status: 0 when every run passed (or was skipped, saying
 // so), 1 when one failed, kNothingRan when none of the backends named can run here. Error for options naming a
-// backend, op or case it does not have (CTest's SKIP_RETURN_CODE: the GPU run on a machine without a GPU is reported as skipped).
+// backend, op or case it does not have (CTest's SKIP_RETURN_CODE: the GPU run on a machine without a GPU is reported as
+// skipped).
 constexpr int kNothingRan = 77;
 int run_harness(const HarnessOptions& options, std::ostream& out);
 

@@ -51,17 +51,7 @@ std::vector<OpCase> on_shapes(ir::Op op, const std::string& name, Build build,
                               std::function<bool(const Shape&)> fits = nullptr, Tolerance tolerance = {},
                               const std::vector<Shape>& shapes = op_shapes());
 
-// Each op family's cases (one file each), and all of them in the table's order.
-std::vector<OpCase> conv_cases();
-std::vector<OpCase> conv_transpose_cases();
-std::vector<OpCase> batch_normalization_cases();
-std::vector<OpCase> activation_cases();
-std::vector<OpCase> binary_cases();
-std::vector<OpCase> pool_cases();
-std::vector<OpCase> reduce_mean_cases();
-std::vector<OpCase> resize_cases();
-std::vector<OpCase> pad_cases();
-std::vector<OpCase> concat_cases();
+// Every op's cases, in the table's order (op_cases.cpp lists the case files).
 std::vector<OpCase> all_op_cases();
 
 }  // namespace crowdrt::test::ops

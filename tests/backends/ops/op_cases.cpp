@@ -37,6 +37,18 @@ std::vector<OpCase> on_shapes(ir::Op op, const std::string& name, Build build, s
   return cases;
 }
 
+// Each op family's cases, one file each (<op>_cases.cpp).
+std::vector<OpCase> conv_cases();
+std::vector<OpCase> conv_transpose_cases();
+std::vector<OpCase> batch_normalization_cases();
+std::vector<OpCase> activation_cases();
+std::vector<OpCase> binary_cases();
+std::vector<OpCase> pool_cases();
+std::vector<OpCase> reduce_mean_cases();
+std::vector<OpCase> resize_cases();
+std::vector<OpCase> pad_cases();
+std::vector<OpCase> concat_cases();
+
 std::vector<OpCase> all_op_cases() {
   std::vector<OpCase> all;
   for (auto family : {conv_cases, conv_transpose_cases, batch_normalization_cases, activation_cases, binary_cases,

@@ -73,12 +73,12 @@ TEST(KServeProtocol, MalformedRequestsAre400) {
   EXPECT_EQ(status_of(R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": ["a"]}]})"), 400);
   // A shape whose element count overflows is refused, not allocated.
   EXPECT_EQ(
-      status_of(
-          R"({"inputs": [{"name": "x", "shape": [2147483647, 2147483647, 2147483647], "datatype": "FP64", "data": [1]}]})"),
+      status_of(R"({"inputs": [{"name": "x", "shape": [2147483647, 2147483647, 2147483647], )"
+                R"("datatype": "FP64", "data": [1]}]})"),
       400);
   EXPECT_EQ(
-      status_of(
-          R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": {"binary_data_output": 1}})"),
+      status_of(R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], )"
+                R"("parameters": {"binary_data_output": 1}})"),
       400);
 }
 
