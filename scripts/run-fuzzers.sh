@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang and runs each briefly (FUZZ_SECONDS, default 20; `make test` gives 10) from the
+# Builds the libFuzzer targets with clang and runs each briefly (FUZZ_SECONDS, default 20; `make test` gives 5) from the
 # committed seed corpus, or for the ONNX and plan targets from seeds they generate (CROWDRT_FUZZ_WRITE_SEEDS).
 # A crash, leak or sanitizer report fails the run.
 set -euo pipefail
