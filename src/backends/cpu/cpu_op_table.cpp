@@ -3,8 +3,9 @@
 // nothing references.
 #include "backends/cpu/cpu_op_table.h"
 
-#include <algorithm>
 #include <array>
+
+#include "backends/op_table.h"
 
 namespace crowdrt::cpu {
 
@@ -48,10 +49,6 @@ std::span<const OpEntry> op_table() {
   return table;
 }
 
-const OpEntry* find_op(ir::Op op) {
-  const std::span<const OpEntry> table = op_table();
-  const auto it = std::find_if(table.begin(), table.end(), [op](const OpEntry& entry) { return entry.op == op; });
-  return it == table.end() ? nullptr : &*it;
-}
+const OpEntry* find_op(ir::Op op) { return find_op_entry(op_table(), op); }
 
 }  // namespace crowdrt::cpu

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "backends/op_table.h"
+
 namespace crowdrt::cuda {
 
 // The entries, made in their ops' files (cuda_op_<op>.cpp).
@@ -62,10 +64,7 @@ constexpr std::array kCudaOps = {
 
 }  // namespace
 
-const CudaOp* find_cuda_op(ir::Op op) {
-  const auto it = std::find_if(kCudaOps.begin(), kCudaOps.end(), [op](const CudaOp& e) { return e.op == op; });
-  return it == kCudaOps.end() ? nullptr : &*it;
-}
+const CudaOp* find_cuda_op(ir::Op op) { return find_op_entry(std::span<const CudaOp>(kCudaOps), op); }
 
 CudaOpTraits cuda_op_traits(ir::Op op) {
   const CudaOp* entry = find_cuda_op(op);

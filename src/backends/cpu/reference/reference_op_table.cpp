@@ -3,8 +3,9 @@
 // objects that nothing references.
 #include "backends/cpu/reference/reference_op_table.h"
 
-#include <algorithm>
 #include <array>
+
+#include "backends/op_table.h"
 
 namespace crowdrt::reference {
 
@@ -49,11 +50,7 @@ std::span<const OpEntry> op_table() {
   return table;
 }
 
-const OpEntry* find_op(ir::Op op) {
-  const std::span<const OpEntry> table = op_table();
-  const auto it = std::find_if(table.begin(), table.end(), [op](const OpEntry& entry) { return entry.op == op; });
-  return it == table.end() ? nullptr : &*it;
-}
+const OpEntry* find_op(ir::Op op) { return find_op_entry(op_table(), op); }
 
 const Tensor& required_input(Inputs inputs, size_t i, ir::Op op) {
   if (i >= inputs.size() || !inputs[i]) throw Error(cat(ir::op_name(op), " needs input ", i, ", which is missing"));
