@@ -83,6 +83,7 @@ struct ResizeAxisMap {
 ResizeAxisMap resize_axis_map(const ResizeParams& params, float scale, int64_t in_size, int64_t out_size);
 
 // Pad (ONNX Pad, any rank): pads (begin..., end...) per dimension; a negative pad crops first.
+// The order is part of the CUDA backend's interface (cuda_kernels.h mirrors it).
 enum class PadMode { constant, reflect, edge };
 struct PadParams {
   std::vector<int64_t> pads;

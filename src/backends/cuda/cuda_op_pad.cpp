@@ -11,16 +11,17 @@ bool pad_supported(const ir::Graph& g, const ir::Node& n) {
 }
 
 void build_pad(CudaCompiledGraph& graph, const ir::Node& node) {
-  const std::vector<int64_t> pads = node.attrs.ints("pads");
+  const ir::PadParams params = ir::pad_params(node.attrs);
+  const std::vector<int64_t>& pads = params.pads;
   const int rank = static_cast<int>(pads.size() / 2);
   std::array<int64_t, 8> p = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int d = 0; d < rank; ++d) {
     p[d + 4 - rank] = pads[d];
     p[4 + d + 4 - rank] = pads[rank + d];
   }
-  const std::string mode = node.attrs.s("mode", "constant");
-  const PadMode pm = mode == "reflect" ? PadMode::reflect : mode == "edge" ? PadMode::edge : PadMode::constant;
-  const float value = node.attrs.f("value", 0.f);
+  // The kernel's modes mirror ir::PadMode's (constant, reflect, edge).
+  const PadMode pm = static_cast<PadMode>(static_cast<int>(params.mode));
+  const float value = params.value;
   const View x = graph.input_view(node, 0);
   const View out = graph.view(node.outputs[0]);
   graph.add(&node, ir::fused_op_name(node), "crowdrt:pad",

@@ -9,9 +9,8 @@ bool resize_supported(const ir::Graph& g, const ir::Node& n) {
   if (!all_rank_4(g, n)) return false;
   const Shape& x = g.value(n.inputs[0]).shape;
   const Shape& y = g.value(n.outputs[0]).shape;
-  const std::string mode = n.attrs.s("mode", "nearest");
   return x[0] == y[0] && x[1] == y[1] && n.attrs.floats("scales").size() == 4 &&
-         (mode == "nearest" || mode == "linear");
+         ir::resize_mode_from_name(n.attrs.s("mode", "nearest")).has_value();
 }
 
 void build_resize(CudaCompiledGraph& graph, const ir::Node& node) {

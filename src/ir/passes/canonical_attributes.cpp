@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "ir/op_params.h"
 #include "ir/passes/canonical_attributes.h"
 #include "ir/shape_inference.h"
 
@@ -147,7 +148,7 @@ void canonicalise_pad(const Graph& graph, Node& node) {
   }
   if (pads.size() != 2 * rank) refuse_node(graph, node, cat("pads has ", pads.size(), " values for rank ", rank));
   const std::string mode = a.s("mode", "constant");
-  if (mode != "constant" && mode != "reflect" && mode != "edge")
+  if (!pad_mode_from_name(mode))
     refuse_node(graph, node,
                 cat("Pad mode '", mode, "' is not supported; crowdrt supports constant, reflect and edge"));
   a.set("pads", pads);
